@@ -1,0 +1,127 @@
+/**
+ * The reference Llama forward pass: float32, one token at a time, written to be read top to bottom
+ * (after Karpathy's llama2.c `run.c`). It is the correctness oracle the gpu.js path is held to.
+ *
+ * Keys and values live in a {@link KvCache}: the transformer appends, reads the kept entries,
+ * and reports its attention, so a compressing cache plugs in without changing a line here.
+ */
+import type { Backend } from "../src/backend.ts";
+import type { KvCache } from "../src/kv/cache.ts";
+import type { LlamaConfig, LlamaModel, LlamaWeights } from "../src/model/types.ts";
+import { matmul, rmsnorm, rope, silu, softmax } from "./math.ts";
+
+export class ReferenceTransformer implements Backend {
+  readonly name = "reference";
+  readonly config: LlamaConfig;
+  private readonly w: LlamaWeights;
+
+  // Activations, reused across tokens (names as in run.c).
+  private readonly x: Float32Array; // residual stream [dim]
+  private readonly xb: Float32Array; // normed input / attention output [dim]
+  private readonly xb2: Float32Array; // attention projection / FFN output [dim]
+  private readonly hb: Float32Array; // FFN gate [hiddenDim]
+  private readonly hb2: Float32Array; // FFN up [hiddenDim]
+  private readonly q: Float32Array; // queries of all heads [nHeads * headDim]
+  private readonly k: Float32Array; // keys of all KV heads [nKvHeads * headDim]
+  private readonly v: Float32Array; // values of all KV heads [nKvHeads * headDim]
+
+  constructor(model: LlamaModel) {
+    this.config = model.config;
+    this.w = model.weights;
+    const c = model.config;
+    this.x = new Float32Array(c.dim);
+    this.xb = new Float32Array(c.nHeads * c.headDim);
+    this.xb2 = new Float32Array(c.dim);
+    this.hb = new Float32Array(c.hiddenDim);
+    this.hb2 = new Float32Array(c.hiddenDim);
+    this.q = new Float32Array(c.nHeads * c.headDim);
+    this.k = new Float32Array(c.nKvHeads * c.headDim);
+    this.v = new Float32Array(c.nKvHeads * c.headDim);
+  }
+
+  forward(token: number, position: number, cache: KvCache): Float32Array {
+    const c = this.config;
+    const { x, xb, xb2, hb, hb2, q, k, v } = this;
+    const { dim, headDim, hiddenDim } = c;
+    const qDim = c.nHeads * headDim;
+    const kvDim = c.nKvHeads * headDim;
+    const groupSize = c.nHeads / c.nKvHeads;
+    if (!Number.isInteger(token) || token < 0 || token >= c.vocabSize) {
+      throw new RangeError(`token id ${token} is outside the vocabulary (0..${c.vocabSize - 1})`);
+    }
+
+    // The token's embedding is the start of the residual stream.
+    x.set(this.w.tokenEmbedding.subarray(token * dim, (token + 1) * dim));
+    cache.registerToken(position, token);
+
+    for (let l = 0; l < c.nLayers; l++) {
+      const layer = this.w.layers[l]!;
+
+      // --- attention ---
+      rmsnorm(xb, x, layer.attnNorm, c.normEps);
+      matmul(q, xb, layer.wq, dim, qDim);
+      matmul(k, xb, layer.wk, dim, kvDim);
+      matmul(v, xb, layer.wv, dim, kvDim);
+
+      // Rotate queries and keys by their position; cached keys are stored rotated.
+      rope(q, c.nHeads, headDim, position, c.ropeTheta);
+      rope(k, c.nKvHeads, headDim, position, c.ropeTheta);
+
+      for (let g = 0; g < c.nKvHeads; g++) {
+        cache.append(l, g, position, k.subarray(g * headDim, (g + 1) * headDim), v.subarray(g * headDim, (g + 1) * headDim));
+      }
+
+      // Grouped-query attention: query head h reads KV head g = floor(h / groupSize).
+      for (let g = 0; g < c.nKvHeads; g++) {
+        const kv = cache.view(l, g);
+        const probs: Float32Array[] = [];
+        for (let h = g * groupSize; h < (g + 1) * groupSize; h++) {
+          const qh = q.subarray(h * headDim, (h + 1) * headDim);
+          // att[t] = softmax over the kept entries of q·k / sqrt(headDim)
+          const att = new Float32Array(kv.length);
+          for (let t = 0; t < kv.length; t++) {
+            let score = 0;
+            for (let i = 0; i < headDim; i++) score += qh[i]! * kv.keys[t * headDim + i]!;
+            att[t] = score / Math.sqrt(headDim);
+          }
+          softmax(att);
+          // xb[h] = Σ_t att[t] · v[t]
+          const out = xb.subarray(h * headDim, (h + 1) * headDim);
+          for (let i = 0; i < headDim; i++) {
+            let sum = 0;
+            for (let t = 0; t < kv.length; t++) sum += att[t]! * kv.values[t * headDim + i]!;
+            out[i] = sum;
+          }
+          probs.push(att);
+        }
+        // The cache sees this token's attention before the next layer runs (spec §12.7).
+        cache.afterAttention(l, g, position, probs);
+      }
+
+      // Output projection and residual.
+      matmul(xb2, xb, layer.wo, qDim, dim);
+      for (let i = 0; i < dim; i++) x[i] = x[i]! + xb2[i]!;
+
+      // --- SwiGLU feed-forward: w2( silu(w1 x) ⊙ w3 x ) ---
+      rmsnorm(xb, x, layer.ffnNorm, c.normEps);
+      matmul(hb, xb, layer.w1, dim, hiddenDim);
+      matmul(hb2, xb, layer.w3, dim, hiddenDim);
+      for (let i = 0; i < hiddenDim; i++) hb[i] = silu(hb[i]!) * hb2[i]!;
+      matmul(xb2, hb, layer.w2, hiddenDim, dim);
+      for (let i = 0; i < dim; i++) x[i] = x[i]! + xb2[i]!;
+    }
+
+    // Final norm and classifier.
+    rmsnorm(x, x, this.w.outputNorm, c.normEps);
+    const logits = new Float32Array(c.vocabSize);
+    matmul(logits, x, this.w.output, dim, c.vocabSize);
+    return logits;
+  }
+
+  prefill(tokens: readonly number[], start: number, cache: KvCache): Float32Array[] {
+    // The reference runs a prompt the simplest way: one token after another.
+    return tokens.map((token, i) => this.forward(token, start + i, cache));
+  }
+
+  dispose(): void {}
+}

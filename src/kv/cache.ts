@@ -1,0 +1,49 @@
+/**
+ * The KV-cache interface between a backend (reference/ or kernels/) and a cache (src/kv/).
+ * One store per (layer, KV head). The backend appends each new key/value, reads the kept
+ * entries to attend over them, then reports the attention it computed; the cache may then
+ * evict (spec §6, §12.7). A backend never needs to know which policy the cache follows.
+ */
+
+export interface KvLayout {
+  readonly nLayers: number;
+  readonly nHeads: number;
+  readonly nKvHeads: number;
+  readonly headDim: number;
+}
+
+/** The entries a (layer, KV head) store holds right now, in increasing position order (spec §7). */
+export interface KvView {
+  readonly length: number;
+  /** `[length]` absolute positions. */
+  readonly positions: Int32Array;
+  /** `[length][headDim]` keys, RoPE already applied. */
+  readonly keys: Float32Array;
+  /** `[length][headDim]` values. */
+  readonly values: Float32Array;
+}
+
+export interface KvCache {
+  readonly layout: KvLayout;
+  /** Tells the cache which token sits at `position` (token classes belong to positions, spec §12.8). Called before that token's layers run. */
+  registerToken(position: number, token: number): void;
+  /** Appends the key and value of the token at `position` (length headDim each; copied). */
+  append(layer: number, kvHead: number, position: number, key: Float32Array, value: Float32Array): void;
+  /** The entries to attend over; valid until the next call that changes this store. */
+  view(layer: number, kvHead: number): KvView;
+  /**
+   * After the attention of the token at `position` in `layer`: `probs[i]` holds the softmax weights
+   * of query head `kvHead * groupSize + i` over the entries of `view(layer, kvHead)` as they were read.
+   * This is where a compressing cache updates its scores and evicts.
+   */
+  afterAttention(layer: number, kvHead: number, position: number, probs: readonly Float32Array[]): void;
+}
+
+export function groupSize(layout: KvLayout): number {
+  return layout.nHeads / layout.nKvHeads;
+}
+
+/** Query head `h` reads KV head `floor(h / groupSize)` (spec §2). */
+export function kvHeadOf(layout: KvLayout, queryHead: number): number {
+  return Math.floor(queryHead / groupSize(layout));
+}

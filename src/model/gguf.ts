@@ -1,0 +1,266 @@
+/**
+ * GGUF reader (versions 2 and 3): header, metadata of every value type, tensor infos,
+ * alignment, and tensor data for F32, F16 and Q8_0 (dequantized to float32).
+ * Format: https://github.com/ggml-org/ggml/blob/master/docs/gguf.md
+ * Every count and size is checked against the bytes that are really there before anything is allocated.
+ */
+import { ByteReader, float32FromBytes } from "./reader.ts";
+
+export const GgufValueType = {
+  UINT8: 0,
+  INT8: 1,
+  UINT16: 2,
+  INT16: 3,
+  UINT32: 4,
+  INT32: 5,
+  FLOAT32: 6,
+  BOOL: 7,
+  STRING: 8,
+  ARRAY: 9,
+  UINT64: 10,
+  INT64: 11,
+  FLOAT64: 12,
+} as const;
+
+export type GgufScalar = number | boolean | string;
+export type GgufValue = GgufScalar | GgufArray;
+/** Numeric arrays are kept as typed arrays where the type allows (token scores and types are large). */
+export type GgufArray = readonly GgufValue[] | Float32Array | Int32Array | Uint32Array;
+
+/** ggml tensor types this reader knows by name; only F32, F16 and Q8_0 can be read. */
+export const GgmlType = { F32: 0, F16: 1, Q8_0: 8 } as const;
+const GGML_TYPE_NAMES: Record<number, string> = {
+  0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 6: "Q5_0", 7: "Q5_1", 8: "Q8_0", 9: "Q8_1",
+  10: "Q2_K", 11: "Q3_K", 12: "Q4_K", 13: "Q5_K", 14: "Q6_K", 15: "Q8_K", 16: "IQ2_XXS",
+  17: "IQ2_XS", 18: "IQ3_XXS", 19: "IQ1_S", 20: "IQ4_NL", 21: "IQ3_S", 22: "IQ2_S", 23: "IQ4_XS",
+  24: "I8", 25: "I16", 26: "I32", 27: "I64", 28: "F64", 29: "IQ1_M", 30: "BF16",
+};
+/** Bytes per block and elements per block of the readable types. */
+const BLOCK: Record<number, { bytes: number; elements: number }> = {
+  [GgmlType.F32]: { bytes: 4, elements: 1 },
+  [GgmlType.F16]: { bytes: 2, elements: 1 },
+  [GgmlType.Q8_0]: { bytes: 34, elements: 32 },
+};
+
+export function ggmlTypeName(type: number): string {
+  return GGML_TYPE_NAMES[type] ?? `unknown type ${type}`;
+}
+
+export interface GgufTensorInfo {
+  readonly name: string;
+  /** ggml order: `dims[0]` is the fastest-varying (the input dimension of a matrix). */
+  readonly dims: readonly number[];
+  readonly type: number;
+  /** Offset from the start of the data section. */
+  readonly offset: number;
+  readonly elementCount: number;
+  readonly byteSize: number;
+}
+
+export interface GgufFile {
+  readonly path: string;
+  readonly version: number;
+  readonly metadata: ReadonlyMap<string, GgufValue>;
+  readonly tensors: ReadonlyMap<string, GgufTensorInfo>;
+  readonly alignment: number;
+  readonly dataOffset: number;
+  readonly bytes: Uint8Array;
+}
+
+const MAGIC = 0x46554747; // "GGUF" read as a little-endian u32
+const MAX_DIMS = 4;
+const MAX_NAME_BYTES = 65535;
+const utf8 = new TextDecoder("utf-8");
+
+function readString(r: ByteReader, what: string): string {
+  const n = r.u64(`${what} length`);
+  if (n > r.remaining) r.fail(`truncated: ${what} claims ${n} bytes, only ${r.remaining} left`);
+  return utf8.decode(r.raw(n, what));
+}
+
+/** Smallest encoding of one value of a type: bounds array counts before we allocate for them. */
+function minValueBytes(type: number): number {
+  switch (type) {
+    case GgufValueType.UINT8: case GgufValueType.INT8: case GgufValueType.BOOL: return 1;
+    case GgufValueType.UINT16: case GgufValueType.INT16: return 2;
+    case GgufValueType.UINT32: case GgufValueType.INT32: case GgufValueType.FLOAT32: return 4;
+    case GgufValueType.UINT64: case GgufValueType.INT64: case GgufValueType.FLOAT64: case GgufValueType.STRING: return 8;
+    case GgufValueType.ARRAY: return 12;
+    default: return 1;
+  }
+}
+
+function readValue(r: ByteReader, type: number, key: string, depth: number): GgufValue {
+  switch (type) {
+    case GgufValueType.UINT8: return r.u8(key);
+    case GgufValueType.INT8: return r.i8(key);
+    case GgufValueType.UINT16: return r.u16(key);
+    case GgufValueType.INT16: return r.i16(key);
+    case GgufValueType.UINT32: return r.u32(key);
+    case GgufValueType.INT32: return r.i32(key);
+    case GgufValueType.FLOAT32: return r.f32(key);
+    case GgufValueType.BOOL: {
+      const b = r.u8(key);
+      if (b > 1) r.fail(`metadata "${key}": bool value ${b} is neither 0 nor 1`);
+      return b === 1;
+    }
+    case GgufValueType.STRING: return readString(r, `metadata "${key}"`);
+    case GgufValueType.UINT64: return r.u64(key);
+    case GgufValueType.INT64: return r.i64(key);
+    case GgufValueType.FLOAT64: return r.f64(key);
+    case GgufValueType.ARRAY: return readArray(r, key, depth);
+    default: return r.fail(`metadata "${key}": unknown value type ${type}`);
+  }
+}
+
+function readArray(r: ByteReader, key: string, depth: number): GgufArray {
+  if (depth > 4) r.fail(`metadata "${key}": arrays nested deeper than 4 levels`);
+  const elemType = r.u32(`metadata "${key}" array type`);
+  const count = r.u64(`metadata "${key}" array length`);
+  if (count * minValueBytes(elemType) > r.remaining) {
+    r.fail(`truncated: metadata "${key}" claims ${count} elements, more than the ${r.remaining} bytes left can hold`);
+  }
+  if (elemType === GgufValueType.FLOAT32) return float32FromBytes(r.raw(4 * count, key));
+  if (elemType === GgufValueType.INT32 || elemType === GgufValueType.UINT32) {
+    const out = elemType === GgufValueType.INT32 ? new Int32Array(count) : new Uint32Array(count);
+    for (let i = 0; i < count; i++) out[i] = elemType === GgufValueType.INT32 ? r.i32(key) : r.u32(key);
+    return out;
+  }
+  const out: GgufValue[] = new Array(count);
+  for (let i = 0; i < count; i++) out[i] = readValue(r, elemType, key, depth + 1);
+  return out;
+}
+
+/** Parses the header, metadata and tensor infos; tensor data is read on demand with {@link readTensor}. */
+export function parseGguf(bytes: Uint8Array, path: string): GgufFile {
+  const r = new ByteReader(bytes, path);
+  if (bytes.byteLength < 4) r.fail("truncated: too short to be a GGUF file");
+  const magic = r.u32("magic");
+  if (magic !== MAGIC) r.fail(`not a GGUF file (magic ${magic.toString(16).padStart(8, "0")}, expected "GGUF")`);
+  const version = r.u32("version");
+  if (version !== 2 && version !== 3) r.fail(`unsupported GGUF version ${version} (this reader handles 2 and 3)`);
+  const tensorCount = r.u64("tensor count");
+  const kvCount = r.u64("metadata count");
+  // A tensor info takes at least 8+4+8+4+8 bytes and a key/value at least 8+4+1.
+  if (tensorCount * 32 > r.remaining) r.fail(`truncated or corrupt: ${tensorCount} tensors cannot fit in ${r.remaining} bytes`);
+  if (kvCount * 13 > r.remaining) r.fail(`truncated or corrupt: ${kvCount} metadata entries cannot fit in ${r.remaining} bytes`);
+
+  const metadata = new Map<string, GgufValue>();
+  for (let i = 0; i < kvCount; i++) {
+    const key = readString(r, `metadata key ${i}`);
+    if (metadata.has(key)) r.fail(`duplicate metadata key "${key}"`);
+    const type = r.u32(`metadata "${key}" type`);
+    metadata.set(key, readValue(r, type, key, 0));
+  }
+
+  const alignmentValue = metadata.get("general.alignment") ?? 32;
+  if (typeof alignmentValue !== "number" || !Number.isInteger(alignmentValue) || alignmentValue <= 0 || alignmentValue > 1 << 20 || (alignmentValue & (alignmentValue - 1)) !== 0) {
+    r.fail(`general.alignment must be a power of two, got ${String(alignmentValue)}`);
+  }
+  const alignment = alignmentValue;
+
+  const infos: GgufTensorInfo[] = [];
+  for (let i = 0; i < tensorCount; i++) {
+    const nameBytes = r.u64(`tensor ${i} name length`);
+    if (nameBytes > MAX_NAME_BYTES) r.fail(`tensor ${i} name is ${nameBytes} bytes long, corrupt`);
+    r.offset -= 8;
+    const name = readString(r, `tensor ${i} name`);
+    const nDims = r.u32(`tensor "${name}" dimension count`);
+    if (nDims < 1 || nDims > MAX_DIMS) r.fail(`tensor "${name}" has ${nDims} dimensions (1 to ${MAX_DIMS} allowed)`);
+    const dims: number[] = [];
+    let elementCount = 1;
+    for (let d = 0; d < nDims; d++) {
+      const n = r.u64(`tensor "${name}" dimension ${d}`);
+      if (n === 0) r.fail(`tensor "${name}" has a zero dimension`);
+      dims.push(n);
+      elementCount *= n;
+      if (elementCount > Number.MAX_SAFE_INTEGER / 8) r.fail(`tensor "${name}" has an absurd shape [${dims.join(", ")}]`);
+    }
+    const type = r.u32(`tensor "${name}" type`);
+    const offset = r.u64(`tensor "${name}" offset`);
+    const block = BLOCK[type];
+    const byteSize = block ? Math.ceil(elementCount / block.elements) * block.bytes : 0;
+    if (block && elementCount % block.elements !== 0) {
+      r.fail(`tensor "${name}" has ${elementCount} elements, not a multiple of the ${ggmlTypeName(type)} block size ${block.elements}`);
+    }
+    infos.push({ name, dims, type, offset, elementCount, byteSize });
+  }
+  const dataOffset = Math.ceil(r.offset / alignment) * alignment;
+
+  const tensors = new Map<string, GgufTensorInfo>();
+  for (const t of infos) {
+    if (tensors.has(t.name)) r.fail(`duplicate tensor "${t.name}"`);
+    if (t.offset % alignment !== 0) r.fail(`tensor "${t.name}" offset ${t.offset} is not aligned to ${alignment}`);
+    if (BLOCK[t.type] && dataOffset + t.offset + t.byteSize > bytes.byteLength) {
+      r.fail(`truncated: tensor "${t.name}" needs bytes ${dataOffset + t.offset}..${dataOffset + t.offset + t.byteSize}, file has ${bytes.byteLength}`);
+    }
+    tensors.set(t.name, t);
+  }
+  return { path, version, metadata, tensors, alignment, dataOffset, bytes };
+}
+
+/** Reads one tensor as float32, dequantizing F16 and Q8_0; other types get an error naming them. */
+export function readTensor(file: GgufFile, info: GgufTensorInfo): Float32Array {
+  const r = new ByteReader(file.bytes, file.path);
+  if (!BLOCK[info.type]) {
+    r.fail(`tensor "${info.name}" has type ${ggmlTypeName(info.type)}; supported types are F32, F16 and Q8_0`);
+  }
+  r.offset = file.dataOffset + info.offset;
+  const raw = r.raw(info.byteSize, `tensor "${info.name}" data`);
+  switch (info.type) {
+    case GgmlType.F32:
+      return float32FromBytes(raw);
+    case GgmlType.F16: {
+      const out = new Float32Array(info.elementCount);
+      const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+      for (let i = 0; i < out.length; i++) out[i] = halfToFloat(view.getUint16(2 * i, true));
+      return out;
+    }
+    default: {
+      // Q8_0: blocks of one f16 scale and 32 signed bytes; value = scale * q.
+      const out = new Float32Array(info.elementCount);
+      const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+      for (let b = 0; b < info.elementCount / 32; b++) {
+        const scale = halfToFloat(view.getUint16(34 * b, true));
+        for (let j = 0; j < 32; j++) out[32 * b + j] = scale * view.getInt8(34 * b + 2 + j);
+      }
+      return out;
+    }
+  }
+}
+
+/** IEEE 754 half to float (exact: every half is a float32). */
+export function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 31) return frac ? NaN : sign * Infinity;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}
+
+/** Float to the nearest half, ties to even (for writing F16 / Q8_0 files). */
+export function floatToHalf(x: number): number {
+  const f32 = new Float32Array([x]);
+  const bits = new Uint32Array(f32.buffer)[0]!;
+  const sign = (bits >>> 16) & 0x8000;
+  const exp = (bits >>> 23) & 0xff;
+  let mant = bits & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  let e = exp - 127 + 15;
+  if (e >= 31) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    mant |= 0x800000;
+    const shift = 14 - e;
+    let half = mant >> shift;
+    const rem = mant & ((1 << shift) - 1);
+    const mid = 1 << (shift - 1);
+    if (rem > mid || (rem === mid && half & 1)) half++;
+    return sign | half;
+  }
+  let half = (e << 10) | (mant >> 13);
+  const rem = mant & 0x1fff;
+  if (rem > 0x1000 || (rem === 0x1000 && half & 1)) half++;
+  return sign | half;
+}

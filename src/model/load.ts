@@ -1,0 +1,95 @@
+/**
+ * Finding and loading a model file: GGUF (detected by its magic) or a llama2.c checkpoint
+ * with its tokenizer file. Default resolution (README "Models"):
+ *   --model PATH  >  $FASTGEN_MODEL  >  stories260K.gguf in each folder of $FASTGEN_MODELS_PATH,
+ *   ./models, <repo>/models, <repo>/../shared/models, ../shared/models.
+ */
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { basename, delimiter, dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { InputError, ModelFileError } from "../errors.ts";
+import { parseGguf } from "./gguf.ts";
+import { llamaFromGguf } from "./gguf-llama.ts";
+import { parseLlama2c, parseLlama2cTokenizer } from "./llama2c.ts";
+import type { LlamaModel } from "./types.ts";
+
+export const DEFAULT_MODEL_FILE = "stories260K.gguf";
+export const MODEL_SOURCE_HINT =
+  "stories260K.gguf is published on the Hugging Face hub in the repository ggml-org/models, path tinyllamas/stories260K.gguf";
+/** Files larger than this are refused before reading (they would not fit the float32 weight limit anyway). */
+const MAX_FILE_BYTES = 8 * 1024 ** 3;
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+/** Folders searched for the default model, in order. */
+export function modelSearchPath(env: Record<string, string | undefined> = process.env): string[] {
+  const fromEnv = (env.FASTGEN_MODELS_PATH ?? "").split(delimiter).filter((p) => p.length > 0);
+  return [...fromEnv, resolve("models"), join(repoRoot, "models"), join(repoRoot, "..", "shared", "models"), resolve("..", "shared", "models")];
+}
+
+/** Where the model comes from: an explicit path, $FASTGEN_MODEL, or the search path. */
+export function resolveModelPath(explicit?: string, env: Record<string, string | undefined> = process.env): string {
+  const given = explicit ?? env.FASTGEN_MODEL;
+  if (given !== undefined && given !== "") {
+    if (!existsSync(given)) throw new InputError(`model file not found: ${given}`);
+    return given;
+  }
+  const searched = modelSearchPath(env);
+  for (const dir of searched) {
+    const candidate = join(dir, DEFAULT_MODEL_FILE);
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new InputError(
+    `no model given and ${DEFAULT_MODEL_FILE} not found in: ${[...new Set(searched)].join(", ")}.\n` +
+      `Pass --model PATH, set FASTGEN_MODEL, or put the file in ./models. ${MODEL_SOURCE_HINT}.`,
+  );
+}
+
+export function readModelBytes(path: string): Uint8Array {
+  let size: number;
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) throw new ModelFileError(path, "not a regular file");
+    size = st.size;
+  } catch (e) {
+    if (e instanceof ModelFileError) throw e;
+    throw new ModelFileError(path, `cannot read: ${(e as Error).message}`);
+  }
+  if (size > MAX_FILE_BYTES) throw new ModelFileError(path, `${size} bytes is larger than the ${MAX_FILE_BYTES}-byte limit`);
+  return new Uint8Array(readFileSync(path));
+}
+
+export interface LoadOptions {
+  /** llama2.c tokenizer file; default: tok<vocab>.bin or tokenizer.bin next to the checkpoint. */
+  tokenizerPath?: string;
+}
+
+/** Loads a model from bytes: GGUF if the magic says so, else a llama2.c checkpoint. */
+export function loadModelFromBytes(bytes: Uint8Array, path: string, tokenizerBytes?: Uint8Array): LlamaModel {
+  const isGguf = bytes.byteLength >= 4 && bytes[0] === 0x47 && bytes[1] === 0x47 && bytes[2] === 0x55 && bytes[3] === 0x46;
+  if (isGguf) return llamaFromGguf(parseGguf(bytes, path));
+  const model = parseLlama2c(bytes, path);
+  if (!tokenizerBytes) return model;
+  const vocab = parseLlama2cTokenizer(tokenizerBytes, `${path} (tokenizer)`, model.config.vocabSize);
+  return { ...model, vocab };
+}
+
+/** Loads the model at `path` (see {@link resolveModelPath}). */
+export function loadModel(path: string, options: LoadOptions = {}): LlamaModel {
+  const bytes = readModelBytes(path);
+  const isGguf = bytes[0] === 0x47 && bytes[1] === 0x47 && bytes[2] === 0x55 && bytes[3] === 0x46;
+  if (isGguf) {
+    if (options.tokenizerPath) throw new InputError("--tokenizer is for llama2.c checkpoints; a GGUF file carries its own tokenizer");
+    return loadModelFromBytes(bytes, path);
+  }
+  const model = parseLlama2c(bytes, path);
+  const tokPath = options.tokenizerPath ?? findLlama2cTokenizer(path, model.config.vocabSize);
+  if (!tokPath) return model;
+  const vocab = parseLlama2cTokenizer(readModelBytes(tokPath), tokPath, model.config.vocabSize);
+  return { ...model, vocab };
+}
+
+function findLlama2cTokenizer(modelPath: string, vocabSize: number): string | undefined {
+  const dir = dirname(modelPath);
+  return [`tok${vocabSize}.bin`, "tokenizer.bin"].map((f) => join(dir, f)).find((p) => existsSync(p) && basename(p) !== basename(modelPath));
+}
