@@ -6,8 +6,10 @@ class GrowingStore implements KvView {
   positions: Int32Array;
   keys: Float32Array;
   values: Float32Array;
+  private readonly headDim: number;
 
-  constructor(private readonly headDim: number, capacity = 16) {
+  constructor(headDim: number, capacity = 16) {
+    this.headDim = headDim;
     this.positions = new Int32Array(capacity);
     this.keys = new Float32Array(capacity * headDim);
     this.values = new Float32Array(capacity * headDim);
@@ -40,8 +42,10 @@ class GrowingStore implements KvView {
 /** The plain full KV cache: keeps every position, never evicts. The textbook baseline. */
 export class FullKvCache implements KvCache {
   private readonly stores: GrowingStore[];
+  readonly layout: KvLayout;
 
-  constructor(readonly layout: KvLayout) {
+  constructor(layout: KvLayout) {
+    this.layout = layout;
     this.stores = Array.from({ length: layout.nLayers * layout.nKvHeads }, () => new GrowingStore(layout.headDim));
   }
 

@@ -133,7 +133,8 @@ function readArray(r: ByteReader, key: string, depth: number): GgufArray {
 
 /** Parses the header, metadata and tensor infos; tensor data is read on demand with {@link readTensor}. */
 export function parseGguf(bytes: Uint8Array, path: string): GgufFile {
-  const r = new ByteReader(bytes, path);
+  // Annotated so that `r.fail(...)` (returns never) narrows types after it.
+  const r: ByteReader = new ByteReader(bytes, path);
   if (bytes.byteLength < 4) r.fail("truncated: too short to be a GGUF file");
   const magic = r.u32("magic");
   if (magic !== MAGIC) r.fail(`not a GGUF file (magic ${magic.toString(16).padStart(8, "0")}, expected "GGUF")`);
@@ -157,7 +158,7 @@ export function parseGguf(bytes: Uint8Array, path: string): GgufFile {
   if (typeof alignmentValue !== "number" || !Number.isInteger(alignmentValue) || alignmentValue <= 0 || alignmentValue > 1 << 20 || (alignmentValue & (alignmentValue - 1)) !== 0) {
     r.fail(`general.alignment must be a power of two, got ${String(alignmentValue)}`);
   }
-  const alignment = alignmentValue;
+  const alignment: number = alignmentValue;
 
   const infos: GgufTensorInfo[] = [];
   for (let i = 0; i < tensorCount; i++) {

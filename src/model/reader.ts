@@ -3,12 +3,13 @@ import { ModelFileError } from "../errors.ts";
 /** Little-endian reader over a byte buffer whose every read is bounds-checked, so a truncated file gets a clear error. */
 export class ByteReader {
   private readonly view: DataView;
+  readonly bytes: Uint8Array;
+  readonly path: string;
   offset = 0;
 
-  constructor(
-    readonly bytes: Uint8Array,
-    readonly path: string,
-  ) {
+  constructor(bytes: Uint8Array, path: string) {
+    this.bytes = bytes;
+    this.path = path;
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 

@@ -1,0 +1,20 @@
+/** Creating a backend by name: the reference transformer or the gpu.js path (loaded only when asked for). */
+import { ReferenceTransformer } from "../reference/transformer.ts";
+import type { Backend } from "./backend.ts";
+import type { LlamaModel } from "./model/types.ts";
+
+export const BACKEND_NAMES = ["reference", "gpu"] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+export const GPU_MODES = ["auto", "headlessgl", "webasm", "cpu"] as const;
+export type GpuMode = (typeof GPU_MODES)[number];
+
+export interface BackendOptions {
+  readonly backend: BackendName;
+  readonly gpuMode: GpuMode;
+}
+
+export async function createBackend(model: LlamaModel, options: BackendOptions): Promise<Backend> {
+  if (options.backend === "reference") return new ReferenceTransformer(model);
+  const { GpuBackend } = await import("../kernels/gpu-backend.ts");
+  return new GpuBackend(model, { mode: options.gpuMode });
+}

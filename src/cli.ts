@@ -1,0 +1,69 @@
+#!/usr/bin/env -S npx tsx
+/**
+ * The `fastgen` command line: `npx tsx src/cli.ts <command> [flags]` or `npm run fastgen -- <command>`.
+ */
+import { realpathSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+import { helpText } from "./cli/args.ts";
+import { GENERATE_FLAGS, generateCommand } from "./cli/commands/generate.ts";
+import { LOGITS_FLAGS, logitsCommand } from "./cli/commands/logits.ts";
+import { PROFILE_FLAGS, profileCommand } from "./cli/commands/profile.ts";
+import { type CommandIO, processIO } from "./cli/io.ts";
+import { InputError } from "./errors.ts";
+
+interface Command {
+  readonly summary: string;
+  readonly flags: Parameters<typeof helpText>[2];
+  run(argv: readonly string[], io: CommandIO): Promise<void>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  generate: { summary: "continue a prompt (streams text; --json for one object)", flags: GENERATE_FLAGS, run: generateCommand },
+  profile: { summary: "show the cache policy FastGen picks for each layer and KV head", flags: PROFILE_FLAGS, run: (a, io) => profileCommand(a, io, process.stdout.isTTY === true) },
+  logits: { summary: "write float32 logits of a token sequence, full or compressed cache", flags: LOGITS_FLAGS, run: logitsCommand },
+};
+
+function usage(): string {
+  const names = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return `fastgen: FastGen adaptive KV-cache compression (Ge et al., ICLR 2024)\n\nusage: fastgen <command> [flags]   (fastgen <command> --help for its flags)\n\n${names.join("\n")}\n`;
+}
+
+export async function main(argv: readonly string[], io: CommandIO = processIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    io.out(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.warn(`fastgen: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    io.out(helpText(name, command.summary, command.flags));
+    return 0;
+  }
+  try {
+    await command.run(rest, io);
+    return 0;
+  } catch (e) {
+    if (e instanceof InputError) {
+      io.warn(`fastgen ${name}: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+if (isMain) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      console.error(e);
+      process.exitCode = 1;
+    },
+  );
+}

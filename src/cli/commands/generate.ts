@@ -1,0 +1,83 @@
+/** `fastgen generate`: a story from a prompt, streamed, through the chosen cache policy. */
+import { z } from "zod";
+import { compressionSettingsSchema } from "../../fastgen/methods.ts";
+import { generateCompressed } from "../../generation/compressed.ts";
+import { samplingSchema } from "../../generation/sampler.ts";
+import { type FlagSpecs, parseFlags } from "../args.ts";
+import { COMPRESSION_FLAGS, MODEL_FLAGS, modelFlagsSchema, openModel, tokenClassesFor, warnContext } from "../common.ts";
+import type { CommandIO } from "../io.ts";
+import { validateFlags } from "../validate.ts";
+
+export const DEFAULT_PROMPT = "Once upon a time";
+
+export const GENERATE_FLAGS: FlagSpecs = {
+  prompt: { kind: "string", help: "text to continue", default: `"${DEFAULT_PROMPT}"` },
+  "max-tokens": { kind: "number", help: "new tokens at most", default: "256" },
+  temperature: { kind: "number", help: "0 = greedy", default: "0" },
+  "top-p": { kind: "number", help: "nucleus sampling mass, (0, 1]", default: "0.9" },
+  seed: { kind: "number", help: "sampling seed", default: "42" },
+  json: { kind: "boolean", help: "print one JSON object instead of streaming text" },
+  ...MODEL_FLAGS,
+  ...COMPRESSION_FLAGS,
+  policy: { kind: "string", help: "full | fastgen | local | frequent | h2o | streaming", default: "full" },
+};
+
+const schema = modelFlagsSchema
+  .extend(compressionSettingsSchema.omit({ method: true }).shape)
+  .extend(samplingSchema.shape)
+  .extend({
+    prompt: z.string().default(DEFAULT_PROMPT),
+    maxTokens: z.number().int("max-tokens must be a whole number").min(0).max(1 << 20).default(256),
+    json: z.boolean().default(false),
+    policy: compressionSettingsSchema.shape.method.default("full"),
+    special: z.string().optional(),
+    punct: z.string().optional(),
+  });
+
+export async function generateCommand(argv: readonly string[], io: CommandIO): Promise<void> {
+  const flags = validateFlags(schema, parseFlags(argv, GENERATE_FLAGS));
+  const { model, tokenizer, backend } = await openModel(flags);
+  const classes = tokenClassesFor(tokenizer, flags.special, flags.punct);
+  const settings = { ...flags, method: flags.policy };
+  const promptTokens = tokenizer.encode(flags.prompt);
+  warnContext(model, promptTokens.length + flags.maxTokens, io.warn);
+
+  const stream = tokenizer.stream();
+  if (!flags.json) io.out(promptTokens.map((t) => stream.push(t)).join(""));
+  const started = performance.now();
+  const { tokens, session } = generateCompressed(
+    backend,
+    classes,
+    settings,
+    promptTokens,
+    { maxTokens: flags.maxTokens, sampling: flags, stopTokens: [tokenizer.vocab.bosId, tokenizer.vocab.eosId] },
+    (t) => {
+      if (!flags.json) io.out(stream.push(t.token));
+    },
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const text = tokenizer.decode([...promptTokens, ...tokens]);
+  const summary = session.summary();
+  if (flags.json) {
+    io.out(
+      JSON.stringify({
+        text,
+        tokens,
+        promptTokens,
+        policy: flags.policy,
+        backend: backend.name,
+        compression: summary,
+        kvBytes: session.kvBytes(),
+        heads: session.policyTable(),
+        ...(flags.policy === "fastgen" ? { threshold: flags.threshold, gqa: flags.gqa } : {}),
+      }) + "\n",
+    );
+  } else {
+    io.out(stream.flush() + "\n");
+    io.warn(
+      `[${tokens.length} tokens in ${seconds.toFixed(2)} s, ${(tokens.length / seconds).toFixed(1)} tok/s, backend ${backend.name}, ` +
+        `policy ${flags.policy}, KV compression ${(100 * summary.final).toFixed(1)}% at the end]`,
+    );
+  }
+  backend.dispose();
+}

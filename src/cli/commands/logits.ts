@@ -1,0 +1,62 @@
+/**
+ * `fastgen logits`: float32 little-endian logits, one row of vocabSize per fed token, for
+ * differential testing. With a policy other than full, rows 0..N-1 come from the full cache
+ * and the rest from the compressed cache (spec §12.12, `--prompt-length N`).
+ */
+import { writeFileSync } from "node:fs";
+import { z } from "zod";
+import { InputError } from "../../errors.ts";
+import { compressionSettingsSchema } from "../../fastgen/methods.ts";
+import { teacherForce } from "../../generation/compressed.ts";
+import { type FlagSpecs, parseFlags } from "../args.ts";
+import { COMPRESSION_FLAGS, MODEL_FLAGS, modelFlagsSchema, openModel, tokenClassesFor, warnContext } from "../common.ts";
+import type { CommandIO } from "../io.ts";
+import { validateFlags } from "../validate.ts";
+
+export const LOGITS_FLAGS: FlagSpecs = {
+  tokens: { kind: "string", help: "comma-separated token ids to feed, e.g. 1,403,407" },
+  prompt: { kind: "string", help: "text to encode (with BOS) instead of --tokens" },
+  out: { kind: "string", help: "output file: float32 LE [rows][vocabSize]" },
+  "prompt-length": { kind: "number", help: "profile and compress after the first N tokens (needed with a compressing policy)" },
+  ...MODEL_FLAGS,
+  ...COMPRESSION_FLAGS,
+  policy: { kind: "string", help: "full | fastgen | local | frequent | h2o | streaming", default: "full" },
+};
+
+const schema = modelFlagsSchema.extend(compressionSettingsSchema.omit({ method: true }).shape).extend({
+  tokens: z.string().regex(/^\s*\d+(\s*,\s*\d+)*\s*$/, "tokens must be comma-separated non-negative integers").optional(),
+  prompt: z.string().optional(),
+  out: z.string({ error: "--out FILE is required" }).min(1),
+  promptLength: z.number().int("prompt-length must be a whole number").min(1, "prompt-length must be at least 1").optional(),
+  policy: compressionSettingsSchema.shape.method.default("full"),
+  special: z.string().optional(),
+  punct: z.string().optional(),
+});
+
+export async function logitsCommand(argv: readonly string[], io: CommandIO): Promise<void> {
+  const flags = validateFlags(schema, parseFlags(argv, LOGITS_FLAGS));
+  if ((flags.tokens === undefined) === (flags.prompt === undefined)) throw new InputError("give exactly one of --tokens and --prompt");
+  const { model, tokenizer, backend } = await openModel(flags);
+  const tokens = flags.tokens !== undefined ? flags.tokens.split(",").map((t) => Number(t.trim())) : tokenizer.encode(flags.prompt!);
+  const bad = tokens.find((t) => t >= model.config.vocabSize);
+  if (bad !== undefined) throw new InputError(`--tokens: id ${bad} is outside the vocabulary (0..${model.config.vocabSize - 1})`);
+  if (flags.promptLength !== undefined && flags.promptLength > tokens.length) {
+    throw new InputError(`--prompt-length ${flags.promptLength} is longer than the ${tokens.length} tokens given`);
+  }
+  if (flags.policy !== "full" && flags.promptLength === undefined) {
+    throw new InputError(`--policy ${flags.policy} needs --prompt-length N: the first N tokens are the prompt that is profiled and compressed`);
+  }
+  warnContext(model, tokens.length, io.warn);
+  const classes = tokenClassesFor(tokenizer, flags.special, flags.punct);
+  const { rows, session } = teacherForce(backend, classes, { ...flags, method: flags.policy }, tokens, flags.promptLength ?? tokens.length);
+  const V = model.config.vocabSize;
+  const data = new Float32Array(rows.length * V);
+  rows.forEach((r, i) => data.set(r, i * V));
+  writeFileSync(flags.out, new Uint8Array(data.buffer));
+  const s = session.summary();
+  io.warn(
+    `wrote ${rows.length} rows × ${V} logits (float32 LE) to ${flags.out}; backend ${backend.name}, policy ${flags.policy}` +
+      (flags.policy !== "full" ? `, compression after prompt ${(100 * s.afterPrefill).toFixed(1)}%, final ${(100 * s.final).toFixed(1)}%` : ""),
+  );
+  backend.dispose();
+}

@@ -1,0 +1,77 @@
+/** `fastgen profile`: the policy FastGen picks for every (layer, KV head) on a prompt, and why. */
+import { z } from "zod";
+import { kvLayoutOf } from "../../backend.ts";
+import { CANDIDATE_NAMES } from "../../fastgen/candidates.ts";
+import { compressionSettingsSchema } from "../../fastgen/methods.ts";
+import { policyCounts } from "../../fastgen/profiler.ts";
+import { CompressionSession } from "../../fastgen/session.ts";
+import { type FlagSpecs, parseFlags } from "../args.ts";
+import { COMPRESSION_FLAGS, MODEL_FLAGS, modelFlagsSchema, openModel, tokenClassesFor, warnContext } from "../common.ts";
+import { renderProfileGrid } from "../grid.ts";
+import type { CommandIO } from "../io.ts";
+import { validateFlags } from "../validate.ts";
+import { DEFAULT_PROMPT } from "./generate.ts";
+
+const { policy: _policy, sinks: _sinks, ...profileCompressionFlags } = COMPRESSION_FLAGS;
+
+export const PROFILE_FLAGS: FlagSpecs = {
+  prompt: { kind: "string", help: "the prompt to profile", default: `"${DEFAULT_PROMPT}"` },
+  json: { kind: "boolean", help: "print the report as JSON" },
+  verbose: { kind: "boolean", help: "also print every candidate's recovery per KV head" },
+  ...MODEL_FLAGS,
+  ...profileCompressionFlags,
+};
+
+const schema = modelFlagsSchema.extend(compressionSettingsSchema.omit({ method: true, sinks: true }).shape).extend({
+  prompt: z.string().default(DEFAULT_PROMPT),
+  json: z.boolean().default(false),
+  verbose: z.boolean().default(false),
+  special: z.string().optional(),
+  punct: z.string().optional(),
+});
+
+export async function profileCommand(argv: readonly string[], io: CommandIO, color = false): Promise<void> {
+  const flags = validateFlags(schema, parseFlags(argv, PROFILE_FLAGS));
+  const { model, tokenizer, backend } = await openModel(flags);
+  const classes = tokenClassesFor(tokenizer, flags.special, flags.punct);
+  const promptTokens = tokenizer.encode(flags.prompt);
+  warnContext(model, promptTokens.length, io.warn);
+  const session = new CompressionSession(kvLayoutOf(model.config), classes, { ...flags, method: "fastgen", sinks: 0 });
+  backend.prefill(promptTokens, 0, session.cache);
+  session.finishPrefill();
+  const report = session.profile!;
+  const compression = session.summary().afterPrefill;
+  if (flags.json) {
+    io.out(
+      JSON.stringify({
+        threshold: flags.threshold,
+        gqa: flags.gqa,
+        rLocal: flags.rLocal,
+        rFrequent: flags.rFrequent,
+        promptTokens,
+        backend: backend.name,
+        compression,
+        kvBytes: session.kvBytes(),
+        layers: report.layers.map((heads, l) => ({
+          layer: l,
+          kvHeads: heads.map((h) => ({ kvHead: h.kvHead, policy: h.policy, recovery: h.recovery, queryHeads: h.queryHeads })),
+        })),
+      }) + "\n",
+    );
+  } else {
+    const counts = policyCounts(report);
+    io.out(`FastGen profile of a ${report.n}-token prompt, T = ${flags.threshold}, GQA ${flags.gqa}, w = ${report.budgets.window}, k = ${report.budgets.frequentK} (backend ${backend.name})\n\n`);
+    io.out(renderProfileGrid(report, color) + "\n\n");
+    io.out(`KV heads per policy: ${CANDIDATE_NAMES.map((n) => `${n} ${counts[n]}`).join(", ")}\n`);
+    io.out(`KV cache compression after the prompt: ${(100 * compression).toFixed(1)}%\n`);
+    if (flags.verbose) {
+      io.out(`\nrecovery per KV head (${CANDIDATE_NAMES.join(" / ")}):\n`);
+      for (const heads of report.layers) {
+        for (const h of heads) {
+          io.out(`  layer ${h.layer} kv${h.kvHead}: ${CANDIDATE_NAMES.map((n) => h.recovery[n].toFixed(4)).join(" / ")} → ${h.policy}\n`);
+        }
+      }
+    }
+  }
+  backend.dispose();
+}

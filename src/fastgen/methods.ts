@@ -1,0 +1,35 @@
+/**
+ * The compression methods a user can pick: FastGen (a profiled policy per KV head) and the
+ * baselines of spec §9 (one policy for every head), all over the same cache machinery.
+ */
+import { z } from "zod";
+import { frequent, full, local, sinks } from "./components/index.ts";
+import { type KvHeadPolicy, unionPolicy } from "./policy.ts";
+
+export const METHOD_NAMES = ["fastgen", "full", "local", "frequent", "h2o", "streaming"] as const;
+export type MethodName = (typeof METHOD_NAMES)[number];
+export type BaselineName = Exclude<MethodName, "fastgen">;
+
+const ratio = (what: string) =>
+  z.number({ error: `${what} must be a number` }).gt(0, `${what} must be in (0, 1]`).max(1, `${what} must be in (0, 1]`);
+
+export const compressionSettingsSchema = z.object({
+  method: z.enum(METHOD_NAMES, { error: `policy must be one of ${METHOD_NAMES.join(", ")}` }).default("fastgen"),
+  /** Recovery threshold T (spec §3 default 0.95). */
+  threshold: z.number({ error: "threshold must be a number" }).min(0, "threshold must be in [0, 1]").max(1, "threshold must be in [0, 1]").default(0.95),
+  rLocal: ratio("r-local").default(0.3),
+  rFrequent: ratio("r-frequent").default(0.3),
+  gqa: z.enum(["min", "mean"], { error: "gqa must be min or mean" }).default("min"),
+  /** Attention sinks of `streaming` (spec §9 default 4). */
+  sinks: z.number().int("sinks must be a whole number").min(0, "sinks must be ≥ 0").max(1 << 20).default(4),
+});
+export type CompressionSettings = z.infer<typeof compressionSettingsSchema>;
+
+/** The one policy a baseline applies to every head (spec §9). */
+export const BASELINE_POLICIES: Record<BaselineName, KvHeadPolicy> = {
+  full: unionPolicy([full]),
+  local: unionPolicy([local]),
+  frequent: unionPolicy([frequent]),
+  h2o: unionPolicy([frequent, local]),
+  streaming: unionPolicy([sinks, local]),
+};

@@ -1,0 +1,104 @@
+/**
+ * The one interface every cache policy implements (in the spirit of NVIDIA kvpress's presses).
+ * A policy is a union of components; each component names the key positions a head keeps,
+ * once for profiling (spec §4, per prompt row) and once for the live cache (spec §5, §6).
+ */
+
+/** Budgets and settings shared by all components (spec §3). */
+export interface PolicyBudgets {
+  /** Local window `w = floorMin1(rLocal · n)`, fixed after prefill. */
+  readonly window: number;
+  /** Heavy hitters `k = floorMin1(rFrequent · L)`; L is the prompt length when profiling, the current length when decoding. */
+  readonly frequentK: number;
+  /** Attention sinks kept by `streaming` (absolute positions 0..sinks-1). */
+  readonly sinks: number;
+}
+
+/** What a component looks at to decide which cached entries it keeps right now. */
+export interface KeepContext {
+  /** Cached positions of this (layer, KV head), increasing. */
+  readonly positions: Int32Array;
+  /** Cumulative attention score of each cached entry (spec §12.6). */
+  readonly scores: Float64Array;
+  /** Number of cached entries (positions/scores may be longer). */
+  readonly length: number;
+  /** Position of the newest token, `p = L - 1`. */
+  readonly current: number;
+  readonly budgets: PolicyBudgets;
+  isSpecial(position: number): boolean;
+  isPunct(position: number): boolean;
+}
+
+/** What a component keeps of prompt row `i` during profiling: a fixed set of columns plus a band `i-w < j ≤ i`. */
+export interface RowRule {
+  /** `columns[j] = 1` where column j is kept for every row i ≥ j; null for none. */
+  readonly columns: Uint8Array | null;
+  /** Band width (0 for none, Infinity for everything). */
+  readonly window: number;
+}
+
+/** What a component looks at during profiling (spec §4). */
+export interface ProfileContext {
+  /** Prompt length n. */
+  readonly n: number;
+  /** Column sums of the attention, summed over the KV head's query heads (spec §12.1). */
+  readonly columnScores: Float64Array;
+  readonly budgets: PolicyBudgets;
+  isSpecial(position: number): boolean;
+  isPunct(position: number): boolean;
+}
+
+export interface PolicyComponent {
+  /** Short name as in spec §3: special, punct, local, frequent, full (sinks for streaming). */
+  readonly name: string;
+  /** True for `full`: the policy never evicts. */
+  readonly keepsAll?: boolean;
+  /** Sets `keep[e] = 1` for each cached entry `e` this component keeps. */
+  keep(ctx: KeepContext, keep: Uint8Array): void;
+  /** The set this component keeps of each prompt row, for recovery (spec §4). */
+  rowRule(ctx: ProfileContext): RowRule;
+}
+
+/** The policy of one KV head: a union of components (spec §3), or `full`. */
+export interface KvHeadPolicy {
+  /** Components joined with "+", e.g. "special+punct+frequent" (spec §3 names). */
+  readonly name: string;
+  readonly components: readonly PolicyComponent[];
+  /** True when nothing is ever evicted. */
+  readonly keepsAll: boolean;
+}
+
+export function unionPolicy(components: readonly PolicyComponent[]): KvHeadPolicy {
+  return {
+    name: components.map((c) => c.name).join("+"),
+    components,
+    keepsAll: components.some((c) => c.keepsAll === true),
+  };
+}
+
+/** Marks the entries a policy keeps: the union of its components' sets (spec §12.5). */
+export function keptEntries(policy: KvHeadPolicy, ctx: KeepContext): Uint8Array {
+  const keep = new Uint8Array(ctx.length);
+  for (const c of policy.components) c.keep(ctx, keep);
+  return keep;
+}
+
+/** The union of the components' row rules. */
+export function unionRowRule(policy: KvHeadPolicy, ctx: ProfileContext): RowRule {
+  let columns: Uint8Array | null = null;
+  let window = 0;
+  for (const c of policy.components) {
+    const rule = c.rowRule(ctx);
+    window = Math.max(window, rule.window);
+    if (rule.columns) {
+      columns ??= new Uint8Array(ctx.n);
+      for (let j = 0; j < ctx.n; j++) columns[j] = columns[j]! | rule.columns[j]!;
+    }
+  }
+  return { columns, window };
+}
+
+/** `floorMin1(r · x)` in double arithmetic (spec §12.4). */
+export function floorMin1(r: number, x: number): number {
+  return Math.max(1, Math.floor(r * x));
+}

@@ -1,0 +1,89 @@
+/**
+ * One compressed run: the cache, the profile taken after prefill (FastGen) or the baseline's
+ * uniform policy, and the compression figures of spec §8 / §12.13.
+ */
+import type { KvLayout } from "../kv/cache.ts";
+import { AdaptiveKvCache, type CacheFootprint } from "../kv/adaptive-cache.ts";
+import { candidateByName } from "./candidates.ts";
+import { BASELINE_POLICIES, type CompressionSettings } from "./methods.ts";
+import { type ProfileReport, profileHeads } from "./profiler.ts";
+import type { TokenClasses } from "./token-classes.ts";
+
+export interface CompressionSummary {
+  readonly afterPrefill: number;
+  readonly final: number;
+  /** Mean over decode steps; equals afterPrefill when there was none (spec §12.13). */
+  readonly mean: number;
+  readonly decodeSteps: number;
+}
+
+export interface KvBytesReport {
+  /** What a full float32 K/V cache holds at the final length. */
+  readonly full: number;
+  /** What the compressed cache's buffers hold (keys, values, positions, scores). */
+  readonly compressed: number;
+}
+
+export class CompressionSession {
+  readonly cache: AdaptiveKvCache;
+  private profileReport: ProfileReport | undefined;
+  private prefillFootprint: CacheFootprint | undefined;
+  private stepCompressionSum = 0;
+  private steps = 0;
+  readonly settings: CompressionSettings;
+
+  constructor(layout: KvLayout, classes: TokenClasses, settings: CompressionSettings) {
+    this.settings = settings;
+    this.cache = new AdaptiveKvCache(layout, {
+      classes,
+      rLocal: settings.rLocal,
+      rFrequent: settings.rFrequent,
+      sinks: settings.sinks,
+      recordPromptAttention: settings.method === "fastgen",
+    });
+  }
+
+  /** The profile FastGen took (undefined for baselines or before prefill ended). */
+  get profile(): ProfileReport | undefined {
+    return this.profileReport;
+  }
+
+  /** Ends prefill: profile the heads (FastGen) and compress (spec §4, §5). */
+  finishPrefill(): void {
+    const { layout } = this.cache;
+    const s = this.settings;
+    if (s.method === "fastgen") {
+      const report = profileHeads(this.cache.promptAttention(), layout, this.cache, s);
+      this.profileReport = report;
+      this.cache.compress(report.layers.map((heads) => heads.map((h) => candidateByName(h.policy))));
+    } else {
+      const policy = BASELINE_POLICIES[s.method];
+      this.cache.compress(Array.from({ length: layout.nLayers }, () => Array.from({ length: layout.nKvHeads }, () => policy)));
+    }
+    this.prefillFootprint = this.cache.footprint();
+  }
+
+  /** Records the figures after a decode step's eviction. */
+  recordStep(): void {
+    this.stepCompressionSum += this.cache.footprint().compression;
+    this.steps++;
+  }
+
+  summary(): CompressionSummary {
+    if (!this.prefillFootprint) throw new Error("prefill has not finished");
+    const final = this.cache.footprint().compression;
+    const afterPrefill = this.prefillFootprint.compression;
+    return { afterPrefill, final, mean: this.steps > 0 ? this.stepCompressionSum / this.steps : afterPrefill, decodeSteps: this.steps };
+  }
+
+  kvBytes(): KvBytesReport {
+    const f = this.cache.footprint();
+    return { full: f.fullBytes, compressed: f.heldBytes };
+  }
+
+  /** Policy name of every (layer, KV head). */
+  policyTable(): string[][] {
+    const { nLayers, nKvHeads } = this.cache.layout;
+    return Array.from({ length: nLayers }, (_, l) => Array.from({ length: nKvHeads }, (_, g) => this.cache.policyOf(l, g)?.name ?? "full"));
+  }
+}

@@ -1,0 +1,90 @@
+/** Turning logits into the next token: greedy, or temperature + top-p (nucleus) sampling with a seeded PRNG. */
+import { z } from "zod";
+
+export const samplingSchema = z.object({
+  temperature: z.number().min(0, "temperature must be ≥ 0").max(100).default(0),
+  topP: z.number().gt(0, "top-p must be in (0, 1]").max(1, "top-p must be in (0, 1]").default(0.9),
+  seed: z.number().int().min(0).max(2 ** 32 - 1).default(42),
+});
+export type SamplingOptions = z.infer<typeof samplingSchema>;
+
+/** mulberry32: a small, fast, seedable 32-bit PRNG; deterministic across runtimes. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function argmax(x: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < x.length; i++) if (x[i]! > x[best]!) best = i;
+  return best;
+}
+
+/** Softmax in float64 (a distribution to sample from, or to compare in evaluation). */
+export function softmaxF64(logits: ArrayLike<number>, temperature = 1): Float64Array {
+  const p = new Float64Array(logits.length);
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i]! / temperature);
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) {
+    p[i] = Math.exp(logits[i]! / temperature - max);
+    sum += p[i]!;
+  }
+  for (let i = 0; i < p.length; i++) p[i] = p[i]! / sum;
+  return p;
+}
+
+export class Sampler {
+  private readonly random: () => number;
+  readonly options: SamplingOptions;
+
+  constructor(options: SamplingOptions) {
+    this.options = options;
+    this.random = mulberry32(options.seed);
+  }
+
+  next(logits: Float32Array): number {
+    const { temperature, topP } = this.options;
+    if (temperature === 0) return argmax(logits);
+    const probs = softmaxF64(logits, temperature);
+    const r = this.random();
+    if (topP >= 1) return sampleFrom(probs, r);
+    return sampleTopP(probs, topP, r);
+  }
+}
+
+function sampleFrom(probs: Float64Array, r: number): number {
+  let cdf = 0;
+  for (let i = 0; i < probs.length; i++) {
+    cdf += probs[i]!;
+    if (r < cdf) return i;
+  }
+  return probs.length - 1;
+}
+
+/** Nucleus sampling: the smallest set of most likely tokens whose mass exceeds topP, renormalised. */
+function sampleTopP(probs: Float64Array, topP: number, r: number): number {
+  const order = Array.from(probs.keys()).sort((a, b) => probs[b]! - probs[a]! || a - b);
+  let mass = 0;
+  let last = order.length - 1;
+  for (let i = 0; i < order.length; i++) {
+    mass += probs[order[i]!]!;
+    if (mass > topP) {
+      last = i;
+      break;
+    }
+  }
+  let cdf = 0;
+  const target = r * mass;
+  for (let i = 0; i <= last; i++) {
+    cdf += probs[order[i]!]!;
+    if (target < cdf) return order[i]!;
+  }
+  return order[last]!;
+}

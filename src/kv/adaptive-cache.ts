@@ -1,0 +1,178 @@
+/**
+ * The adaptive per-head KV cache of FastGen (spec §5, §6): during prefill it keeps everything,
+ * accumulates each entry's cumulative score and (optionally) records the prompt's attention for
+ * the profiler; `compress` then gives each (layer, KV head) its own policy and cuts its store;
+ * every later token appends, attends, adds scores and re-applies the policy.
+ * Baselines (spec §9) are the same cache with one policy for every head.
+ */
+import type { TokenClasses } from "../fastgen/token-classes.ts";
+import { floorMin1, type KeepContext, type KvHeadPolicy, keptEntries, type PolicyBudgets } from "../fastgen/policy.ts";
+import type { PromptAttention } from "../fastgen/prompt-attention.ts";
+import type { KvCache, KvLayout, KvView } from "./cache.ts";
+import { HeadStore } from "./head-store.ts";
+
+export interface AdaptiveCacheOptions {
+  readonly classes: TokenClasses;
+  readonly rLocal: number;
+  readonly rFrequent: number;
+  /** StreamingLLM sinks (absolute positions 0..sinks-1). */
+  readonly sinks: number;
+  /** Keep the prompt's attention rows for the profiler. */
+  readonly recordPromptAttention: boolean;
+}
+
+/** Kept-entry counts and bytes, spec §8. */
+export interface CacheFootprint {
+  /** Current sequence length L. */
+  readonly length: number;
+  /** Σ over (layer, KV head) of kept entries. */
+  readonly kept: number;
+  /** `1 - kept / (nLayers · nKvHeads · L)`. */
+  readonly compression: number;
+  /** Bytes a full cache would hold for K and V: `nLayers · nKvHeads · L · headDim · 2 · 4`. */
+  readonly fullBytes: number;
+  /** Bytes the stores' buffers really hold (K, V, positions, scores). */
+  readonly heldBytes: number;
+}
+
+export class AdaptiveKvCache implements KvCache {
+  private readonly stores: HeadStore[];
+  private tokens = new Int32Array(64);
+  private seqLength = 0;
+  private policies: (readonly KvHeadPolicy[])[] | null = null;
+  private budgets: PolicyBudgets | null = null;
+  /** `rows[layer][head][i]`, while recording. */
+  private rows: Float32Array[][][] | null;
+  readonly layout: KvLayout;
+  private readonly options: AdaptiveCacheOptions;
+
+  constructor(layout: KvLayout, options: AdaptiveCacheOptions) {
+    this.layout = layout;
+    this.options = options;
+    this.stores = Array.from({ length: layout.nLayers * layout.nKvHeads }, () => new HeadStore(layout.headDim));
+    this.rows = options.recordPromptAttention
+      ? Array.from({ length: layout.nLayers }, () => Array.from({ length: layout.nHeads }, () => []))
+      : null;
+  }
+
+  get compressed(): boolean {
+    return this.policies !== null;
+  }
+
+  registerToken(position: number, token: number): void {
+    if (position !== this.seqLength) throw new RangeError(`positions must come in order: expected ${this.seqLength}, got ${position}`);
+    if (position === this.tokens.length) {
+      const grown = new Int32Array(this.tokens.length * 2);
+      grown.set(this.tokens);
+      this.tokens = grown;
+    }
+    this.tokens[position] = token;
+    this.seqLength = position + 1;
+  }
+
+  /** The token at a position (token classes belong to positions, spec §12.8). */
+  tokenAt(position: number): number {
+    return this.tokens[position]!;
+  }
+
+  isSpecial = (position: number): boolean => this.options.classes.special[this.tokens[position]!] === 1;
+  isPunct = (position: number): boolean => this.options.classes.punct[this.tokens[position]!] === 1;
+
+  append(layer: number, kvHead: number, position: number, key: Float32Array, value: Float32Array): void {
+    this.store(layer, kvHead).push(position, key, value);
+  }
+
+  view(layer: number, kvHead: number): KvView {
+    return this.store(layer, kvHead).view();
+  }
+
+  /** The live store (for inspection: positions, scores, capacity). */
+  store(layer: number, kvHead: number): HeadStore {
+    return this.stores[layer * this.layout.nKvHeads + kvHead]!;
+  }
+
+  afterAttention(layer: number, kvHead: number, position: number, probs: readonly Float32Array[]): void {
+    const store = this.store(layer, kvHead);
+    // Spec §6 step 3 / §12.6: every query head of the group adds its weights.
+    for (const p of probs) store.addScores(p);
+    if (this.rows && !this.policies) {
+      const groupSize = this.layout.nHeads / this.layout.nKvHeads;
+      probs.forEach((p, i) => this.rows![layer]![kvHead * groupSize + i]!.push(Float32Array.from(p)));
+    }
+    // Spec §6 step 4 / §12.7: re-apply the policy right after this layer's attention.
+    const policy = this.policies?.[layer]?.[kvHead];
+    if (policy && !policy.keepsAll) this.evict(store, policy, position, "lazy");
+  }
+
+  /** The prompt's attention recorded during prefill (spec §4 input). */
+  promptAttention(): PromptAttention {
+    const rows = this.rows;
+    if (!rows) throw new Error("this cache was created without recordPromptAttention");
+    const n = rows[0]?.[0]?.length ?? 0;
+    return { n, nLayers: this.layout.nLayers, nHeads: this.layout.nHeads, row: (l, h, i) => rows[l]![h]![i]! };
+  }
+
+  /**
+   * Ends prefill (spec §5): fixes the window from the prompt length, gives each (layer, KV head)
+   * its policy and cuts its store to what that policy keeps at row n-1. Drops the recorded attention.
+   */
+  compress(policies: (readonly KvHeadPolicy[])[]): void {
+    if (this.policies) throw new Error("the cache is already compressed");
+    if (policies.length !== this.layout.nLayers || policies.some((l) => l.length !== this.layout.nKvHeads)) {
+      throw new RangeError(`need a policy for each of ${this.layout.nLayers} layers × ${this.layout.nKvHeads} KV heads`);
+    }
+    const n = this.seqLength;
+    this.policies = policies;
+    this.budgets = { window: floorMin1(this.options.rLocal, n), frequentK: 0, sinks: this.options.sinks };
+    this.rows = null;
+    for (let l = 0; l < this.layout.nLayers; l++) {
+      for (let g = 0; g < this.layout.nKvHeads; g++) {
+        const policy = policies[l]![g]!;
+        const store = this.store(l, g);
+        if (policy.keepsAll) store.compact(new Uint8Array(store.length).fill(1), "exact");
+        else this.evict(store, policy, n - 1, "exact");
+      }
+    }
+  }
+
+  policyOf(layer: number, kvHead: number): KvHeadPolicy | undefined {
+    return this.policies?.[layer]?.[kvHead];
+  }
+
+  /** Budgets in force: the window fixed at compression, k for the current length (spec §3). */
+  currentBudgets(): PolicyBudgets {
+    if (!this.budgets) throw new Error("the cache is not compressed yet");
+    return { ...this.budgets, frequentK: floorMin1(this.options.rFrequent, this.seqLength) };
+  }
+
+  private evict(store: HeadStore, policy: KvHeadPolicy, current: number, shrink: "exact" | "lazy"): void {
+    const ctx: KeepContext = {
+      positions: store.positions,
+      scores: store.scores,
+      length: store.length,
+      current,
+      budgets: { ...this.budgets!, frequentK: floorMin1(this.options.rFrequent, current + 1) },
+      isSpecial: this.isSpecial,
+      isPunct: this.isPunct,
+    };
+    store.compact(keptEntries(policy, ctx), shrink);
+  }
+
+  footprint(): CacheFootprint {
+    const L = this.seqLength;
+    const { nLayers, nKvHeads, headDim } = this.layout;
+    let kept = 0;
+    let heldBytes = 0;
+    for (const s of this.stores) {
+      kept += s.length;
+      heldBytes += s.bytes;
+    }
+    return {
+      length: L,
+      kept,
+      compression: L === 0 ? 0 : 1 - kept / (nLayers * nKvHeads * L),
+      fullBytes: nLayers * nKvHeads * L * headDim * 2 * 4,
+      heldBytes,
+    };
+  }
+}

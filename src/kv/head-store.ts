@@ -1,0 +1,90 @@
+/**
+ * The store of one (layer, KV head): kept keys, values, positions and cumulative scores in
+ * compact typed arrays. Evicted entries are compacted away and the buffers shrink with what is
+ * kept, so the bytes held really follow the kept count (spec §8).
+ */
+import type { KvView } from "./cache.ts";
+
+export class HeadStore implements KvView {
+  length = 0;
+  positions: Int32Array;
+  keys: Float32Array;
+  values: Float32Array;
+  /** Cumulative attention per entry, float64 (spec §12.3). */
+  scores: Float64Array;
+  private readonly headDim: number;
+
+  constructor(headDim: number, capacity = 16) {
+    this.headDim = headDim;
+    this.positions = new Int32Array(capacity);
+    this.keys = new Float32Array(capacity * headDim);
+    this.values = new Float32Array(capacity * headDim);
+    this.scores = new Float64Array(capacity);
+  }
+
+  get capacity(): number {
+    return this.positions.length;
+  }
+
+  /** Bytes held by this store's buffers. */
+  get bytes(): number {
+    return this.positions.byteLength + this.keys.byteLength + this.values.byteLength + this.scores.byteLength;
+  }
+
+  push(position: number, key: Float32Array, value: Float32Array): void {
+    if (this.length === this.capacity) this.resize(Math.max(16, Math.ceil(this.capacity * 1.5)));
+    const d = this.headDim;
+    this.positions[this.length] = position;
+    this.keys.set(key.subarray(0, d), this.length * d);
+    this.values.set(value.subarray(0, d), this.length * d);
+    this.scores[this.length] = 0;
+    this.length++;
+  }
+
+  /** Adds `weights[e]` to each entry's score. */
+  addScores(weights: Float32Array): void {
+    for (let e = 0; e < this.length; e++) this.scores[e] = this.scores[e]! + weights[e]!;
+  }
+
+  /** Keeps the entries with `keep[e] = 1`, in order; the others are gone. */
+  compact(keep: Uint8Array, shrink: "exact" | "lazy"): void {
+    const d = this.headDim;
+    let w = 0;
+    for (let e = 0; e < this.length; e++) {
+      if (!keep[e]) continue;
+      if (w !== e) {
+        this.positions[w] = this.positions[e]!;
+        this.scores[w] = this.scores[e]!;
+        this.keys.copyWithin(w * d, e * d, (e + 1) * d);
+        this.values.copyWithin(w * d, e * d, (e + 1) * d);
+      }
+      w++;
+    }
+    this.length = w;
+    // Release memory: exactly after prefill; during decode once the buffers are twice what is kept.
+    if (shrink === "exact" ? this.capacity > w : this.capacity > 2 * w + 16) this.resize(shrink === "exact" ? w : w + 8);
+  }
+
+  private resize(capacity: number): void {
+    const d = this.headDim;
+    const n = this.length;
+    const positions = new Int32Array(capacity);
+    positions.set(this.positions.subarray(0, n));
+    const keys = new Float32Array(capacity * d);
+    keys.set(this.keys.subarray(0, n * d));
+    const values = new Float32Array(capacity * d);
+    values.set(this.values.subarray(0, n * d));
+    const scores = new Float64Array(capacity);
+    scores.set(this.scores.subarray(0, n));
+    this.positions = positions;
+    this.keys = keys;
+    this.values = values;
+    this.scores = scores;
+  }
+
+  view(): KvView {
+    const n = this.length;
+    const d = this.headDim;
+    return { length: n, positions: this.positions.subarray(0, n), keys: this.keys.subarray(0, n * d), values: this.values.subarray(0, n * d) };
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * SentencePiece-style BPE tokenizer over a {@link Vocab} (from GGUF or a llama2.c tokenizer file).
+ * Encoding follows SentencePiece / llama2.c: a dummy leading space, one piece per character
+ * (bytes `<0xNN>` where a character has no piece), then repeatedly merge the adjacent pair whose
+ * merged piece has the highest score (leftmost on ties) until no pair merges.
+ */
+import { InputError } from "../errors.ts";
+import { TokenType, type Vocab } from "../model/types.ts";
+
+export const SPACE = "▁";
+
+export interface EncodeOptions {
+  /** Prepend BOS (default: the vocab's `addBos`). */
+  bos?: boolean;
+  /** Append EOS (default false). */
+  eos?: boolean;
+}
+
+export class Tokenizer {
+  private readonly ids = new Map<string, number>();
+  /** Id of `<0xNN>` for each byte, or -1 where the vocab lacks it. */
+  private readonly byteIds = new Int32Array(256).fill(-1);
+  /** Bytes each token decodes to; control tokens decode to nothing. */
+  private readonly pieceBytes: Uint8Array[];
+  readonly vocab: Vocab;
+
+  constructor(vocab: Vocab) {
+    this.vocab = vocab;
+    const enc = new TextEncoder();
+    this.pieceBytes = vocab.pieces.map((piece, id) => {
+      if (!this.ids.has(piece)) this.ids.set(piece, id);
+      const type = vocab.types[id];
+      const byte = /^<0x([0-9A-Fa-f]{2})>$/.exec(piece);
+      if (type === TokenType.BYTE && byte) {
+        const b = parseInt(byte[1]!, 16);
+        if (this.byteIds[b] === -1) this.byteIds[b] = id;
+        return new Uint8Array([b]);
+      }
+      if (type === TokenType.CONTROL || type === TokenType.UNKNOWN || type === TokenType.UNUSED) return new Uint8Array(0);
+      return enc.encode(piece.replaceAll(SPACE, " "));
+    });
+  }
+
+  get vocabSize(): number {
+    return this.vocab.pieces.length;
+  }
+
+  /** The id of a piece, if the vocab has it. */
+  idOf(piece: string): number | undefined {
+    return this.ids.get(piece);
+  }
+
+  encode(text: string, options: EncodeOptions = {}): number[] {
+    const tokens: number[] = [];
+    if (options.bos ?? this.vocab.addBos) tokens.push(this.vocab.bosId);
+    if (text.length > 0) {
+      // SentencePiece normalisation: spaces become ▁, plus a dummy prefix.
+      const normalized = SPACE + text.replaceAll(" ", SPACE);
+      const pieces: number[] = [];
+      for (const ch of normalized) {
+        const id = this.ids.get(ch);
+        if (id !== undefined) {
+          pieces.push(id);
+          continue;
+        }
+        // Byte fallback: one <0xNN> piece per UTF-8 byte, <unk> where even that is missing.
+        for (const b of new TextEncoder().encode(ch)) {
+          const bid = this.byteIds[b]!;
+          pieces.push(bid >= 0 ? bid : this.vocab.unkId);
+        }
+      }
+      this.merge(pieces);
+      tokens.push(...pieces);
+    }
+    if (options.eos) tokens.push(this.vocab.eosId);
+    return tokens;
+  }
+
+  /** Greedy BPE: merge the best-scoring adjacent pair until none is in the vocab. */
+  private merge(pieces: number[]): void {
+    for (;;) {
+      let bestScore = -Infinity;
+      let bestId = -1;
+      let bestAt = -1;
+      for (let i = 0; i + 1 < pieces.length; i++) {
+        const merged = this.ids.get(this.vocab.pieces[pieces[i]!]! + this.vocab.pieces[pieces[i + 1]!]!);
+        if (merged !== undefined && this.vocab.scores[merged]! > bestScore) {
+          bestScore = this.vocab.scores[merged]!;
+          bestId = merged;
+          bestAt = i;
+        }
+      }
+      if (bestAt < 0) return;
+      pieces.splice(bestAt, 2, bestId);
+    }
+  }
+
+  /** Decodes a whole sequence; see {@link TextStream} for the rules. */
+  decode(tokens: readonly number[]): string {
+    const stream = this.stream();
+    return tokens.map((t) => stream.push(t)).join("") + stream.flush();
+  }
+
+  /** A decoder for tokens arriving one at a time (streamed generation). */
+  stream(): TextStream {
+    return new TextStream(this);
+  }
+
+  /** Bytes a token decodes to (for {@link TextStream}). */
+  bytesOf(token: number): Uint8Array {
+    const bytes = this.pieceBytes[token];
+    if (bytes === undefined) throw new InputError(`token id ${token} is outside the vocabulary (0..${this.vocabSize - 1})`);
+    return bytes;
+  }
+}
+
+/**
+ * Streaming decode: `▁` → space, byte pieces → bytes, control tokens → nothing, and UTF-8 that spans
+ * token boundaries is held back until complete. Like SentencePiece, the leading space of the first
+ * text piece is dropped (it is the dummy prefix added by encoding).
+ */
+export class TextStream {
+  private readonly utf8 = new TextDecoder("utf-8");
+  private atStart = true;
+  private readonly tokenizer: Tokenizer;
+
+  constructor(tokenizer: Tokenizer) {
+    this.tokenizer = tokenizer;
+  }
+
+  push(token: number): string {
+    let bytes = this.tokenizer.bytesOf(token);
+    if (bytes.length === 0) return "";
+    if (this.atStart) {
+      this.atStart = false;
+      if (bytes[0] === 0x20) bytes = bytes.subarray(1);
+    }
+    return this.utf8.decode(bytes, { stream: true });
+  }
+
+  /** Whatever bytes are still pending (an incomplete character becomes U+FFFD). */
+  flush(): string {
+    return this.utf8.decode();
+  }
+}
