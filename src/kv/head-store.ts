@@ -32,7 +32,8 @@ export class HeadStore implements KvView {
   }
 
   push(position: number, key: Float32Array, value: Float32Array): void {
-    if (this.length === this.capacity) this.resize(Math.max(16, Math.ceil(this.capacity * 1.5)));
+    // Grow by 1/8 (at least 16 entries): geometric, so appends stay amortised O(1), with little slack.
+    if (this.length === this.capacity) this.resize(this.capacity + Math.max(16, this.capacity >> 3));
     const d = this.headDim;
     this.positions[this.length] = position;
     this.keys.set(key.subarray(0, d), this.length * d);
@@ -61,8 +62,8 @@ export class HeadStore implements KvView {
       w++;
     }
     this.length = w;
-    // Release memory: exactly after prefill; during decode once the buffers are twice what is kept.
-    if (shrink === "exact" ? this.capacity > w : this.capacity > 2 * w + 16) this.resize(shrink === "exact" ? w : w + 8);
+    // Release memory: exactly after prefill; during decode once the slack passes 1/4 of what is kept.
+    if (shrink === "exact" ? this.capacity > w : this.capacity > w + Math.max(16, w >> 2)) this.resize(shrink === "exact" ? w : w + 8);
   }
 
   private resize(capacity: number): void {

@@ -42,6 +42,9 @@ export function configFromGguf(file: GgufFile): LlamaConfig {
   if (!embd) throw new ModelFileError(file.path, `missing tensor "token_embd.weight"`);
   const dim = num(file, "llama.embedding_length");
   const nHeads = num(file, "llama.attention.head_count");
+  if (!file.metadata.has("llama.attention.key_length") && dim > 0 && nHeads > 0 && dim % nHeads !== 0) {
+    throw new ModelFileError(file.path, `invalid model hyperparameters (embedding_length ${dim} is not a multiple of head_count ${nHeads})`);
+  }
   const tokens = file.metadata.get("tokenizer.ggml.tokens");
   const vocabSize = num(file, "llama.vocab_size", Array.isArray(tokens) ? tokens.length : (embd.dims[1] ?? 0));
   const contextLength = num(file, "llama.context_length");
@@ -55,7 +58,7 @@ export function configFromGguf(file: GgufFile): LlamaConfig {
     contextLength,
     headDim: num(file, "llama.attention.key_length", nHeads > 0 ? dim / nHeads : 0),
     ropeTheta: num(file, "llama.rope.freq_base", 10000),
-    normEps: num(file, "llama.attention.layer_norm_rms_epsilon", 1e-5),
+    normEps: num(file, "llama.attention.layer_norm_rms_epsilon", Math.fround(1e-5)),
   };
   const rotated = file.metadata.get("llama.rope.dimension_count");
   if (typeof rotated === "number" && rotated !== raw.headDim) {

@@ -22,6 +22,9 @@ export function parseLlama2c(bytes: Uint8Array, path: string, vocab?: Vocab): Ll
   const signedVocab = r.i32("vocab_size");
   const seqLen = r.i32("seq_len");
   const shared = signedVocab > 0;
+  if (dim > 0 && nHeads > 0 && dim % nHeads !== 0) {
+    r.fail(`invalid model hyperparameters (dim ${dim} is not a multiple of n_heads ${nHeads})`);
+  }
   const c = validateConfig(
     {
       dim, hiddenDim, nLayers, nHeads, nKvHeads,
@@ -30,7 +33,8 @@ export function parseLlama2c(bytes: Uint8Array, path: string, vocab?: Vocab): Ll
       trainedContextLength: seqLen,
       headDim: nHeads > 0 ? dim / nHeads : 0,
       ropeTheta: 10000,
-      normEps: 1e-5,
+      // run.c uses the float literal 1e-5f; GGUF stores the same float32 value.
+      normEps: Math.fround(1e-5),
     },
     path,
   );

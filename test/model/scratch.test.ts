@@ -1,11 +1,9 @@
 import { test } from "vitest";
-import { parseGguf } from "../../src/model/gguf.ts";
-import { writeGguf } from "../../src/model/gguf-writer.ts";
-import { entriesOf, fixture, modelPath, tensorsOf } from "./helpers.ts";
+import { parseLlama2c } from "../../src/model/llama2c.ts";
+import { fixture, llama2cPath, patched } from "./helpers.ts";
 test("x", () => {
-const orig = fixture(modelPath);
-const f = parseGguf(orig, modelPath);
-const out = writeGguf({ metadata: entriesOf(f), tensors: tensorsOf(f) });
-console.log(out.length, orig.length, Buffer.compare(Buffer.from(out), Buffer.from(orig)));
-for (let i = 0; i < out.length; i++) if (out[i] !== orig[i]) { console.log("first diff", i); break; }
+  const b = fixture(llama2cPath);
+  for (const [f, v] of [[0, 0], [1, -172], [3, 7], [4, 3], [6, -1], [5, 0], [2, 0], [0, 32769]] as const) {
+    try { parseLlama2c(patched(b, 4 * f, "i32", v), "p"); } catch (e) { console.log(f, v, (e as Error).message); }
+  }
 });

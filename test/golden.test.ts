@@ -1,0 +1,29 @@
+/** The reference transformer and tokenizer against logits from an independent C implementation. */
+import { describe, expect, it } from "vitest";
+import { kvLayoutOf } from "../src/backend.ts";
+import { FullKvCache } from "../src/kv/full-cache.ts";
+import { loadModel } from "../src/model/load.ts";
+import { Tokenizer } from "../src/tokenizer/tokenizer.ts";
+import { ReferenceTransformer } from "../reference/transformer.ts";
+import { compareLogits } from "./support/compare.ts";
+import { golden, goldenNames, llama2cPath, stories260K } from "./support/shared.ts";
+
+describe.each(goldenNames)("golden case %s", (name) => {
+  const g = golden(name);
+
+  it("tokenizer gives exactly promptTokens, from the GGUF vocab and from tok512.bin", () => {
+    expect(new Tokenizer(stories260K().vocab!).encode(g.prompt, { bos: g.addBos })).toEqual(g.promptTokens);
+    expect(new Tokenizer(loadModel(llama2cPath).vocab!).encode(g.prompt, { bos: g.addBos })).toEqual(g.promptTokens);
+    expect(g.tokens.slice(0, g.promptTokens.length)).toEqual(g.promptTokens);
+  });
+
+  it.each(["gguf", "llama2c"] as const)("reference logits match within 1e-4 with the same argmax on every row (%s weights)", (format) => {
+    const model = format === "gguf" ? stories260K() : loadModel(llama2cPath);
+    const backend = new ReferenceTransformer(model);
+    const rows = backend.prefill(g.tokens.slice(0, g.rows), 0, new FullKvCache(kvLayoutOf(model.config)));
+    const cmp = compareLogits(rows, g.logits, g.vocabSize);
+    expect(cmp.rows).toBe(g.rows);
+    expect(cmp.maxAbsDiff).toBeLessThan(1e-4);
+    expect(cmp.argmaxMismatches).toEqual([]);
+  });
+});
