@@ -17,6 +17,9 @@
  * d = max|x| / 127 (float32), q = roundf(x · (1/d)) (half away from zero), d stored as f16;
  * the value read back is f16(d) · q.
  *
+ * The whole file is built in one Uint8Array, so it must fit in memory (and under the engine's
+ * typed-array limit, a few GiB): fine for the small and synthetic models this project writes.
+ *
  * Misuse (a value out of range for its type, data that does not match the dims, duplicate names)
  * throws a plain Error naming the key or tensor: these are programming errors, not bad files.
  */
@@ -109,6 +112,7 @@ const INT_RANGE: Record<GgufIntTypeName, readonly [bigint, bigint]> = {
 };
 
 const utf8 = new TextEncoder();
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** A growable little-endian byte buffer. */
 class ByteSink {
@@ -270,7 +274,8 @@ function encodeTensor(t: GgufTensorSpec, out: Uint8Array): void {
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   const x = t.data;
   if (t.type === "F32") {
-    for (let i = 0; i < x.length; i++) view.setFloat32(4 * i, x[i]!, true);
+    if (littleEndian) out.set(new Uint8Array(x.buffer, x.byteOffset, x.byteLength));
+    else for (let i = 0; i < x.length; i++) view.setFloat32(4 * i, x[i]!, true);
   } else if (t.type === "F16") {
     for (let i = 0; i < x.length; i++) view.setUint16(2 * i, floatToHalf(x[i]!), true);
   } else {

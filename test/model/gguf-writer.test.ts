@@ -112,7 +112,7 @@ describe("llamaToGguf", () => {
     expect(back.vocab).toEqual(model.vocab);
     const a = namedWeights(model);
     const b = namedWeights(back);
-    expect(b.filter(([n, t], i) => !sameBits(t, a[i]![1])).map(([n]) => n)).toEqual([]);
+    expect(b.filter(([, t], i) => !sameBits(t, a[i]![1])).map(([n]) => n)).toEqual([]);
     // Tied stays tied (no output.weight written); the GGUF's separate output.weight stays separate.
     expect(back.weights.output === back.weights.tokenEmbedding).toBe(model.weights.output === model.weights.tokenEmbedding);
   });

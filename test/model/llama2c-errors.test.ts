@@ -27,7 +27,7 @@ describe("llama2.c checkpoint header", () => {
     ["negative seq_len", { seq_len: -1 }, "contextLength: Too small"],
     ["n_heads not dividing dim", { n_heads: 7 }, "dim 64 is not a multiple of n_heads 7"],
     ["n_kv_heads not dividing n_heads", { n_kv_heads: 3 }, "head count must be a multiple of the KV head count"],
-    ["odd head size", { n_heads: 16, n_kv_heads: 16 }, "head dimension must be even"],
+    ["odd head size", { n_heads: 64, n_kv_heads: 64 }, "head dimension must be even"],
     ["dim over the limit", { dim: 2 ** 15 + 64, n_heads: 8 }, "dim: Too big"],
   ])("%s", (_, header, message) => {
     expectModelFileError(load(withHeader(header)), PATH, "invalid model hyperparameters", message);
@@ -64,7 +64,7 @@ describe("llama2.c checkpoint size", () => {
 });
 
 describe("llama2.c tokenizer file", () => {
-  const parse = (bytes: Uint8Array, vocabSize: number | undefined = 512) => () => parseLlama2cTokenizer(bytes, TOK, vocabSize);
+  const parse = (bytes: Uint8Array, vocabSize = 512) => () => parseLlama2cTokenizer(bytes, TOK, vocabSize);
   // Layout: i32 max_token_length at 0; token 0's f32 score at 4, i32 length at 8, bytes from 12.
   test.each([0, -1, 2 ** 20])("max_token_length %i", (n) => {
     expectModelFileError(parse(patched(tok, 0, "i32", n)), TOK, `max_token_length ${n} is not plausible`);
@@ -86,7 +86,8 @@ describe("llama2.c tokenizer file", () => {
     expectModelFileError(parse(tok, 511), TOK, "bytes left after 511 tokens");
   });
   test("fewer than 3 tokens", () => {
-    expectModelFileError(parse(tok.subarray(0, 4 + 2 * (8 + 5)), undefined), TOK, "only 2 tokens");
+    const twoTokens = tok.subarray(0, 4 + 2 * (8 + 5)); // "<unk>" and "\n<s>\n", 5 bytes each
+    expectModelFileError(() => parseLlama2cTokenizer(twoTokens, TOK), TOK, "only 2 tokens");
   });
   test("errors from a tokenizer passed with the checkpoint name it as the tokenizer", () => {
     expectModelFileError(() => loadModelFromBytes(good, PATH, tok.subarray(0, 100)), `${PATH} (tokenizer)`, "truncated");

@@ -81,8 +81,9 @@ describe("F16 and Q8_0 files written from the real weights", () => {
       const orig = a[i]![1];
       for (let j = 0; j < t.length; j++) {
         const x = orig[j]!;
-        if (Math.abs(t[j]! - x) > f16Bound(x)) throw new Error(`${name}[${j}]: ${t[j]} vs ${x}`);
-        if (t[j] !== halfToFloat(floatToHalf(x)) && !name.endsWith("Norm")) throw new Error(`${name}[${j}] not the nearest half`);
+        const want = name.endsWith("Norm") ? x : halfToFloat(floatToHalf(x)); // the nearest half
+        if (t[j] !== want) throw new Error(`${name}[${j}]: read ${t[j]}, expected ${want}`);
+        if (Math.abs(t[j]! - x) > f16Bound(x)) throw new Error(`${name}[${j}]: ${t[j]} vs ${x} over the bound`);
       }
     });
     expect(bytes.byteLength).toBeLessThan(0.6 * llamaToGguf(model, { tensorType: "F32" }).byteLength);

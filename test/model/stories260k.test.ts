@@ -36,7 +36,7 @@ describe("stories260K: GGUF vs llama2.c", () => {
     const b = namedWeights(l2c);
     expect(a.map(([n]) => n)).toEqual(b.map(([n]) => n));
     expect(a.length).toBe(3 + 5 * 9);
-    const differing = a.filter(([name, t], i) => !sameBits(t, b[i]![1])).map(([name]) => name);
+    const differing = a.filter(([, t], i) => !sameBits(t, b[i]![1])).map(([name]) => name);
     expect(differing).toEqual([]);
   });
 
