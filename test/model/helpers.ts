@@ -23,17 +23,8 @@ export function fixture(path: string): Uint8Array {
   return b;
 }
 
-/** mulberry32: tiny seeded PRNG, so every fuzz variant can be reproduced from its seed. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's seeded PRNG, so every fuzz variant can be reproduced from its seed. */
+export { mulberry32 } from "../../src/generation/sampler.ts";
 
 /** Runs `fn`, expects a ModelFileError naming `path`, and checks the message contains every `parts`. */
 export function expectModelFileError(fn: () => unknown, path: string, ...parts: string[]): ModelFileError {
