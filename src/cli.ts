@@ -8,6 +8,7 @@ import { helpText } from "./cli/args.ts";
 import { GENERATE_FLAGS, generateCommand } from "./cli/commands/generate.ts";
 import { LOGITS_FLAGS, logitsCommand } from "./cli/commands/logits.ts";
 import { PROFILE_FLAGS, profileCommand } from "./cli/commands/profile.ts";
+import { SYNTH_FLAGS, synthCommand } from "./cli/commands/synth.ts";
 import { type CommandIO, processIO } from "./cli/io.ts";
 import { InputError } from "./errors.ts";
 
@@ -21,6 +22,7 @@ const COMMANDS: Record<string, Command> = {
   generate: { summary: "continue a prompt (streams text; --json for one object)", flags: GENERATE_FLAGS, run: generateCommand },
   profile: { summary: "show the cache policy FastGen picks for each layer and KV head", flags: PROFILE_FLAGS, run: (a, io) => profileCommand(a, io, process.stdout.isTTY === true) },
   logits: { summary: "write float32 logits of a token sequence, full or compressed cache", flags: LOGITS_FLAGS, run: logitsCommand },
+  synth: { summary: "write a GGUF with seeded random weights at a named shape (for benchmarks)", flags: SYNTH_FLAGS, run: synthCommand },
 };
 
 function usage(): string {
