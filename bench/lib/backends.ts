@@ -1,0 +1,24 @@
+/** Every backend a benchmark compares: the reference and each gpu.js mode available here. */
+import type { Backend } from "../../src/backend.ts";
+import { createBackend } from "../../src/backends.ts";
+import type { LlamaModel } from "../../src/model/types.ts";
+import { availableModes, GPU_MODES, modeAvailability } from "../../kernels/modes.ts";
+
+export interface BackendChoice {
+  readonly label: string;
+  make(model: LlamaModel): Promise<Backend>;
+}
+
+let told = false;
+
+export function benchBackends(log: (s: string) => void = console.log): BackendChoice[] {
+  for (const m of GPU_MODES) {
+    const a = modeAvailability(m);
+    if (!a.available && !told) log(`  (gpu.js mode ${m} skipped: ${a.reason})`);
+  }
+  told = true;
+  return [
+    { label: "reference", make: (model) => createBackend(model, { backend: "reference", gpuMode: "auto" }) },
+    ...availableModes().map((mode) => ({ label: `gpu:${mode}`, make: (model: LlamaModel) => createBackend(model, { backend: "gpu", gpuMode: mode }) })),
+  ];
+}

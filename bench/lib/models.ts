@@ -1,0 +1,16 @@
+/** The models benchmarks run: stories260K (real weights) and seeded synthetic shapes. */
+import { loadModel, resolveModelPath } from "../../src/model/load.ts";
+import { SYNTH_SHAPES, synthModel, type SynthShapeName } from "../../src/model/synth.ts";
+import type { LlamaModel } from "../../src/model/types.ts";
+
+export type BenchShape = "stories260K" | SynthShapeName;
+
+export function benchModel(shape: BenchShape): LlamaModel {
+  return shape === "stories260K" ? loadModel(resolveModelPath()) : synthModel(SYNTH_SHAPES[shape], 1);
+}
+
+/** Tokens to feed: a fixed pseudo-random sequence that starts with BOS. */
+export function benchTokens(model: LlamaModel, count: number): number[] {
+  const V = model.config.vocabSize;
+  return Array.from({ length: count }, (_, i) => (i === 0 ? 1 : 3 + ((i * 7919) % (V - 3))));
+}

@@ -1,0 +1,71 @@
+/** What every benchmark prints and writes: a table on the terminal and JSON under results/. */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { join, resolve } from "node:path";
+
+export type Row = Record<string, string | number | boolean | null>;
+
+export interface BenchReport {
+  readonly bench: string;
+  /** The command that reproduces it. */
+  readonly command: string;
+  readonly machine: MachineInfo;
+  readonly startedAt: string;
+  readonly settings: Record<string, unknown>;
+  readonly rows: readonly Row[];
+  readonly notes?: readonly string[];
+}
+
+export interface MachineInfo {
+  readonly cpu: string;
+  readonly cores: number;
+  readonly memoryGiB: number;
+  readonly runtime: string;
+  readonly platform: string;
+}
+
+export function machineInfo(): MachineInfo {
+  const c = cpus();
+  return {
+    cpu: c[0]?.model ?? "unknown",
+    cores: c.length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    runtime: `node ${process.versions.node}`,
+    platform: `${process.platform} ${process.arch}`,
+  };
+}
+
+export const resultsDir = (dir = "results") => resolve(dir);
+
+/** Prints the rows as a table and writes `<dir>/bench-<name>.json`; returns the path. */
+export function writeReport(report: Omit<BenchReport, "machine">, dir = "results"): string {
+  const full: BenchReport = { ...report, machine: machineInfo() };
+  console.log(`\n## ${report.bench}\n`);
+  console.table(report.rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === "number" ? round(v) : v]))));
+  for (const n of report.notes ?? []) console.log(`  ${n}`);
+  mkdirSync(resultsDir(dir), { recursive: true });
+  const path = join(resultsDir(dir), `bench-${report.bench}.json`);
+  writeFileSync(path, JSON.stringify(full, null, 2) + "\n");
+  console.log(`  → ${path}`);
+  return path;
+}
+
+function round(x: number): number {
+  if (!Number.isFinite(x) || Number.isInteger(x)) return x;
+  const digits = Math.abs(x) >= 100 ? 1 : Math.abs(x) >= 1 ? 3 : 5;
+  return Number(x.toFixed(digits));
+}
+
+/** `--quick` (CI smoke), default, or `--long`. */
+export type BenchSize = "quick" | "default" | "long";
+
+export function benchSize(argv: readonly string[] = process.argv.slice(2)): BenchSize {
+  if (argv.includes("--quick")) return "quick";
+  if (argv.includes("--long")) return "long";
+  return "default";
+}
+
+export function outDir(argv: readonly string[] = process.argv.slice(2)): string {
+  const i = argv.indexOf("--out");
+  return i >= 0 && argv[i + 1] ? argv[i + 1]! : "results";
+}

@@ -1,0 +1,124 @@
+/**
+ * Side by side with llama.cpp (node-llama-cpp 3.21.1, pinned in bench/peer) on the same GGUF
+ * files: prefill and decode tokens/s, ours (reference, each gpu.js mode) against theirs, as ratios.
+ * Install the peer once: npm run bench:peer-install. Run: npx tsx bench/llama-cpp.ts [--quick | --long]
+ */
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { kvLayoutOf } from "../src/backend.ts";
+import { FullKvCache } from "../src/kv/full-cache.ts";
+import { llamaToGguf } from "../src/model/gguf-writer.ts";
+import { loadModel, resolveModelPath } from "../src/model/load.ts";
+import { SYNTH_SHAPES, synthModel } from "../src/model/synth.ts";
+import { benchBackends } from "./lib/backends.ts";
+import { benchTokens } from "./lib/models.ts";
+import { benchSize, outDir, type Row, writeReport } from "./lib/report.ts";
+
+interface PeerResult {
+  prefillMs: number;
+  decodeMs: number;
+  version: string;
+  generated: number[];
+}
+interface Peer {
+  measure(o: { modelPath: string; tokens: number[]; prefill: number; decode: number; threads: number; repeats: number }): Promise<PeerResult>;
+}
+
+const SETTINGS = {
+  quick: { files: ["stories260K"], prefill: 16, decode: 16, repeats: 1 },
+  default: { files: ["stories260K", "15M"], prefill: 64, decode: 64, repeats: 3 },
+  long: { files: ["stories260K", "15M", "110M"], prefill: 128, decode: 128, repeats: 3 },
+} as const;
+
+const peerDir = resolve(import.meta.dirname ?? "bench", "peer");
+
+async function loadPeer(): Promise<Peer | string> {
+  if (!existsSync(join(peerDir, "node_modules", "node-llama-cpp"))) return "node-llama-cpp is not installed: run `npm run bench:peer-install`";
+  try {
+    return (await import(pathToFileURL(join(peerDir, "llama.mjs")).href)) as Peer;
+  } catch (e) {
+    return `node-llama-cpp failed to load: ${(e as Error).message}`;
+  }
+}
+
+/** The GGUF to compare on: stories260K as shipped, synthetic shapes written once under results/models. */
+function ggufFor(name: string, dir: string): string {
+  if (name === "stories260K") return resolveModelPath();
+  const path = join(dir, "models", `synth-${name}-f32.gguf`);
+  if (!existsSync(path)) {
+    mkdirSync(join(dir, "models"), { recursive: true });
+    writeFileSync(path, llamaToGguf(synthModel(SYNTH_SHAPES[name as "15M" | "110M"], 1), { tensorType: "F32" }));
+  }
+  return path;
+}
+
+export async function llamaCppBench(argv: readonly string[] = process.argv.slice(2)): Promise<string> {
+  const size = benchSize(argv);
+  const s = SETTINGS[size];
+  const dir = outDir(argv);
+  const peer = await loadPeer();
+  const notes: string[] = ["llama.cpp runs with 1 thread (our backends are single-threaded JavaScript), CPU only, F32 weights; best of the repeats for both."];
+  if (typeof peer === "string") notes.push(`llama.cpp NOT measured: ${peer}`);
+  const rows: Row[] = [];
+  for (const name of s.files) {
+    const path = ggufFor(name, dir);
+    const model = loadModel(path);
+    const tokens = benchTokens(model, s.prefill + 1);
+    let theirs: PeerResult | undefined;
+    if (typeof peer !== "string") {
+      try {
+        theirs = await peer.measure({ modelPath: path, tokens, prefill: s.prefill, decode: s.decode, threads: 1, repeats: s.repeats });
+        const prefillTps = (1000 * (s.prefill - 1)) / theirs.prefillMs;
+        const decodeTps = (1000 * s.decode) / theirs.decodeMs;
+        rows.push({ model: name, engine: "llama.cpp (1 thread)", prefillTokPerS: prefillTps, decodeTokPerS: decodeTps });
+      } catch (e) {
+        notes.push(`llama.cpp failed on ${name}: ${(e as Error).message}`);
+      }
+    }
+    for (const choice of benchBackends()) {
+      const backend = await choice.make(model);
+      let best = { prefillMs: Infinity, decodeMs: Infinity };
+      for (let r = 0; r < s.repeats + 1; r++) {
+        const cache = new FullKvCache(kvLayoutOf(model.config));
+        let t0 = performance.now();
+        backend.prefill(tokens.slice(0, s.prefill - 1), 0, cache);
+        const prefillMs = performance.now() - t0;
+        t0 = performance.now();
+        let token = tokens[s.prefill - 1]!;
+        for (let p = s.prefill - 1; p < s.prefill - 1 + s.decode; p++) {
+          const logits = backend.forward(token, p, cache);
+          token = logits.indexOf(Math.max(...logits));
+        }
+        const decodeMs = performance.now() - t0;
+        // The first round warms the JIT and compiles kernels; it is not counted.
+        if (r > 0 && prefillMs + decodeMs < best.prefillMs + best.decodeMs) best = { prefillMs, decodeMs };
+      }
+      backend.dispose();
+      const prefillTps = (1000 * (s.prefill - 1)) / best.prefillMs;
+      const decodeTps = (1000 * s.decode) / best.decodeMs;
+      const peerRow = rows.find((x) => x.model === name && String(x.engine).startsWith("llama.cpp"));
+      rows.push({
+        model: name,
+        engine: `fastgen-ts ${choice.label}`,
+        prefillTokPerS: prefillTps,
+        decodeTokPerS: decodeTps,
+        prefillVsLlamaCpp: peerRow ? prefillTps / (peerRow.prefillTokPerS as number) : null,
+        decodeVsLlamaCpp: peerRow ? decodeTps / (peerRow.decodeTokPerS as number) : null,
+      });
+    }
+  }
+  return writeReport(
+    {
+      bench: "llama-cpp",
+      command: `npx tsx bench/llama-cpp.ts${size === "default" ? "" : ` --${size}`}`,
+      startedAt: new Date().toISOString(),
+      settings: s,
+      rows,
+      notes,
+    },
+    dir,
+  );
+}
+
+if (import.meta.main ?? process.argv[1]?.endsWith("llama-cpp.ts")) await llamaCppBench();

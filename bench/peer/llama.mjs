@@ -1,0 +1,35 @@
+// llama.cpp through node-llama-cpp, timed the way bench/llama-cpp.ts times our backends.
+// Lives in bench/peer so that node-llama-cpp resolves from bench/peer/node_modules.
+import { getLlama } from "node-llama-cpp";
+
+let llama;
+
+/**
+ * @param {{ modelPath: string, tokens: number[], prefill: number, decode: number, threads: number, repeats: number }} o
+ * @returns {Promise<{ prefillMs: number, decodeMs: number, version: string, generated: number[] }>}
+ */
+export async function measure(o) {
+  llama ??= await getLlama({ gpu: false, build: "never", logLevel: "error" });
+  const model = await llama.loadModel({ modelPath: o.modelPath });
+  const best = { prefillMs: Infinity, decodeMs: Infinity, generated: [] };
+  for (let r = 0; r < o.repeats; r++) {
+    const ctx = await model.createContext({ contextSize: Math.max(256, o.prefill + o.decode + 8), threads: o.threads, batchSize: Math.max(o.prefill, 32) });
+    const seq = ctx.getSequence();
+    const prompt = o.tokens.slice(0, o.prefill);
+    let t0 = performance.now();
+    await seq.evaluateWithoutGeneratingNewTokens(prompt.slice(0, -1));
+    const prefillMs = performance.now() - t0;
+    // Decode: greedy continuation of the last prompt token (each step one token through the model).
+    const generated = [];
+    t0 = performance.now();
+    for await (const t of seq.evaluate(prompt.slice(-1), { temperature: 0 })) {
+      generated.push(t);
+      if (generated.length >= o.decode) break;
+    }
+    const decodeMs = performance.now() - t0;
+    if (prefillMs + decodeMs < best.prefillMs + best.decodeMs) Object.assign(best, { prefillMs, decodeMs, generated });
+    await ctx.dispose();
+  }
+  await model.dispose();
+  return { ...best, version: "node-llama-cpp 3.21.1" };
+}

@@ -1,0 +1,42 @@
+/** Benchmarks are not timed tests: CI only checks that the suite runs on its tiny setting and writes valid JSON. */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { repoRoot } from "../src/model/load.ts";
+
+const reportSchema = z.object({
+  bench: z.string(),
+  command: z.string().min(1),
+  machine: z.object({ cpu: z.string(), cores: z.number().int().positive(), memoryGiB: z.number(), runtime: z.string(), platform: z.string() }),
+  startedAt: z.string().datetime(),
+  settings: z.record(z.string(), z.unknown()),
+  rows: z.array(z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))).min(1),
+  notes: z.array(z.string()).optional(),
+});
+
+describe("benchmark suite (--quick)", () => {
+  it("runs every benchmark and writes one valid JSON report each", () => {
+    const out = mkdtempSync(join(tmpdir(), "fastgen-bench-"));
+    execFileSync(process.execPath, ["--expose-gc", "--import", "tsx", "bench/run.ts", "--quick", "--out", out], {
+      cwd: repoRoot,
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: 240_000,
+    });
+    const files = readdirSync(out).filter((f) => f.endsWith(".json")).sort();
+    expect(files).toEqual(["bench-context.json", "bench-kernels.json", "bench-llama-cpp.json", "bench-memory.json", "bench-profiling.json", "bench-throughput.json"]);
+    for (const f of files) {
+      const report = reportSchema.parse(JSON.parse(readFileSync(join(out, f), "utf8")));
+      expect(`bench-${report.bench}.json`).toBe(f);
+      for (const row of report.rows) {
+        for (const [k, v] of Object.entries(row)) if (typeof v === "number") expect(Number.isNaN(v), `${f} ${k}`).toBe(false);
+      }
+    }
+    // Memory: the compressed caches hold fewer bytes than the full one.
+    const memory = reportSchema.parse(JSON.parse(readFileSync(join(out, "bench-memory.json"), "utf8")));
+    const held = memory.rows.map((r) => r.heldBytes as number);
+    expect(Math.min(...held.slice(1))).toBeLessThan(held[0]!);
+  }, 300_000);
+});
