@@ -1,0 +1,140 @@
+/**
+ * The library's high-level API: open a model once, then profile prompts and generate through
+ * FastGen or a baseline. Everything here is built from the lower-level pieces exported by index.ts.
+ *
+ * @example
+ * ```ts
+ * const fg = await openFastGen();                       // stories260K from the search path
+ * const report = fg.profile("Tom said, \"Look!\"");      // policy per (layer, KV head)
+ * for await (const t of fg.generate("Once upon a time", { policy: "fastgen", maxTokens: 20 })) {
+ *   process.stdout.write(t.text);
+ * }
+ * ```
+ */
+import { kvLayoutOf, type Backend } from "./backend.ts";
+import { type BackendName, createBackend, type GpuMode } from "./backends.ts";
+import { type CompressionSettings, compressionSettingsSchema, type MethodName } from "./fastgen/methods.ts";
+import type { ProfileReport } from "./fastgen/profiler.ts";
+import { type CompressionSummary, CompressionSession, type KvBytesReport } from "./fastgen/session.ts";
+import { computeTokenClasses, type TokenClasses, type TokenClassOptions } from "./fastgen/token-classes.ts";
+import { generateTokens } from "./generation/generate.ts";
+import { type SamplingOptions, samplingSchema } from "./generation/sampler.ts";
+import { InputError } from "./errors.ts";
+import { loadModel, resolveModelPath } from "./model/load.ts";
+import type { LlamaModel } from "./model/types.ts";
+import { Tokenizer } from "./tokenizer/tokenizer.ts";
+
+export interface OpenOptions {
+  /** Model file (GGUF or llama2.c); default: $FASTGEN_MODEL, then the search path (README "Models"). */
+  readonly model?: string;
+  /** llama2.c tokenizer file, for a llama2.c checkpoint. */
+  readonly tokenizer?: string;
+  /** `reference` (default) or `gpu`. */
+  readonly backend?: BackendName;
+  /** gpu.js mode for `backend: "gpu"` (default `auto`). */
+  readonly gpuMode?: GpuMode;
+  /** Extra special tokens or a replacement punctuation set. */
+  readonly tokenClasses?: TokenClassOptions;
+}
+
+/** FastGen settings a caller may set; the rest take the spec's defaults. */
+export type CompressionOptions = Partial<Omit<CompressionSettings, "method">> & { readonly policy?: MethodName };
+
+export interface GenerateOptions extends CompressionOptions, Partial<SamplingOptions> {
+  /** New tokens at most (default 256). */
+  readonly maxTokens?: number;
+  /** Stop at EOS/BOS (default true). */
+  readonly stopAtEos?: boolean;
+}
+
+/** One generated token, with the text it adds (UTF-8 split across tokens is held back). */
+export interface GeneratedPiece {
+  readonly token: number;
+  readonly position: number;
+  readonly text: string;
+}
+
+/** What a finished generation leaves behind: compression figures and KV bytes (spec §8). */
+export interface GenerationStats {
+  readonly compression: CompressionSummary;
+  readonly kvBytes: KvBytesReport;
+  /** Policy name per (layer, KV head). */
+  readonly policies: string[][];
+  /** FastGen's profile (undefined for baselines). */
+  readonly profile: ProfileReport | undefined;
+}
+
+export class FastGen {
+  readonly model: LlamaModel;
+  readonly tokenizer: Tokenizer;
+  readonly backend: Backend;
+  readonly classes: TokenClasses;
+  private lastStats: GenerationStats | undefined;
+
+  constructor(model: LlamaModel, tokenizer: Tokenizer, backend: Backend, classes: TokenClasses) {
+    this.model = model;
+    this.tokenizer = tokenizer;
+    this.backend = backend;
+    this.classes = classes;
+  }
+
+  /** Settings with the spec's defaults filled in and every value checked. */
+  settings(options: CompressionOptions = {}): CompressionSettings {
+    const { policy, ...rest } = options;
+    const parsed = compressionSettingsSchema.safeParse({ ...rest, method: policy ?? "fastgen" });
+    if (!parsed.success) throw new InputError(parsed.error.issues.map((i) => i.message).join("; "));
+    return parsed.data;
+  }
+
+  /** FastGen's profile of a prompt (spec §4): the chosen policy and every candidate's recovery per KV head. */
+  profile(prompt: string, options: Omit<CompressionOptions, "policy"> = {}): ProfileReport {
+    const session = new CompressionSession(kvLayoutOf(this.model.config), this.classes, this.settings({ ...options, policy: "fastgen" }));
+    this.backend.prefill(this.tokenizer.encode(prompt), 0, session.cache);
+    session.finishPrefill();
+    return session.profile!;
+  }
+
+  /** Generates a continuation, yielding each token as it is produced. {@link stats} then describes the run. */
+  async *generate(prompt: string, options: GenerateOptions = {}): AsyncGenerator<GeneratedPiece> {
+    const { maxTokens = 256, stopAtEos = true, temperature, topP, seed, ...compression } = options;
+    const sampling = samplingSchema.parse({ temperature, topP, seed });
+    const session = new CompressionSession(kvLayoutOf(this.model.config), this.classes, this.settings({ policy: "full", ...compression }));
+    const { bosId, eosId } = this.tokenizer.vocab;
+    const stream = this.tokenizer.stream();
+    const promptTokens = this.tokenizer.encode(prompt);
+    promptTokens.forEach((t) => stream.push(t));
+    this.lastStats = undefined;
+    const steps = generateTokens(this.backend, session.cache, promptTokens, {
+      maxTokens,
+      sampling,
+      stopTokens: stopAtEos ? [bosId, eosId] : [],
+      afterPrefill: () => session.finishPrefill(),
+      afterStep: () => session.recordStep(),
+    });
+    for (const step of steps) {
+      yield { ...step, text: stream.push(step.token) };
+      // Let other async work run between tokens.
+      await Promise.resolve();
+    }
+    this.lastStats = { compression: session.summary(), kvBytes: session.kvBytes(), policies: session.policyTable(), profile: session.profile };
+  }
+
+  /** Figures of the last finished {@link generate}. */
+  get stats(): GenerationStats | undefined {
+    return this.lastStats;
+  }
+
+  /** Releases the backend (gpu.js kernels and textures). */
+  dispose(): void {
+    this.backend.dispose();
+  }
+}
+
+/** Loads a model, its tokenizer and a backend. */
+export async function openFastGen(options: OpenOptions = {}): Promise<FastGen> {
+  const path = resolveModelPath(options.model);
+  const model = loadModel(path, options.tokenizer ? { tokenizerPath: options.tokenizer } : {});
+  if (!model.vocab) throw new InputError(`${path}: no tokenizer; pass the llama2.c tokenizer file as \`tokenizer\``);
+  const backend = await createBackend(model, { backend: options.backend ?? "reference", gpuMode: options.gpuMode ?? "auto" });
+  return new FastGen(model, new Tokenizer(model.vocab), backend, computeTokenClasses(model.vocab, options.tokenClasses));
+}

@@ -1,0 +1,54 @@
+/**
+ * fastgen-ts: FastGen adaptive KV-cache compression (Ge et al., ICLR 2024) in TypeScript.
+ *
+ * Start with {@link openFastGen} (api.ts). The lower-level pieces are exported too: model
+ * loading, the tokenizer, backends, the cache interface and caches, policies, the profiler,
+ * generation and teacher forcing.
+ * @module
+ */
+
+// High-level API.
+export { FastGen, openFastGen } from "./api.ts";
+export type { CompressionOptions, GeneratedPiece, GenerateOptions, GenerationStats, OpenOptions } from "./api.ts";
+
+// Models and tokenizer.
+export { DEFAULT_MODEL_FILE, loadModel, loadModelFromBytes, modelSearchPath, resolveModelPath } from "./model/load.ts";
+export { parseGguf, readTensor } from "./model/gguf.ts";
+export { llamaToGguf, writeGguf } from "./model/gguf-writer.ts";
+export { SYNTH_SHAPES, synthModel } from "./model/synth.ts";
+export type { LlamaConfig, LlamaModel, LlamaWeights, Vocab } from "./model/types.ts";
+export { TextStream, Tokenizer } from "./tokenizer/tokenizer.ts";
+export { InputError, ModelFileError } from "./errors.ts";
+
+// Backends and caches.
+export type { Backend } from "./backend.ts";
+export { kvLayoutOf } from "./backend.ts";
+export { BACKEND_NAMES, createBackend, GPU_MODES } from "./backends.ts";
+export type { BackendName, GpuMode } from "./backends.ts";
+export type { KvCache, KvLayout, KvView } from "./kv/cache.ts";
+export { FullKvCache } from "./kv/full-cache.ts";
+export { AdaptiveKvCache } from "./kv/adaptive-cache.ts";
+export type { AdaptiveCacheOptions, CacheFootprint } from "./kv/adaptive-cache.ts";
+
+// FastGen: token classes, policies, profiler, sessions.
+export { computeTokenClasses, isPunctuationPiece } from "./fastgen/token-classes.ts";
+export type { TokenClasses, TokenClassOptions } from "./fastgen/token-classes.ts";
+export { floorMin1, keptEntries, unionPolicy } from "./fastgen/policy.ts";
+export type { KeepContext, KvHeadPolicy, PolicyBudgets, PolicyComponent, ProfileContext, RowRule } from "./fastgen/policy.ts";
+export * as components from "./fastgen/components/index.ts";
+export { CANDIDATE_NAMES, CANDIDATES } from "./fastgen/candidates.ts";
+export type { CandidateName } from "./fastgen/candidates.ts";
+export { policyCounts, profileHeads } from "./fastgen/profiler.ts";
+export type { KvHeadProfile, ProfileReport, ProfileSettings, RecoveryReport } from "./fastgen/profiler.ts";
+export { promptAttentionFromMatrices, promptAttentionFromRows } from "./fastgen/prompt-attention.ts";
+export type { PromptAttention } from "./fastgen/prompt-attention.ts";
+export { BASELINE_POLICIES, compressionSettingsSchema, METHOD_NAMES } from "./fastgen/methods.ts";
+export type { CompressionSettings, MethodName } from "./fastgen/methods.ts";
+export { CompressionSession } from "./fastgen/session.ts";
+export type { CompressionSummary, KvBytesReport } from "./fastgen/session.ts";
+
+// Generation.
+export { generateTokens } from "./generation/generate.ts";
+export { generateCompressed, teacherForce } from "./generation/compressed.ts";
+export { argmax, mulberry32, Sampler, softmaxF64 } from "./generation/sampler.ts";
+export type { SamplingOptions } from "./generation/sampler.ts";
