@@ -1,0 +1,9 @@
+// Bun smoke suite: `bun test smoke/bun.test.ts`.
+import { expect, test } from "bun:test";
+import { checkGoldenLogits, checkGreedyStory, checkProfile } from "./checks.ts";
+
+for (const name of ["once", "quotes", "long"]) {
+  test(`golden logits (${name}), reference`, async () => expect(await checkGoldenLogits(name)).toBeLessThan(1e-4));
+}
+test("FastGen profile on a golden prompt, reference", async () => expect(await checkProfile()).toContain("compression="));
+test("greedy story, reference", async () => expect(await checkGreedyStory()).toContain("Lily"));

@@ -1,0 +1,100 @@
+/**
+ * Plain, runtime-agnostic checks (they throw on failure) shared by the Node (vitest), Deno
+ * (`deno test`) and Bun (`bun test`) suites: golden logits, a FastGen profile on a golden prompt,
+ * and a short greedy generation, on the reference backend and on a gpu.js mode.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { kvLayoutOf } from "../src/backend.ts";
+import { createBackend, type GpuMode } from "../src/backends.ts";
+import { compressionSettingsSchema } from "../src/fastgen/methods.ts";
+import { CompressionSession } from "../src/fastgen/session.ts";
+import { computeTokenClasses } from "../src/fastgen/token-classes.ts";
+import { generateCompressed } from "../src/generation/compressed.ts";
+import { argmax } from "../src/generation/sampler.ts";
+import { FullKvCache } from "../src/kv/full-cache.ts";
+import { loadModel, repoRoot, resolveModelPath } from "../src/model/load.ts";
+import type { LlamaModel } from "../src/model/types.ts";
+import { Tokenizer } from "../src/tokenizer/tokenizer.ts";
+
+export type CheckBackend = { backend: "reference" } | { backend: "gpu"; mode: GpuMode };
+
+const env = (name: string) => (typeof process !== "undefined" ? process.env[name] : undefined);
+const goldenDir = env("FASTGEN_GOLDEN_DIR") ?? join(repoRoot, "..", "shared", "golden");
+
+let model: LlamaModel | undefined;
+function stories(): LlamaModel {
+  model ??= loadModel(resolveModelPath());
+  return model;
+}
+
+function fail(message: string): never {
+  throw new Error(message);
+}
+
+async function backendFor(choice: CheckBackend) {
+  return createBackend(stories(), { backend: choice.backend, gpuMode: choice.backend === "gpu" ? choice.mode : "auto" });
+}
+
+/** Golden case `name`: promptTokens from the tokenizer, logits within 1e-4 and the same argmax on the first `rows` rows. */
+export async function checkGoldenLogits(name: string, choice: CheckBackend = { backend: "reference" }, rows = Infinity): Promise<number> {
+  const meta = JSON.parse(readFileSync(join(goldenDir, "stories260K", `${name}.json`), "utf8")) as {
+    prompt: string;
+    promptTokens: number[];
+    tokens: number[];
+    rows: number;
+    vocabSize: number;
+    logitsFile: string;
+  };
+  const buf = readFileSync(join(goldenDir, "stories260K", meta.logitsFile));
+  const gold = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+  const m = stories();
+  const encoded = new Tokenizer(m.vocab!).encode(meta.prompt);
+  if (JSON.stringify(encoded) !== JSON.stringify(meta.promptTokens)) fail(`${name}: tokenizer gave ${encoded}, expected ${meta.promptTokens}`);
+  const backend = await backendFor(choice);
+  const n = Math.min(rows, meta.rows);
+  const out = backend.prefill(meta.tokens.slice(0, n), 0, new FullKvCache(kvLayoutOf(m.config)));
+  backend.dispose();
+  let maxDiff = 0;
+  out.forEach((row, i) => {
+    const want = gold.subarray(i * meta.vocabSize, (i + 1) * meta.vocabSize);
+    for (let j = 0; j < meta.vocabSize; j++) maxDiff = Math.max(maxDiff, Math.abs(row[j]! - want[j]!));
+    if (argmax(row) !== argmax(want)) fail(`${name}: argmax differs on row ${i}`);
+  });
+  if (!(maxDiff < 1e-4)) fail(`${name}: max |Δlogit| ${maxDiff} ≥ 1e-4`);
+  return maxDiff;
+}
+
+/** FastGen's profile of the quotes prompt at T = 0.95: a policy per KV head, as a compact string. */
+export async function checkProfile(choice: CheckBackend = { backend: "reference" }): Promise<string> {
+  const m = stories();
+  const tokenizer = new Tokenizer(m.vocab!);
+  const prompt = 'Tom and Lily were playing in the garden. "Look, a butterfly!" said Lily.';
+  const session = new CompressionSession(kvLayoutOf(m.config), computeTokenClasses(m.vocab!), compressionSettingsSchema.parse({ method: "fastgen", threshold: 0.95 }));
+  const backend = await backendFor(choice);
+  backend.prefill(tokenizer.encode(prompt), 0, session.cache);
+  backend.dispose();
+  session.finishPrefill();
+  const table = session.policyTable();
+  if (table.length !== m.config.nLayers || table.some((l) => l.length !== m.config.nKvHeads)) fail("profile has the wrong shape");
+  return table.map((l) => l.join(",")).join(";") + ` compression=${session.summary().afterPrefill.toFixed(6)}`;
+}
+
+export const DOCUMENTED_STORY = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park. One day, she saw a big, red ball.";
+
+/** Greedy generation from the default prompt; must start with the documented story. */
+export async function checkGreedyStory(choice: CheckBackend = { backend: "reference" }, maxTokens = 40): Promise<string> {
+  const m = stories();
+  const tokenizer = new Tokenizer(m.vocab!);
+  const prompt = tokenizer.encode("Once upon a time");
+  const backend = await backendFor(choice);
+  const { tokens } = generateCompressed(backend, computeTokenClasses(m.vocab!), compressionSettingsSchema.parse({ method: "full" }), prompt, {
+    maxTokens,
+    sampling: { temperature: 0, topP: 0.9, seed: 0 },
+    stopTokens: [1, 2],
+  });
+  backend.dispose();
+  const text = tokenizer.decode([...prompt, ...tokens]);
+  if (!text.startsWith(DOCUMENTED_STORY)) fail(`greedy story differs: ${JSON.stringify(text.slice(0, 160))}`);
+  return text;
+}

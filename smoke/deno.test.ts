@@ -1,0 +1,8 @@
+// Deno smoke suite: `deno test --allow-read --allow-env smoke/deno.test.ts` (or `deno task test`).
+import { checkGoldenLogits, checkGreedyStory, checkProfile } from "./checks.ts";
+
+for (const name of ["once", "quotes", "long"]) {
+  Deno.test(`golden logits (${name}), reference`, async () => void (await checkGoldenLogits(name)));
+}
+Deno.test("FastGen profile on a golden prompt, reference", async () => void (await checkProfile()));
+Deno.test("greedy story, reference", async () => void (await checkGreedyStory()));
