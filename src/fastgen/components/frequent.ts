@@ -5,6 +5,7 @@ import type { PolicyComponent } from "../policy.ts";
  * The ranking covers every entry, whatever else keeps it (spec §12.5).
  */
 export function topK(scores: ArrayLike<number>, positions: ArrayLike<number>, length: number, k: number): number[] {
+  if (k >= length) return Array.from({ length }, (_, e) => e); // everything fits: no ranking needed
   const order = Array.from({ length }, (_, e) => e);
   order.sort((a, b) => scores[b]! - scores[a]! || positions[b]! - positions[a]!);
   return order.slice(0, Math.min(k, length));
