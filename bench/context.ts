@@ -10,6 +10,7 @@ import { benchBackends } from "./lib/backends.ts";
 import { filledCache } from "./lib/fill-cache.ts";
 import { benchModel } from "./lib/models.ts";
 import { benchSize, outDir, type Row, writeReport } from "./lib/report.ts";
+import { isMainModule } from "../src/is-main.ts";
 
 const SETTINGS = {
   quick: { shape: "tiny" as const, lengths: [8, 64, 120], iterations: 8, allBackends: false },
@@ -78,4 +79,4 @@ export async function contextBench(argv: readonly string[] = process.argv.slice(
   );
 }
 
-if (import.meta.main ?? process.argv[1]?.endsWith("context.ts")) await contextBench();
+if (isMainModule(import.meta.url)) await contextBench();

@@ -14,6 +14,7 @@ import { SYNTH_SHAPES, synthModel } from "../src/model/synth.ts";
 import { benchBackends } from "./lib/backends.ts";
 import { benchTokens } from "./lib/models.ts";
 import { benchSize, outDir, type Row, writeReport } from "./lib/report.ts";
+import { isMainModule } from "../src/is-main.ts";
 
 interface PeerResult {
   prefillMs: number;
@@ -121,4 +122,4 @@ export async function llamaCppBench(argv: readonly string[] = process.argv.slice
   );
 }
 
-if (import.meta.main ?? process.argv[1]?.endsWith("llama-cpp.ts")) await llamaCppBench();
+if (isMainModule(import.meta.url)) await llamaCppBench();

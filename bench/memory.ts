@@ -9,6 +9,7 @@ import type { AdaptiveKvCache } from "../src/kv/adaptive-cache.ts";
 import { filledCache } from "./lib/fill-cache.ts";
 import { benchModel } from "./lib/models.ts";
 import { benchSize, outDir, type Row, writeReport } from "./lib/report.ts";
+import { isMainModule } from "../src/is-main.ts";
 
 const SETTINGS = {
   quick: { shape: "tiny" as const, length: 120 },
@@ -70,4 +71,4 @@ export async function memoryBench(argv: readonly string[] = process.argv.slice(2
   );
 }
 
-if (import.meta.main ?? process.argv[1]?.endsWith("memory.ts")) await memoryBench();
+if (isMainModule(import.meta.url)) await memoryBench();

@@ -16,6 +16,7 @@ import { Tokenizer } from "../src/tokenizer/tokenizer.ts";
 import { benchBackends } from "./lib/backends.ts";
 import { benchModel } from "./lib/models.ts";
 import { benchSize, outDir, type Row, writeReport } from "./lib/report.ts";
+import { isMainModule } from "../src/is-main.ts";
 
 const PROMPTS = {
   short: 'Tom and Lily were playing in the garden. "Look, a butterfly!" said Lily.',
@@ -106,4 +107,4 @@ export async function profilingBench(argv: readonly string[] = process.argv.slic
   );
 }
 
-if (import.meta.main ?? process.argv[1]?.endsWith("profiling.ts")) await profilingBench();
+if (isMainModule(import.meta.url)) await profilingBench();

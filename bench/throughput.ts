@@ -8,6 +8,7 @@ import { FullKvCache } from "../src/kv/full-cache.ts";
 import { benchBackends } from "./lib/backends.ts";
 import { type BenchShape, benchModel, benchTokens } from "./lib/models.ts";
 import { benchSize, outDir, type Row, writeReport } from "./lib/report.ts";
+import { isMainModule } from "../src/is-main.ts";
 
 const SETTINGS = {
   quick: { shapes: ["stories260K", "tiny"] as BenchShape[], prefill: 16, decode: 8, iterations: 2 },
@@ -78,4 +79,4 @@ export async function throughputBench(argv: readonly string[] = process.argv.sli
   );
 }
 
-if (import.meta.main ?? process.argv[1]?.endsWith("throughput.ts")) await throughputBench();
+if (isMainModule(import.meta.url)) await throughputBench();

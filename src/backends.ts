@@ -2,10 +2,13 @@
 import { ReferenceTransformer } from "../reference/transformer.ts";
 import type { Backend } from "./backend.ts";
 import type { LlamaModel } from "./model/types.ts";
+// Type-only: the mode names are checked against kernels/modes.ts without loading gpu.js here.
+import type { GpuModeOption } from "../kernels/modes.ts";
 
 export const BACKEND_NAMES = ["reference", "gpu"] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
-export const GPU_MODES = ["auto", "headlessgl", "webasm", "cpu"] as const;
+/** gpu.js modes for `--gpu-mode` (kernels/modes.ts says which are available and why). */
+export const GPU_MODES = ["auto", "headlessgl", "webasm", "cpu"] as const satisfies readonly GpuModeOption[];
 export type GpuMode = (typeof GPU_MODES)[number];
 
 export interface BackendOptions {

@@ -2,15 +2,16 @@
 /**
  * The `fastgen` command line: `npx tsx src/cli.ts <command> [flags]` or `npm run fastgen -- <command>`.
  */
-import { realpathSync } from "node:fs";
-import { pathToFileURL } from "node:url";
 import { helpText } from "./cli/args.ts";
+import { EVAL_FLAGS, evalCommand } from "./cli/commands/eval.ts";
 import { GENERATE_FLAGS, generateCommand } from "./cli/commands/generate.ts";
 import { LOGITS_FLAGS, logitsCommand } from "./cli/commands/logits.ts";
 import { PROFILE_FLAGS, profileCommand } from "./cli/commands/profile.ts";
+import { SAMPLE_PROMPTS_FLAGS, samplePromptsCommand } from "./cli/commands/sample-prompts.ts";
 import { SYNTH_FLAGS, synthCommand } from "./cli/commands/synth.ts";
 import { type CommandIO, processIO } from "./cli/io.ts";
 import { InputError } from "./errors.ts";
+import { isMainModule } from "./is-main.ts";
 
 interface Command {
   readonly summary: string;
@@ -22,6 +23,8 @@ const COMMANDS: Record<string, Command> = {
   generate: { summary: "continue a prompt (streams text; --json for one object)", flags: GENERATE_FLAGS, run: generateCommand },
   profile: { summary: "show the cache policy FastGen picks for each layer and KV head", flags: PROFILE_FLAGS, run: (a, io) => profileCommand(a, io, process.stdout.isTTY === true) },
   logits: { summary: "write float32 logits of a token sequence, full or compressed cache", flags: LOGITS_FLAGS, run: logitsCommand },
+  eval: { summary: "FastGen vs. the baselines on a prompt set: metrics, pictures, report", flags: EVAL_FLAGS, run: (a, io) => evalCommand(a, io, process.stderr) },
+  "sample-prompts": { summary: "write a prompt set sampled from the model (seeded, chosen lengths)", flags: SAMPLE_PROMPTS_FLAGS, run: samplePromptsCommand },
   synth: { summary: "write a GGUF with seeded random weights at a named shape (for benchmarks)", flags: SYNTH_FLAGS, run: synthCommand },
 };
 
@@ -57,8 +60,7 @@ export async function main(argv: readonly string[], io: CommandIO = processIO): 
   }
 }
 
-const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
-if (isMain) {
+if (isMainModule(import.meta.url)) {
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

@@ -23,6 +23,16 @@ describe("fastgen generate", () => {
     expect(stdout.startsWith(STORY)).toBe(true);
   });
 
+  it("--backend gpu prints the same story as the reference, and says which gpu.js mode ran", async () => {
+    const ref = JSON.parse((await runCli("generate", "--json", "--max-tokens", "60")).stdout);
+    const gpu = JSON.parse((await runCli("generate", "--json", "--max-tokens", "60", "--backend", "gpu")).stdout);
+    expect(gpu.text).toBe(ref.text);
+    expect(gpu.backend).toMatch(/^gpu \((headlessgl|webasm|cpu)\)$/);
+    const streamed = await runCli("generate", "--max-tokens", "60", "--backend", "gpu", "--gpu-mode", "cpu");
+    expect(streamed.stdout.startsWith(STORY)).toBe(true);
+    expect(streamed.stderr).toMatch(/backend gpu \(cpu\)/);
+  });
+
   it("--json gives text, tokens and promptTokens consistent with each other", async () => {
     const r = await runCli("generate", "--json", "--max-tokens", "20");
     const out = JSON.parse(r.stdout);

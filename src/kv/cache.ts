@@ -3,6 +3,12 @@
  * One store per (layer, KV head). The backend appends each new key/value, reads the kept
  * entries to attend over them, then reports the attention it computed; the cache may then
  * evict (spec §6, §12.7). A backend never needs to know which policy the cache follows.
+ *
+ * Contract a backend may rely on (the gpu path's batched prefill does):
+ * - the (layer, KV head) stores are independent: `afterAttention` changes only its own store,
+ *   so calls may interleave across stores differently from token-by-token order, as long as each
+ *   store sees its own calls in position order;
+ * - a view returns exactly the key/value vectors that were appended for its positions.
  */
 
 export interface KvLayout {

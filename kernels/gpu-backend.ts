@@ -1,0 +1,146 @@
+/**
+ * The accelerated path: the Llama forward pass of reference/transformer.ts on gpu.js kernels.
+ *
+ * Prefill runs the prompt as a batch: per layer, the norms and the Q/K/V, output and FFN products
+ * are one kernel call for all rows. Attention goes through the KV cache, which owns the keys and
+ * may evict after any row (spec §6, §12.7), so the cache calls are replayed row by row in
+ * position order, exactly those `forward` makes for each token; attend.ts batches the attention
+ * itself only while the cache's views prove it may. A row's view thus holds the positions before
+ * it (as the cache kept them) and itself, never a later one.
+ *
+ * Call order seen by the cache, versus calling `forward` per token: every (layer, KV head) store
+ * sees the same calls in the same order, and `registerToken(p)` still comes before any call with
+ * position p. Two differences, both within what the KvCache contract allows (its stores are
+ * independent): across layers (layer 0 of every row runs before layer 1 of the first row), and
+ * within a row, where the views of all KV heads are read before the first `afterAttention`
+ * (all query heads attend in one kernel call).
+ */
+import type { Backend } from "../src/backend.ts";
+import type { KvCache } from "../src/kv/cache.ts";
+import type { LlamaConfig, LlamaModel } from "../src/model/types.ts";
+import { type AttendStats, LayerAttention } from "./attend.ts";
+import { bucket } from "./buckets.ts";
+import { KvPacker } from "./kv-pack.ts";
+import { type GpuMode, type GpuModeOption, resolveMode } from "./modes.ts";
+import { matmul, matmulAdd } from "./ops/matmul.ts";
+import { rmsnorm } from "./ops/rmsnorm.ts";
+import { rope, ropeTable } from "./ops/rope.ts";
+import { swiglu } from "./ops/swiglu.ts";
+import { hostArray, KernelRuntime, readBack } from "./runtime.ts";
+import { toDevice } from "./transfer.ts";
+import { type ResidentWeights, uploadWeights } from "./weights.ts";
+
+export interface GpuBackendOptions {
+  /** gpu.js backend; `auto` (default) takes headlessgl where a GL context exists, else webasm, else cpu. */
+  readonly mode?: GpuModeOption;
+  /**
+   * Prompt rows per batch (default 64). Longer prompts run in consecutive chunks, which is the
+   * same computation; the cap bounds texture sizes (rows × vocab logits) and compiled row buckets.
+   */
+  readonly maxChunkRows?: number;
+}
+
+export class GpuBackend implements Backend {
+  readonly name: string;
+  /** The gpu.js mode that runs the kernels (what `auto` resolved to). */
+  readonly mode: GpuMode;
+  readonly config: LlamaConfig;
+  private readonly rt: KernelRuntime;
+  private readonly weights: ResidentWeights;
+  private readonly embedding: Float32Array;
+  private readonly attention: LayerAttention;
+  private readonly maxChunkRows: number;
+
+  constructor(model: LlamaModel, options: GpuBackendOptions = {}) {
+    this.mode = resolveMode(options.mode ?? "auto");
+    this.name = `gpu (${this.mode})`;
+    this.config = model.config;
+    this.maxChunkRows = options.maxChunkRows ?? 64;
+    if (!Number.isInteger(this.maxChunkRows) || this.maxChunkRows < 1) {
+      throw new RangeError(`maxChunkRows must be a positive integer, got ${this.maxChunkRows}`);
+    }
+    this.rt = new KernelRuntime(this.mode);
+    this.weights = uploadWeights(this.rt, model);
+    this.embedding = model.weights.tokenEmbedding;
+    const c = this.config;
+    const packer = new KvPacker({ nLayers: c.nLayers, nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim });
+    this.attention = new LayerAttention(this.rt, packer, { nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim });
+  }
+
+  /** Rows × layers attended in the predicted batch (a decode step is a batch of one), and one at a time after a cache evicted (attend.ts). */
+  get attentionStats(): Readonly<AttendStats> {
+    return { ...this.attention.stats };
+  }
+
+  /** Distinct compiled kernels so far (one per op, call site and bucket size). */
+  get kernelCount(): number {
+    return this.rt.kernelCount;
+  }
+
+  forward(token: number, position: number, cache: KvCache): Float32Array {
+    return this.prefill([token], position, cache)[0]!;
+  }
+
+  prefill(tokens: readonly number[], start: number, cache: KvCache): Float32Array[] {
+    this.check(tokens, start, cache);
+    const logits: Float32Array[] = [];
+    for (let at = 0; at < tokens.length; at += this.maxChunkRows) {
+      logits.push(...this.chunk(tokens.slice(at, at + this.maxChunkRows), start + at, cache));
+    }
+    return logits;
+  }
+
+  dispose(): void {
+    void this.rt.destroy();
+  }
+
+  private check(tokens: readonly number[], start: number, cache: KvCache): void {
+    const c = this.config;
+    for (const token of tokens) {
+      if (!Number.isInteger(token) || token < 0 || token >= c.vocabSize) {
+        throw new RangeError(`token id ${token} is outside the vocabulary (0..${c.vocabSize - 1})`);
+      }
+    }
+    if (!Number.isInteger(start) || start < 0) throw new RangeError(`start position ${start} is not a non-negative integer`);
+    const l = cache.layout;
+    if (l.nLayers !== c.nLayers || l.nHeads !== c.nHeads || l.nKvHeads !== c.nKvHeads || l.headDim !== c.headDim) {
+      throw new RangeError("the KV cache layout does not match the model");
+    }
+  }
+
+  /** Rows `start..start+tokens.length-1` through every layer, as one batch padded to a bucket size. */
+  private chunk(tokens: readonly number[], start: number, cache: KvCache): Float32Array[] {
+    const c = this.config;
+    const { dim, headDim, hiddenDim, vocabSize, normEps } = c;
+    const qDim = c.nHeads * headDim;
+    const kvDim = c.nKvHeads * headDim;
+    const qkvDim = qDim + 2 * kvDim;
+    const rows = Math.min(bucket(tokens.length), this.maxChunkRows);
+    const rt = this.rt;
+
+    // The residual stream starts as the tokens' embeddings; padding rows stay zero.
+    const embedded = new Float32Array(rows * dim);
+    tokens.forEach((t, i) => embedded.set(this.embedding.subarray(t * dim, (t + 1) * dim), i * dim));
+    let x = toDevice(rt, "embedding", embedded, [dim, rows]);
+    const table = ropeTable(tokens.map((_, i) => start + i), headDim, c.ropeTheta, rows);
+
+    for (let l = 0; l < c.nLayers; l++) {
+      const w = this.weights.layers[l]!;
+      // --- attention: batched Q/K/V with RoPE, then attention through the cache (attend.ts) ---
+      const xb = rmsnorm(rt, "attnNorm", rows, dim, normEps, x, w.attnNorm);
+      const qkv = matmul(rt, "qkv", { rows, n: dim, d: qkvDim }, xb, w.wqkv);
+      const rotated = rope(rt, "qkv", { rows, width: qkvDim, rotated: qDim + kvDim, headDim }, qkv, table);
+      const attended = this.attention.run(l, readBack(rotated), tokens, start, cache, rows);
+      x = matmulAdd(rt, "wo", { rows, n: qDim, d: dim }, hostArray(attended, [qDim, rows]), w.wo, x);
+      // --- SwiGLU feed-forward ---
+      const xf = rmsnorm(rt, "ffnNorm", rows, dim, normEps, x, w.ffnNorm);
+      const gateUp = matmul(rt, "w13", { rows, n: dim, d: 2 * hiddenDim }, xf, w.w13);
+      const hidden = swiglu(rt, "ffn", rows, hiddenDim, gateUp);
+      x = matmulAdd(rt, "w2", { rows, n: hiddenDim, d: dim }, hidden, w.w2, x);
+    }
+
+    const xn = rmsnorm(rt, "outputNorm", rows, dim, normEps, x, this.weights.outputNorm);
+    const logits = readBack(matmul(rt, "classifier", { rows, n: dim, d: vocabSize }, xn, this.weights.output));
+    return tokens.map((_, i) => logits.slice(i * vocabSize, (i + 1) * vocabSize));
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Rotary position embedding on adjacent pairs (reference/math.ts `rope`). The angles are computed
+ * on the host exactly as the reference does (float32 frequency and angle, double cos/sin), once
+ * per row; the kernel only rotates. Doing the trigonometry in GLSL would use float32 `cos`/`sin`
+ * of angles up to the context length in radians, whose accuracy the GLSL spec leaves open.
+ */
+import { hostArray, type DeviceArray, type KernelArg, type KernelRuntime, type KernelThis } from "../runtime.ts";
+
+/**
+ * `[positions.length][headDim]`: for pair `p` of a head, `cos` at `2p` and `sin` at `2p + 1`.
+ * Rows past `positions.length` (padding up to `rows`) are left zero.
+ */
+export function ropeTable(positions: readonly number[], headDim: number, theta: number, rows = positions.length): Float32Array {
+  const table = new Float32Array(rows * headDim);
+  positions.forEach((position, r) => {
+    for (let i = 0; i < headDim; i += 2) {
+      const freq = Math.fround(1 / Math.fround(Math.pow(theta, i / headDim)));
+      const angle = Math.fround(position * freq);
+      table[r * headDim + i] = Math.cos(angle);
+      table[r * headDim + i + 1] = Math.sin(angle);
+    }
+  });
+  return table;
+}
+
+type Consts = { headDim: number; rotated: number };
+
+function ropeBody(this: KernelThis<Consts>, x: number[][], table: number[][]): number {
+  const r = this.thread.y;
+  const c = this.thread.x;
+  if (c >= this.constants.rotated) return x[r]![c]!;
+  const hd = this.constants.headDim;
+  // Column within its head, and whether it is the second of its pair. floor((a + 0.5) / b) is an
+  // exact integer division for small integers even where float division rounds (6.0 / 3.0 < 2).
+  const e = c - hd * Math.floor((c + 0.5) / hd);
+  const odd = e - 2 * Math.floor((e + 0.5) / 2);
+  const x0 = x[r]![c - odd]!;
+  const x1 = x[r]![c - odd + 1]!;
+  const cos = table[r]![e - odd]!;
+  const sin = table[r]![e - odd + 1]!;
+  if (odd > 0.5) return x0 * sin + x1 * cos;
+  return x0 * cos - x1 * sin;
+}
+
+/**
+ * Rotates the first `rotated` columns of `x [rows][width]` head by head (`rotated` a multiple of
+ * headDim: the query and key columns of a fused QKV product); the rest (values) pass through.
+ * `table` from {@link ropeTable}, `[rows][headDim]`.
+ */
+export function rope(
+  rt: KernelRuntime,
+  role: string,
+  s: { rows: number; width: number; rotated: number; headDim: number },
+  x: KernelArg,
+  table: Float32Array,
+): DeviceArray {
+  if (s.rotated % s.headDim !== 0 || s.headDim % 2 !== 0) throw new RangeError("rope: rotated columns must be whole heads of even size");
+  const k = rt.kernel(`rope:${role}[${s.rows}x${s.width}/${s.rotated}/${s.headDim}]`, ropeBody, {
+    output: [s.width, s.rows],
+    constants: { headDim: s.headDim, rotated: s.rotated },
+  });
+  return k(x, hostArray(table, [s.headDim, s.rows]));
+}
