@@ -1,0 +1,181 @@
+/**
+ * `fastgen eval`: FastGen against the baselines on a prompt set (spec §9, §10): every method and
+ * setting, the quality metrics at matched compression, pictures, a Markdown report and a JSON file.
+ */
+import { availableParallelism } from "node:os";
+import { basename, extname, join, relative, resolve } from "node:path";
+import { z } from "zod";
+import { InputError } from "../../errors.ts";
+import { compressionSettingsSchema } from "../../fastgen/methods.ts";
+import { runEvaluation } from "../../eval/run-eval.ts";
+import { SWEPT_BASELINES } from "../../eval/settings.ts";
+import { pct, sig } from "../../eval/report-format.ts";
+import { repoRoot, resolveModelPath } from "../../model/load.ts";
+import { type FlagSpecs, parseFlags } from "../args.ts";
+import { COMPRESSION_FLAGS, MODEL_FLAGS, modelFlagsSchema, openModel, tokenClassesFor } from "../common.ts";
+import type { CommandIO } from "../io.ts";
+import { validateFlags } from "../validate.ts";
+
+/** Defaults of the full run, and of `--quick` (CI: a few prompts, settings and tokens). */
+const DEFAULTS = {
+  prompts: join(repoRoot, "prompts", "stories.json"),
+  limit: Infinity,
+  tokens: 128,
+  thresholds: [0.8, 0.85, 0.9, 0.95, 0.98, 0.99],
+  local: [0.25, 0.5, 0.75, 1],
+  frequent: [0.6, 0.7, 0.8, 0.9],
+  h2o: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8],
+  streaming: [0.25, 0.5, 0.75, 1],
+};
+const QUICK: typeof DEFAULTS = { ...DEFAULTS, limit: 3, tokens: 12, thresholds: [0.9, 0.98], local: [0.5, 1], frequent: [0.7], h2o: [0.3], streaming: [0.5] };
+
+export const EVAL_FLAGS: FlagSpecs = {
+  prompts: { kind: "string", help: "prompt set (JSON, see prompts/README.md)", default: "prompts/stories.json" },
+  limit: { kind: "number", help: "evaluate only the first N prompts", default: "all" },
+  tokens: { kind: "number", help: "forced tokens N per prompt (clipped to the trained context)", default: "128" },
+  thresholds: { kind: "string", help: "FastGen thresholds T, comma-separated", default: DEFAULTS.thresholds.join(",") },
+  local: { kind: "string", help: "local baseline ratios r (window r·n), comma-separated; none to skip", default: DEFAULTS.local.join(",") },
+  frequent: { kind: "string", help: "frequent baseline ratios r (k = r·L); none to skip", default: DEFAULTS.frequent.join(",") },
+  h2o: { kind: "string", help: "h2o (frequent ∪ local) ratios r, both components at r; none to skip", default: DEFAULTS.h2o.join(",") },
+  streaming: { kind: "string", help: "streaming (sinks ∪ local) ratios r; none to skip", default: DEFAULTS.streaming.join(",") },
+  "r-local": { kind: "number", help: "FastGen's local window ratio of the prompt length, (0, 1]", default: "0.3" },
+  "r-frequent": { kind: "number", help: "FastGen's heavy-hitter ratio of the current length, (0, 1]", default: "0.3" },
+  gqa: COMPRESSION_FLAGS.gqa!,
+  sinks: { kind: "number", help: "attention sinks of the streaming baseline", default: "4" },
+  special: COMPRESSION_FLAGS.special!,
+  punct: COMPRESSION_FLAGS.punct!,
+  workers: { kind: "number", help: "worker processes (reference backend)", default: "the number of CPUs" },
+  out: { kind: "string", help: "folder for the pictures", default: "docs/results" },
+  report: { kind: "string", help: "Markdown report", default: "<out>.md" },
+  json: { kind: "string", help: "also write every number as JSON to this file" },
+  png: { kind: "boolean", help: "also write PNG pictures (--png=false for SVG only)", default: "true" },
+  notes: { kind: "string", help: "Markdown file of hand-written notes to include in the report" },
+  headline: { kind: "string", help: "thresholds shown first in the report", default: "0.95,0.98" },
+  "attention-prompt": { kind: "string", help: "prompt id for the attention picture", default: "the prompt closest to 40 tokens" },
+  "attention-head": { kind: "string", help: "layer:queryHead for the attention picture", default: "the first head on SPF, else SPFL, SP, S" },
+  "attention-threshold": { kind: "number", help: "FastGen T of the attention picture", default: "0.95" },
+  quick: { kind: "boolean", help: `a small run for CI: ${QUICK.limit} prompts, N = ${QUICK.tokens}, T ${QUICK.thresholds.join(",")}, one or two ratios per baseline; other flags still apply` },
+  ...MODEL_FLAGS,
+};
+
+/** "0.1,0.2" → sorted unique numbers in range; "none" or "" → []. */
+const numberList = (what: string, lo: number, hi: number, loOpen: boolean) =>
+  z.string().transform((s, ctx) => {
+    const text = s.trim();
+    if (text === "" || text === "none") return [];
+    const values: number[] = [];
+    for (const part of text.split(",")) {
+      const x = part.trim() === "" ? NaN : Number(part);
+      if (!Number.isFinite(x) || x > hi || (loOpen ? x <= lo : x < lo)) {
+        ctx.addIssue({ code: "custom", message: `${what}: "${part.trim()}" is not a number in ${loOpen ? "(" : "["}${lo}, ${hi}]` });
+        return z.NEVER;
+      }
+      values.push(x);
+    }
+    return [...new Set(values)].sort((a, b) => a - b);
+  });
+const thresholds = numberList("thresholds", 0, 1, false);
+const ratios = numberList("ratios", 0, 1, true);
+
+const schema = modelFlagsSchema.extend(compressionSettingsSchema.pick({ rLocal: true, rFrequent: true, gqa: true, sinks: true }).shape).extend({
+  prompts: z.string().min(1).optional(),
+  limit: z.number().int("limit must be a whole number").min(1, "limit must be at least 1").optional(),
+  tokens: z.number().int("tokens must be a whole number").min(1, "tokens must be at least 1").max(4096).optional(),
+  thresholds: thresholds.optional(),
+  local: ratios.optional(),
+  frequent: ratios.optional(),
+  h2o: ratios.optional(),
+  streaming: ratios.optional(),
+  special: z.string().optional(),
+  punct: z.string().optional(),
+  workers: z.number().int("workers must be a whole number").min(1, "workers must be at least 1").max(64).optional(),
+  out: z.string().min(1).default("docs/results"),
+  report: z.string().min(1).optional(),
+  json: z.string().min(1).optional(),
+  png: z.boolean().default(true),
+  notes: z.string().min(1).optional(),
+  headline: thresholds.default([0.95, 0.98]),
+  attentionPrompt: z.string().min(1).optional(),
+  attentionHead: z
+    .string()
+    .regex(/^\d+:\d+$/, "attention-head must be layer:queryHead, e.g. 2:4")
+    .transform((s) => ({ layer: Number(s.split(":")[0]), head: Number(s.split(":")[1]) }))
+    .optional(),
+  attentionThreshold: z.number().min(0).max(1).default(0.95),
+  quick: z.boolean().default(false),
+});
+
+const shellQuote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`);
+
+export interface ProgressTty {
+  readonly isTTY?: boolean;
+  readonly columns?: number;
+  write(text: string): boolean | void;
+}
+
+export async function evalCommand(argv: readonly string[], io: CommandIO, tty?: ProgressTty): Promise<void> {
+  const flags = validateFlags(schema, parseFlags(argv, EVAL_FLAGS));
+  const preset = flags.quick ? QUICK : DEFAULTS;
+  const { model, tokenizer, backend } = await openModel(flags);
+  const modelPath = resolveModelPath(flags.model);
+  const config = model.config;
+  if (flags.attentionHead && (flags.attentionHead.layer >= config.nLayers || flags.attentionHead.head >= config.nHeads)) {
+    throw new InputError(`--attention-head: the model has layers 0..${config.nLayers - 1} and query heads 0..${config.nHeads - 1}`);
+  }
+  const thresholdList = flags.thresholds ?? preset.thresholds;
+  if (thresholdList.length === 0) throw new InputError("--thresholds: give at least one FastGen threshold");
+  const outDir = flags.out.replace(/[\\/]+$/, "");
+  const reportPath = flags.report ?? `${outDir}.md`;
+  const promptsPath = flags.prompts ?? preset.prompts;
+  const options = {
+    promptsPath,
+    limit: flags.limit ?? preset.limit,
+    forced: flags.tokens ?? preset.tokens,
+    thresholds: thresholdList,
+    ratios: {
+      local: flags.local ?? preset.local,
+      frequent: flags.frequent ?? preset.frequent,
+      h2o: flags.h2o ?? preset.h2o,
+      streaming: flags.streaming ?? preset.streaming,
+    },
+    rLocal: flags.rLocal,
+    rFrequent: flags.rFrequent,
+    gqa: flags.gqa,
+    sinks: flags.sinks,
+    workers: flags.workers ?? (flags.quick || flags.backend !== "reference" ? 1 : availableParallelism()),
+    attention: { threshold: flags.attentionThreshold, ...(flags.attentionPrompt ? { promptId: flags.attentionPrompt } : {}), ...(flags.attentionHead ? { head: flags.attentionHead } : {}) },
+  };
+  const run = await runEvaluation(
+    {
+      backend,
+      tokenizer,
+      classes: tokenClassesFor(tokenizer, flags.special, flags.punct),
+      config,
+      modelPath,
+      ...(flags.tokenizer ? { tokenizerPath: flags.tokenizer } : {}),
+      backendOptions: { backend: flags.backend, gpuMode: flags.gpuMode },
+    },
+    { ...options, promptsPath: resolve(promptsPath) },
+    { ...(tty?.isTTY ? { tty: { write: (t: string) => void tty.write(t), ...(tty.columns ? { columns: tty.columns } : {}) } } : {}), line: io.warn },
+  );
+  backend.dispose();
+  const shownRun = { ...run, options: { ...run.options, promptsPath: relative(repoRoot, resolve(promptsPath)) } };
+  // Loaded only here: the plotting libraries are not needed by the other commands.
+  const { writeOutputs } = await import("../../eval/outputs.ts");
+  const written = await writeOutputs(shownRun, {
+    outDir,
+    reportPath,
+    ...(flags.json ? { jsonPath: flags.json } : {}),
+    png: flags.png,
+    ...(flags.notes ? { notesPath: flags.notes } : {}),
+    command: `npm run fastgen -- eval ${argv.map(shellQuote).join(" ")}`.trim(),
+    backend: backend.name,
+    config,
+    modelName: basename(modelPath, extname(modelPath)),
+    headline: flags.headline,
+  });
+  for (const row of run.matched) {
+    io.out(`FastGen T=${row.threshold}: compression ${pct(row.compression)}, KL ${sig(row.fastgen.kl ?? NaN)}, top-1 ${pct(row.fastgen.top1 ?? NaN)}\n`);
+  }
+  io.out(`wrote ${written.join(", ")} (${(run.seconds / 60).toFixed(1)} min, ${run.workers} worker${run.workers > 1 ? "s" : ""}, baselines ${SWEPT_BASELINES.join("/")})\n`);
+}

@@ -1,0 +1,55 @@
+/** `fastgen sample-prompts`: a prompt set sampled from the model itself (see prompts/README.md). */
+import { writeFileSync } from "node:fs";
+import { z } from "zod";
+import { type PromptSet, promptSetSchema } from "../../eval/prompts.ts";
+import { samplePromptTokens } from "../../eval/sample-prompts.ts";
+import { type FlagSpecs, parseFlags } from "../args.ts";
+import { MODEL_FLAGS, modelFlagsSchema, openModel } from "../common.ts";
+import type { CommandIO } from "../io.ts";
+import { validateFlags } from "../validate.ts";
+
+export const SAMPLE_PROMPTS_FLAGS: FlagSpecs = {
+  out: { kind: "string", help: "output prompt set (JSON)" },
+  count: { kind: "number", help: "number of prompts", default: "50" },
+  lengths: { kind: "string", help: "prompt lengths in tokens (BOS included), used in turn", default: "12,24,48,96,160,240,300" },
+  temperature: { kind: "number", help: "sampling temperature (> 0)", default: "1" },
+  "top-p": { kind: "number", help: "nucleus mass, (0, 1]; 1 = plain temperature sampling", default: "1" },
+  seed: { kind: "number", help: "seed of prompt 1; prompt i uses seed + i - 1", default: "1" },
+  name: { kind: "string", help: "name of the set", default: "sampled" },
+  ...MODEL_FLAGS,
+};
+
+const schema = modelFlagsSchema.extend({
+  out: z.string({ error: "--out FILE is required" }).min(1),
+  count: z.number().int("count must be a whole number").min(1).max(10_000).default(50),
+  lengths: z
+    .string()
+    .regex(/^\s*\d+(\s*,\s*\d+)*\s*$/, "lengths must be comma-separated whole numbers")
+    .transform((s) => s.split(",").map((x) => Number(x.trim())))
+    .pipe(z.array(z.number().min(2, "a length must be at least 2 (BOS and one token)").max(100_000)))
+    .default([12, 24, 48, 96, 160, 240, 300]),
+  temperature: z.number().gt(0, "temperature must be > 0").max(100).default(1),
+  topP: z.number().gt(0, "top-p must be in (0, 1]").max(1, "top-p must be in (0, 1]").default(1),
+  seed: z.number().int().min(0).max(2 ** 32 - 1).default(1),
+  name: z.string().min(1).default("sampled"),
+});
+
+export async function samplePromptsCommand(argv: readonly string[], io: CommandIO): Promise<void> {
+  const flags = validateFlags(schema, parseFlags(argv, SAMPLE_PROMPTS_FLAGS));
+  const { tokenizer, backend } = await openModel(flags);
+  const { bosId, eosId } = tokenizer.vocab;
+  const sets = samplePromptTokens(backend, { bos: bosId, eos: eosId }, flags);
+  backend.dispose();
+  const command = `npm run fastgen -- sample-prompts ${argv.join(" ")}`;
+  const set: PromptSet = promptSetSchema.parse({
+    name: flags.name,
+    description: `${flags.count} prompts sampled from the model itself, ${Math.min(...flags.lengths)}–${Math.max(...flags.lengths)} tokens with BOS.`,
+    howMade: `Sampled from BOS with the full cache at temperature ${flags.temperature}, top-p ${flags.topP}, seed ${flags.seed} + i for prompt i (counting from 0), BOS and EOS never sampled, lengths ${flags.lengths.join(", ")} in turn; the exact token ids are stored (text is their decoding). Made by: ${command}`,
+    generator: { command, seed: flags.seed, temperature: flags.temperature, topP: flags.topP, lengths: flags.lengths },
+    prompts: sets.map((tokens, i) => ({ id: `${flags.name}-${String(i + 1).padStart(2, "0")}`, text: tokenizer.decode(tokens), tokens })),
+  });
+  // Indented, but each list of numbers on one line.
+  const json = JSON.stringify(set, null, 2).replace(/\[\s+([-\d.,\s]+?)\s+\]/g, (_, inner: string) => `[${inner.split(/,\s*/).join(", ")}]`);
+  writeFileSync(flags.out, json + "\n");
+  io.warn(`wrote ${set.prompts.length} prompts to ${flags.out}`);
+}

@@ -1,0 +1,113 @@
+/**
+ * The whole evaluation: plan the prompts, build the settings, evaluate every prompt (in worker
+ * processes when asked), then summarize, match compressions and study profile stability.
+ */
+import type { Backend } from "../backend.ts";
+import { InputError } from "../errors.ts";
+import type { BackendOptions } from "../backends.ts";
+import type { GqaReduction } from "../fastgen/profiler.ts";
+import type { TokenClasses } from "../fastgen/token-classes.ts";
+import type { LlamaConfig } from "../model/types.ts";
+import type { Tokenizer } from "../tokenizer/tokenizer.ts";
+import { type SettingSummary, summarize } from "./aggregate.ts";
+import type { AttentionCapture } from "./attention-capture.ts";
+import { type MatchedRow, matchAtFastgen } from "./matched.ts";
+import { evaluateInProcess, evaluateInWorkers } from "./pool.ts";
+import type { AttentionRequest, PromptOutcome } from "./prompt-eval.ts";
+import { type EvalPrompt, loadPromptSet, planPrompts, type PromptSet } from "./prompts.ts";
+import { Progress, type ProgressSink } from "./progress.ts";
+import { buildSettings, type EvalSetting, SWEPT_BASELINES, type SweptBaseline } from "./settings.ts";
+import { stabilityOf, type ThresholdStability } from "./stability.ts";
+import type { WorkerInit } from "./worker-protocol.ts";
+
+export interface EvalOptions {
+  readonly promptsPath: string;
+  readonly limit: number;
+  /** Forced tokens N per prompt (spec §10). */
+  readonly forced: number;
+  readonly thresholds: readonly number[];
+  readonly ratios: Readonly<Record<SweptBaseline, readonly number[]>>;
+  readonly rLocal: number;
+  readonly rFrequent: number;
+  readonly gqa: GqaReduction;
+  readonly sinks: number;
+  readonly workers: number;
+  /** The attention picture: prompt id (default: the prompt closest to 40 tokens), query head, FastGen threshold. */
+  readonly attention: { readonly promptId?: string; readonly head?: { readonly layer: number; readonly head: number }; readonly threshold: number };
+}
+
+export interface EvalEnvironment {
+  readonly backend: Backend;
+  readonly tokenizer: Tokenizer;
+  readonly classes: TokenClasses;
+  readonly config: LlamaConfig;
+  readonly modelPath: string;
+  readonly tokenizerPath?: string;
+  readonly backendOptions: BackendOptions;
+}
+
+export interface EvalRun {
+  readonly options: EvalOptions;
+  readonly promptSet: Omit<PromptSet, "prompts">;
+  readonly planNotes: readonly string[];
+  readonly settings: readonly EvalSetting[];
+  readonly prompts: readonly PromptOutcome[];
+  readonly summaries: readonly SettingSummary[];
+  readonly matched: readonly MatchedRow[];
+  readonly stability: readonly ThresholdStability[];
+  readonly attention?: AttentionCapture;
+  readonly seconds: number;
+  readonly workers: number;
+}
+
+/** The prompt for the attention picture: the requested one, else the one closest to 40 tokens. */
+export function attentionPrompt(prompts: readonly EvalPrompt[], requested?: string): string {
+  if (requested !== undefined) {
+    if (!prompts.some((p) => p.id === requested)) throw new InputError(`attention prompt "${requested}" is not among the evaluated prompts`);
+    return requested;
+  }
+  return prompts.reduce((best, p) => (Math.abs(p.tokens.length - 40) < Math.abs(best.tokens.length - 40) ? p : best), prompts[0]!).id;
+}
+
+export async function runEvaluation(env: EvalEnvironment, options: EvalOptions, sink: ProgressSink): Promise<EvalRun> {
+  const started = performance.now();
+  const { prompts: set, ...promptSet } = loadPromptSet(options.promptsPath);
+  const plan = planPrompts({ ...promptSet, prompts: set }, env.tokenizer, { limit: options.limit, forced: options.forced, context: env.config.trainedContextLength });
+  if (plan.prompts.length === 0) throw new InputError("no prompt left to evaluate");
+  const settings = buildSettings(options);
+  const threshold = options.thresholds.includes(options.attention.threshold) ? options.attention.threshold : options.thresholds[Math.floor(options.thresholds.length / 2)];
+  const attention: AttentionRequest | undefined =
+    threshold === undefined
+      ? undefined
+      : { promptId: attentionPrompt(plan.prompts, options.attention.promptId), setting: `fastgen T=${threshold}`, ...(options.attention.head ? { head: options.attention.head } : {}) };
+  const init: WorkerInit = {
+    modelPath: env.modelPath,
+    ...(env.tokenizerPath ? { tokenizerPath: env.tokenizerPath } : {}),
+    backend: env.backendOptions,
+    classes: env.classes,
+    settings,
+    ...(attention ? { attention } : {}),
+  };
+  const workers = Math.max(1, Math.min(options.workers, plan.prompts.length));
+  const progress = new Progress(plan.prompts.length * settings.length, `eval: ${plan.prompts.length} prompts × ${settings.length} settings`, sink);
+  const cb = { onSetting: (id: string) => progress.tick(1, id) };
+  const outcomes = workers > 1 ? await evaluateInWorkers(init, plan.prompts, workers, cb) : evaluateInProcess(env.backend, init, plan.prompts, cb);
+  progress.finish();
+
+  const captured = outcomes.find((o) => o.attention)?.attention;
+  const prompts = outcomes.map(({ attention: _a, ...rest }) => rest);
+  const summaries = summarize(settings, prompts);
+  return {
+    options,
+    promptSet,
+    planNotes: plan.notes,
+    settings,
+    prompts,
+    summaries,
+    matched: matchAtFastgen(settings, summaries, prompts, SWEPT_BASELINES),
+    stability: stabilityOf(settings, prompts),
+    ...(captured ? { attention: captured } : {}),
+    seconds: (performance.now() - started) / 1000,
+    workers,
+  };
+}

@@ -1,0 +1,23 @@
+/** Messages between the evaluation's main process and its worker processes (structured clone). */
+import type { BackendOptions } from "../backends.ts";
+import type { TokenClasses } from "../fastgen/token-classes.ts";
+import type { AttentionRequest, PromptOutcome } from "./prompt-eval.ts";
+import type { EvalPrompt } from "./prompts.ts";
+import type { EvalSetting } from "./settings.ts";
+
+export interface WorkerInit {
+  readonly modelPath: string;
+  readonly tokenizerPath?: string;
+  readonly backend: BackendOptions;
+  readonly classes: TokenClasses;
+  readonly settings: readonly EvalSetting[];
+  readonly attention?: AttentionRequest;
+}
+
+export type ToWorker = { readonly type: "init"; readonly init: WorkerInit } | { readonly type: "prompt"; readonly index: number; readonly prompt: EvalPrompt };
+
+export type FromWorker =
+  | { readonly type: "ready" }
+  | { readonly type: "setting"; readonly index: number }
+  | { readonly type: "done"; readonly index: number; readonly outcome: PromptOutcome }
+  | { readonly type: "error"; readonly message: string };

@@ -1,0 +1,33 @@
+/**
+ * A worker process of the evaluation pool: loads the model once, then evaluates the prompts it is
+ * sent, reporting each finished setting (for the progress bar) and each finished prompt.
+ */
+import type { Backend } from "../backend.ts";
+import { createBackend } from "../backends.ts";
+import { loadModel } from "../model/load.ts";
+import { evaluatePrompt } from "./prompt-eval.ts";
+import type { FromWorker, ToWorker, WorkerInit } from "./worker-protocol.ts";
+
+let state: { init: WorkerInit; backend: Backend } | undefined;
+
+const send = (m: FromWorker) => process.send!(m);
+
+async function handle(m: ToWorker): Promise<void> {
+  if (m.type === "init") {
+    const model = loadModel(m.init.modelPath, m.init.tokenizerPath ? { tokenizerPath: m.init.tokenizerPath } : {});
+    state = { init: m.init, backend: await createBackend(model, m.init.backend) };
+    send({ type: "ready" });
+    return;
+  }
+  if (!state) throw new Error("worker got a prompt before init");
+  const { init, backend } = state;
+  const outcome = evaluatePrompt(backend, init.classes, m.prompt, init.settings, init.attention, () => send({ type: "setting", index: m.index }));
+  send({ type: "done", index: m.index, outcome });
+}
+
+process.on("message", (m: ToWorker) => {
+  handle(m).catch((e: unknown) => {
+    send({ type: "error", message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+  });
+});
+process.on("disconnect", () => process.exit(0));
