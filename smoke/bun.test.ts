@@ -7,3 +7,11 @@ for (const name of ["once", "quotes", "long"]) {
 }
 test("FastGen profile on a golden prompt, reference", async () => expect(await checkProfile()).toContain("compression="));
 test("greedy story, reference", async () => expect(await checkGreedyStory()).toContain("Lily"));
+
+// gpu.js: headless WebGL does not load under Bun; its WebAssembly and CPU modes do.
+for (const mode of ["webasm", "cpu"] as const) {
+  test(`golden logits (once, 48 rows) and greedy story, gpu ${mode}`, async () => {
+    expect(await checkGoldenLogits("once", { backend: "gpu", mode }, 48)).toBeLessThan(1e-4);
+    expect(await checkGreedyStory({ backend: "gpu", mode })).toContain("Lily");
+  });
+}

@@ -6,3 +6,11 @@ for (const name of ["once", "quotes", "long"]) {
 }
 Deno.test("FastGen profile on a golden prompt, reference", async () => void (await checkProfile()));
 Deno.test("greedy story, reference", async () => void (await checkGreedyStory()));
+
+// gpu.js: headless WebGL does not load under Deno; its WebAssembly and CPU modes do.
+for (const mode of ["webasm", "cpu"] as const) {
+  Deno.test(`golden logits (once, 48 rows) and greedy story, gpu ${mode}`, async () => {
+    await checkGoldenLogits("once", { backend: "gpu", mode }, 48);
+    await checkGreedyStory({ backend: "gpu", mode });
+  });
+}
