@@ -5,7 +5,6 @@
 import type { Backend } from "../backend.ts";
 import { InputError } from "../errors.ts";
 import type { BackendOptions } from "../backends.ts";
-import type { GqaReduction } from "../fastgen/profiler.ts";
 import type { TokenClasses } from "../fastgen/token-classes.ts";
 import type { LlamaConfig } from "../model/types.ts";
 import type { Tokenizer } from "../tokenizer/tokenizer.ts";
@@ -16,21 +15,16 @@ import { evaluateInProcess, evaluateInWorkers } from "./pool.ts";
 import type { AttentionRequest, PromptOutcome } from "./prompt-eval.ts";
 import { type EvalPrompt, loadPromptSet, planPrompts, type PromptSet } from "./prompts.ts";
 import { Progress, type ProgressSink } from "./progress.ts";
-import { buildSettings, type EvalSetting, SWEPT_BASELINES, type SweptBaseline } from "./settings.ts";
+import { buildSettings, type EvalSetting, SWEPT_BASELINES, type SweepOptions } from "./settings.ts";
 import { stabilityOf, type ThresholdStability } from "./stability.ts";
 import type { WorkerInit } from "./worker-protocol.ts";
 
-export interface EvalOptions {
+/** The sweep (thresholds, baseline ratios, FastGen's budgets) plus what the run itself needs. */
+export interface EvalOptions extends SweepOptions {
   readonly promptsPath: string;
   readonly limit: number;
   /** Forced tokens N per prompt (spec §10). */
   readonly forced: number;
-  readonly thresholds: readonly number[];
-  readonly ratios: Readonly<Record<SweptBaseline, readonly number[]>>;
-  readonly rLocal: number;
-  readonly rFrequent: number;
-  readonly gqa: GqaReduction;
-  readonly sinks: number;
   readonly workers: number;
   /** The attention picture: prompt id (default: the prompt closest to 40 tokens), query head, FastGen threshold. */
   readonly attention: { readonly promptId?: string; readonly head?: { readonly layer: number; readonly head: number }; readonly threshold: number };

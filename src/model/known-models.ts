@@ -3,14 +3,9 @@
  * stories260K's GGUF says context_length 2048, but it was trained on 512 tokens
  * (its llama2.c header says 512; spec §12.14). We recognise it by its shape.
  */
-interface Shape {
-  dim: number;
-  hiddenDim: number;
-  nLayers: number;
-  nHeads: number;
-  nKvHeads: number;
-  vocabSize: number;
-}
+import type { LlamaConfig } from "./types.ts";
+
+type Shape = Pick<LlamaConfig, "dim" | "hiddenDim" | "nLayers" | "nHeads" | "nKvHeads" | "vocabSize">;
 
 const KNOWN: readonly (Shape & { name: string; trainedContext: number })[] = [
   { name: "stories260K", dim: 64, hiddenDim: 172, nLayers: 5, nHeads: 8, nKvHeads: 4, vocabSize: 512, trainedContext: 512 },

@@ -4,7 +4,6 @@
  * means an untied classifier follows), then float32 tensors in a fixed order.
  * And its tokenizer file: int32 max token length, then per token float32 score, int32 length, bytes.
  */
-import { ModelFileError } from "../errors.ts";
 import { validateConfig } from "./config.ts";
 import { ByteReader } from "./reader.ts";
 import { TokenType, type LayerWeights, type LlamaModel, type Vocab } from "./types.ts";

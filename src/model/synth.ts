@@ -7,15 +7,8 @@ import { mulberry32 } from "../generation/sampler.ts";
 import { validateConfig } from "./config.ts";
 import { TokenType, type LayerWeights, type LlamaConfig, type LlamaModel, type Vocab } from "./types.ts";
 
-export interface SynthShape {
-  readonly dim: number;
-  readonly hiddenDim: number;
-  readonly nLayers: number;
-  readonly nHeads: number;
-  readonly nKvHeads: number;
-  readonly vocabSize: number;
-  readonly contextLength: number;
-}
+/** The hyperparameters a synthetic model is named by; the rest follow (headDim = dim / nHeads). */
+export type SynthShape = Pick<LlamaConfig, "dim" | "hiddenDim" | "nLayers" | "nHeads" | "nKvHeads" | "vocabSize" | "contextLength">;
 
 export const SYNTH_SHAPES = {
   /** stories260K's shape. */
