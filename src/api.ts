@@ -97,8 +97,9 @@ export class FastGen {
   /** Generates a continuation, yielding each token as it is produced. {@link stats} then describes the run. */
   async *generate(prompt: string, options: GenerateOptions = {}): AsyncGenerator<GeneratedPiece> {
     const { maxTokens = 256, stopAtEos = true, temperature, topP, seed, ...compression } = options;
-    const sampling = samplingSchema.parse({ temperature, topP, seed });
-    const session = new CompressionSession(kvLayoutOf(this.model.config), this.classes, this.settings({ policy: "full", ...compression }));
+    const parsed = samplingSchema.safeParse({ temperature, topP, seed });
+    if (!parsed.success) throw new InputError(parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`).join("; "));
+    const session = new CompressionSession(kvLayoutOf(this.model.config), this.classes, this.settings({ ...compression, policy: compression.policy ?? "full" }));
     const { bosId, eosId } = this.tokenizer.vocab;
     const stream = this.tokenizer.stream();
     const promptTokens = this.tokenizer.encode(prompt);
@@ -106,7 +107,7 @@ export class FastGen {
     this.lastStats = undefined;
     const steps = generateTokens(this.backend, session.cache, promptTokens, {
       maxTokens,
-      sampling,
+      sampling: parsed.data,
       stopTokens: stopAtEos ? [bosId, eosId] : [],
       afterPrefill: () => session.finishPrefill(),
       afterStep: () => session.recordStep(),

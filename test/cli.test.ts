@@ -97,6 +97,23 @@ describe("fastgen logits", () => {
   });
 });
 
+describe("output and input files named on the command line", () => {
+  it("an unwritable output or unreadable notes file is a clear error (exit 2), not a stack trace", async () => {
+    const cases: [string[], RegExp][] = [
+      [["synth", "--shape", "tiny", "--out", "/nonexistent/dir/x.gguf"], /cannot write \/nonexistent\/dir\/x.gguf/],
+      [["logits", "--tokens", "1,2", "--out", "/nonexistent/dir/x.f32"], /cannot write \/nonexistent\/dir\/x.f32/],
+      [["sample-prompts", "--out", "/nonexistent/dir/x.json"], /cannot write \/nonexistent\/dir\/x.json/],
+      [["eval", "--quick", "--notes", "/nonexistent/notes.md"], /--notes: cannot read \/nonexistent\/notes.md/],
+      [["generate", "--punct", ",", "--max-tokens", "2"], /--punct "," names no token/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await runCli(...args);
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.stderr, args.join(" ")).toMatch(message);
+    }
+  });
+});
+
 describe("fastgen (no command / help)", () => {
   it("lists the commands and each command's flags", async () => {
     expect((await runCli("--help")).stdout).toMatch(/generate[\s\S]*profile[\s\S]*logits/);

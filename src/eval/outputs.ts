@@ -1,6 +1,6 @@
 /** Writes what an evaluation produced: the pictures (SVG, and PNG unless turned off), the Markdown report, the JSON. */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { readInputText, writeOutputFile } from "../output-file.ts";
+import { join } from "node:path";
 import type { TopLevelSpec } from "vega-lite";
 import type { LlamaConfig } from "../model/types.ts";
 import { ATTENTION_STEPS, attentionSpec } from "./charts/attention-map.ts";
@@ -43,8 +43,7 @@ const compact = (_key: string, v: unknown) => (typeof v === "number" && !Number.
 export async function writeOutputs(run: EvalRun, o: OutputOptions): Promise<string[]> {
   const written: string[] = [];
   const write = (path: string, data: string | Uint8Array) => {
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, data);
+    writeOutputFile(path, data, true);
     written.push(path);
   };
   const pictures: Record<string, string> = {};
@@ -56,7 +55,7 @@ export async function writeOutputs(run: EvalRun, o: OutputOptions): Promise<stri
     pictures[name] = linkFrom(o.reportPath, base);
   }
   const date = new Date().toISOString().slice(0, 10);
-  const notes = o.notesPath ? readFileSync(o.notesPath, "utf8") : undefined;
+  const notes = o.notesPath ? readInputText(o.notesPath, "--notes") : undefined;
   write(
     o.reportPath,
     buildReport({ run, config: o.config, modelName: o.modelName, backend: o.backend, command: o.command, date, pictures, hasPng: o.png, headline: o.headline, ...(notes ? { notes } : {}) }),

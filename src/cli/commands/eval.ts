@@ -6,6 +6,7 @@ import { availableParallelism } from "node:os";
 import { basename, extname, join, relative, resolve } from "node:path";
 import { z } from "zod";
 import { InputError } from "../../errors.ts";
+import { readInputText } from "../../output-file.ts";
 import { compressionSettingsSchema } from "../../fastgen/methods.ts";
 import { runEvaluation } from "../../eval/run-eval.ts";
 import { SWEPT_BASELINES } from "../../eval/settings.ts";
@@ -116,6 +117,8 @@ export interface ProgressTty {
 export async function evalCommand(argv: readonly string[], io: CommandIO, tty?: ProgressTty): Promise<void> {
   const flags = validateFlags(schema, parseFlags(argv, EVAL_FLAGS));
   const preset = flags.quick ? QUICK : DEFAULTS;
+  // Read --notes now, not after minutes of evaluation.
+  if (flags.notes) readInputText(flags.notes, "--notes");
   const { model, tokenizer, backend } = await openModel(flags);
   const modelPath = resolveModelPath(flags.model);
   const config = model.config;

@@ -40,7 +40,8 @@ export async function generateCommand(argv: readonly string[], io: CommandIO): P
   const classes = tokenClassesFor(tokenizer, flags.special, flags.punct);
   const settings = { ...flags, method: flags.policy };
   const promptTokens = tokenizer.encode(flags.prompt);
-  warnContext(model, promptTokens.length + flags.maxTokens, io.warn);
+  // The last generated token is not fed back, so n + maxTokens - 1 positions run.
+  warnContext(model, promptTokens.length + flags.maxTokens - 1, io.warn);
 
   const stream = tokenizer.stream();
   if (!flags.json) io.out(promptTokens.map((t) => stream.push(t)).join(""));

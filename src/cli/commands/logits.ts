@@ -3,11 +3,11 @@
  * differential testing. With a policy other than full, rows 0..N-1 come from the full cache
  * and the rest from the compressed cache (spec §12.12, `--prompt-length N`).
  */
-import { writeFileSync } from "node:fs";
 import { z } from "zod";
 import { InputError } from "../../errors.ts";
 import { compressionSettingsSchema } from "../../fastgen/methods.ts";
 import { teacherForce } from "../../generation/compressed.ts";
+import { writeOutputFile } from "../../output-file.ts";
 import { type FlagSpecs, parseFlags } from "../args.ts";
 import { COMPRESSION_FLAGS, MODEL_FLAGS, modelFlagsSchema, openModel, tokenClassesFor, warnContext } from "../common.ts";
 import type { CommandIO } from "../io.ts";
@@ -52,7 +52,7 @@ export async function logitsCommand(argv: readonly string[], io: CommandIO): Pro
   const V = model.config.vocabSize;
   const data = new Float32Array(rows.length * V);
   rows.forEach((r, i) => data.set(r, i * V));
-  writeFileSync(flags.out, new Uint8Array(data.buffer));
+  writeOutputFile(flags.out, new Uint8Array(data.buffer));
   const s = session.summary();
   io.warn(
     `wrote ${rows.length} rows × ${V} logits (float32 LE) to ${flags.out}; backend ${backend.name}, policy ${flags.policy}` +

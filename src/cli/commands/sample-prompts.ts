@@ -1,5 +1,4 @@
 /** `fastgen sample-prompts`: a prompt set sampled from the model itself (see prompts/README.md). */
-import { writeFileSync } from "node:fs";
 import { z } from "zod";
 import { type PromptSet, promptSetSchema } from "../../eval/prompts.ts";
 import { samplePromptTokens } from "../../eval/sample-prompts.ts";
@@ -7,6 +6,7 @@ import { type FlagSpecs, parseFlags } from "../args.ts";
 import { MODEL_FLAGS, modelFlagsSchema, openModel } from "../common.ts";
 import type { CommandIO } from "../io.ts";
 import { validateFlags } from "../validate.ts";
+import { writeOutputFile } from "../../output-file.ts";
 
 export const SAMPLE_PROMPTS_FLAGS: FlagSpecs = {
   out: { kind: "string", help: "output prompt set (JSON)" },
@@ -50,6 +50,6 @@ export async function samplePromptsCommand(argv: readonly string[], io: CommandI
   });
   // Indented, but each list of numbers on one line.
   const json = JSON.stringify(set, null, 2).replace(/\[\s+([-\d.,\s]+?)\s+\]/g, (_, inner: string) => `[${inner.split(/,\s*/).join(", ")}]`);
-  writeFileSync(flags.out, json + "\n");
+  writeOutputFile(flags.out, json + "\n");
   io.warn(`wrote ${set.prompts.length} prompts to ${flags.out}`);
 }

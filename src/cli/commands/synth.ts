@@ -1,7 +1,7 @@
 /** `fastgen synth`: write a Llama GGUF with seeded random weights at a named shape. */
-import { writeFileSync } from "node:fs";
 import { z } from "zod";
 import { llamaToGguf } from "../../model/gguf-writer.ts";
+import { writeOutputFile } from "../../output-file.ts";
 import { SYNTH_SHAPES, synthModel, type SynthShapeName } from "../../model/synth.ts";
 import { type FlagSpecs, parseFlags } from "../args.ts";
 import type { CommandIO } from "../io.ts";
@@ -27,7 +27,7 @@ export async function synthCommand(argv: readonly string[], io: CommandIO): Prom
   const flags = validateFlags(schema, parseFlags(argv, SYNTH_FLAGS));
   const model = synthModel(SYNTH_SHAPES[flags.shape], flags.seed);
   const bytes = llamaToGguf(model, { tensorType: flags.type, name: `synthetic-${flags.shape}` });
-  writeFileSync(flags.out, bytes);
+  writeOutputFile(flags.out, bytes);
   const c = model.config;
   io.warn(
     `wrote ${flags.out}: ${flags.shape} (dim ${c.dim}, ${c.nLayers} layers, ${c.nHeads} heads, ${c.nKvHeads} KV heads, FFN ${c.hiddenDim}, ` +
