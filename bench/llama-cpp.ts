@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { kvLayoutOf } from "../src/backend.ts";
+import { argmax } from "../src/generation/sampler.ts";
 import { FullKvCache } from "../src/kv/full-cache.ts";
 import { llamaToGguf } from "../src/model/gguf-writer.ts";
 import { loadModel, resolveModelPath } from "../src/model/load.ts";
@@ -89,7 +90,7 @@ export async function llamaCppBench(argv: readonly string[] = process.argv.slice
         let token = tokens[s.prefill - 1]!;
         for (let p = s.prefill - 1; p < s.prefill - 1 + s.decode; p++) {
           const logits = backend.forward(token, p, cache);
-          token = logits.indexOf(Math.max(...logits));
+          token = argmax(logits);
         }
         const decodeMs = performance.now() - t0;
         // The first round warms the JIT and compiles kernels; it is not counted.

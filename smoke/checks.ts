@@ -3,30 +3,19 @@
  * (`deno test`) and Bun (`bun test`) suites: golden logits, a FastGen profile on a golden prompt,
  * and a short greedy generation, on the reference backend and on a gpu.js mode.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { kvLayoutOf } from "../src/backend.ts";
 import { createBackend, type GpuMode } from "../src/backends.ts";
 import { compressionSettingsSchema } from "../src/fastgen/methods.ts";
 import { CompressionSession } from "../src/fastgen/session.ts";
 import { computeTokenClasses } from "../src/fastgen/token-classes.ts";
 import { generateCompressed } from "../src/generation/compressed.ts";
-import { argmax } from "../src/generation/sampler.ts";
 import { FullKvCache } from "../src/kv/full-cache.ts";
-import { loadModel, repoRoot, resolveModelPath } from "../src/model/load.ts";
-import type { LlamaModel } from "../src/model/types.ts";
 import { Tokenizer } from "../src/tokenizer/tokenizer.ts";
+// The same loaders and comparison the vitest suites use (plain modules, no test runner inside).
+import { compareLogits } from "../test/support/compare.ts";
+import { golden, stories260K as stories } from "../test/support/shared.ts";
 
 export type CheckBackend = { backend: "reference" } | { backend: "gpu"; mode: GpuMode };
-
-const env = (name: string) => (typeof process !== "undefined" ? process.env[name] : undefined);
-const goldenDir = env("FASTGEN_GOLDEN_DIR") ?? join(repoRoot, "..", "shared", "golden");
-
-let model: LlamaModel | undefined;
-function stories(): LlamaModel {
-  model ??= loadModel(resolveModelPath());
-  return model;
-}
 
 function fail(message: string): never {
   throw new Error(message);
@@ -38,16 +27,7 @@ async function backendFor(choice: CheckBackend) {
 
 /** Golden case `name`: promptTokens from the tokenizer, logits within 1e-4 and the same argmax on the first `rows` rows. */
 export async function checkGoldenLogits(name: string, choice: CheckBackend = { backend: "reference" }, rows = Infinity): Promise<number> {
-  const meta = JSON.parse(readFileSync(join(goldenDir, "stories260K", `${name}.json`), "utf8")) as {
-    prompt: string;
-    promptTokens: number[];
-    tokens: number[];
-    rows: number;
-    vocabSize: number;
-    logitsFile: string;
-  };
-  const buf = readFileSync(join(goldenDir, "stories260K", meta.logitsFile));
-  const gold = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+  const meta = golden(name);
   const m = stories();
   const encoded = new Tokenizer(m.vocab!).encode(meta.prompt);
   if (JSON.stringify(encoded) !== JSON.stringify(meta.promptTokens)) fail(`${name}: tokenizer gave ${encoded}, expected ${meta.promptTokens}`);
@@ -55,14 +35,10 @@ export async function checkGoldenLogits(name: string, choice: CheckBackend = { b
   const n = Math.min(rows, meta.rows);
   const out = backend.prefill(meta.tokens.slice(0, n), 0, new FullKvCache(kvLayoutOf(m.config)));
   backend.dispose();
-  let maxDiff = 0;
-  out.forEach((row, i) => {
-    const want = gold.subarray(i * meta.vocabSize, (i + 1) * meta.vocabSize);
-    for (let j = 0; j < meta.vocabSize; j++) maxDiff = Math.max(maxDiff, Math.abs(row[j]! - want[j]!));
-    if (argmax(row) !== argmax(want)) fail(`${name}: argmax differs on row ${i}`);
-  });
-  if (!(maxDiff < 1e-4)) fail(`${name}: max |Δlogit| ${maxDiff} ≥ 1e-4`);
-  return maxDiff;
+  const cmp = compareLogits(out, meta.logits, meta.vocabSize);
+  if (cmp.argmaxMismatches.length > 0) fail(`${name}: argmax differs on rows ${cmp.argmaxMismatches.join(", ")}`);
+  if (!(cmp.maxAbsDiff < 1e-4)) fail(`${name}: max |Δlogit| ${cmp.maxAbsDiff} ≥ 1e-4`);
+  return cmp.maxAbsDiff;
 }
 
 /** FastGen's profile of the quotes prompt at T = 0.95: a policy per KV head, as a compact string. */

@@ -8,24 +8,19 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { GpuBackend } from "../../kernels/gpu-backend.ts";
 import { kvLayoutOf } from "../../src/backend.ts";
 import { FullKvCache } from "../../src/kv/full-cache.ts";
+import { compareLogits } from "../support/compare.ts";
 import { golden, goldenNames, stories260K } from "../support/shared.ts";
-import { argmax, describeEachMode, maxAbsDiff } from "./support.ts";
+import { describeEachMode } from "./support.ts";
 
 const model = stories260K();
 const TOLERANCE = 1e-4;
 
 function expectGolden(logits: readonly Float32Array[], name: string): void {
   const g = golden(name);
-  const v = g.vocabSize;
-  let worst = 0;
-  logits.forEach((row, i) => {
-    const want = g.logits.subarray(i * v, (i + 1) * v);
-    const diff = maxAbsDiff(row, want);
-    worst = Math.max(worst, diff);
-    expect(diff, `${name} row ${i}`).toBeLessThanOrEqual(TOLERANCE);
-    expect(argmax(row), `${name} row ${i} argmax`).toBe(argmax(want));
-  });
-  expect(worst).toBeGreaterThan(0); // float32 on another machine never matches bit for bit; 0 would mean we compared nothing
+  const cmp = compareLogits(logits, g.logits, g.vocabSize);
+  expect(cmp.maxAbsDiff, name).toBeLessThanOrEqual(TOLERANCE);
+  expect(cmp.argmaxMismatches, `${name}: rows whose argmax differs`).toEqual([]);
+  expect(cmp.maxAbsDiff).toBeGreaterThan(0); // float32 on another machine never matches bit for bit; 0 would mean we compared nothing
 }
 
 describeEachMode("golden logits", (mode) => {

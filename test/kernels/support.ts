@@ -46,8 +46,4 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-export function argmax(a: ArrayLike<number>, from = 0, to = a.length): number {
-  let best = from;
-  for (let i = from; i < to; i++) if (a[i]! > a[best]!) best = i;
-  return best - from;
-}
+export { argmax } from "../../src/generation/sampler.ts";
