@@ -57,12 +57,11 @@ export async function generateCommand(argv: readonly string[], io: CommandIO): P
     },
   );
   const seconds = (performance.now() - started) / 1000;
-  const text = tokenizer.decode([...promptTokens, ...tokens]);
   const summary = session.summary();
   if (flags.json) {
     io.out(
       JSON.stringify({
-        text,
+        text: tokenizer.decode([...promptTokens, ...tokens]),
         tokens,
         promptTokens,
         policy: flags.policy,
