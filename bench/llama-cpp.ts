@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { kvLayoutOf } from "../src/backend.ts";
+import { kvLayoutOf } from "../src/interfaces.ts";
 import { argmax } from "../src/generation/sampler.ts";
 import { FullKvCache } from "../src/kv/full-cache.ts";
 import { llamaToGguf } from "../src/model/gguf-writer.ts";

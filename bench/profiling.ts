@@ -5,7 +5,7 @@
  * Run: npx tsx bench/profiling.ts [--quick | --long] [--out DIR]
  */
 import { Bench } from "tinybench";
-import { type Backend, kvLayoutOf } from "../src/backend.ts";
+import { type Backend, kvLayoutOf } from "../src/interfaces.ts";
 import { candidateByName } from "../src/fastgen/candidates.ts";
 import { compressionSettingsSchema } from "../src/fastgen/methods.ts";
 import { profileHeads } from "../src/fastgen/profiler.ts";

@@ -3,7 +3,7 @@
  * Run: npx tsx bench/throughput.ts [--quick | --long] [--out DIR]
  */
 import { Bench } from "tinybench";
-import { kvLayoutOf } from "../src/backend.ts";
+import { kvLayoutOf } from "../src/interfaces.ts";
 import { FullKvCache } from "../src/kv/full-cache.ts";
 import { benchBackends } from "./lib/backends.ts";
 import { type BenchShape, benchModel, benchTokens } from "./lib/models.ts";

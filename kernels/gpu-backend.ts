@@ -15,8 +15,8 @@
  * within a row, where the views of all KV heads are read before the first `afterAttention`
  * (all query heads attend in one kernel call).
  */
-import type { Backend } from "../src/backend.ts";
-import type { KvCache } from "../src/kv/cache.ts";
+import type { Backend } from "../src/interfaces.ts";
+import type { KvCache } from "../src/interfaces.ts";
 import type { LlamaConfig, LlamaModel } from "../src/model/types.ts";
 import { type AttendStats, LayerAttention } from "./attend.ts";
 import { bucket } from "./buckets.ts";

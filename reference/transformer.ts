@@ -5,8 +5,8 @@
  * Keys and values live in a {@link KvCache}: the transformer appends, reads the kept entries,
  * and reports its attention, so a compressing cache plugs in without changing a line here.
  */
-import type { Backend } from "../src/backend.ts";
-import type { KvCache } from "../src/kv/cache.ts";
+import type { Backend } from "../src/interfaces.ts";
+import type { KvCache } from "../src/interfaces.ts";
 import type { LlamaConfig, LlamaModel, LlamaWeights } from "../src/model/types.ts";
 import { matmul, rmsnorm, rope, silu, softmax } from "./math.ts";
 

@@ -3,8 +3,8 @@
  * (`deno test`) and Bun (`bun test`) suites: golden logits, a FastGen profile on a golden prompt,
  * and a short greedy generation, on the reference backend and on a gpu.js mode.
  */
-import { kvLayoutOf } from "../src/backend.ts";
-import { createBackend, type GpuMode } from "../src/backends.ts";
+import { kvLayoutOf } from "../src/interfaces.ts";
+import { createBackend, type GpuMode } from "../src/create-backend.ts";
 import { compressionSettingsSchema } from "../src/fastgen/methods.ts";
 import { CompressionSession } from "../src/fastgen/session.ts";
 import { computeTokenClasses } from "../src/fastgen/token-classes.ts";

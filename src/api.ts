@@ -11,8 +11,8 @@
  * }
  * ```
  */
-import { kvLayoutOf, type Backend } from "./backend.ts";
-import { type BackendName, createBackend, type GpuMode } from "./backends.ts";
+import { kvLayoutOf, type Backend } from "./interfaces.ts";
+import { type BackendName, createBackend, type GpuMode } from "./create-backend.ts";
 import { type CompressionSettings, compressionSettingsSchema, type MethodName } from "./fastgen/methods.ts";
 import type { ProfileReport } from "./fastgen/profiler.ts";
 import { type CompressionSummary, CompressionSession, type KvBytesReport } from "./fastgen/session.ts";

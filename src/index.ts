@@ -21,11 +21,10 @@ export { TextStream, Tokenizer } from "./tokenizer/tokenizer.ts";
 export { InputError, ModelFileError } from "./errors.ts";
 
 // Backends and caches.
-export type { Backend } from "./backend.ts";
-export { kvLayoutOf } from "./backend.ts";
-export { BACKEND_NAMES, createBackend, GPU_MODES } from "./backends.ts";
-export type { BackendName, GpuMode } from "./backends.ts";
-export type { KvCache, KvLayout, KvView } from "./kv/cache.ts";
+export type { Backend, KvCache, KvLayout, KvView } from "./interfaces.ts";
+export { kvLayoutOf } from "./interfaces.ts";
+export { BACKEND_NAMES, createBackend, GPU_MODES } from "./create-backend.ts";
+export type { BackendName, GpuMode } from "./create-backend.ts";
 export { FullKvCache } from "./kv/full-cache.ts";
 export { AdaptiveKvCache } from "./kv/adaptive-cache.ts";
 export type { AdaptiveCacheOptions, CacheFootprint } from "./kv/adaptive-cache.ts";

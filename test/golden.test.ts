@@ -1,6 +1,6 @@
 /** The reference transformer and tokenizer against logits from an independent C implementation. */
 import { describe, expect, it } from "vitest";
-import { kvLayoutOf } from "../src/backend.ts";
+import { kvLayoutOf } from "../src/interfaces.ts";
 import { FullKvCache } from "../src/kv/full-cache.ts";
 import { loadModel } from "../src/model/load.ts";
 import { Tokenizer } from "../src/tokenizer/tokenizer.ts";

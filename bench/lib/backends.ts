@@ -1,6 +1,6 @@
 /** Every backend a benchmark compares: the reference and each gpu.js mode available here. */
-import type { Backend } from "../../src/backend.ts";
-import { createBackend } from "../../src/backends.ts";
+import type { Backend } from "../../src/interfaces.ts";
+import { createBackend } from "../../src/create-backend.ts";
 import type { LlamaModel } from "../../src/model/types.ts";
 import { availableModes, GPU_MODES, modeAvailability } from "../../kernels/modes.ts";
 

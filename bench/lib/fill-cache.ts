@@ -3,7 +3,7 @@
  * and values, random attention weights for the scores, then the policy's compression. Decode
  * steps after it are real forward passes. (A reference prefill of 8192 tokens would take minutes.)
  */
-import { kvLayoutOf } from "../../src/backend.ts";
+import { kvLayoutOf } from "../../src/interfaces.ts";
 import { type KvHeadPolicy } from "../../src/fastgen/policy.ts";
 import { mulberry32 } from "../../src/generation/sampler.ts";
 import { AdaptiveKvCache } from "../../src/kv/adaptive-cache.ts";

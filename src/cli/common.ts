@@ -1,7 +1,7 @@
 /** Flags and set-up shared by the commands that run the model. */
 import { z } from "zod";
-import type { Backend } from "../backend.ts";
-import { BACKEND_NAMES, createBackend, GPU_MODES } from "../backends.ts";
+import type { Backend } from "../interfaces.ts";
+import { BACKEND_NAMES, createBackend, GPU_MODES } from "../create-backend.ts";
 import { InputError } from "../errors.ts";
 import { METHOD_NAMES } from "../fastgen/methods.ts";
 import { computeTokenClasses, type TokenClasses } from "../fastgen/token-classes.ts";

@@ -3,7 +3,7 @@
  * attention rows (prompt and decode steps) and the positions the compressed head attended at each
  * decode step.
  */
-import type { KvLayout } from "../kv/cache.ts";
+import type { KvLayout } from "../interfaces.ts";
 import type { ReferenceRun } from "./reference-run.ts";
 
 export interface AttentionCapture {

@@ -6,7 +6,7 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { Backend } from "../backend.ts";
+import type { Backend } from "../interfaces.ts";
 import { type PromptOutcome, evaluatePrompt } from "./prompt-eval.ts";
 import type { EvalPrompt } from "./prompts.ts";
 import type { FromWorker, ToWorker, WorkerInit } from "./worker-protocol.ts";

@@ -2,7 +2,7 @@
  * One prompt through every setting: the full-cache reference once, then each setting against it
  * (spec §10). Runs in the main process or in a worker; the outcome is plain data.
  */
-import { type Backend, kvLayoutOf } from "../backend.ts";
+import { type Backend, kvLayoutOf } from "../interfaces.ts";
 import type { CompressionSummary, KvBytesReport } from "../fastgen/session.ts";
 import type { TokenClasses } from "../fastgen/token-classes.ts";
 import { type AttentionCapture, captureAttention } from "./attention-capture.ts";

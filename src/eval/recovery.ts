@@ -5,7 +5,7 @@
  */
 import type { CompressionSession } from "../fastgen/session.ts";
 import type { GqaReduction } from "../fastgen/profiler.ts";
-import type { KvLayout } from "../kv/cache.ts";
+import type { KvLayout } from "../interfaces.ts";
 import type { ReferenceRun } from "./reference-run.ts";
 
 export interface HeadRecovery {

@@ -3,7 +3,7 @@
  * of every step (the prefill to replay into each method's cache; the decode steps' full attention
  * for the recovery-during-decoding metric).
  */
-import { type Backend, kvLayoutOf } from "../backend.ts";
+import { type Backend, kvLayoutOf } from "../interfaces.ts";
 import { argmax } from "../generation/sampler.ts";
 import { FullKvCache } from "../kv/full-cache.ts";
 import { type TokenTrace, TracingCache } from "./trace.ts";

@@ -2,9 +2,9 @@
  * The whole evaluation: plan the prompts, build the settings, evaluate every prompt (in worker
  * processes when asked), then summarize, match compressions and study profile stability.
  */
-import type { Backend } from "../backend.ts";
+import type { Backend } from "../interfaces.ts";
 import { InputError } from "../errors.ts";
-import type { BackendOptions } from "../backends.ts";
+import type { BackendOptions } from "../create-backend.ts";
 import type { TokenClasses } from "../fastgen/token-classes.ts";
 import type { LlamaConfig } from "../model/types.ts";
 import type { Tokenizer } from "../tokenizer/tokenizer.ts";

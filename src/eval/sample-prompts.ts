@@ -3,7 +3,7 @@
  * lengths. BOS and EOS are never sampled (a prompt is one story, not the end of one). Prompt i
  * uses seed + i, so any prompt can be regenerated alone.
  */
-import { kvLayoutOf, type Backend } from "../backend.ts";
+import { kvLayoutOf, type Backend } from "../interfaces.ts";
 import { Sampler } from "../generation/sampler.ts";
 import { FullKvCache } from "../kv/full-cache.ts";
 

@@ -4,7 +4,7 @@
  * token), free-running greedy decoding forked from it at the first disagreement, compression and
  * bytes (spec §8), and the attention recovery during decoding.
  */
-import { type Backend, kvLayoutOf } from "../backend.ts";
+import { type Backend, kvLayoutOf } from "../interfaces.ts";
 import type { CompressionSettings } from "../fastgen/methods.ts";
 import { type CompressionSummary, CompressionSession, type KvBytesReport } from "../fastgen/session.ts";
 import type { TokenClasses } from "../fastgen/token-classes.ts";

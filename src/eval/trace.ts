@@ -4,7 +4,7 @@
  * recorded, and replayed into each method's fresh cache — the cache then holds exactly the state a
  * real prefill would leave. The same trick forks a teacher-forced run into a free-running one.
  */
-import type { KvCache, KvLayout, KvView } from "../kv/cache.ts";
+import type { KvCache, KvLayout, KvView } from "../interfaces.ts";
 
 /** The calls one token made: its key and value per (layer, KV head) and the attention it reported. */
 export interface TokenTrace {

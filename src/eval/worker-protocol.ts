@@ -1,5 +1,5 @@
 /** Messages between the evaluation's main process and its worker processes (structured clone). */
-import type { BackendOptions } from "../backends.ts";
+import type { BackendOptions } from "../create-backend.ts";
 import type { TokenClasses } from "../fastgen/token-classes.ts";
 import type { AttentionRequest, PromptOutcome } from "./prompt-eval.ts";
 import type { EvalPrompt } from "./prompts.ts";

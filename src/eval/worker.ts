@@ -2,8 +2,8 @@
  * A worker process of the evaluation pool: loads the model once, then evaluates the prompts it is
  * sent, reporting each finished setting (for the progress bar) and each finished prompt.
  */
-import type { Backend } from "../backend.ts";
-import { createBackend } from "../backends.ts";
+import type { Backend } from "../interfaces.ts";
+import { createBackend } from "../create-backend.ts";
 import { loadModel } from "../model/load.ts";
 import { evaluatePrompt } from "./prompt-eval.ts";
 import type { FromWorker, ToWorker, WorkerInit } from "./worker-protocol.ts";

@@ -3,7 +3,7 @@
  * policy on the prompt's attention; reduced per KV head (min by default, or mean); the chosen
  * policy is the first candidate whose recovery reaches the threshold T.
  */
-import type { KvLayout } from "../kv/cache.ts";
+import type { KvLayout } from "../interfaces.ts";
 import { CANDIDATE_NAMES, CANDIDATES, type CandidateName } from "./candidates.ts";
 import { floorMin1, type PolicyBudgets, type ProfileContext, unionRowRule } from "./policy.ts";
 import type { PromptAttention } from "./prompt-attention.ts";

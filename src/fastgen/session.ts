@@ -2,7 +2,7 @@
  * One compressed run: the cache, the profile taken after prefill (FastGen) or the baseline's
  * uniform policy, and the compression figures of spec §8 / §12.13.
  */
-import type { KvLayout } from "../kv/cache.ts";
+import type { KvLayout } from "../interfaces.ts";
 import { AdaptiveKvCache, type CacheFootprint } from "../kv/adaptive-cache.ts";
 import { candidateByName } from "./candidates.ts";
 import { BASELINE_POLICIES, type CompressionSettings } from "./methods.ts";

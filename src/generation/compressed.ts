@@ -1,5 +1,5 @@
 /** Generation and teacher forcing through a compressing cache (FastGen or a baseline). */
-import { type Backend, kvLayoutOf } from "../backend.ts";
+import { type Backend, kvLayoutOf } from "../interfaces.ts";
 import type { CompressionSettings } from "../fastgen/methods.ts";
 import { CompressionSession } from "../fastgen/session.ts";
 import type { TokenClasses } from "../fastgen/token-classes.ts";

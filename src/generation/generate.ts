@@ -1,6 +1,6 @@
 /** The generation loop: prefill the prompt, then decode one token at a time through a KV cache. */
-import type { Backend } from "../backend.ts";
-import type { KvCache } from "../kv/cache.ts";
+import type { Backend } from "../interfaces.ts";
+import type { KvCache } from "../interfaces.ts";
 import { Sampler, type SamplingOptions } from "./sampler.ts";
 
 export interface GenerateOptions {

@@ -8,7 +8,7 @@
 import type { TokenClasses } from "../fastgen/token-classes.ts";
 import { floorMin1, type KeepContext, type KvHeadPolicy, keptEntries, type PolicyBudgets } from "../fastgen/policy.ts";
 import type { PromptAttention } from "../fastgen/prompt-attention.ts";
-import type { KvCache, KvLayout, KvView } from "./cache.ts";
+import type { KvCache, KvLayout, KvView } from "../interfaces.ts";
 import { HeadStore } from "./head-store.ts";
 
 export interface AdaptiveCacheOptions {

@@ -1,4 +1,4 @@
-import type { KvCache, KvLayout, KvView } from "./cache.ts";
+import type { KvCache, KvLayout, KvView } from "../interfaces.ts";
 import { HeadStore } from "./head-store.ts";
 
 /** The plain full KV cache: keeps every position, never evicts. The textbook baseline. */

@@ -3,7 +3,7 @@
  * compact typed arrays. Evicted entries are compacted away and the buffers shrink with what is
  * kept, so the bytes held really follow the kept count (spec §8).
  */
-import type { KvView } from "./cache.ts";
+import type { KvView } from "../interfaces.ts";
 
 export class HeadStore implements KvView {
   length = 0;

@@ -3,7 +3,7 @@
  * forcing give the same numbers as the plain teacherForce / generateCompressed paths.
  */
 import { describe, expect, it } from "vitest";
-import { kvLayoutOf } from "../../src/backend.ts";
+import { kvLayoutOf } from "../../src/interfaces.ts";
 import { compareRow, freeRunningAgreement, summarizeRows } from "../../src/eval/metrics.ts";
 import { runReference } from "../../src/eval/reference-run.ts";
 import { runSetting } from "../../src/eval/setting-run.ts";

@@ -1,7 +1,7 @@
 /** Recording and replaying the cache protocol, whatever order a backend interleaves the stores in. */
 import { describe, expect, it } from "vitest";
 import { replayTrace, TracingCache } from "../../src/eval/trace.ts";
-import type { KvCache, KvLayout } from "../../src/kv/cache.ts";
+import type { KvCache, KvLayout } from "../../src/interfaces.ts";
 import { FullKvCache } from "../../src/kv/full-cache.ts";
 
 const layout: KvLayout = { nLayers: 2, nHeads: 4, nKvHeads: 2, headDim: 2 };

@@ -1,6 +1,6 @@
 /** FastGen and the baselines end to end on stories260K with the golden prompts. */
 import { describe, expect, it } from "vitest";
-import { kvLayoutOf } from "../../src/backend.ts";
+import { kvLayoutOf } from "../../src/interfaces.ts";
 import { CANDIDATE_NAMES } from "../../src/fastgen/candidates.ts";
 import { type CompressionSettings, compressionSettingsSchema, METHOD_NAMES } from "../../src/fastgen/methods.ts";
 import { CompressionSession } from "../../src/fastgen/session.ts";

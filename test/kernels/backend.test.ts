@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { GpuBackend } from "../../kernels/gpu-backend.ts";
 import { ReferenceTransformer } from "../../reference/transformer.ts";
 import { availableModes, modeAvailability, resolveMode } from "../../kernels/modes.ts";
-import { kvLayoutOf } from "../../src/backend.ts";
+import { kvLayoutOf } from "../../src/interfaces.ts";
 import { InputError } from "../../src/errors.ts";
 import { FullKvCache } from "../../src/kv/full-cache.ts";
 import { synthModel } from "../../src/model/synth.ts";

@@ -1,5 +1,5 @@
 /** KV caches for the protocol tests: one that records every call, one that evicts as it goes. */
-import type { KvCache, KvLayout, KvView } from "../../src/kv/cache.ts";
+import type { KvCache, KvLayout, KvView } from "../../src/interfaces.ts";
 
 export type CacheCall =
   | { readonly kind: "register"; readonly position: number; readonly token: number }

@@ -5,7 +5,7 @@
  */
 import { beforeAll, expect, it } from "vitest";
 import { GpuBackend } from "../../kernels/gpu-backend.ts";
-import { type Backend, kvLayoutOf } from "../../src/backend.ts";
+import { type Backend, kvLayoutOf } from "../../src/interfaces.ts";
 import { CANDIDATE_NAMES, CANDIDATES } from "../../src/fastgen/candidates.ts";
 import { BASELINE_POLICIES, type CompressionSettings, compressionSettingsSchema } from "../../src/fastgen/methods.ts";
 import type { KvHeadPolicy } from "../../src/fastgen/policy.ts";

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { GpuBackend } from "../../kernels/gpu-backend.ts";
-import { kvLayoutOf } from "../../src/backend.ts";
+import { kvLayoutOf } from "../../src/interfaces.ts";
 import { FullKvCache } from "../../src/kv/full-cache.ts";
 import { compareLogits } from "../support/compare.ts";
 import { golden, goldenNames, stories260K } from "../support/shared.ts";

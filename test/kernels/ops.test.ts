@@ -18,7 +18,7 @@ import { MASK, softmax } from "../../kernels/ops/softmax.ts";
 import { swiglu } from "../../kernels/ops/swiglu.ts";
 import { hostArray, KernelRuntime, readBack } from "../../kernels/runtime.ts";
 import { resident, toDevice } from "../../kernels/transfer.ts";
-import type { KvView } from "../../src/kv/cache.ts";
+import type { KvView } from "../../src/interfaces.ts";
 import { matmulMagnitude, refAttention, refMatmul, refRmsnorm, refRope, refSoftmax, refSwiglu } from "./reference-ops.ts";
 import { describeEachMode, expectClose, randomArray, rng } from "./support.ts";
 

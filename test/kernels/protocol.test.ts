@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { GpuBackend } from "../../kernels/gpu-backend.ts";
 import { ReferenceTransformer } from "../../reference/transformer.ts";
-import { kvLayoutOf } from "../../src/backend.ts";
+import { kvLayoutOf } from "../../src/interfaces.ts";
 import { FullKvCache } from "../../src/kv/full-cache.ts";
 import { golden, stories260K } from "../support/shared.ts";
 import { type CacheCall, RecordingCache, ScalingCache, WindowCache } from "./caches.ts";

@@ -2,7 +2,7 @@
  * The reference computations the kernels are held to, built from reference/math.ts the way
  * reference/transformer.ts uses it, row by row.
  */
-import type { KvView } from "../../src/kv/cache.ts";
+import type { KvView } from "../../src/interfaces.ts";
 import { matmul, rmsnorm, rope, silu, softmax } from "../../reference/math.ts";
 
 /** `[rows][d]` = x `[rows][n]` · wᵀ, w `[d][n]`. */

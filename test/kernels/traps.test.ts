@@ -15,7 +15,7 @@ import { MASK, softmax } from "../../kernels/ops/softmax.ts";
 import { KernelRuntime, readBack } from "../../kernels/runtime.ts";
 import { resident, toDevice } from "../../kernels/transfer.ts";
 import { repoRoot } from "../../src/model/load.ts";
-import type { KvView } from "../../src/kv/cache.ts";
+import type { KvView } from "../../src/interfaces.ts";
 import { refAttention, refMatmul, refRmsnorm } from "./reference-ops.ts";
 import { describeEachMode, expectClose, maxAbsDiff, randomArray, rng } from "./support.ts";
 

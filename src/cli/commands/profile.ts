@@ -1,6 +1,6 @@
 /** `fastgen profile`: the policy FastGen picks for every (layer, KV head) on a prompt, and why. */
 import { z } from "zod";
-import { kvLayoutOf } from "../../backend.ts";
+import { kvLayoutOf } from "../../interfaces.ts";
 import { CANDIDATE_NAMES } from "../../fastgen/candidates.ts";
 import { compressionSettingsSchema } from "../../fastgen/methods.ts";
 import { policyCounts } from "../../fastgen/profiler.ts";

@@ -1,8 +1,11 @@
 /**
- * The KV-cache interface between a backend (reference/ or kernels/) and a cache (src/kv/).
- * One store per (layer, KV head). The backend appends each new key/value, reads the kept
- * entries to attend over them, then reports the attention it computed; the cache may then
- * evict (spec §6, §12.7). A backend never needs to know which policy the cache follows.
+ * The contracts between the layers: what every backend (reference/, kernels/) implements and
+ * the KV-cache protocol it runs through. This module imports nothing of reference/ or kernels/
+ * and nothing of the cache or policy code; they all import it.
+ *
+ * The KV-cache protocol: one store per (layer, KV head). The backend appends each new key/value,
+ * reads the kept entries to attend over them, then reports the attention it computed; the cache
+ * may then evict (spec §6, §12.7). A backend never needs to know which policy the cache follows.
  *
  * Contract a backend may rely on (the gpu path's batched prefill does):
  * - the (layer, KV head) stores are independent: `afterAttention` changes only its own store,
@@ -10,7 +13,7 @@
  *   store sees its own calls in position order;
  * - a view returns exactly the key/value vectors that were appended for its positions.
  */
-
+import type { LlamaConfig } from "./model/types.ts";
 export interface KvLayout {
   readonly nLayers: number;
   readonly nHeads: number;
@@ -52,4 +55,20 @@ export function groupSize(layout: KvLayout): number {
 /** Query head `h` reads KV head `floor(h / groupSize)` (spec §2). */
 export function kvHeadOf(layout: KvLayout, queryHead: number): number {
   return Math.floor(queryHead / groupSize(layout));
+}
+
+export interface Backend {
+  /** What ran, e.g. "reference" or "gpu (headlessgl)". */
+  readonly name: string;
+  readonly config: LlamaConfig;
+  /** Runs the token at `position` through every layer, reading and writing K/V through `cache`. Returns fresh logits `[vocabSize]`. */
+  forward(token: number, position: number, cache: KvCache): Float32Array;
+  /** Runs `tokens` at positions `start..`, returning the logits after each one. Equivalent to calling `forward` per token. */
+  prefill(tokens: readonly number[], start: number, cache: KvCache): Float32Array[];
+  /** Releases whatever the backend holds (GPU kernels, textures). */
+  dispose(): void;
+}
+
+export function kvLayoutOf(config: LlamaConfig): KvLayout {
+  return { nLayers: config.nLayers, nHeads: config.nHeads, nKvHeads: config.nKvHeads, headDim: config.headDim };
 }

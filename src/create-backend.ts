@@ -1,6 +1,6 @@
 /** Creating a backend by name: the reference transformer or the gpu.js path (loaded only when asked for). */
 import { ReferenceTransformer } from "../reference/transformer.ts";
-import type { Backend } from "./backend.ts";
+import type { Backend } from "./interfaces.ts";
 import type { LlamaModel } from "./model/types.ts";
 // Type-only: the mode names are checked against kernels/modes.ts without loading gpu.js here.
 import type { GpuModeOption } from "../kernels/modes.ts";
