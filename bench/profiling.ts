@@ -10,7 +10,7 @@ import { candidateByName } from "../src/fastgen/candidates.ts";
 import { compressionSettingsSchema } from "../src/fastgen/methods.ts";
 import { profileHeads } from "../src/fastgen/profiler.ts";
 import { computeTokenClasses } from "../src/fastgen/token-classes.ts";
-import { generateCompressed } from "../src/generation/compressed.ts";
+import { generateCompressed } from "../src/fastgen/pipeline.ts";
 import { AdaptiveKvCache } from "../src/kv/adaptive-cache.ts";
 import { Tokenizer } from "../src/tokenizer/tokenizer.ts";
 import { benchBackends } from "./lib/backends.ts";

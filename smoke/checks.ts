@@ -6,9 +6,8 @@
 import { kvLayoutOf } from "../src/interfaces.ts";
 import { createBackend, type GpuMode } from "../src/create-backend.ts";
 import { compressionSettingsSchema } from "../src/fastgen/methods.ts";
-import { CompressionSession } from "../src/fastgen/session.ts";
 import { computeTokenClasses } from "../src/fastgen/token-classes.ts";
-import { generateCompressed } from "../src/generation/compressed.ts";
+import { compressPrompt, generateCompressed } from "../src/fastgen/pipeline.ts";
 import { FullKvCache } from "../src/kv/full-cache.ts";
 import { Tokenizer } from "../src/tokenizer/tokenizer.ts";
 // The same loaders and comparison the vitest suites use (plain modules, no test runner inside).
@@ -46,11 +45,9 @@ export async function checkProfile(choice: CheckBackend = { backend: "reference"
   const m = stories();
   const tokenizer = new Tokenizer(m.vocab!);
   const prompt = 'Tom and Lily were playing in the garden. "Look, a butterfly!" said Lily.';
-  const session = new CompressionSession(kvLayoutOf(m.config), computeTokenClasses(m.vocab!), compressionSettingsSchema.parse({ method: "fastgen", threshold: 0.95 }));
   const backend = await backendFor(choice);
-  backend.prefill(tokenizer.encode(prompt), 0, session.cache);
+  const { session } = compressPrompt(backend, computeTokenClasses(m.vocab!), compressionSettingsSchema.parse({ method: "fastgen", threshold: 0.95 }), tokenizer.encode(prompt));
   backend.dispose();
-  session.finishPrefill();
   const table = session.policyTable();
   if (table.length !== m.config.nLayers || table.some((l) => l.length !== m.config.nKvHeads)) fail("profile has the wrong shape");
   return table.map((l) => l.join(",")).join(";") + ` compression=${session.summary().afterPrefill.toFixed(6)}`;

@@ -11,13 +11,13 @@
  * }
  * ```
  */
-import { kvLayoutOf, type Backend } from "./interfaces.ts";
+import type { Backend } from "./interfaces.ts";
 import { type BackendName, createBackend, type GpuMode } from "./create-backend.ts";
 import { type CompressionSettings, compressionSettingsSchema, type MethodName } from "./fastgen/methods.ts";
 import type { ProfileReport } from "./fastgen/profiler.ts";
-import { type CompressionSummary, CompressionSession, type KvBytesReport } from "./fastgen/session.ts";
+import { compressPrompt, decodeCompressed } from "./fastgen/pipeline.ts";
+import type { CompressionSummary, KvBytesReport } from "./fastgen/session.ts";
 import { computeTokenClasses, type TokenClasses, type TokenClassOptions } from "./fastgen/token-classes.ts";
-import { generateTokens } from "./generation/generate.ts";
 import { type SamplingOptions, samplingSchema } from "./generation/sampler.ts";
 import { InputError } from "./errors.ts";
 import { loadModel, resolveModelPath } from "./model/load.ts";
@@ -88,10 +88,7 @@ export class FastGen {
 
   /** FastGen's profile of a prompt (spec §4): the chosen policy and every candidate's recovery per KV head. */
   profile(prompt: string, options: Omit<CompressionOptions, "policy"> = {}): ProfileReport {
-    const session = new CompressionSession(kvLayoutOf(this.model.config), this.classes, this.settings({ ...options, policy: "fastgen" }));
-    this.backend.prefill(this.tokenizer.encode(prompt), 0, session.cache);
-    session.finishPrefill();
-    return session.profile!;
+    return compressPrompt(this.backend, this.classes, this.settings({ ...options, policy: "fastgen" }), this.tokenizer.encode(prompt)).profile!;
   }
 
   /** Generates a continuation, yielding each token as it is produced. {@link stats} then describes the run. */
@@ -99,19 +96,15 @@ export class FastGen {
     const { maxTokens = 256, stopAtEos = true, temperature, topP, seed, ...compression } = options;
     const parsed = samplingSchema.safeParse({ temperature, topP, seed });
     if (!parsed.success) throw new InputError(parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`).join("; "));
-    const session = new CompressionSession(kvLayoutOf(this.model.config), this.classes, this.settings({ ...compression, policy: compression.policy ?? "full" }));
+    const settings = this.settings({ ...compression, policy: compression.policy ?? "full" });
     const { bosId, eosId } = this.tokenizer.vocab;
     const stream = this.tokenizer.stream();
     const promptTokens = this.tokenizer.encode(prompt);
     promptTokens.forEach((t) => stream.push(t));
     this.lastStats = undefined;
-    const steps = generateTokens(this.backend, session.cache, promptTokens, {
-      maxTokens,
-      sampling: parsed.data,
-      stopTokens: stopAtEos ? [bosId, eosId] : [],
-      afterPrefill: () => session.finishPrefill(),
-      afterStep: () => session.recordStep(),
-    });
+    const compressed = compressPrompt(this.backend, this.classes, settings, promptTokens);
+    const { session } = compressed;
+    const steps = decodeCompressed(this.backend, compressed, { maxTokens, sampling: parsed.data, stopTokens: stopAtEos ? [bosId, eosId] : [] });
     for (const step of steps) {
       yield { ...step, text: stream.push(step.token) };
       // Let other async work run between tokens.

@@ -47,7 +47,9 @@ export { CompressionSession } from "./fastgen/session.ts";
 export type { CompressionSummary, KvBytesReport } from "./fastgen/session.ts";
 
 // Generation.
-export { generateTokens } from "./generation/generate.ts";
-export { generateCompressed, teacherForce } from "./generation/compressed.ts";
+export { decodeTokens, generateTokens } from "./generation/generate.ts";
+export type { DecodeOptions, GeneratedToken } from "./generation/generate.ts";
+export { compressPrompt, decodeCompressed, generateCompressed, teacherForce } from "./fastgen/pipeline.ts";
+export type { CompressedGeneration, CompressedPrompt } from "./fastgen/pipeline.ts";
 export { argmax, mulberry32, Sampler, softmaxF64 } from "./generation/sampler.ts";
 export type { SamplingOptions } from "./generation/sampler.ts";

@@ -4,9 +4,10 @@
  * token), free-running greedy decoding forked from it at the first disagreement, compression and
  * bytes (spec §8), and the attention recovery during decoding.
  */
-import { type Backend, kvLayoutOf } from "../interfaces.ts";
+import type { Backend, KvCache } from "../interfaces.ts";
 import type { CompressionSettings } from "../fastgen/methods.ts";
-import { type CompressionSummary, CompressionSession, type KvBytesReport } from "../fastgen/session.ts";
+import { compressPrompt } from "../fastgen/pipeline.ts";
+import type { CompressionSummary, CompressionSession, KvBytesReport } from "../fastgen/session.ts";
 import type { TokenClasses } from "../fastgen/token-classes.ts";
 import { argmax } from "../generation/sampler.ts";
 import { compareRow, type FreeRunningMetrics, freeRunningAgreement, type RowComparison, summarizeRows, type TeacherForcedMetrics } from "./metrics.ts";
@@ -28,10 +29,11 @@ export interface SettingRun {
 
 /** A fresh session whose cache holds the replayed prefill, profiled and compressed (spec §4, §5). */
 function startSession(backend: Backend, classes: TokenClasses, settings: CompressionSettings, ref: ReferenceRun): CompressionSession {
-  const session = new CompressionSession(kvLayoutOf(backend.config), classes, settings);
-  replayTrace(ref.steps.slice(0, ref.promptTokens.length), session.cache);
-  session.finishPrefill();
-  return session;
+  const fill = (cache: KvCache) => {
+    replayTrace(ref.steps.slice(0, ref.promptTokens.length), cache);
+    return [];
+  };
+  return compressPrompt(backend, classes, settings, ref.promptTokens, fill).session;
 }
 
 export function runSetting(backend: Backend, classes: TokenClasses, settings: CompressionSettings, ref: ReferenceRun, watch = false): SettingRun {

@@ -9,7 +9,7 @@ import { runReference } from "../../src/eval/reference-run.ts";
 import { runSetting } from "../../src/eval/setting-run.ts";
 import { type CompressionSettings, compressionSettingsSchema } from "../../src/fastgen/methods.ts";
 import { computeTokenClasses } from "../../src/fastgen/token-classes.ts";
-import { generateCompressed, teacherForce } from "../../src/generation/compressed.ts";
+import { generateCompressed, teacherForce } from "../../src/fastgen/pipeline.ts";
 import { FullKvCache } from "../../src/kv/full-cache.ts";
 import { Tokenizer } from "../../src/tokenizer/tokenizer.ts";
 import { ReferenceTransformer } from "../../reference/transformer.ts";

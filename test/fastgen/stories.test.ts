@@ -5,7 +5,7 @@ import { CANDIDATE_NAMES } from "../../src/fastgen/candidates.ts";
 import { type CompressionSettings, compressionSettingsSchema, METHOD_NAMES } from "../../src/fastgen/methods.ts";
 import { CompressionSession } from "../../src/fastgen/session.ts";
 import { computeTokenClasses } from "../../src/fastgen/token-classes.ts";
-import { generateCompressed, teacherForce } from "../../src/generation/compressed.ts";
+import { generateCompressed, teacherForce } from "../../src/fastgen/pipeline.ts";
 import { FullKvCache } from "../../src/kv/full-cache.ts";
 import { ReferenceTransformer } from "../../reference/transformer.ts";
 import { runCli } from "../support/run-cli.ts";

@@ -7,7 +7,8 @@ import { validateConfig } from "../../src/model/config.ts";
 import { type GgufFile, ggmlTypeName, readTensor } from "../../src/model/gguf.ts";
 import type { GgufMetadataEntry, GgufTensorSpec, GgufTensorType } from "../../src/model/gguf-writer.ts";
 import type { LlamaModel } from "../../src/model/types.ts";
-import { llama2cPath, modelPath } from "../support/shared.ts";
+import { llama2cPath } from "../support/llama2c.ts";
+import { modelPath } from "../support/shared.ts";
 
 export { llama2cPath, modelPath };
 export const tokenizerPath = join(dirname(llama2cPath), "tok512.bin");

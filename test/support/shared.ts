@@ -1,15 +1,19 @@
-/** Where tests find the shared model and golden files (never copied into the repository). */
+/**
+ * Where tests find the models and golden files: the embedded ones (<repo>/models, <repo>/golden)
+ * unless FASTGEN_MODELS_PATH / FASTGEN_GOLDEN_DIR point elsewhere.
+ */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadModel, repoRoot, resolveModelPath } from "../../src/model/load.ts";
 import type { LlamaModel } from "../../src/model/types.ts";
 
-/** $FASTGEN_GOLDEN_DIR, else <repo>/../shared/golden. */
-export const goldenDir = process.env.FASTGEN_GOLDEN_DIR ?? join(repoRoot, "..", "shared", "golden");
+/** $FASTGEN_GOLDEN_DIR, else the golden data shipped in <repo>/golden. */
+export const goldenDir = process.env.FASTGEN_GOLDEN_DIR ?? join(repoRoot, "golden");
 
 export const modelPath = resolveModelPath();
-/** The llama2.c checkpoint next to the GGUF. */
-export const llama2cPath = join(modelPath, "..", "stories260K.bin");
+/** BabyLlama tok105 (character-level), shipped beside stories260K. */
+export const babyLlamaPath = join(repoRoot, "models", "babyllama105.bin");
+
 
 let cached: LlamaModel | undefined;
 export function stories260K(): LlamaModel {
@@ -30,8 +34,8 @@ export interface GoldenCase {
 
 export const goldenNames = ["once", "quotes", "long"] as const;
 
-export function golden(name: string): GoldenCase {
-  const dir = join(goldenDir, "stories260K");
+export function golden(name: string, model: "stories260K" | "babyllama105" = "stories260K"): GoldenCase {
+  const dir = join(goldenDir, model);
   if (!existsSync(dir)) throw new Error(`golden files not found in ${dir}; set FASTGEN_GOLDEN_DIR`);
   const meta = JSON.parse(readFileSync(join(dir, `${name}.json`), "utf8"));
   const buf = readFileSync(join(dir, meta.logitsFile));

@@ -1,7 +1,7 @@
 /** `fastgen generate`: a story from a prompt, streamed, through the chosen cache policy. */
 import { z } from "zod";
 import { compressionSettingsSchema } from "../../fastgen/methods.ts";
-import { generateCompressed } from "../../generation/compressed.ts";
+import { generateCompressed } from "../../fastgen/pipeline.ts";
 import { samplingSchema } from "../../generation/sampler.ts";
 import { type FlagSpecs, parseFlags } from "../args.ts";
 import { COMPRESSION_FLAGS, MODEL_FLAGS, modelFlagsSchema, openModel, tokenClassesFor, warnContext } from "../common.ts";

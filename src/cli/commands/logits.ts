@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { InputError } from "../../errors.ts";
 import { compressionSettingsSchema } from "../../fastgen/methods.ts";
-import { teacherForce } from "../../generation/compressed.ts";
+import { teacherForce } from "../../fastgen/pipeline.ts";
 import { writeOutputFile } from "../../output-file.ts";
 import { type FlagSpecs, parseFlags } from "../args.ts";
 import { COMPRESSION_FLAGS, MODEL_FLAGS, modelFlagsSchema, openModel, tokenClassesFor, warnContext } from "../common.ts";

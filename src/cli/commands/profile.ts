@@ -1,10 +1,9 @@
 /** `fastgen profile`: the policy FastGen picks for every (layer, KV head) on a prompt, and why. */
 import { z } from "zod";
-import { kvLayoutOf } from "../../interfaces.ts";
 import { CANDIDATE_NAMES } from "../../fastgen/candidates.ts";
 import { compressionSettingsSchema } from "../../fastgen/methods.ts";
 import { policyCounts } from "../../fastgen/profiler.ts";
-import { CompressionSession } from "../../fastgen/session.ts";
+import { compressPrompt } from "../../fastgen/pipeline.ts";
 import { type FlagSpecs, parseFlags } from "../args.ts";
 import { COMPRESSION_FLAGS, MODEL_FLAGS, modelFlagsSchema, openModel, tokenClassesFor, warnContext } from "../common.ts";
 import { renderProfileGrid } from "../grid.ts";
@@ -36,10 +35,8 @@ export async function profileCommand(argv: readonly string[], io: CommandIO, col
   const classes = tokenClassesFor(tokenizer, flags.special, flags.punct);
   const promptTokens = tokenizer.encode(flags.prompt);
   warnContext(model, promptTokens.length, io.warn);
-  const session = new CompressionSession(kvLayoutOf(model.config), classes, { ...flags, method: "fastgen", sinks: 0 });
-  backend.prefill(promptTokens, 0, session.cache);
-  session.finishPrefill();
-  const report = session.profile!;
+  const { session, profile } = compressPrompt(backend, classes, { ...flags, method: "fastgen", sinks: 0 }, promptTokens);
+  const report = profile!;
   const compression = session.summary().afterPrefill;
   if (flags.json) {
     io.out(
