@@ -12,6 +12,7 @@
  * interface cannot use them, so they are refused with a message naming the modes that exist.
  */
 import { GPU } from "gpu.js";
+import { createRequire } from "node:module";
 import { InputError } from "../src/errors.ts";
 
 export type GpuMode = "headlessgl" | "webasm" | "cpu";
@@ -47,6 +48,15 @@ export function availableModes(): GpuMode[] {
 function probe(mode: GpuMode): ModeAvailability {
   switch (mode) {
     case "headlessgl":
+      if (!glAddonLoads()) {
+        return {
+          mode,
+          available: false,
+          reason:
+            "the optional gl package is not installed or did not build (at npm ci time it needs the X11/GL development " +
+            "libraries: libxi-dev libx11-dev libxext-dev libgl1-mesa-dev pkg-config; then `npm rebuild gl`)",
+        };
+      }
       if (!GPU.isHeadlessGLSupported) {
         const noDisplay = process.platform === "linux" && !process.env.DISPLAY;
         return {
@@ -68,6 +78,16 @@ function probe(mode: GpuMode): ModeAvailability {
         : { mode, available: false, reason: "this runtime has no WebAssembly" };
     case "cpu":
       return { mode, available: true };
+  }
+}
+
+/** Whether the native `gl` addon (an optional dependency) loads at all. */
+function glAddonLoads(): boolean {
+  try {
+    createRequire(import.meta.url)("gl");
+    return true;
+  } catch {
+    return false;
   }
 }
 
