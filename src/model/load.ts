@@ -6,8 +6,8 @@
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, delimiter, dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { InputError, ModelFileError } from "../errors.ts";
+import { packageRoot } from "../package-root.ts";
 import { parseGguf } from "./gguf.ts";
 import { llamaFromGguf } from "./gguf-llama.ts";
 import { parseLlama2c, parseLlama2cTokenizer } from "./llama2c.ts";
@@ -19,7 +19,8 @@ export const MODEL_SOURCE_HINT =
 /** Files larger than this are refused before reading (they would not fit the float32 weight limit anyway). */
 const MAX_FILE_BYTES = 8 * 1024 ** 3;
 
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+/** The package's root folder, from the sources and from the compiled dist/ alike (see package-root.ts). */
+export const repoRoot = packageRoot;
 
 /** Folders searched for the default model, in order. */
 export function modelSearchPath(env: Record<string, string | undefined> = process.env): string[] {
