@@ -11,12 +11,13 @@
  * }
  * ```
  */
-import type { Backend } from "./interfaces.ts";
+import type { Backend, KvCache } from "./interfaces.ts";
 import { type BackendName, createBackend, type GpuMode } from "./create-backend.ts";
 import { type CompressionSettings, compressionSettingsSchema, type MethodName } from "./fastgen/methods.ts";
 import type { ProfileReport } from "./fastgen/profiler.ts";
 import { compressPrompt, decodeCompressed } from "./fastgen/pipeline.ts";
 import type { CompressionSummary, KvBytesReport } from "./fastgen/session.ts";
+import type { CacheFootprint } from "./kv/adaptive-cache.ts";
 import { computeTokenClasses, type TokenClasses, type TokenClassOptions } from "./fastgen/token-classes.ts";
 import { type SamplingOptions, samplingSchema } from "./generation/sampler.ts";
 import { InputError } from "./errors.ts";
@@ -45,6 +46,36 @@ export interface GenerateOptions extends CompressionOptions, Partial<SamplingOpt
   readonly maxTokens?: number;
   /** Stop at EOS/BOS (default true). */
   readonly stopAtEos?: boolean;
+  /**
+   * Watches the cache at work: called once per token fed back through the model (every generated
+   * token but the last), with that token's attention in every (layer, KV head) and what the policy
+   * kept. Called from `generate` itself, before the next piece is yielded. Costs a copy of every
+   * head's attention per step; leave it unset when only the text is wanted.
+   */
+  readonly onStep?: (step: DecodeStep) => void;
+}
+
+/** One (layer, KV head) during a decode step: where the token looked and what the cache kept. */
+export interface HeadStep {
+  readonly layer: number;
+  readonly kvHead: number;
+  /** Positions the token attended over: the entries held before this step, plus its own. Increasing. */
+  readonly positions: Int32Array;
+  /** One row per query head of the group (`kvHead · groupSize + i`): softmax weights over `positions`. */
+  readonly probs: readonly Float32Array[];
+  /** Positions still held after this step's eviction (a subset of `positions`). */
+  readonly kept: Int32Array;
+}
+
+/** What {@link GenerateOptions.onStep} sees for one token fed back through the model. */
+export interface DecodeStep {
+  /** The token fed back and the position it took. */
+  readonly token: number;
+  readonly position: number;
+  /** `heads[layer · nKvHeads + kvHead]`. */
+  readonly heads: readonly HeadStep[];
+  /** The whole cache after this step's eviction: kept entries, compression, bytes (full vs held). */
+  readonly footprint: CacheFootprint;
 }
 
 /** One generated token, with the text it adds (UTF-8 split across tokens is held back). */
@@ -93,7 +124,7 @@ export class FastGen {
 
   /** Generates a continuation, yielding each token as it is produced. {@link stats} then describes the run. */
   async *generate(prompt: string, options: GenerateOptions = {}): AsyncGenerator<GeneratedPiece> {
-    const { maxTokens = 256, stopAtEos = true, temperature, topP, seed, ...compression } = options;
+    const { maxTokens = 256, stopAtEos = true, temperature, topP, seed, onStep, ...compression } = options;
     const parsed = samplingSchema.safeParse({ temperature, topP, seed });
     if (!parsed.success) throw new InputError(parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`).join("; "));
     const settings = this.settings({ ...compression, policy: compression.policy ?? "full" });
@@ -104,12 +135,21 @@ export class FastGen {
     this.lastStats = undefined;
     const compressed = compressPrompt(this.backend, this.classes, settings, promptTokens);
     const { session } = compressed;
-    const steps = decodeCompressed(this.backend, compressed, { maxTokens, sampling: parsed.data, stopTokens: stopAtEos ? [bosId, eosId] : [] });
+    const watcher = onStep ? new StepWatcher(session.cache, this.backend.config.nHeads / this.backend.config.nKvHeads) : undefined;
+    const steps = decodeCompressed(
+      this.backend,
+      compressed,
+      { maxTokens, sampling: parsed.data, stopTokens: stopAtEos ? [bosId, eosId] : [] },
+      watcher?.cache,
+    );
     for (const step of steps) {
+      // The previous token's step finished while this one was picked.
+      watcher?.flush(onStep!);
       yield { ...step, text: stream.push(step.token) };
       // Let other async work run between tokens.
       await Promise.resolve();
     }
+    watcher?.flush(onStep!);
     this.lastStats = { compression: session.summary(), kvBytes: session.kvBytes(), policies: session.policyTable(), profile: session.profile };
   }
 
@@ -131,4 +171,57 @@ export async function openFastGen(options: OpenOptions = {}): Promise<FastGen> {
   if (!model.vocab) throw new InputError(`${path}: no tokenizer; pass the llama2.c tokenizer file as \`tokenizer\``);
   const backend = await createBackend(model, { backend: options.backend ?? "reference", gpuMode: options.gpuMode ?? "auto" });
   return new FastGen(model, new Tokenizer(model.vocab), backend, computeTokenClasses(model.vocab, options.tokenClasses));
+}
+
+/**
+ * Wraps the session's cache so that each decode step's attention can be watched: every call goes
+ * to the real cache (a Proxy, so whatever else the backend looks up on it is the cache's own);
+ * `afterAttention` also copies the positions attended, the weights and what was kept.
+ */
+class StepWatcher {
+  readonly cache: KvCache;
+  private heads: HeadStep[] = [];
+  private token = -1;
+  private position = -1;
+  private readonly target: KvCache & { footprint(): CacheFootprint };
+
+  constructor(target: KvCache & { footprint(): CacheFootprint }, groupSize: number) {
+    this.target = target;
+    const { nLayers, nKvHeads } = target.layout;
+    const bound = new Map<PropertyKey, unknown>();
+    const afterAttention = (layer: number, kvHead: number, position: number, probs: readonly Float32Array[]): void => {
+      const positions = target.view(layer, kvHead).positions.slice();
+      target.afterAttention(layer, kvHead, position, probs);
+      const kept = target.view(layer, kvHead).positions.slice();
+      this.heads[layer * nKvHeads + kvHead] = { layer, kvHead, positions, probs: probs.slice(0, groupSize).map((p) => p.slice(0, positions.length)), kept };
+    };
+    const registerToken = (position: number, token: number): void => {
+      target.registerToken(position, token);
+      this.position = position;
+      this.token = token;
+      this.heads = new Array<HeadStep>(nLayers * nKvHeads);
+    };
+    this.cache = new Proxy(target, {
+      get(t, key) {
+        if (key === "afterAttention") return afterAttention;
+        if (key === "registerToken") return registerToken;
+        const value: unknown = Reflect.get(t, key, t);
+        if (typeof value !== "function") return value;
+        let fn = bound.get(key);
+        if (fn === undefined) {
+          fn = (value as (...a: unknown[]) => unknown).bind(t);
+          bound.set(key, fn);
+        }
+        return fn;
+      },
+    });
+  }
+
+  /** Hands a finished step to `onStep` (once). */
+  flush(onStep: (step: DecodeStep) => void): void {
+    if (this.position < 0) return;
+    const step: DecodeStep = { token: this.token, position: this.position, heads: this.heads, footprint: this.target.footprint() };
+    this.position = -1;
+    onStep(step);
+  }
 }

@@ -9,7 +9,7 @@
 
 // High-level API.
 export { FastGen, openFastGen } from "./api.ts";
-export type { CompressionOptions, GeneratedPiece, GenerateOptions, GenerationStats, OpenOptions } from "./api.ts";
+export type { CompressionOptions, DecodeStep, GeneratedPiece, GenerateOptions, GenerationStats, HeadStep, OpenOptions } from "./api.ts";
 
 // Models and tokenizer.
 export { DEFAULT_MODEL_FILE, loadModel, loadModelFromBytes, modelSearchPath, resolveModelPath } from "./model/load.ts";

@@ -39,11 +39,20 @@ export function compressPrompt(
   return { session, promptTokens, rows, profile: session.profile };
 }
 
-/** Decode from a compressed prompt, yielding each token; the session records compression per step. */
-export function decodeCompressed(backend: Backend, prompt: CompressedPrompt, options: DecodeOptions): Generator<GeneratedToken> {
+/**
+ * Decode from a compressed prompt, yielding each token; the session records compression per step.
+ * `cache` is what the backend reads and writes: the session's cache, or a wrapper that passes every
+ * call on to it (the API's step watcher).
+ */
+export function decodeCompressed(
+  backend: Backend,
+  prompt: CompressedPrompt,
+  options: DecodeOptions,
+  cache: KvCache = prompt.session.cache,
+): Generator<GeneratedToken> {
   const last = prompt.rows[prompt.rows.length - 1];
   if (!last) throw new RangeError("decoding needs the prompt's last row of logits");
-  return decodeTokens(backend, prompt.session.cache, last, prompt.promptTokens.length, options, () => prompt.session.recordStep());
+  return decodeTokens(backend, cache, last, prompt.promptTokens.length, options, () => prompt.session.recordStep());
 }
 
 export interface CompressedGeneration {
