@@ -7,19 +7,28 @@
  * - `webasm`: kernels compiled to WebAssembly (f32x4 SIMD) and run on the CPU, synchronously.
  * - `cpu`: kernels transpiled to plain JavaScript; always available.
  *
- * gpu.js also has `webgl`/`webgl2` (browser only), `webgpu` (needs `navigator.gpu`, absent in
- * Node 20, and every call returns a Promise) and `async`/`dev`; the synchronous Backend
- * interface cannot use them, so they are refused with a message naming the modes that exist.
+ * In a browser (or a Web Worker with OffscreenCanvas) there is also:
+ * - `webgl2`: GLSL ES 3.0 fragment shaders on the page's WebGL2 context (web/ runs it); never
+ *   available in Node.
+ *
+ * gpu.js also has `webgl` (browser WebGL 1), `webgpu` (needs `navigator.gpu`, absent in Node 20,
+ * and every call returns a Promise) and `async`/`dev`; the synchronous Backend interface cannot use
+ * the asynchronous ones, so they are refused with a message naming the modes that exist.
  */
 import { GPU } from "gpu.js";
 import { createRequire } from "node:module";
 import { InputError } from "../src/errors.ts";
 
-export type GpuMode = "headlessgl" | "webasm" | "cpu";
+export type GpuMode = "headlessgl" | "webgl2" | "webasm" | "cpu";
 export type GpuModeOption = GpuMode | "auto";
 
 /** Best first: `auto` takes the first available one. */
-export const GPU_MODES: readonly GpuMode[] = ["headlessgl", "webasm", "cpu"];
+export const GPU_MODES: readonly GpuMode[] = ["headlessgl", "webgl2", "webasm", "cpu"];
+
+/** The modes whose kernels are GL fragment shaders reading and writing textures. */
+export function isGlMode(mode: GpuMode): boolean {
+  return mode === "headlessgl" || mode === "webgl2";
+}
 export const GPU_MODE_OPTIONS: readonly GpuModeOption[] = ["auto", ...GPU_MODES];
 
 export interface ModeAvailability {
@@ -72,6 +81,15 @@ function probe(mode: GpuMode): ModeAvailability {
         return { mode, available: false, reason: "the WebGL context has no float textures (OES_texture_float)" };
       }
       return { mode, available: true };
+    case "webgl2": {
+      const g = globalThis as { document?: unknown; OffscreenCanvas?: unknown };
+      if (g.document === undefined && g.OffscreenCanvas === undefined) {
+        return { mode, available: false, reason: "webgl2 runs in a browser (a page or a Web Worker with OffscreenCanvas) only" };
+      }
+      if (!GPU.isWebGL2Supported) return { mode, available: false, reason: "this browser gives no WebGL2 context" };
+      if (!GPU.isSinglePrecisionSupported) return { mode, available: false, reason: "the WebGL2 context has no float textures" };
+      return { mode, available: true };
+    }
     case "webasm":
       return GPU.isWebAssemblySupported
         ? { mode, available: true }
@@ -97,8 +115,8 @@ export function resolveMode(option: string): GpuMode {
   if (!isGpuMode(option)) {
     throw new InputError(
       `unknown gpu.js mode "${option}"; the modes are ${GPU_MODE_OPTIONS.join(", ")}` +
-        (option === "webgpu" || option === "webgl" || option === "webgl2" || option === "async"
-          ? ` (gpu.js's "${option}" backend is browser-only or asynchronous and cannot run this synchronous backend in Node)`
+        (option === "webgpu" || option === "webgl" || option === "async"
+          ? ` (gpu.js's "${option}" backend is browser-only or asynchronous and cannot run this synchronous backend)`
           : ""),
     );
   }

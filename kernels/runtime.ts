@@ -13,8 +13,8 @@
  *   its cpu backend for things a backend cannot do).
  * Loop bounds in kernel bodies are always `this.constants.*` (trap 1), never arguments.
  */
-import { CPUKernel, GPU, HeadlessGLKernel, Input, type IKernelRunShortcut, type KernelFunction, type Texture, WebAssemblyKernel } from "gpu.js";
-import type { GpuMode } from "./modes.ts";
+import { CPUKernel, GPU, HeadlessGLKernel, Input, type IKernelRunShortcut, type KernelFunction, type Texture, WebAssemblyKernel, WebGL2Kernel } from "gpu.js";
+import { type GpuMode, isGlMode } from "./modes.ts";
 
 /** A kernel result: a texture on headlessgl, typed arrays (one per row for 2D) on cpu and webasm. */
 export type DeviceArray = Texture | Float32Array | Float32Array[] | Float32Array[][];
@@ -87,7 +87,7 @@ export class KernelRuntime {
       pipeline: true,
       immutable: spec.immutable ?? false,
       // Packing is for scalar outputs; a vec4 output already fills a texel.
-      optimizeFloatMemory: this.mode === "headlessgl" && spec.vec4 !== true,
+      optimizeFloatMemory: isGlMode(this.mode) && spec.vec4 !== true,
       ...(spec.vec4 === true ? { returnType: "Array(4)" as const } : {}),
       dynamicOutput: false,
       dynamicArguments: false,
@@ -117,6 +117,7 @@ export class KernelRuntime {
 /** The mode a gpu.js kernel object belongs to. */
 export function kernelMode(kernel: unknown): GpuMode | "other" {
   if (kernel instanceof HeadlessGLKernel) return "headlessgl";
+  if (kernel instanceof WebGL2Kernel) return "webgl2";
   if (kernel instanceof WebAssemblyKernel) return "webasm";
   if (kernel instanceof CPUKernel) return "cpu";
   return "other";

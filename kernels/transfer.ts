@@ -7,6 +7,7 @@
  *   compile and switch to a second kernel).
  */
 import { hostArray, type DeviceArray, type KernelArg, type KernelRuntime, type KernelThis } from "./runtime.ts";
+import { isGlMode } from "./modes.ts";
 
 function copy1d(this: KernelThis<object>, a: number[]): number {
   return a[this.thread.x]!;
@@ -29,7 +30,7 @@ function copyKernelFor(dims: readonly number[]): typeof copy1d | typeof copy2d {
  */
 export function resident(rt: KernelRuntime, data: Float32Array, dims: readonly number[]): KernelArg {
   checkLength(data, dims);
-  if (rt.mode !== "headlessgl") return dims.length === 1 ? data : hostArray(data, dims);
+  if (!isGlMode(rt.mode)) return dims.length === 1 ? data : hostArray(data, dims);
   const k = rt.kernel(`resident[${dims.join("x")}]`, copyKernelFor(dims), { output: dims, immutable: true });
   return k(hostArray(data, dims));
 }

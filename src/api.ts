@@ -21,7 +21,6 @@ import type { CacheFootprint } from "./kv/adaptive-cache.ts";
 import { computeTokenClasses, type TokenClasses, type TokenClassOptions } from "./fastgen/token-classes.ts";
 import { type SamplingOptions, samplingSchema } from "./generation/sampler.ts";
 import { InputError } from "./errors.ts";
-import { loadModel, resolveModelPath } from "./model/load.ts";
 import type { LlamaModel } from "./model/types.ts";
 import { Tokenizer } from "./tokenizer/tokenizer.ts";
 
@@ -166,6 +165,8 @@ export class FastGen {
 
 /** Loads a model, its tokenizer and a backend. */
 export async function openFastGen(options: OpenOptions = {}): Promise<FastGen> {
+  // Loaded here, not at the top: the rest of this module runs without a file system (src/browser.ts).
+  const { loadModel, resolveModelPath } = await import("./model/load.ts");
   const path = resolveModelPath(options.model);
   const model = loadModel(path, options.tokenizer ? { tokenizerPath: options.tokenizer } : {});
   if (!model.vocab) throw new InputError(`${path}: no tokenizer; pass the llama2.c tokenizer file as \`tokenizer\``);

@@ -2,7 +2,7 @@
 import type { Backend } from "../../src/interfaces.ts";
 import { createBackend } from "../../src/create-backend.ts";
 import type { LlamaModel } from "../../src/model/types.ts";
-import { availableModes, GPU_MODES, modeAvailability } from "../../kernels/modes.ts";
+import { availableModes, GPU_MODES, type GpuMode, modeAvailability } from "../../kernels/modes.ts";
 
 export interface BackendChoice {
   readonly label: string;
@@ -19,6 +19,7 @@ export function benchBackends(log: (s: string) => void = console.log): BackendCh
   told = true;
   return [
     { label: "reference", make: (model) => createBackend(model, { backend: "reference", gpuMode: "auto" }) },
-    ...availableModes().map((mode) => ({ label: `gpu:${mode}`, make: (model: LlamaModel) => createBackend(model, { backend: "gpu", gpuMode: mode }) })),
+    // webgl2 is browser-only (never available under Node); the filter tells the type so.
+    ...availableModes().filter((m): m is Exclude<GpuMode, "webgl2"> => m !== "webgl2").map((mode) => ({ label: `gpu:${mode}`, make: (model: LlamaModel) => createBackend(model, { backend: "gpu", gpuMode: mode }) })),
   ];
 }

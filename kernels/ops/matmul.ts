@@ -11,6 +11,7 @@
  *   texels is 3–4× faster on the 15M-sized products (README "Performance").
  */
 import { type DeviceArray, hostArray, type KernelArg, type KernelRuntime, type KernelThis } from "../runtime.ts";
+import { isGlMode } from "../modes.ts";
 
 export interface MatmulShape {
   /** Input rows (the batch). */
@@ -60,7 +61,7 @@ function packFlatBody(this: KernelThis<object>, w: number[]): number[] {
 export function uploadMatrix(rt: KernelRuntime, w: Float32Array, n: number, d: number, layout: "auto" | "rows" = "auto"): Matrix {
   if (w.length !== n * d) throw new RangeError(`matrix of ${w.length} floats is not [${d}][${n}]`);
   const n4 = Math.ceil(n / 4);
-  if (rt.mode !== "headlessgl") return { layout: "rows", n, d, data: hostArray(w, [n, d]) };
+  if (!isGlMode(rt.mode)) return { layout: "rows", n, d, data: hostArray(w, [n, d]) };
   if (layout === "rows" || d * n4 > MAX_VEC4_TEXELS) {
     const copy = rt.kernel(`matrixRows[${n}x${d}]`, copyRowsBody, { output: [n, d], immutable: true });
     return { layout: "rows", n, d, data: copy(hostArray(w, [n, d])) };

@@ -8,10 +8,9 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, delimiter, dirname, join, resolve } from "node:path";
 import { InputError, ModelFileError } from "../errors.ts";
 import { packageRoot } from "../package-root.ts";
-import { parseGguf } from "./gguf.ts";
-import { llamaFromGguf } from "./gguf-llama.ts";
 import { parseLlama2c, parseLlama2cTokenizer } from "./llama2c.ts";
 import type { LlamaModel } from "./types.ts";
+import { loadModelFromBytes } from "./from-bytes.ts";
 
 export const DEFAULT_MODEL_FILE = "stories260K.gguf";
 export const MODEL_SOURCE_HINT =
@@ -65,15 +64,8 @@ export interface LoadOptions {
   tokenizerPath?: string;
 }
 
-/** Loads a model from bytes: GGUF if the magic says so, else a llama2.c checkpoint. */
-export function loadModelFromBytes(bytes: Uint8Array, path: string, tokenizerBytes?: Uint8Array): LlamaModel {
-  const isGguf = bytes.byteLength >= 4 && bytes[0] === 0x47 && bytes[1] === 0x47 && bytes[2] === 0x55 && bytes[3] === 0x46;
-  if (isGguf) return llamaFromGguf(parseGguf(bytes, path));
-  const model = parseLlama2c(bytes, path);
-  if (!tokenizerBytes) return model;
-  const vocab = parseLlama2cTokenizer(tokenizerBytes, `${path} (tokenizer)`, model.config.vocabSize);
-  return { ...model, vocab };
-}
+// Loading from bytes needs no file system (the browser entry uses it alone).
+export { loadModelFromBytes };
 
 /** Loads the model at `path` (see {@link resolveModelPath}). */
 export function loadModel(path: string, options: LoadOptions = {}): LlamaModel {

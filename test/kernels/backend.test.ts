@@ -25,7 +25,9 @@ it("auto takes the first available mode, in the order headlessgl, webasm, cpu", 
 
 it("refuses modes that do not exist or cannot run here, naming the ones that do", () => {
   expect(() => resolveMode("webgpu")).toThrow(InputError);
-  expect(() => resolveMode("webgpu")).toThrow(/auto, headlessgl, webasm, cpu/);
+  expect(() => resolveMode("webgpu")).toThrow(/auto, headlessgl, webgl2, webasm, cpu/);
+  // webgl2 is the browser's (web/ runs it); under Node it is refused with that reason.
+  expect(() => resolveMode("webgl2")).toThrow(/webgl2 runs in a browser/);
   expect(() => resolveMode("gpu")).toThrow(/unknown gpu.js mode "gpu"/);
   const missing = (["headlessgl", "webasm"] as const).find((m) => !modeAvailability(m).available);
   if (missing !== undefined) expect(() => new GpuBackend(model, { mode: missing })).toThrow(/not available here/);

@@ -1,0 +1,90 @@
+/**
+ * fastgen-ts in a browser (or any runtime without a file system): the public API of index.ts
+ * without the parts that find and read files. `openFastGen` takes the model's bytes instead of a
+ * path; everything else is the same objects. Package condition `browser` resolves here.
+ *
+ * @example
+ * ```ts
+ * const bytes = new Uint8Array(await (await fetch("stories260K.gguf")).arrayBuffer());
+ * const fg = await openFastGen({ model: bytes, backend: "gpu" }); // gpu.js picks webgl2 in a browser
+ * for await (const t of fg.generate("Once upon a time", { maxTokens: 20 })) console.log(t.text);
+ * ```
+ * @module
+ */
+import { FastGen } from "./api.ts";
+import { type BackendName, createBackend, type GpuMode } from "./create-backend.ts";
+import { InputError } from "./errors.ts";
+import { computeTokenClasses, type TokenClassOptions } from "./fastgen/token-classes.ts";
+import { loadModelFromBytes } from "./model/from-bytes.ts";
+import { Tokenizer } from "./tokenizer/tokenizer.ts";
+
+export interface BrowserOpenOptions {
+  /** The model file's bytes: GGUF (detected by its magic) or a llama2.c checkpoint. */
+  readonly model: Uint8Array;
+  /** A name for the model in messages (default "model"). */
+  readonly name?: string;
+  /** The llama2.c tokenizer file's bytes, for a llama2.c checkpoint. */
+  readonly tokenizer?: Uint8Array;
+  /** `reference` (default), `wasm` or `gpu`. */
+  readonly backend?: BackendName;
+  /** gpu.js mode for `backend: "gpu"`; `auto` (default) takes webgl2 where the browser has it. */
+  readonly gpuMode?: GpuMode;
+  /** Extra special tokens or a replacement punctuation set. */
+  readonly tokenClasses?: TokenClassOptions;
+}
+
+/** Opens a model from its bytes with a backend: the browser's counterpart of index.ts's `openFastGen`. */
+export async function openFastGen(options: BrowserOpenOptions): Promise<FastGen> {
+  const name = options.name ?? "model";
+  const model = loadModelFromBytes(options.model, name, options.tokenizer);
+  if (!model.vocab) throw new InputError(`${name}: no tokenizer; pass the llama2.c tokenizer file's bytes as \`tokenizer\``);
+  const backend = await createBackend(model, { backend: options.backend ?? "reference", gpuMode: options.gpuMode ?? "auto" });
+  return new FastGen(model, new Tokenizer(model.vocab), backend, computeTokenClasses(model.vocab, options.tokenClasses));
+}
+
+// High-level API.
+export { FastGen } from "./api.ts";
+export type { CompressionOptions, DecodeStep, GeneratedPiece, GenerateOptions, GenerationStats, HeadStep } from "./api.ts";
+
+// Models and tokenizer.
+export { loadModelFromBytes } from "./model/from-bytes.ts";
+export { parseGguf, readTensor } from "./model/gguf.ts";
+export { llamaToGguf, writeGguf } from "./model/gguf-writer.ts";
+export { SYNTH_SHAPES, synthModel } from "./model/synth.ts";
+export type { LlamaConfig, LlamaModel, LlamaWeights, Vocab } from "./model/types.ts";
+export { TextStream, Tokenizer } from "./tokenizer/tokenizer.ts";
+export { InputError, ModelFileError } from "./errors.ts";
+
+// Backends and caches.
+export type { Backend, KvCache, KvLayout, KvView } from "./interfaces.ts";
+export { kvLayoutOf } from "./interfaces.ts";
+export { BACKEND_NAMES, createBackend, GPU_MODES } from "./create-backend.ts";
+export type { BackendName, GpuMode } from "./create-backend.ts";
+export { FullKvCache } from "./kv/full-cache.ts";
+export { AdaptiveKvCache } from "./kv/adaptive-cache.ts";
+export type { AdaptiveCacheOptions, CacheFootprint } from "./kv/adaptive-cache.ts";
+
+// FastGen: token classes, policies, profiler, sessions.
+export { computeTokenClasses, isPunctuationPiece } from "./fastgen/token-classes.ts";
+export type { TokenClasses, TokenClassOptions } from "./fastgen/token-classes.ts";
+export { floorMin1, keptEntries, unionPolicy } from "./fastgen/policy.ts";
+export type { KeepContext, KvHeadPolicy, PolicyBudgets, PolicyComponent, ProfileContext, RowRule } from "./fastgen/policy.ts";
+export * as components from "./fastgen/components/index.ts";
+export { CANDIDATE_NAMES, CANDIDATES } from "./fastgen/candidates.ts";
+export type { CandidateName } from "./fastgen/candidates.ts";
+export { policyCounts, profileHeads } from "./fastgen/profiler.ts";
+export type { KvHeadProfile, ProfileReport, ProfileSettings, RecoveryReport } from "./fastgen/profiler.ts";
+export { promptAttentionFromMatrices, promptAttentionFromRows } from "./fastgen/prompt-attention.ts";
+export type { PromptAttention } from "./fastgen/prompt-attention.ts";
+export { BASELINE_POLICIES, compressionSettingsSchema, METHOD_NAMES } from "./fastgen/methods.ts";
+export type { CompressionSettings, MethodName } from "./fastgen/methods.ts";
+export { CompressionSession } from "./fastgen/session.ts";
+export type { CompressionSummary, KvBytesReport } from "./fastgen/session.ts";
+
+// Generation.
+export { decodeTokens, generateTokens } from "./generation/generate.ts";
+export type { DecodeOptions, GeneratedToken } from "./generation/generate.ts";
+export { compressPrompt, decodeCompressed, generateCompressed, teacherForce } from "./fastgen/pipeline.ts";
+export type { CompressedGeneration, CompressedPrompt } from "./fastgen/pipeline.ts";
+export { argmax, mulberry32, Sampler, softmaxF64 } from "./generation/sampler.ts";
+export type { SamplingOptions } from "./generation/sampler.ts";
