@@ -1,11 +1,11 @@
-/** Creating a backend by name: the reference transformer or the gpu.js path (loaded only when asked for). */
+/** Creating a backend by name: the reference transformer, the wasm SIMD kernels, or the gpu.js path (wasm and gpu loaded only when asked for). */
 import { ReferenceTransformer } from "../reference/transformer.ts";
 import type { Backend } from "./interfaces.ts";
 import type { LlamaModel } from "./model/types.ts";
 // Type-only: the mode names are checked against kernels/modes.ts without loading gpu.js here.
 import type { GpuModeOption } from "../kernels/modes.ts";
 
-export const BACKEND_NAMES = ["reference", "gpu"] as const;
+export const BACKEND_NAMES = ["reference", "wasm", "gpu"] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 /** gpu.js modes for `--gpu-mode` (kernels/modes.ts says which are available and why). */
 export const GPU_MODES = ["auto", "headlessgl", "webasm", "cpu"] as const satisfies readonly GpuModeOption[];
@@ -18,6 +18,10 @@ export interface BackendOptions {
 
 export async function createBackend(model: LlamaModel, options: BackendOptions): Promise<Backend> {
   if (options.backend === "reference") return new ReferenceTransformer(model);
+  if (options.backend === "wasm") {
+    const { WasmBackend } = await import("../kernels/wasm/backend.ts");
+    return new WasmBackend(model);
+  }
   const { GpuBackend } = await import("../kernels/gpu-backend.ts");
   return new GpuBackend(model, { mode: options.gpuMode });
 }

@@ -3,6 +3,7 @@ import { ModelFileError } from "../errors.ts";
 import { validateConfig } from "./config.ts";
 import { type GgufFile, type GgufValue, readTensor } from "./gguf.ts";
 import { knownTrainedContext } from "./known-models.ts";
+import { rawEncodings } from "./raw-weights.ts";
 import { TokenType, type LayerWeights, type LlamaConfig, type LlamaModel, type Vocab } from "./types.ts";
 
 function num(file: GgufFile, key: string, fallback?: number): number {
@@ -128,10 +129,12 @@ export function llamaFromGguf(file: GgufFile): LlamaModel {
   }
   const tokenEmbedding = tensor(file, "token_embd.weight", [c.dim, c.vocabSize]);
   const output = file.tensors.has("output.weight") ? tensor(file, "output.weight", [c.dim, c.vocabSize]) : tokenEmbedding;
+  const weights = { tokenEmbedding, layers, outputNorm: tensor(file, "output_norm.weight", [c.dim]), output };
   return {
     config: c,
-    weights: { tokenEmbedding, layers, outputNorm: tensor(file, "output_norm.weight", [c.dim]), output },
+    weights,
     ...(vocab ? { vocab } : {}),
     source: { path: file.path, format: "gguf" },
+    raw: rawEncodings(file, weights),
   };
 }

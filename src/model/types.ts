@@ -80,10 +80,22 @@ export interface Vocab {
 
 export type ModelFormat = "gguf" | "llama2c";
 
+/** A weight matrix as the file encodes it, where that is not float32 (see src/model/raw-weights.ts). */
+export interface RawTensor {
+  /** ggml type: F16, or Q8_0 (blocks of an f16 scale and 32 int8, row-major, rows a whole number of blocks). */
+  readonly type: "F16" | "Q8_0";
+  readonly bytes: Uint8Array;
+}
+
 export interface LlamaModel {
   readonly config: LlamaConfig;
   readonly weights: LlamaWeights;
   /** Absent for a llama2.c checkpoint loaded without its tokenizer file. */
   readonly vocab?: Vocab;
   readonly source: { readonly path: string; readonly format: ModelFormat };
+  /**
+   * The file's F16/Q8_0 bytes of matrices in `weights`, keyed by the dequantized array (GGUF only).
+   * Backends that run on the file's type (wasm) use them; the others read `weights`.
+   */
+  readonly raw?: ReadonlyMap<Float32Array, RawTensor>;
 }

@@ -1,0 +1,311 @@
+/**
+ * The wasm backend: the Llama forward pass of reference/transformer.ts on WebAssembly SIMD
+ * kernels (kernels/wasm/assembly/index.ts), with the weights resident in one wasm memory in the
+ * file's own type (F32, F16 or Q8_0 — dequantized inside the kernels, as llama.cpp does).
+ *
+ * Prefill runs the prompt in chunks of rows: per layer, the norms and the Q/K/V, output and FFN
+ * products are one kernel call for all rows (a blocked matrix–matrix product: each weight vector
+ * loaded serves several rows). Attention goes through the KV cache row by row in position order,
+ * with exactly the calls `forward` makes for each token, so every cache (FullKvCache, FastGen's
+ * AdaptiveKvCache, any policy) sees what it would see token by token. As in the gpu backend
+ * (kernels/gpu-backend.ts), the only difference in call order is across layers — layer 0 of
+ * every row before layer 1 of the first — which the KvCache contract allows (src/interfaces.ts).
+ * The products sum each output element in one fixed order (see the kernels' file comment), so
+ * `prefill` returns the logits of `forward` per token bit for bit.
+ *
+ * Attention reads each (layer, KV head)'s kept entries where they lie when the cache keeps them
+ * in this backend's memory (`kvStorage`, see src/interfaces.ts KvStorage); a cache with plain JS
+ * arrays is copied into a scratch buffer first (cost ∝ kept entries either way).
+ */
+import { type Backend, groupSize, type KvCache, type KvView } from "../../src/interfaces.ts";
+import type { LlamaConfig, LlamaModel } from "../../src/model/types.ts";
+import { type Kernels, WasmHeap } from "./runtime.ts";
+
+/** ggml type ids the kernels take. */
+const TYPE_ID = { F32: 0, F16: 1, Q8_0: 8 } as const;
+
+/** A weight matrix in wasm memory: `[d][n]` row-major in type `type`. */
+interface Matrix {
+  readonly type: 0 | 1 | 8;
+  readonly ptr: number;
+}
+
+interface LayerPtrs {
+  readonly attnNorm: number;
+  readonly ffnNorm: number;
+  readonly wq: Matrix;
+  readonly wk: Matrix;
+  readonly wv: Matrix;
+  readonly wo: Matrix;
+  readonly w1: Matrix;
+  readonly w2: Matrix;
+  readonly w3: Matrix;
+}
+
+/** Activation buffers for up to `rows` prompt rows (byte offsets), names as in reference/transformer.ts. */
+interface Scratch {
+  readonly rows: number;
+  readonly x: number; // residual stream [rows][dim]
+  readonly xb: number; // normed input / attention output [rows][max(dim, qDim)]
+  readonly xb2: number; // projection outputs [rows][dim]
+  readonly hb: number; // FFN gate [rows][hiddenDim]
+  readonly hb2: number; // FFN up [rows][hiddenDim]
+  readonly q: number; // [rows][qDim]
+  readonly k: number; // [rows][kvDim]
+  readonly v: number; // [rows][kvDim]
+  readonly logits: number; // [rows][vocab]
+}
+
+export interface WasmBackendOptions {
+  /**
+   * Prompt rows per chunk (default 32). Longer prompts run in consecutive chunks, which is the
+   * same computation; the cap bounds the scratch memory (rows × vocab logits).
+   */
+  readonly maxChunkRows?: number;
+}
+
+export class WasmBackend implements Backend {
+  readonly name: string;
+  readonly config: LlamaConfig;
+  /** The memory and kernels (exposed for tests and the KV storage). */
+  readonly heap: WasmHeap;
+  private readonly k: Kernels;
+  private readonly layers: LayerPtrs[];
+  private readonly embedding: Matrix;
+  private readonly output: Matrix;
+  private readonly outputNorm: number;
+  private readonly maxChunkRows: number;
+  private readonly scratch: Scratch;
+  /** Attention scratch, grown with the longest view seen: probs [group][cap], keys/values [cap][headDim]. */
+  private attnCap = 0;
+  private probsPtr = 0;
+  private keysPtr = 0;
+  private valuesPtr = 0;
+
+  constructor(model: LlamaModel, options: WasmBackendOptions = {}) {
+    const c = model.config;
+    this.config = c;
+    this.name = "wasm";
+    if (c.headDim % 4 !== 0) throw new RangeError(`the wasm backend needs a head size that is a multiple of 4, got ${c.headDim}`);
+    this.maxChunkRows = options.maxChunkRows ?? 32;
+    if (!Number.isInteger(this.maxChunkRows) || this.maxChunkRows < 1) {
+      throw new RangeError(`maxChunkRows must be a positive integer, got ${this.maxChunkRows}`);
+    }
+    this.heap = new WasmHeap();
+    this.k = this.heap.kernels;
+
+    // Weights, loaded once: matrices in the file's type where the model says so (model.raw), else float32.
+    const resident = new Map<Float32Array, Matrix>();
+    const matrix = (array: Float32Array): Matrix => {
+      const known = resident.get(array);
+      if (known) return known; // a tied classifier shares the embedding's bytes
+      const raw = model.raw?.get(array);
+      let m: Matrix;
+      if (raw) {
+        m = { type: TYPE_ID[raw.type], ptr: this.heap.alloc(raw.bytes.byteLength) };
+        this.heap.u8.set(raw.bytes, m.ptr);
+      } else {
+        m = { type: TYPE_ID.F32, ptr: this.vector(array) };
+      }
+      resident.set(array, m);
+      return m;
+    };
+    const w = model.weights;
+    this.layers = w.layers.map((l) => ({
+      attnNorm: this.vector(l.attnNorm),
+      ffnNorm: this.vector(l.ffnNorm),
+      wq: matrix(l.wq),
+      wk: matrix(l.wk),
+      wv: matrix(l.wv),
+      wo: matrix(l.wo),
+      w1: matrix(l.w1),
+      w2: matrix(l.w2),
+      w3: matrix(l.w3),
+    }));
+    this.embedding = matrix(w.tokenEmbedding);
+    this.output = matrix(w.output);
+    this.outputNorm = this.vector(w.outputNorm);
+    this.scratch = this.allocScratch(this.maxChunkRows);
+  }
+
+  /** Bytes of wasm memory this backend holds (weights, scratch, KV entries kept there). */
+  get memoryBytes(): number {
+    return this.heap.memoryBytes;
+  }
+
+  forward(token: number, position: number, cache: KvCache): Float32Array {
+    return this.prefill([token], position, cache)[0]!;
+  }
+
+  prefill(tokens: readonly number[], start: number, cache: KvCache): Float32Array[] {
+    this.check(tokens, start, cache);
+    const logits: Float32Array[] = [];
+    for (let at = 0; at < tokens.length; at += this.maxChunkRows) {
+      logits.push(...this.chunk(tokens.slice(at, at + this.maxChunkRows), start + at, cache));
+    }
+    return logits;
+  }
+
+  dispose(): void {}
+
+  private check(tokens: readonly number[], start: number, cache: KvCache): void {
+    const c = this.config;
+    for (const token of tokens) {
+      if (!Number.isInteger(token) || token < 0 || token >= c.vocabSize) {
+        throw new RangeError(`token id ${token} is outside the vocabulary (0..${c.vocabSize - 1})`);
+      }
+    }
+    if (!Number.isInteger(start) || start < 0) throw new RangeError(`start position ${start} is not a non-negative integer`);
+    const l = cache.layout;
+    if (l.nLayers !== c.nLayers || l.nHeads !== c.nHeads || l.nKvHeads !== c.nKvHeads || l.headDim !== c.headDim) {
+      throw new RangeError("the KV cache layout does not match the model");
+    }
+  }
+
+  /** A float32 vector copied into the memory. */
+  private vector(array: Float32Array): number {
+    const ptr = this.heap.alloc(array.byteLength);
+    this.heap.f32.set(array, ptr >> 2);
+    return ptr;
+  }
+
+  private allocScratch(rows: number): Scratch {
+    const c = this.config;
+    const qDim = c.nHeads * c.headDim;
+    const kvDim = c.nKvHeads * c.headDim;
+    const f = (n: number) => this.heap.alloc(rows * n * 4);
+    return {
+      rows,
+      x: f(c.dim),
+      xb: f(Math.max(c.dim, qDim)),
+      xb2: f(c.dim),
+      hb: f(c.hiddenDim),
+      hb2: f(c.hiddenDim),
+      q: f(qDim),
+      k: f(kvDim),
+      v: f(kvDim),
+      logits: f(c.vocabSize),
+    };
+  }
+
+  /**
+   * out[t][i] = W[i]·x[t] for `rows` rows: the matrix–vector kernel for one row (decode), the
+   * blocked matrix–matrix kernel for several (prefill); both sum each element the same way.
+   */
+  private product(m: Matrix, out: number, x: number, n: number, d: number, rows: number): void {
+    const k = this.k;
+    if (rows === 1) {
+      if (m.type === TYPE_ID.F32) k.matvecF32(out, x, m.ptr, n, 0, d);
+      else if (m.type === TYPE_ID.F16) k.matvecF16(out, x, m.ptr, n, 0, d);
+      else k.matvecQ8(out, x, m.ptr, n, 0, d);
+    } else {
+      if (m.type === TYPE_ID.F32) k.matmmF32(out, x, m.ptr, n, d, rows, 0, d);
+      else if (m.type === TYPE_ID.F16) k.matmmF16(out, x, m.ptr, n, d, rows, 0, d);
+      else k.matmmQ8(out, x, m.ptr, n, d, rows, 0, d);
+    }
+  }
+
+  /** Rows `start..start+tokens.length-1` through every layer (tokens.length ≤ maxChunkRows). */
+  private chunk(tokens: readonly number[], start: number, cache: KvCache): Float32Array[] {
+    const c = this.config;
+    const k = this.k;
+    const s = this.scratch;
+    const { dim, headDim, hiddenDim, vocabSize, normEps } = c;
+    const qDim = c.nHeads * headDim;
+    const kvDim = c.nKvHeads * headDim;
+    const rows = tokens.length;
+
+    // The tokens' embeddings start the residual stream (dequantized from the file's type).
+    tokens.forEach((t, r) => k.dequantRow(this.embedding.type, this.embedding.ptr, t, dim, s.x + r * dim * 4));
+
+    for (let l = 0; l < c.nLayers; l++) {
+      const w = this.layers[l]!;
+      // --- attention: Q/K/V for all rows, then RoPE and attention through the cache, row by row ---
+      k.rmsnorm(s.xb, s.x, w.attnNorm, dim, rows, normEps);
+      this.product(w.wq, s.q, s.xb, dim, qDim, rows);
+      this.product(w.wk, s.k, s.xb, dim, kvDim, rows);
+      this.product(w.wv, s.v, s.xb, dim, kvDim, rows);
+      for (let r = 0; r < rows; r++) {
+        const position = start + r;
+        if (l === 0) cache.registerToken(position, tokens[r]!);
+        this.attendRow(l, position, s.q + r * qDim * 4, s.k + r * kvDim * 4, s.v + r * kvDim * 4, s.xb + r * qDim * 4, cache);
+      }
+      // Output projection and residual.
+      this.product(w.wo, s.xb2, s.xb, qDim, dim, rows);
+      k.addInPlace(s.x, s.xb2, rows * dim);
+      // --- SwiGLU feed-forward: w2( silu(w1 x) ⊙ w3 x ) ---
+      k.rmsnorm(s.xb, s.x, w.ffnNorm, dim, rows, normEps);
+      this.product(w.w1, s.hb, s.xb, dim, hiddenDim, rows);
+      this.product(w.w3, s.hb2, s.xb, dim, hiddenDim, rows);
+      k.swiglu(s.hb, s.hb2, rows * hiddenDim);
+      this.product(w.w2, s.xb2, s.hb, hiddenDim, dim, rows);
+      k.addInPlace(s.x, s.xb2, rows * dim);
+    }
+
+    // Final norm and classifier.
+    k.rmsnorm(s.x, s.x, this.outputNorm, dim, rows, normEps);
+    this.product(this.output, s.logits, s.x, dim, vocabSize, rows);
+    const f32 = this.heap.f32;
+    const base = s.logits >> 2;
+    return tokens.map((_, r) => f32.slice(base + r * vocabSize, base + (r + 1) * vocabSize));
+  }
+
+  /**
+   * One row's attention in layer `l`, the calls of reference/transformer.ts in its order: rotate
+   * q and k, append every KV head's key and value, then per KV head read the view, attend (all
+   * query heads of the group), and report the probabilities (spec §6, §12.7).
+   */
+  private attendRow(l: number, position: number, q: number, key: number, value: number, out: number, cache: KvCache): void {
+    const c = this.config;
+    const { headDim } = c;
+    const group = groupSize(c);
+    const k = this.k;
+    k.rope(q, c.nHeads, headDim, position, c.ropeTheta);
+    k.rope(key, c.nKvHeads, headDim, position, c.ropeTheta);
+    let f32 = this.heap.f32;
+    for (let g = 0; g < c.nKvHeads; g++) {
+      const at = (g * headDim * 4) >> 2;
+      cache.append(l, g, position, f32.subarray((key >> 2) + at, (key >> 2) + at + headDim), f32.subarray((value >> 2) + at, (value >> 2) + at + headDim));
+    }
+    for (let g = 0; g < c.nKvHeads; g++) {
+      const view = cache.view(l, g);
+      const len = view.length;
+      this.ensureAttention(len);
+      const [keys, values] = this.entries(view);
+      const qg = q + g * group * headDim * 4;
+      k.attend(qg, keys, values, len, headDim, group, this.probsPtr, out + g * group * headDim * 4);
+      f32 = this.heap.f32;
+      const probs: Float32Array[] = [];
+      for (let i = 0; i < group; i++) probs.push(f32.subarray((this.probsPtr >> 2) + i * len, (this.probsPtr >> 2) + (i + 1) * len));
+      // The cache sees this token's attention before the next layer runs (spec §12.7).
+      cache.afterAttention(l, g, position, probs);
+    }
+  }
+
+  /** Byte offsets of a view's keys and values: where they lie if in this memory, else copied to scratch. */
+  private entries(view: KvView): [number, number] {
+    const n = view.length * this.config.headDim;
+    if (this.heap.owns(view.keys) && this.heap.owns(view.values)) return [view.keys.byteOffset, view.values.byteOffset];
+    const f32 = this.heap.f32;
+    f32.set(view.keys.subarray(0, n), this.keysPtr >> 2);
+    f32.set(view.values.subarray(0, n), this.valuesPtr >> 2);
+    return [this.keysPtr, this.valuesPtr];
+  }
+
+  /** Grows the attention scratch to hold `len` entries (geometrically; the old spans are reused later). */
+  private ensureAttention(len: number): void {
+    if (len <= this.attnCap) return;
+    const c = this.config;
+    const cap = Math.max(64, len, this.attnCap * 2);
+    const group = groupSize(c);
+    if (this.attnCap > 0) {
+      this.heap.release(this.probsPtr, this.attnCap * group * 4);
+      this.heap.release(this.keysPtr, this.attnCap * c.headDim * 4);
+      this.heap.release(this.valuesPtr, this.attnCap * c.headDim * 4);
+    }
+    this.probsPtr = this.heap.alloc(cap * group * 4);
+    this.keysPtr = this.heap.alloc(cap * c.headDim * 4);
+    this.valuesPtr = this.heap.alloc(cap * c.headDim * 4);
+    this.attnCap = cap;
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * Loading the wasm kernels (kernels/wasm/assembly, built by `npm run build:wasm`) and managing the
+ * one linear memory they run over: weights, activations and scratch all live there, placed by a
+ * small first-fit allocator, so the kernels take plain byte offsets.
+ *
+ * The memory is a shared `WebAssembly.Memory` (the module is built to import one): worker threads
+ * can run kernels over the same bytes, and — what matters even on one thread — growing a shared
+ * memory never detaches the buffers of views taken before, so a view handed to a cache stays valid.
+ * Views of the whole memory are still re-derived after growth (`f32` etc.), since an old view
+ * does not reach the new pages.
+ */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+/**
+ * The few parts of the WebAssembly JS API used here. Declared locally: the project's lib settings
+ * (ES2023, @types/node 20) carry no WebAssembly types, and a global declaration would leak into
+ * the library's .d.ts.
+ */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+  grow(pages: number): number;
+}
+/** An opaque compiled module (shareable with worker threads by postMessage). */
+export type WasmModule = object;
+interface WasmApi {
+  Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (module: WasmModule, imports: object) => { readonly exports: object };
+}
+const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+/** The exports of kernels/wasm/assembly/index.ts (offsets are byte offsets into the memory). */
+export interface Kernels {
+  heapBase(): number;
+  dequantRow(type: number, w: number, row: number, n: number, out: number): void;
+  matvecF32(out: number, x: number, w: number, n: number, r0: number, r1: number): void;
+  matvecF16(out: number, x: number, w: number, n: number, r0: number, r1: number): void;
+  matvecQ8(out: number, x: number, w: number, n: number, r0: number, r1: number): void;
+  matmmF32(out: number, x: number, w: number, n: number, d: number, rows: number, r0: number, r1: number): void;
+  matmmF16(out: number, x: number, w: number, n: number, d: number, rows: number, r0: number, r1: number): void;
+  matmmQ8(out: number, x: number, w: number, n: number, d: number, rows: number, r0: number, r1: number): void;
+  rmsnorm(out: number, x: number, weight: number, n: number, rows: number, eps: number): void;
+  rope(x: number, nHeads: number, headDim: number, pos: number, theta: number): void;
+  swiglu(h: number, u: number, n: number): void;
+  addInPlace(x: number, y: number, n: number): void;
+  softmax(x: number, n: number): void;
+  attend(q: number, keys: number, values: number, len: number, headDim: number, group: number, probs: number, out: number): void;
+}
+
+/** The compiled module's location: beside this file in build/ (dist/ gets a copy, scripts/build-lib.ts). */
+export const kernelsWasmUrl = new URL("./build/kernels.wasm", import.meta.url);
+
+let compiled: WasmModule | undefined;
+
+/** The compiled kernels, read with node:fs (Node, Deno and Bun alike) and compiled once per process. */
+export function kernelModule(): WasmModule {
+  if (!compiled) {
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(kernelsWasmUrl);
+    } catch {
+      throw new Error(`the wasm kernels are not built (${fileURLToPath(kernelsWasmUrl)} is missing): run "npm run build:wasm"`);
+    }
+    compiled = new WA.Module(bytes);
+  }
+  return compiled;
+}
+
+const PAGE = 65536;
+/** wasm32's whole address space, the maximum the module declares. */
+const MAX_PAGES = 65536;
+const ALIGN = 16;
+
+/** A span of the memory: `at` byte offset, `bytes` length (a multiple of 16). */
+interface Span {
+  at: number;
+  bytes: number;
+}
+
+export class WasmHeap {
+  readonly memory: WasmMemory;
+  readonly kernels: Kernels;
+  /** Free spans below `top`, sorted by offset, never adjacent (merged on release). */
+  private readonly free: Span[] = [];
+  private top: number;
+  private allocated = 0;
+  private views: { f32: Float32Array; i32: Int32Array; u8: Uint8Array } | undefined;
+  /** Every buffer object this memory has shown (a shared memory shows a new one after growth). */
+  private readonly buffers = new WeakSet<ArrayBufferLike>();
+
+  /** A fresh memory and kernel instance, or an instance over `memory` (a worker thread's). */
+  constructor(memory?: WasmMemory) {
+    this.memory = memory ?? new WA.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
+    const instance = new WA.Instance(kernelModule(), { env: { memory: this.memory } });
+    this.kernels = instance.exports as unknown as Kernels;
+    this.top = roundUp(this.kernels.heapBase());
+  }
+
+  /** Bytes handed out and not released. */
+  get allocatedBytes(): number {
+    return this.allocated;
+  }
+
+  /** Bytes of the linear memory (allocated, free spans, and pages not yet used). */
+  get memoryBytes(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  /** `bytes` bytes (16-aligned, contents unspecified); grows the memory when no free span fits. */
+  alloc(bytes: number): number {
+    const size = roundUp(Math.max(bytes, ALIGN));
+    this.allocated += size;
+    for (let i = 0; i < this.free.length; i++) {
+      const span = this.free[i]!;
+      if (span.bytes < size) continue;
+      const at = span.at;
+      if (span.bytes === size) this.free.splice(i, 1);
+      else {
+        span.at += size;
+        span.bytes -= size;
+      }
+      return at;
+    }
+    const at = this.top;
+    this.top += size;
+    const need = Math.ceil(this.top / PAGE) - this.memory.buffer.byteLength / PAGE;
+    if (need > 0) {
+      if (this.top > MAX_PAGES * PAGE) throw new RangeError(`wasm memory exhausted: ${this.top} bytes needed, wasm32 addresses 4 GiB`);
+      // Grow by at least 1/4 of the current size: amortised O(1) growth, few grow calls.
+      this.memory.grow(Math.min(MAX_PAGES - this.memory.buffer.byteLength / PAGE, Math.max(need, this.memory.buffer.byteLength / PAGE / 4)));
+    }
+    return at;
+  }
+
+  /** Gives back a span from {@link alloc} (same `bytes`); it is reused by later allocations. */
+  release(at: number, bytes: number): void {
+    const size = roundUp(Math.max(bytes, ALIGN));
+    this.allocated -= size;
+    let i = 0;
+    while (i < this.free.length && this.free[i]!.at < at) i++;
+    const prev = this.free[i - 1];
+    const next = this.free[i];
+    if (prev && prev.at + prev.bytes === at) {
+      prev.bytes += size;
+      if (next && prev.at + prev.bytes === next.at) {
+        prev.bytes += next.bytes;
+        this.free.splice(i, 1);
+      }
+    } else if (next && at + size === next.at) {
+      next.at = at;
+      next.bytes += size;
+    } else {
+      this.free.splice(i, 0, { at, bytes: size });
+    }
+    // A free span at the top goes back to the bump pointer.
+    const last = this.free.at(-1);
+    if (last && last.at + last.bytes === this.top) {
+      this.top = last.at;
+      this.free.pop();
+    }
+  }
+
+  /** Whether `array` is a view of this memory (taken through `f32`/`i32`/`u8`), so kernels can read it in place. */
+  owns(array: ArrayBufferView): boolean {
+    return this.buffers.has(array.buffer);
+  }
+
+  /** Float32 view of the whole memory (re-derived after growth). */
+  get f32(): Float32Array {
+    return this.current().f32;
+  }
+
+  get i32(): Int32Array {
+    return this.current().i32;
+  }
+
+  get u8(): Uint8Array {
+    return this.current().u8;
+  }
+
+  private current(): { f32: Float32Array; i32: Int32Array; u8: Uint8Array } {
+    const buffer = this.memory.buffer;
+    if (!this.views || this.views.u8.byteLength !== buffer.byteLength) {
+      this.views = { f32: new Float32Array(buffer), i32: new Int32Array(buffer), u8: new Uint8Array(buffer) };
+      this.buffers.add(buffer);
+    }
+    return this.views;
+  }
+}
+
+function roundUp(bytes: number): number {
+  return Math.ceil(bytes / ALIGN) * ALIGN;
+}

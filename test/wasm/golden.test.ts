@@ -1,0 +1,44 @@
+/**
+ * The wasm backend against the golden logits of an independent C implementation (stories260K,
+ * F32): every row within 1e-4 (max abs) and the same argmax, by prefill and by per-token forward;
+ * and prefill equals per-token forward bit for bit (one summation order, kernels/wasm/assembly).
+ */
+import { expect, it } from "vitest";
+import { WasmBackend } from "../../kernels/wasm/backend.ts";
+import { kvLayoutOf } from "../../src/interfaces.ts";
+import { FullKvCache } from "../../src/kv/full-cache.ts";
+import { compareLogits } from "../support/compare.ts";
+import { golden, goldenNames, stories260K } from "../support/shared.ts";
+
+const model = stories260K();
+const TOLERANCE = 1e-4;
+const wasm = new WasmBackend(model, { maxChunkRows: 24 }); // chunks of 24: prompts cross chunk boundaries
+
+function expectGolden(logits: readonly Float32Array[], name: string): void {
+  const g = golden(name);
+  const cmp = compareLogits(logits, g.logits, g.vocabSize);
+  expect(cmp.maxAbsDiff, name).toBeLessThanOrEqual(TOLERANCE);
+  expect(cmp.argmaxMismatches, `${name}: rows whose argmax differs`).toEqual([]);
+  expect(cmp.maxAbsDiff).toBeGreaterThan(0); // 0 would mean we compared nothing
+}
+
+it.each(goldenNames)("prefill: %s", (name) => {
+  const g = golden(name);
+  const logits = wasm.prefill(g.tokens.slice(0, g.rows), 0, new FullKvCache(kvLayoutOf(model.config)));
+  expect(logits).toHaveLength(g.rows);
+  expectGolden(logits, name);
+});
+
+it("per-token forward: once, and prefill gives the same bytes", () => {
+  const g = golden("once");
+  const cache = new FullKvCache(kvLayoutOf(model.config));
+  const logits = g.tokens.slice(0, g.rows).map((t, i) => wasm.forward(t, i, cache));
+  expectGolden(logits, "once");
+  const prefilled = wasm.prefill(g.tokens.slice(0, g.rows), 0, new FullKvCache(kvLayoutOf(model.config)));
+  prefilled.forEach((row, i) => expect(Buffer.from(row.buffer).equals(Buffer.from(logits[i]!.buffer)), `row ${i}`).toBe(true));
+});
+
+it("names itself and rejects tokens outside the vocabulary", () => {
+  expect(wasm.name).toMatch(/^wasm/);
+  expect(() => wasm.forward(model.config.vocabSize, 0, new FullKvCache(kvLayoutOf(model.config)))).toThrow(/outside the vocabulary/);
+});

@@ -1,0 +1,202 @@
+/**
+ * Each wasm kernel against the reference function its comment names (reference/math.ts, the
+ * attention loop of reference/transformer.ts, gguf.ts's dequantization), on seeded random data.
+ * Tolerances, and why:
+ * - rmsnorm, swiglu, residual add, F16/Q8_0 dequantization: exact (the same float64/float32 arithmetic);
+ * - rope, softmax: within 1 float32 ulp-scale (AssemblyScript's pow/cos/sin/exp against V8's may
+ *   differ in the last bit of a double, which almost always rounds away);
+ * - products: float32 sums against reference float64 sums, bounded by 1e-6 · Σ|w·x| (n ≤ 800);
+ *   and the blocked product equals the matrix–vector product bit for bit, whatever the row range.
+ */
+import { describe, expect, it } from "vitest";
+import { matmul, rmsnorm, rope, silu, softmax } from "../../reference/math.ts";
+import { WasmHeap } from "../../kernels/wasm/runtime.ts";
+import { floatToHalf, halfToFloat } from "../../src/model/gguf.ts";
+import { expectClose, randomArray, rng } from "../kernels/support.ts";
+import { matmulMagnitude, refAttention } from "../kernels/reference-ops.ts";
+
+const heap = new WasmHeap();
+const k = heap.kernels;
+
+/** Copies `a` into fresh wasm memory; returns its byte offset. */
+function put(a: Float32Array | Uint8Array): number {
+  const at = heap.alloc(a.byteLength);
+  heap.u8.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), at);
+  return at;
+}
+const get = (at: number, n: number) => heap.f32.slice(at >> 2, (at >> 2) + n);
+const bytesOf = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
+/** F16 and Q8_0 encodings of an `[d][n]` matrix, and the float32 values they decode to (gguf.ts semantics). */
+function encodeF16(w: Float32Array): { bytes: Uint8Array; values: Float32Array } {
+  const h = new Uint16Array(w.length);
+  for (let i = 0; i < w.length; i++) h[i] = floatToHalf(w[i]!);
+  return { bytes: new Uint8Array(h.buffer), values: Float32Array.from(h, halfToFloat) };
+}
+function encodeQ8(w: Float32Array): { bytes: Uint8Array; values: Float32Array } {
+  const blocks = w.length / 32;
+  const bytes = new Uint8Array(blocks * 34);
+  const dv = new DataView(bytes.buffer);
+  const values = new Float32Array(w.length);
+  for (let b = 0; b < blocks; b++) {
+    let amax = 0;
+    for (let j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(w[b * 32 + j]!));
+    const half = floatToHalf(amax / 127);
+    const scale = halfToFloat(half);
+    dv.setUint16(b * 34, half, true);
+    for (let j = 0; j < 32; j++) {
+      const q = scale === 0 ? 0 : Math.max(-127, Math.min(127, Math.round(w[b * 32 + j]! / scale)));
+      dv.setInt8(b * 34 + 2 + j, q);
+      values[b * 32 + j] = scale * q;
+    }
+  }
+  return { bytes, values };
+}
+
+describe("dequantization", () => {
+  it("F16: every one of the 65536 halves converts exactly as gguf.ts halfToFloat (subnormals, ±inf, NaN)", () => {
+    const all = new Uint16Array(65536).map((_, i) => i);
+    const out = heap.alloc(65536 * 4);
+    k.dequantRow(1, put(new Uint8Array(all.buffer)), 0, 65536, out);
+    const got = get(out, 65536);
+    for (let i = 0; i < 65536; i++) {
+      const want = halfToFloat(i);
+      if (Number.isNaN(want)) expect(Number.isNaN(got[i]!), `half ${i}`).toBe(true);
+      else if (!Object.is(got[i], Math.fround(want))) throw new Error(`half 0x${i.toString(16)}: got ${got[i]}, expected ${want}`);
+    }
+  });
+
+  it("Q8_0 and F32 rows: exactly the dequantized values", () => {
+    const w = randomArray(rng(3), 4 * 96, 2);
+    const q = encodeQ8(w);
+    const out = heap.alloc(96 * 4);
+    k.dequantRow(8, put(q.bytes), 2, 96, out);
+    expect(bytesOf(get(out, 96)).equals(bytesOf(q.values.subarray(192, 288)))).toBe(true);
+    k.dequantRow(0, put(w), 3, 96, out);
+    expect(bytesOf(get(out, 96)).equals(bytesOf(w.subarray(288, 384)))).toBe(true);
+  });
+});
+
+describe.each([
+  [288, 768],
+  [768, 288],
+  [172, 64], // n not a multiple of 16: the 4-element and scalar tails
+  [30, 7], // n not a multiple of 4
+])("products, n=%i d=%i", (n, d) => {
+  const next = rng(n * 1000 + d);
+  const w = randomArray(next, d * n);
+  const rows = 5;
+  const x = randomArray(next, rows * n);
+  const types = [
+    { name: "F32", id: 0, mv: k.matvecF32, mm: k.matmmF32, enc: { bytes: new Uint8Array(w.buffer), values: w } },
+    { name: "F16", id: 1, mv: k.matvecF16, mm: k.matmmF16, enc: encodeF16(w) },
+    ...(n % 32 === 0 ? [{ name: "Q8_0", id: 8, mv: k.matvecQ8, mm: k.matmmQ8, enc: encodeQ8(w) }] : []),
+  ];
+  it.each(types.map((t) => [t.name, t] as const))("%s: matvec within 1e-6·Σ|w·x| of reference matmul; matmm equals matvec bit for bit", (_, t) => {
+    const wp = put(t.enc.bytes);
+    const xp = put(x);
+    const out = heap.alloc(rows * d * 4);
+    const magnitude = matmulMagnitude(x, t.enc.values, rows, n, d);
+    const perRow = new Float32Array(rows * d);
+    for (let r = 0; r < rows; r++) {
+      t.mv.call(k, out, xp + r * n * 4, wp, n, 0, d);
+      const got = get(out, d);
+      perRow.set(got, r * d);
+      const want = new Float32Array(d);
+      matmul(want, x.subarray(r * n, (r + 1) * n), t.enc.values, n, d);
+      expectClose(got, want, (i) => 1e-6 * magnitude[r * d + i]! + 1e-30, `${t.name} row ${r}`);
+    }
+    // The blocked product over all rows, split into two output ranges (as threads would split it).
+    const split = Math.floor(d / 3);
+    t.mm.call(k, out, xp, wp, n, d, rows, 0, split);
+    t.mm.call(k, out, xp, wp, n, d, rows, split, d);
+    expect(bytesOf(get(out, rows * d)).equals(bytesOf(perRow))).toBe(true);
+    // Quantized kernels sum exactly like F32 over the dequantized weights.
+    const dense = put(t.enc.values);
+    k.matmmF32(out, xp, dense, n, d, rows, 0, d);
+    expect(bytesOf(get(out, rows * d)).equals(bytesOf(perRow))).toBe(true);
+  });
+});
+
+describe("element-wise kernels", () => {
+  const next = rng(11);
+  it("rmsnorm: bit for bit, each row", () => {
+    const n = 288;
+    const x = randomArray(next, 3 * n, 3);
+    const w = randomArray(next, n);
+    const out = heap.alloc(3 * n * 4);
+    k.rmsnorm(out, put(x), put(w), n, 3, Math.fround(1e-5));
+    const want = new Float32Array(3 * n);
+    for (let r = 0; r < 3; r++) rmsnorm(want.subarray(r * n, (r + 1) * n), x.subarray(r * n, (r + 1) * n), w, Math.fround(1e-5));
+    expect(bytesOf(get(out, 3 * n)).equals(bytesOf(want))).toBe(true);
+  });
+
+  it.each([0, 1, 17, 511, 8191])("rope at position %i: within 2e-7·max(1,|x|)", (pos) => {
+    const nHeads = 6;
+    const headDim = 48;
+    const x = randomArray(next, nHeads * headDim, 2);
+    const at = put(x);
+    k.rope(at, nHeads, headDim, pos, 10000);
+    const want = Float32Array.from(x);
+    rope(want, nHeads, headDim, pos, 10000);
+    expectClose(get(at, x.length), want, (i) => 2e-7 * Math.max(1, Math.abs(want[i]!)), `rope ${pos}`);
+  });
+
+  it("softmax: within 1e-7 relative", () => {
+    const s = randomArray(next, 300, 8);
+    const at = put(s);
+    k.softmax(at, 300);
+    const want = Float32Array.from(s);
+    softmax(want);
+    expectClose(get(at, 300), want, (i) => 1e-7 * want[i]! + 1e-12, "softmax");
+  });
+
+  it("swiglu and the residual add: bit for bit", () => {
+    const n = 100;
+    const h = randomArray(next, n, 6);
+    const u = randomArray(next, n, 2);
+    const hp = put(h);
+    k.swiglu(hp, put(u), n);
+    const want = h.map((v, i) => silu(v) * u[i]!);
+    expect(bytesOf(get(hp, n)).equals(bytesOf(want))).toBe(true);
+    const a = randomArray(next, 37);
+    const b = randomArray(next, 37);
+    const ap = put(a);
+    k.addInPlace(ap, put(b), 37);
+    expect(bytesOf(get(ap, 37)).equals(bytesOf(a.map((v, i) => v + b[i]!)))).toBe(true);
+  });
+
+  it("attend: probabilities within 1e-6, outputs within 1e-6 of the reference attention loop", () => {
+    const headDim = 48;
+    const group = 3;
+    const len = 77;
+    const q = randomArray(next, group * headDim, 1);
+    const keys = randomArray(next, len * headDim, 1);
+    const values = randomArray(next, len * headDim, 1);
+    const probs = heap.alloc(group * len * 4);
+    const out = heap.alloc(group * headDim * 4);
+    k.attend(put(q), put(keys), put(values), len, headDim, group, probs, out);
+    const view = { length: len, positions: new Int32Array(len), keys, values };
+    const want = refAttention(q, [view], group, headDim);
+    for (let h = 0; h < group; h++) expectClose(get(probs + h * len * 4, len), want.probs[h]!, 1e-6, `probs of head ${h}`);
+    expectClose(get(out, group * headDim), want.out, 1e-6, "attention output");
+  });
+});
+
+describe("memory", () => {
+  it("reuses released spans and keeps views valid across growth", () => {
+    const h = new WasmHeap();
+    const a = h.alloc(1000);
+    const b = h.alloc(1000);
+    h.release(a, 1000);
+    expect(h.alloc(500)).toBe(a); // first fit reuses the freed span
+    const view = h.f32.subarray(b >> 2, (b >> 2) + 4);
+    view.set([1, 2, 3, 4]);
+    const before = h.memoryBytes;
+    h.alloc(before * 2); // grows the memory
+    expect(h.memoryBytes).toBeGreaterThan(before);
+    expect(Array.from(view)).toEqual([1, 2, 3, 4]); // a shared memory's old views are not detached
+    expect(h.owns(view)).toBe(true);
+    expect(h.owns(new Float32Array(4))).toBe(false);
+  });
+});
