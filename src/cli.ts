@@ -10,7 +10,7 @@ import { PROFILE_FLAGS, profileCommand } from "./cli/commands/profile.ts";
 import { SAMPLE_PROMPTS_FLAGS, samplePromptsCommand } from "./cli/commands/sample-prompts.ts";
 import { SYNTH_FLAGS, synthCommand } from "./cli/commands/synth.ts";
 import { type CommandIO, processIO } from "./cli/io.ts";
-import { InputError } from "./errors.ts";
+import { InputError, printable } from "./errors.ts";
 import { isMainModule } from "./is-main.ts";
 
 interface Command {
@@ -53,7 +53,8 @@ export async function main(argv: readonly string[], io: CommandIO = processIO): 
     return 0;
   } catch (e) {
     if (e instanceof InputError) {
-      io.warn(`fastgen ${name}: ${e.message}`);
+      // Messages can quote files and flags: escape control characters (line breaks between problems stay).
+      io.warn(`fastgen ${name}: ${e.message.split("\n").map((line) => printable(line, 2000)).join("\n")}`);
       return 2;
     }
     throw e;

@@ -11,6 +11,8 @@ export interface FlagSpec {
   readonly help: string;
   /** Shown in help; the zod schema holds the real default. */
   readonly default?: string;
+  /** A string flag whose empty value means something (an empty prompt is BOS alone). Others refuse "". */
+  readonly allowEmpty?: boolean;
 }
 
 export type FlagSpecs = Readonly<Record<string, FlagSpec>>;
@@ -46,6 +48,9 @@ export function parseFlags(argv: readonly string[], specs: FlagSpecs): FlagValue
       if (!Number.isFinite(value)) throw new InputError(`--${name} expects a number, got "${raw}"`);
       out[camel(name)] = value;
     } else {
+      // An empty value is almost always a shell variable that was not set (--punct "$P"); silently
+      // treating it as "not given" (or as an empty list) would run with settings nobody asked for.
+      if (raw.trim() === "" && !spec.allowEmpty) throw new InputError(`--${name} is empty; give a value or leave the flag out`);
       out[camel(name)] = raw;
     }
   }

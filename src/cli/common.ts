@@ -67,3 +67,32 @@ export function warnContext(model: LlamaModel, length: number, warn: (s: string)
   const limit = model.config.trainedContextLength;
   if (length > limit) warn(`warning: ${length} positions exceed the model's trained context of ${limit}; quality will degrade past it`);
 }
+
+/**
+ * Refuses a run of more positions than the model's declared context length (an error, before any
+ * work: past it the run is meaningless and, with the cache growing, can take hours), and warns past
+ * the trained context. `what` says where the count comes from, e.g. "--lengths 600".
+ */
+export function checkContext(model: LlamaModel, positions: number, what: string, warn: (s: string) => void): void {
+  const limit = model.config.contextLength;
+  if (positions > limit) {
+    throw new InputError(`${what}: ${positions} positions exceed the model's context length of ${limit}`);
+  }
+  warnContext(model, positions, warn);
+}
+
+/**
+ * Encodes a prompt given on the command line, refusing one that cannot fit the model's context
+ * before tokenizing it: every token covers at most the longest piece's characters, so a text with
+ * more than that many characters per position of context cannot fit, and BPE on megabytes of text
+ * would take minutes before the context check could say so.
+ */
+export function encodePrompt(model: LlamaModel, tokenizer: Tokenizer, text: string, what: string): number[] {
+  const longestPiece = Math.max(1, ...tokenizer.vocab.pieces.map((p) => [...p].length));
+  const chars = [...text].length;
+  const fewest = Math.ceil((chars + 1) / longestPiece);
+  if (fewest > model.config.contextLength) {
+    throw new InputError(`${what}: a text of ${chars} characters is at least ${fewest} tokens, more than the model's context length of ${model.config.contextLength}`);
+  }
+  return tokenizer.encode(text);
+}

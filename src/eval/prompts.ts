@@ -72,6 +72,14 @@ export interface PromptPlan {
   readonly prompts: EvalPrompt[];
   /** One line per prompt that was clipped or skipped. */
   readonly notes: string[];
+  /** Prompts left out because they leave no room in the context for a single forced token. */
+  readonly skipped: SkippedPrompt[];
+}
+
+export interface SkippedPrompt {
+  readonly id: string;
+  /** Its length in tokens (BOS included). */
+  readonly tokens: number;
 }
 
 /**
@@ -81,6 +89,7 @@ export interface PromptPlan {
 export function planPrompts(set: PromptSet, tokenizer: Tokenizer, options: { limit: number; forced: number; context: number }): PromptPlan {
   const prompts: EvalPrompt[] = [];
   const notes: string[] = [];
+  const skipped: SkippedPrompt[] = [];
   for (const p of set.prompts.slice(0, options.limit)) {
     const tokens = p.tokens ?? tokenizer.encode(p.text!);
     const bad = tokens.find((t) => t >= tokenizer.vocabSize);
@@ -88,11 +97,12 @@ export function planPrompts(set: PromptSet, tokenizer: Tokenizer, options: { lim
     const room = options.context - tokens.length;
     if (room < 1) {
       notes.push(`${p.id}: skipped, its ${tokens.length} tokens leave no room in the ${options.context}-token context`);
+      skipped.push({ id: p.id, tokens: tokens.length });
       continue;
     }
     const forced = Math.min(options.forced, room);
     if (forced < options.forced) notes.push(`${p.id}: ${tokens.length} prompt tokens, so N clipped from ${options.forced} to ${forced}`);
     prompts.push({ id: p.id, tokens, forced });
   }
-  return { prompts, notes };
+  return { prompts, notes, skipped };
 }

@@ -4,7 +4,7 @@
  * for the recovery-during-decoding metric).
  */
 import { type Backend, kvLayoutOf } from "../interfaces.ts";
-import { argmax } from "../generation/sampler.ts";
+import { argmax, checkFiniteLogits } from "../generation/sampler.ts";
 import { FullKvCache } from "../kv/full-cache.ts";
 import { type TokenTrace, TracingCache } from "./trace.ts";
 
@@ -24,11 +24,14 @@ export function runReference(backend: Backend, promptTokens: readonly number[], 
   if (!Number.isInteger(forcedTokens) || forcedTokens < 1) throw new RangeError(`need at least one forced token, got ${forcedTokens}`);
   const cache = new TracingCache(new FullKvCache(kvLayoutOf(backend.config)), { recording: true });
   const prefillRows = backend.prefill(promptTokens, 0, cache);
+  // The full cache's rows are what every method is measured against: a NaN here would make every metric NaN.
+  prefillRows.forEach((row, p) => checkFiniteLogits(row, `at position ${p}`));
   const continuation = [argmax(prefillRows[prefillRows.length - 1]!)];
   const rows: Float32Array[] = [];
   const n = promptTokens.length;
   for (let i = 0; i < forcedTokens; i++) {
     const row = backend.forward(continuation[i]!, n + i, cache);
+    checkFiniteLogits(row, `at position ${n + i}`);
     rows.push(row);
     continuation.push(argmax(row));
   }

@@ -41,6 +41,9 @@ export function buildReport(ctx: ReportContext): string {
   const o = run.options;
   const lengths = run.prompts.map((p) => p.promptTokens);
   const forced = run.prompts.map((p) => p.forced);
+  // The plan's notes cover clipped and dropped prompts; dropped ones get their own line.
+  const droppedIds = new Set(run.skipped.map((p) => p.id));
+  const clippedNotes = run.planNotes.filter((note) => ![...droppedIds].some((id) => note.startsWith(`${id}: skipped`)));
   const out: string[] = [];
   out.push(`# FastGen against the baselines on ${ctx.modelName}: compression and quality\n`);
   out.push(
@@ -72,7 +75,10 @@ export function buildReport(ctx: ReportContext): string {
     [
       `- **Model**: ${ctx.modelName}: ${config.nLayers} layers, ${config.nHeads} query heads sharing ${config.nKvHeads} KV heads (GQA), head dimension ${config.headDim}, vocabulary ${config.vocabSize}, trained context ${config.trainedContextLength}.`,
       `- **Prompts**: \`${o.promptsPath}\` (${run.promptSet.name}): ${run.promptSet.description} ${run.promptSet.howMade} Evaluated: ${run.prompts.length} prompts, ${Math.min(...lengths)}–${Math.max(...lengths)} tokens with BOS (median ${median(lengths)}).`,
-      `- **Forced tokens** N = ${o.forced} per prompt${Math.min(...forced) < o.forced ? ` (clipped on some prompts so that prompt + N ≤ ${config.trainedContextLength}: ${run.planNotes.join("; ")})` : `; every prompt + N fits the ${config.trainedContextLength}-token trained context`}.`,
+      `- **Forced tokens** N = ${o.forced} per prompt${Math.min(...forced) < o.forced ? ` (clipped on some prompts so that prompt + N ≤ ${config.trainedContextLength}: ${clippedNotes.join("; ")})` : `; every ${run.skipped.length ? "evaluated " : ""}prompt + N fits the ${config.trainedContextLength}-token trained context`}.`,
+      ...(run.skipped.length
+        ? [`- **Dropped prompts**: ${run.skipped.length} of ${run.skipped.length + run.prompts.length} prompts were left out, because each is so long that it leaves no room for a single forced token in the ${config.trainedContextLength}-token trained context: ${run.skipped.map((p) => `${p.id} (${p.tokens} tokens)`).join(", ")}. Every number in this report is over the other ${run.prompts.length}.`]
+        : []),
       `- **FastGen**: T ∈ {${o.thresholds.join(", ")}}, r_local = ${o.rLocal}, r_frequent = ${o.rFrequent}, GQA reduction ${o.gqa} (spec §3, §4).`,
       `- **Baselines** (spec §9, one policy for every head), swept over a ratio r: local (window w = r·n) r ∈ {${o.ratios.local.join(", ")}}; frequent (k = r·L) r ∈ {${o.ratios.frequent.join(", ")}}; h2o (frequent ∪ local, both at r) r ∈ {${o.ratios.h2o.join(", ")}}; streaming (${o.sinks} sinks ∪ local w = r·n) r ∈ {${o.ratios.streaming.join(", ")}}. The full cache is run too, as a check (its KL must be exactly 0).`,
     ].join("\n") + "\n",

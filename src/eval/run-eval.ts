@@ -13,7 +13,7 @@ import type { AttentionCapture } from "./attention-capture.ts";
 import { type MatchedRow, matchAtFastgen } from "./matched.ts";
 import { evaluateInProcess, evaluateInWorkers } from "./pool.ts";
 import type { AttentionRequest, PromptOutcome } from "./prompt-eval.ts";
-import { type EvalPrompt, loadPromptSet, planPrompts, type PromptSet } from "./prompts.ts";
+import { type EvalPrompt, loadPromptSet, planPrompts, type PromptSet, type SkippedPrompt } from "./prompts.ts";
 import { Progress, type ProgressSink } from "./progress.ts";
 import { buildSettings, type EvalSetting, SWEPT_BASELINES, type SweepOptions } from "./settings.ts";
 import { stabilityOf, type ThresholdStability } from "./stability.ts";
@@ -44,6 +44,8 @@ export interface EvalRun {
   readonly options: EvalOptions;
   readonly promptSet: Omit<PromptSet, "prompts">;
   readonly planNotes: readonly string[];
+  /** Prompts of the set (within --limit) left out because they do not fit the trained context. */
+  readonly skipped: readonly SkippedPrompt[];
   readonly settings: readonly EvalSetting[];
   readonly prompts: readonly PromptOutcome[];
   readonly summaries: readonly SettingSummary[];
@@ -63,11 +65,23 @@ export function attentionPrompt(prompts: readonly EvalPrompt[], requested?: stri
   return prompts.reduce((best, p) => (Math.abs(p.tokens.length - 40) < Math.abs(best.tokens.length - 40) ? p : best), prompts[0]!).id;
 }
 
+/** "2 of 50 prompts dropped: ..." naming the first few, for the warning and the error. */
+export function skippedSummary(skipped: readonly SkippedPrompt[], considered: number, context: number): string {
+  const shown = skipped.slice(0, 5).map((p) => `${p.id} (${p.tokens} tokens)`);
+  const more = skipped.length > shown.length ? `, and ${skipped.length - shown.length} more` : "";
+  return `${skipped.length} of ${considered} prompts dropped: they leave no room for a forced token in the ${context}-token trained context: ${shown.join(", ")}${more}`;
+}
+
 export async function runEvaluation(env: EvalEnvironment, options: EvalOptions, sink: ProgressSink): Promise<EvalRun> {
   const started = performance.now();
   const { prompts: set, ...promptSet } = loadPromptSet(options.promptsPath);
   const plan = planPrompts({ ...promptSet, prompts: set }, env.tokenizer, { limit: options.limit, forced: options.forced, context: env.config.trainedContextLength });
-  if (plan.prompts.length === 0) throw new InputError("no prompt left to evaluate");
+  const considered = plan.prompts.length + plan.skipped.length;
+  if (plan.skipped.length > 0) {
+    // Said before the run starts, and again in the report: a silently smaller prompt set changes every mean.
+    sink.line(`warning: ${skippedSummary(plan.skipped, considered, env.config.trainedContextLength)}`);
+  }
+  if (plan.prompts.length === 0) throw new InputError(`no prompt left to evaluate: ${skippedSummary(plan.skipped, considered, env.config.trainedContextLength)}`);
   const settings = buildSettings(options);
   const threshold = options.thresholds.includes(options.attention.threshold) ? options.attention.threshold : options.thresholds[Math.floor(options.thresholds.length / 2)];
   const attention: AttentionRequest | undefined =
@@ -95,6 +109,7 @@ export async function runEvaluation(env: EvalEnvironment, options: EvalOptions, 
     options,
     promptSet,
     planNotes: plan.notes,
+    skipped: plan.skipped,
     settings,
     prompts,
     summaries,

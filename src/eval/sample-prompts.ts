@@ -4,7 +4,7 @@
  * uses seed + i, so any prompt can be regenerated alone.
  */
 import { kvLayoutOf, type Backend } from "../interfaces.ts";
-import { Sampler } from "../generation/sampler.ts";
+import { checkFiniteLogits, Sampler } from "../generation/sampler.ts";
 import { FullKvCache } from "../kv/full-cache.ts";
 
 export interface SampleOptions {
@@ -16,7 +16,8 @@ export interface SampleOptions {
   readonly seed: number;
 }
 
-export function samplePromptTokens(backend: Backend, ids: { readonly bos: number; readonly eos: number }, o: SampleOptions): number[][] {
+/** `onToken` is called after every forward pass (for progress on long runs). */
+export function samplePromptTokens(backend: Backend, ids: { readonly bos: number; readonly eos: number }, o: SampleOptions, onToken?: () => void): number[][] {
   if (o.lengths.length === 0) throw new RangeError("need at least one length");
   return Array.from({ length: o.count }, (_, i) => {
     const length = o.lengths[i % o.lengths.length]!;
@@ -24,13 +25,19 @@ export function samplePromptTokens(backend: Backend, ids: { readonly bos: number
     const cache = new FullKvCache(kvLayoutOf(backend.config));
     const tokens = [ids.bos];
     let logits = backend.forward(ids.bos, 0, cache);
+    onToken?.();
     while (tokens.length < length) {
+      // Checked before masking: the mask's -Infinity is ours, a non-finite logit of the model is an error.
+      checkFiniteLogits(logits, `at position ${tokens.length - 1}`);
       const masked = Float32Array.from(logits);
       masked[ids.bos] = -Infinity;
       masked[ids.eos] = -Infinity;
       const t = sampler.next(masked);
       tokens.push(t);
-      if (tokens.length < length) logits = backend.forward(t, tokens.length - 1, cache);
+      if (tokens.length < length) {
+        logits = backend.forward(t, tokens.length - 1, cache);
+        onToken?.();
+      }
     }
     return tokens;
   });

@@ -1,5 +1,6 @@
 /** Turning logits into the next token: greedy, or temperature + top-p (nucleus) sampling with a seeded PRNG. */
 import { z } from "zod";
+import { InputError } from "../errors.ts";
 
 export const samplingSchema = z.object({
   temperature: z.number().min(0, "temperature must be ≥ 0").max(100).default(0),
@@ -40,6 +41,44 @@ export function softmaxF64(logits: ArrayLike<number>, temperature = 1): Float64A
   return p;
 }
 
+/**
+ * A forward pass gave a NaN or infinite logit. Load-time checks refuse non-finite weights, so this
+ * means finite weights whose products overflow float32: the model file is corrupt or badly
+ * converted. Nothing sensible can be sampled or compared from such a row (argmax of all-NaN is 0,
+ * which is how a broken model used to emit token 0 forever), so the run stops.
+ */
+export class NonFiniteLogitsError extends InputError {
+  constructor(message: string) {
+    super(message);
+    this.name = "NonFiniteLogitsError";
+  }
+}
+
+/**
+ * Throws {@link NonFiniteLogitsError} if `logits` holds a NaN or ±Infinity; `where` says which row
+ * (e.g. "at position 12"). With `allowMasked`, -Infinity is allowed (a caller's mask: the token
+ * must never be sampled) as long as some token is left.
+ */
+export function checkFiniteLogits(logits: Float32Array, where = "", allowMasked = false): void {
+  let bad = -1;
+  let finite = 0;
+  for (let i = 0; i < logits.length; i++) {
+    const v = logits[i]!;
+    if (v - v === 0) finite++;
+    else if (!(allowMasked && v === -Infinity)) {
+      bad = i;
+      break;
+    }
+  }
+  const at = where ? ` ${where}` : "";
+  if (bad >= 0) {
+    throw new NonFiniteLogitsError(
+      `the model produced a non-finite logit (${logits[bad]} for token id ${bad})${at}; its weights overflow float32 arithmetic, so the model file is likely corrupt`,
+    );
+  }
+  if (finite === 0) throw new NonFiniteLogitsError(`every token is masked out${at}; there is nothing to sample`);
+}
+
 export class Sampler {
   private readonly random: () => number;
   readonly options: SamplingOptions;
@@ -49,7 +88,9 @@ export class Sampler {
     this.random = mulberry32(options.seed);
   }
 
+  /** The next token from one row of logits; a row holding NaN or +Infinity is an error, never a token (-Infinity masks a token). */
   next(logits: Float32Array): number {
+    checkFiniteLogits(logits, "", true);
     const { temperature, topP } = this.options;
     if (temperature === 0) return argmax(logits);
     const probs = softmaxF64(logits, temperature);

@@ -1,5 +1,5 @@
 /** Turns a parsed GGUF file into a {@link LlamaModel}: hyperparameters from metadata, tensors checked against them. */
-import { ModelFileError } from "../errors.ts";
+import { ModelFileError, quoted } from "../errors.ts";
 import { validateConfig } from "./config.ts";
 import { type GgufFile, type GgufValue, readTensor } from "./gguf.ts";
 import { knownTrainedContext } from "./known-models.ts";
@@ -10,14 +10,14 @@ function num(file: GgufFile, key: string, fallback?: number): number {
   const v = file.metadata.get(key);
   if (v === undefined) {
     if (fallback !== undefined) return fallback;
-    throw new ModelFileError(file.path, `missing metadata "${key}"`);
+    throw new ModelFileError(file.path, `missing metadata ${quoted(key)}`);
   }
-  if (typeof v !== "number") throw new ModelFileError(file.path, `metadata "${key}" should be a number, got ${describe(v)}`);
+  if (typeof v !== "number") throw new ModelFileError(file.path, `metadata ${quoted(key)} should be a number, got ${describe(v)}`);
   return v;
 }
 
 function describe(v: GgufValue): string {
-  if (typeof v === "string") return `the string "${v.slice(0, 40)}"`;
+  if (typeof v === "string") return `the string ${quoted(v, 40)}`;
   if (typeof v === "boolean") return `the bool ${v}`;
   if (typeof v === "number") return `the number ${v}`;
   return `an array of ${v.length}`;
@@ -25,11 +25,11 @@ function describe(v: GgufValue): string {
 
 function tensor(file: GgufFile, name: string, shape: readonly number[]): Float32Array {
   const info = file.tensors.get(name);
-  if (!info) throw new ModelFileError(file.path, `missing tensor "${name}"`);
+  if (!info) throw new ModelFileError(file.path, `missing tensor ${quoted(name)}`);
   const dims = [...info.dims];
   while (dims.length > shape.length && dims[dims.length - 1] === 1) dims.pop();
   if (dims.length !== shape.length || dims.some((d, i) => d !== shape[i])) {
-    throw new ModelFileError(file.path, `tensor "${name}" has shape [${info.dims.join(", ")}], metadata implies [${shape.join(", ")}]`);
+    throw new ModelFileError(file.path, `tensor ${quoted(name)} has shape [${info.dims.join(", ")}], metadata implies [${shape.join(", ")}]`);
   }
   return readTensor(file, info);
 }
@@ -37,7 +37,7 @@ function tensor(file: GgufFile, name: string, shape: readonly number[]): Float32
 export function configFromGguf(file: GgufFile): LlamaConfig {
   const arch = file.metadata.get("general.architecture");
   if (arch !== "llama") {
-    throw new ModelFileError(file.path, `architecture "${String(arch)}" is not supported (only "llama")`);
+    throw new ModelFileError(file.path, `architecture ${quoted(String(arch))} is not supported (only "llama")`);
   }
   const embd = file.tensors.get("token_embd.weight");
   if (!embd) throw new ModelFileError(file.path, `missing tensor "token_embd.weight"`);
@@ -73,7 +73,7 @@ export function vocabFromGguf(file: GgufFile): Vocab | undefined {
   if (pieces === undefined) return undefined;
   const model = file.metadata.get("tokenizer.ggml.model");
   if (model !== "llama") {
-    throw new ModelFileError(file.path, `tokenizer model "${String(model)}" is not supported (only the SentencePiece-style "llama")`);
+    throw new ModelFileError(file.path, `tokenizer model ${quoted(String(model))} is not supported (only the SentencePiece-style "llama")`);
   }
   if (!Array.isArray(pieces) || pieces.some((p) => typeof p !== "string")) {
     throw new ModelFileError(file.path, `tokenizer.ggml.tokens must be an array of strings`);

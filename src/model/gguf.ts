@@ -4,7 +4,8 @@
  * Format: https://github.com/ggml-org/ggml/blob/master/docs/gguf.md
  * Every count and size is checked against the bytes that are really there before anything is allocated.
  */
-import { ByteReader, float32FromBytes } from "./reader.ts";
+import { quoted } from "../errors.ts";
+import { ByteReader, firstNonFinite, float32FromBytes } from "./reader.ts";
 
 export const GgufValueType = {
   UINT8: 0,
@@ -101,24 +102,24 @@ function readValue(r: ByteReader, type: number, key: string, depth: number): Ggu
     case GgufValueType.FLOAT32: return r.f32(key);
     case GgufValueType.BOOL: {
       const b = r.u8(key);
-      if (b > 1) r.fail(`metadata "${key}": bool value ${b} is neither 0 nor 1`);
+      if (b > 1) r.fail(`metadata ${quoted(key)}: bool value ${b} is neither 0 nor 1`);
       return b === 1;
     }
-    case GgufValueType.STRING: return readString(r, `metadata "${key}"`);
+    case GgufValueType.STRING: return readString(r, `metadata ${quoted(key)}`);
     case GgufValueType.UINT64: return r.u64(key);
     case GgufValueType.INT64: return r.i64(key);
     case GgufValueType.FLOAT64: return r.f64(key);
     case GgufValueType.ARRAY: return readArray(r, key, depth);
-    default: return r.fail(`metadata "${key}": unknown value type ${type}`);
+    default: return r.fail(`metadata ${quoted(key)}: unknown value type ${type}`);
   }
 }
 
 function readArray(r: ByteReader, key: string, depth: number): GgufArray {
-  if (depth > 4) r.fail(`metadata "${key}": arrays nested deeper than 4 levels`);
-  const elemType = r.u32(`metadata "${key}" array type`);
-  const count = r.u64(`metadata "${key}" array length`);
+  if (depth > 4) r.fail(`metadata ${quoted(key)}: arrays nested deeper than 4 levels`);
+  const elemType = r.u32(`metadata ${quoted(key)} array type`);
+  const count = r.u64(`metadata ${quoted(key)} array length`);
   if (count * minValueBytes(elemType) > r.remaining) {
-    r.fail(`truncated: metadata "${key}" claims ${count} elements, more than the ${r.remaining} bytes left can hold`);
+    r.fail(`truncated: metadata ${quoted(key)} claims ${count} elements, more than the ${r.remaining} bytes left can hold`);
   }
   if (elemType === GgufValueType.FLOAT32) return float32FromBytes(r.raw(4 * count, key));
   if (elemType === GgufValueType.INT32 || elemType === GgufValueType.UINT32) {
@@ -149,8 +150,8 @@ export function parseGguf(bytes: Uint8Array, path: string): GgufFile {
   const metadata = new Map<string, GgufValue>();
   for (let i = 0; i < kvCount; i++) {
     const key = readString(r, `metadata key ${i}`);
-    if (metadata.has(key)) r.fail(`duplicate metadata key "${key}"`);
-    const type = r.u32(`metadata "${key}" type`);
+    if (metadata.has(key)) r.fail(`duplicate metadata key ${quoted(key)}`);
+    const type = r.u32(`metadata ${quoted(key)} type`);
     metadata.set(key, readValue(r, type, key, 0));
   }
 
@@ -166,23 +167,23 @@ export function parseGguf(bytes: Uint8Array, path: string): GgufFile {
     if (nameBytes > MAX_NAME_BYTES) r.fail(`tensor ${i} name is ${nameBytes} bytes long, corrupt`);
     r.offset -= 8;
     const name = readString(r, `tensor ${i} name`);
-    const nDims = r.u32(`tensor "${name}" dimension count`);
-    if (nDims < 1 || nDims > MAX_DIMS) r.fail(`tensor "${name}" has ${nDims} dimensions (1 to ${MAX_DIMS} allowed)`);
+    const nDims = r.u32(`tensor ${quoted(name)} dimension count`);
+    if (nDims < 1 || nDims > MAX_DIMS) r.fail(`tensor ${quoted(name)} has ${nDims} dimensions (1 to ${MAX_DIMS} allowed)`);
     const dims: number[] = [];
     let elementCount = 1;
     for (let d = 0; d < nDims; d++) {
-      const n = r.u64(`tensor "${name}" dimension ${d}`);
-      if (n === 0) r.fail(`tensor "${name}" has a zero dimension`);
+      const n = r.u64(`tensor ${quoted(name)} dimension ${d}`);
+      if (n === 0) r.fail(`tensor ${quoted(name)} has a zero dimension`);
       dims.push(n);
       elementCount *= n;
-      if (elementCount > Number.MAX_SAFE_INTEGER / 8) r.fail(`tensor "${name}" has an absurd shape [${dims.join(", ")}]`);
+      if (elementCount > Number.MAX_SAFE_INTEGER / 8) r.fail(`tensor ${quoted(name)} has an absurd shape [${dims.join(", ")}]`);
     }
-    const type = r.u32(`tensor "${name}" type`);
-    const offset = r.u64(`tensor "${name}" offset`);
+    const type = r.u32(`tensor ${quoted(name)} type`);
+    const offset = r.u64(`tensor ${quoted(name)} offset`);
     const block = BLOCK[type];
     const byteSize = block ? Math.ceil(elementCount / block.elements) * block.bytes : 0;
     if (block && elementCount % block.elements !== 0) {
-      r.fail(`tensor "${name}" has ${elementCount} elements, not a multiple of the ${ggmlTypeName(type)} block size ${block.elements}`);
+      r.fail(`tensor ${quoted(name)} has ${elementCount} elements, not a multiple of the ${ggmlTypeName(type)} block size ${block.elements}`);
     }
     infos.push({ name, dims, type, offset, elementCount, byteSize });
   }
@@ -190,39 +191,54 @@ export function parseGguf(bytes: Uint8Array, path: string): GgufFile {
 
   const tensors = new Map<string, GgufTensorInfo>();
   for (const t of infos) {
-    if (tensors.has(t.name)) r.fail(`duplicate tensor "${t.name}"`);
-    if (t.offset % alignment !== 0) r.fail(`tensor "${t.name}" offset ${t.offset} is not aligned to ${alignment}`);
+    if (tensors.has(t.name)) r.fail(`duplicate tensor ${quoted(t.name)}`);
+    if (t.offset % alignment !== 0) r.fail(`tensor ${quoted(t.name)} offset ${t.offset} is not aligned to ${alignment}`);
     if (BLOCK[t.type] && dataOffset + t.offset + t.byteSize > bytes.byteLength) {
-      r.fail(`truncated: tensor "${t.name}" needs bytes ${dataOffset + t.offset}..${dataOffset + t.offset + t.byteSize}, file has ${bytes.byteLength}`);
+      r.fail(`truncated: tensor ${quoted(t.name)} needs bytes ${dataOffset + t.offset}..${dataOffset + t.offset + t.byteSize}, file has ${bytes.byteLength}`);
     }
     tensors.set(t.name, t);
   }
   return { path, version, metadata, tensors, alignment, dataOffset, bytes };
 }
 
-/** Reads one tensor as float32, dequantizing F16 and Q8_0; other types get an error naming them. */
+/**
+ * Reads one tensor as float32, dequantizing F16 and Q8_0; other types get an error naming them.
+ * A NaN or infinite weight is refused here, naming the tensor and the first bad value: one such
+ * value (a flipped byte is enough) turns every logit into NaN, and the model would otherwise
+ * "work", greedily emitting token 0 forever.
+ */
 export function readTensor(file: GgufFile, info: GgufTensorInfo): Float32Array {
   const r = new ByteReader(file.bytes, file.path);
   if (!BLOCK[info.type]) {
-    r.fail(`tensor "${info.name}" has type ${ggmlTypeName(info.type)}; supported types are F32, F16 and Q8_0`);
+    r.fail(`tensor ${quoted(info.name)} has type ${ggmlTypeName(info.type)}; supported types are F32, F16 and Q8_0`);
   }
   r.offset = file.dataOffset + info.offset;
-  const raw = r.raw(info.byteSize, `tensor "${info.name}" data`);
+  const raw = r.raw(info.byteSize, `tensor ${quoted(info.name)} data`);
+  const where = `tensor ${quoted(info.name)} (${ggmlTypeName(info.type)})`;
+  const nonFinite = (index: number, value: number): never => r.fail(`${where} has a non-finite weight (${value}) at index ${index}; the file is corrupt`);
   switch (info.type) {
-    case GgmlType.F32:
-      return float32FromBytes(raw);
+    case GgmlType.F32: {
+      const out = float32FromBytes(raw);
+      const bad = firstNonFinite(out);
+      if (bad >= 0) nonFinite(bad, out[bad]!);
+      return out;
+    }
     case GgmlType.F16: {
       const out = new Float32Array(info.elementCount);
       const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
       for (let i = 0; i < out.length; i++) out[i] = halfToFloat(view.getUint16(2 * i, true));
+      const bad = firstNonFinite(out);
+      if (bad >= 0) nonFinite(bad, out[bad]!);
       return out;
     }
     default: {
-      // Q8_0: blocks of one f16 scale and 32 signed bytes; value = scale * q.
+      // Q8_0: blocks of one f16 scale and 32 signed bytes; value = scale * q. Only the scale can be
+      // NaN or infinite (the quants are int8), so it is checked per block, naming the block's first element.
       const out = new Float32Array(info.elementCount);
       const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
       for (let b = 0; b < info.elementCount / 32; b++) {
         const scale = halfToFloat(view.getUint16(34 * b, true));
+        if (!Number.isFinite(scale)) r.fail(`${where} has a non-finite scale (${scale}) in block ${b}, the weights at index ${32 * b}..${32 * b + 31}; the file is corrupt`);
         for (let j = 0; j < 32; j++) out[32 * b + j] = scale * view.getInt8(34 * b + 2 + j);
       }
       return out;

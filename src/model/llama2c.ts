@@ -5,7 +5,7 @@
  * And its tokenizer file: int32 max token length, then per token float32 score, int32 length, bytes.
  */
 import { validateConfig } from "./config.ts";
-import { ByteReader } from "./reader.ts";
+import { ByteReader, firstNonFinite } from "./reader.ts";
 import { TokenType, type LayerWeights, type LlamaModel, type Vocab } from "./types.ts";
 
 const HEADER_BYTES = 28;
@@ -55,8 +55,15 @@ export function parseLlama2c(bytes: Uint8Array, path: string, vocab?: Vocab): Ll
     r.fail(`tokenizer has ${vocab.pieces.length} tokens but the checkpoint's vocab size is ${c.vocabSize}`);
   }
 
-  const tokenEmbedding = r.f32Array(c.vocabSize * c.dim, "token_embedding_table");
-  const perLayer = (n: number, what: string) => Array.from({ length: L }, () => r.f32Array(n, what));
+  // A NaN or infinite weight is refused here: one is enough to make every logit NaN.
+  const weights = (n: number, what: string) => {
+    const values = r.f32Array(n, what);
+    const bad = firstNonFinite(values);
+    if (bad >= 0) r.fail(`${what} has a non-finite weight (${values[bad]}) at index ${bad}; the file is corrupt`);
+    return values;
+  };
+  const tokenEmbedding = weights(c.vocabSize * c.dim, "token_embedding_table");
+  const perLayer = (n: number, what: string) => Array.from({ length: L }, (_, l) => weights(n, `${what} of layer ${l}`));
   const attnNorm = perLayer(c.dim, "rms_att_weight");
   const wq = perLayer(c.dim * c.dim, "wq");
   const wk = perLayer(kvDim * c.dim, "wk");
@@ -66,9 +73,9 @@ export function parseLlama2c(bytes: Uint8Array, path: string, vocab?: Vocab): Ll
   const w1 = perLayer(c.hiddenDim * c.dim, "w1");
   const w2 = perLayer(c.dim * c.hiddenDim, "w2");
   const w3 = perLayer(c.hiddenDim * c.dim, "w3");
-  const outputNorm = r.f32Array(c.dim, "rms_final_weight");
+  const outputNorm = weights(c.dim, "rms_final_weight");
   r.raw(2 * ropeTable * 4, "freq_cis tables");
-  const output = shared ? tokenEmbedding : r.f32Array(c.vocabSize * c.dim, "wcls");
+  const output = shared ? tokenEmbedding : weights(c.vocabSize * c.dim, "wcls");
 
   const layers: LayerWeights[] = attnNorm.map((_, l) => ({
     attnNorm: attnNorm[l]!, wq: wq[l]!, wk: wk[l]!, wv: wv[l]!, wo: wo[l]!,

@@ -112,3 +112,13 @@ export function float32FromBytes(bytes: Uint8Array): Float32Array {
   }
   return out;
 }
+
+/** Index of the first NaN or ±Infinity in `values`, or -1. */
+export function firstNonFinite(values: Float32Array): number {
+  for (let i = 0; i < values.length; i++) {
+    // x - x is 0 for every finite x and NaN for NaN and ±Infinity: one compare per value.
+    const v = values[i]!;
+    if (v - v !== 0) return i;
+  }
+  return -1;
+}

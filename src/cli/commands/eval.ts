@@ -8,6 +8,7 @@ import { z } from "zod";
 import { InputError } from "../../errors.ts";
 import { readInputText } from "../../output-file.ts";
 import { compressionSettingsSchema } from "../../fastgen/methods.ts";
+import { checkEvalOutputs } from "../../eval/output-paths.ts";
 import { runEvaluation } from "../../eval/run-eval.ts";
 import { SWEPT_BASELINES } from "../../eval/settings.ts";
 import { pct, sig } from "../../eval/report-format.ts";
@@ -117,19 +118,24 @@ export interface ProgressTty {
 export async function evalCommand(argv: readonly string[], io: CommandIO, tty?: ProgressTty): Promise<void> {
   const flags = validateFlags(schema, parseFlags(argv, EVAL_FLAGS));
   const preset = flags.quick ? QUICK : DEFAULTS;
-  // Read --notes now, not after minutes of evaluation.
+  const thresholdList = flags.thresholds ?? preset.thresholds;
+  if (thresholdList.length === 0) throw new InputError("--thresholds: give at least one FastGen threshold");
+  // Everything the user named is checked now, not after minutes of evaluation: the notes can be
+  // read, every output can be written (and overwrites no input), the model file exists.
   if (flags.notes) readInputText(flags.notes, "--notes");
-  const { model, tokenizer, backend } = await openModel(flags);
+  const outDir = flags.out.length > 1 ? flags.out.replace(/[\\/]+$/, "") : flags.out;
+  const reportPath = flags.report ?? `${outDir}.md`;
+  const promptsPath = flags.prompts ?? preset.prompts;
   const modelPath = resolveModelPath(flags.model);
+  checkEvalOutputs(
+    { outDir, reportPath, ...(flags.json ? { jsonPath: flags.json } : {}), png: flags.png },
+    { promptsPath, modelPath, ...(flags.tokenizer ? { tokenizerPath: flags.tokenizer } : {}), ...(flags.notes ? { notesPath: flags.notes } : {}) },
+  );
+  const { model, tokenizer, backend } = await openModel(flags);
   const config = model.config;
   if (flags.attentionHead && (flags.attentionHead.layer >= config.nLayers || flags.attentionHead.head >= config.nHeads)) {
     throw new InputError(`--attention-head: the model has layers 0..${config.nLayers - 1} and query heads 0..${config.nHeads - 1}`);
   }
-  const thresholdList = flags.thresholds ?? preset.thresholds;
-  if (thresholdList.length === 0) throw new InputError("--thresholds: give at least one FastGen threshold");
-  const outDir = flags.out.replace(/[\\/]+$/, "");
-  const reportPath = flags.report ?? `${outDir}.md`;
-  const promptsPath = flags.prompts ?? preset.prompts;
   const options = {
     promptsPath,
     limit: flags.limit ?? preset.limit,

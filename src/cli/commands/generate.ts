@@ -1,17 +1,17 @@
 /** `fastgen generate`: a story from a prompt, streamed, through the chosen cache policy. */
 import { z } from "zod";
-import { compressionSettingsSchema } from "../../fastgen/methods.ts";
+import { compressionSettingsSchema, METHOD_NAMES } from "../../fastgen/methods.ts";
 import { generateCompressed } from "../../fastgen/pipeline.ts";
 import { samplingSchema } from "../../generation/sampler.ts";
 import { type FlagSpecs, parseFlags } from "../args.ts";
-import { COMPRESSION_FLAGS, MODEL_FLAGS, modelFlagsSchema, openModel, tokenClassesFor, warnContext } from "../common.ts";
+import { checkContext, COMPRESSION_FLAGS, encodePrompt, MODEL_FLAGS, modelFlagsSchema, openModel, tokenClassesFor } from "../common.ts";
 import type { CommandIO } from "../io.ts";
 import { validateFlags } from "../validate.ts";
 
 export const DEFAULT_PROMPT = "Once upon a time";
 
 export const GENERATE_FLAGS: FlagSpecs = {
-  prompt: { kind: "string", help: "text to continue", default: `"${DEFAULT_PROMPT}"` },
+  prompt: { kind: "string", help: "text to continue (\"\" for BOS alone)", default: `"${DEFAULT_PROMPT}"`, allowEmpty: true },
   "max-tokens": { kind: "number", help: "new tokens at most", default: "256" },
   temperature: { kind: "number", help: "0 = greedy", default: "0" },
   "top-p": { kind: "number", help: "nucleus sampling mass, (0, 1]", default: "0.9" },
@@ -19,7 +19,7 @@ export const GENERATE_FLAGS: FlagSpecs = {
   json: { kind: "boolean", help: "print one JSON object instead of streaming text" },
   ...MODEL_FLAGS,
   ...COMPRESSION_FLAGS,
-  policy: { kind: "string", help: "full | fastgen | local | frequent | h2o | streaming", default: "full" },
+  policy: { kind: "string", help: METHOD_NAMES.join(" | "), default: "full" },
 };
 
 const schema = modelFlagsSchema
@@ -39,9 +39,9 @@ export async function generateCommand(argv: readonly string[], io: CommandIO): P
   const { model, tokenizer, backend } = await openModel(flags);
   const classes = tokenClassesFor(tokenizer, flags.special, flags.punct);
   const settings = { ...flags, method: flags.policy };
-  const promptTokens = tokenizer.encode(flags.prompt);
+  const promptTokens = encodePrompt(model, tokenizer, flags.prompt, "--prompt");
   // The last generated token is not fed back, so n + maxTokens - 1 positions run.
-  warnContext(model, promptTokens.length + flags.maxTokens - 1, io.warn);
+  checkContext(model, promptTokens.length + flags.maxTokens - 1, `the prompt's ${promptTokens.length} tokens and --max-tokens ${flags.maxTokens}`, io.warn);
 
   const stream = tokenizer.stream();
   if (!flags.json) io.out(promptTokens.map((t) => stream.push(t)).join(""));

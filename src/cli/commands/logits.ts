@@ -5,22 +5,24 @@
  */
 import { z } from "zod";
 import { InputError } from "../../errors.ts";
-import { compressionSettingsSchema } from "../../fastgen/methods.ts";
+import { compressionSettingsSchema, METHOD_NAMES } from "../../fastgen/methods.ts";
 import { teacherForce } from "../../fastgen/pipeline.ts";
-import { writeOutputFile } from "../../output-file.ts";
+import { checkFiniteLogits } from "../../generation/sampler.ts";
+import { resolveModelPath } from "../../model/load.ts";
+import { checkDistinctPaths, checkOutputFile, writeOutputFile } from "../../output-file.ts";
 import { type FlagSpecs, parseFlags } from "../args.ts";
-import { COMPRESSION_FLAGS, MODEL_FLAGS, modelFlagsSchema, openModel, tokenClassesFor, warnContext } from "../common.ts";
+import { checkContext, COMPRESSION_FLAGS, encodePrompt, MODEL_FLAGS, modelFlagsSchema, openModel, tokenClassesFor } from "../common.ts";
 import type { CommandIO } from "../io.ts";
 import { validateFlags } from "../validate.ts";
 
 export const LOGITS_FLAGS: FlagSpecs = {
   tokens: { kind: "string", help: "comma-separated token ids to feed, e.g. 1,403,407" },
-  prompt: { kind: "string", help: "text to encode (with BOS) instead of --tokens" },
+  prompt: { kind: "string", help: "text to encode (with BOS) instead of --tokens", allowEmpty: true },
   out: { kind: "string", help: "output file: float32 LE [rows][vocabSize]" },
   "prompt-length": { kind: "number", help: "profile and compress after the first N tokens (needed with a compressing policy)" },
   ...MODEL_FLAGS,
   ...COMPRESSION_FLAGS,
-  policy: { kind: "string", help: "full | fastgen | local | frequent | h2o | streaming", default: "full" },
+  policy: { kind: "string", help: METHOD_NAMES.join(" | "), default: "full" },
 };
 
 const schema = modelFlagsSchema.extend(compressionSettingsSchema.omit({ method: true }).shape).extend({
@@ -36,8 +38,11 @@ const schema = modelFlagsSchema.extend(compressionSettingsSchema.omit({ method: 
 export async function logitsCommand(argv: readonly string[], io: CommandIO): Promise<void> {
   const flags = validateFlags(schema, parseFlags(argv, LOGITS_FLAGS));
   if ((flags.tokens === undefined) === (flags.prompt === undefined)) throw new InputError("give exactly one of --tokens and --prompt");
+  // The output is checked before the model runs: a bad path must not cost a whole forward pass.
+  checkOutputFile(flags.out, "--out");
+  checkDistinctPaths([{ path: flags.out, what: "--out" }], [{ path: resolveModelPath(flags.model), what: "the model (--model)" }, ...(flags.tokenizer ? [{ path: flags.tokenizer, what: "the tokenizer (--tokenizer)" }] : [])]);
   const { model, tokenizer, backend } = await openModel(flags);
-  const tokens = flags.tokens !== undefined ? flags.tokens.split(",").map((t) => Number(t.trim())) : tokenizer.encode(flags.prompt!);
+  const tokens = flags.tokens !== undefined ? flags.tokens.split(",").map((t) => Number(t.trim())) : encodePrompt(model, tokenizer, flags.prompt!, "--prompt");
   const bad = tokens.find((t) => t >= model.config.vocabSize);
   if (bad !== undefined) throw new InputError(`--tokens: id ${bad} is outside the vocabulary (0..${model.config.vocabSize - 1})`);
   if (flags.promptLength !== undefined && flags.promptLength > tokens.length) {
@@ -46,13 +51,15 @@ export async function logitsCommand(argv: readonly string[], io: CommandIO): Pro
   if (flags.policy !== "full" && flags.promptLength === undefined) {
     throw new InputError(`--policy ${flags.policy} needs --prompt-length N: the first N tokens are the prompt that is profiled and compressed`);
   }
-  warnContext(model, tokens.length, io.warn);
+  checkContext(model, tokens.length, flags.tokens !== undefined ? "--tokens" : "--prompt", io.warn);
   const classes = tokenClassesFor(tokenizer, flags.special, flags.punct);
   const { rows, session } = teacherForce(backend, classes, { ...flags, method: flags.policy }, tokens, flags.promptLength ?? tokens.length);
+  // A NaN row is an error, not data: a differential test would compare NaN with NaN and learn nothing.
+  rows.forEach((row, p) => checkFiniteLogits(row, `at position ${p}`));
   const V = model.config.vocabSize;
   const data = new Float32Array(rows.length * V);
   rows.forEach((r, i) => data.set(r, i * V));
-  writeOutputFile(flags.out, new Uint8Array(data.buffer));
+  writeOutputFile(flags.out, new Uint8Array(data.buffer), false, "--out");
   const s = session.summary();
   io.warn(
     `wrote ${rows.length} rows × ${V} logits (float32 LE) to ${flags.out}; backend ${backend.name}, policy ${flags.policy}` +

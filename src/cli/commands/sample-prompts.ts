@@ -1,12 +1,15 @@
 /** `fastgen sample-prompts`: a prompt set sampled from the model itself (see prompts/README.md). */
 import { z } from "zod";
+import { InputError } from "../../errors.ts";
 import { type PromptSet, promptSetSchema } from "../../eval/prompts.ts";
 import { samplePromptTokens } from "../../eval/sample-prompts.ts";
 import { type FlagSpecs, parseFlags } from "../args.ts";
-import { MODEL_FLAGS, modelFlagsSchema, openModel } from "../common.ts";
+import { checkContext, MODEL_FLAGS, modelFlagsSchema, openModel } from "../common.ts";
 import type { CommandIO } from "../io.ts";
 import { validateFlags } from "../validate.ts";
-import { writeOutputFile } from "../../output-file.ts";
+import { checkDistinctPaths, checkOutputFile, writeOutputFile } from "../../output-file.ts";
+import { Progress } from "../../eval/progress.ts";
+import { resolveModelPath } from "../../model/load.ts";
 
 export const SAMPLE_PROMPTS_FLAGS: FlagSpecs = {
   out: { kind: "string", help: "output prompt set (JSON)" },
@@ -25,8 +28,15 @@ const schema = modelFlagsSchema.extend({
   lengths: z
     .string()
     .regex(/^\s*\d+(\s*,\s*\d+)*\s*$/, "lengths must be comma-separated whole numbers")
-    .transform((s) => s.split(",").map((x) => Number(x.trim())))
-    .pipe(z.array(z.number().min(2, "a length must be at least 2 (BOS and one token)").max(100_000)))
+    // The upper bound is the model's context length, checked once the model's header is read;
+    // here only a number too large to count exactly (e.g. 400 nines, which is Infinity) is refused.
+    .transform((s, ctx) => {
+      const lengths = s.split(",").map((x) => Number(x.trim()));
+      const huge = lengths.find((n) => !Number.isSafeInteger(n));
+      if (huge !== undefined) ctx.addIssue({ code: "custom", message: `a length of ${huge} positions cannot be sampled` });
+      return lengths;
+    })
+    .pipe(z.array(z.number().min(2, "a length must be at least 2 (BOS and one token)")))
     .default([12, 24, 48, 96, 160, 240, 300]),
   temperature: z.number().gt(0, "temperature must be > 0").max(100).default(1),
   topP: z.number().gt(0, "top-p must be in (0, 1]").max(1, "top-p must be in (0, 1]").default(1),
@@ -34,11 +44,31 @@ const schema = modelFlagsSchema.extend({
   name: z.string().min(1).default("sampled"),
 });
 
+/** Forward passes above which the run shows progress (a few seconds of the reference backend on stories260K). */
+const PROGRESS_FROM = 2000;
+/** Tokens one run may sample: about half an hour on stories260K, and 160 times the documented prompt set. */
+const MAX_TOKENS = 1_000_000;
+
 export async function samplePromptsCommand(argv: readonly string[], io: CommandIO): Promise<void> {
   const flags = validateFlags(schema, parseFlags(argv, SAMPLE_PROMPTS_FLAGS));
-  const { tokenizer, backend } = await openModel(flags);
+  checkOutputFile(flags.out, "--out");
+  checkDistinctPaths([{ path: flags.out, what: "--out" }], [{ path: resolveModelPath(flags.model), what: "the model (--model)" }, ...(flags.tokenizer ? [{ path: flags.tokenizer, what: "the tokenizer (--tokenizer)" }] : [])]);
+  const { model, tokenizer, backend } = await openModel(flags);
+  const longest = Math.max(...flags.lengths);
+  // Counted as the prompt's tokens, since evaluating the prompt feeds all of them.
+  // The warning is held back until the run is known to go ahead: an error alone is one clear line.
+  const warnings: string[] = [];
+  checkContext(model, longest, `--lengths ${longest}`, (w) => warnings.push(w));
+  // Forward passes in all: prompt i runs lengths[i mod k] - 1 of them.
+  const total = Array.from({ length: flags.count }, (_, i) => flags.lengths[i % flags.lengths.length]! - 1).reduce((a, b) => a + b, 0);
+  if (total > MAX_TOKENS) {
+    throw new InputError(`--count ${flags.count} × --lengths: ${total} tokens to sample, over the limit of ${MAX_TOKENS} (hours of work); sample fewer or shorter prompts`);
+  }
+  for (const w of warnings) io.warn(w);
   const { bosId, eosId } = tokenizer.vocab;
-  const sets = samplePromptTokens(backend, { bos: bosId, eos: eosId }, flags);
+  const progress = total >= PROGRESS_FROM ? new Progress(total, `sample-prompts: ${flags.count} prompts, ${total} tokens`, { line: io.warn }) : undefined;
+  const sets = samplePromptTokens(backend, { bos: bosId, eos: eosId }, flags, progress && (() => progress.tick()));
+  progress?.finish();
   backend.dispose();
   const command = `npm run fastgen -- sample-prompts ${argv.join(" ")}`;
   const set: PromptSet = promptSetSchema.parse({
@@ -50,6 +80,6 @@ export async function samplePromptsCommand(argv: readonly string[], io: CommandI
   });
   // Indented, but each list of numbers on one line.
   const json = JSON.stringify(set, null, 2).replace(/\[\s+([-\d.,\s]+?)\s+\]/g, (_, inner: string) => `[${inner.split(/,\s*/).join(", ")}]`);
-  writeOutputFile(flags.out, json + "\n");
+  writeOutputFile(flags.out, json + "\n", false, "--out");
   io.warn(`wrote ${set.prompts.length} prompts to ${flags.out}`);
 }

@@ -1,7 +1,7 @@
 /** `fastgen synth`: write a Llama GGUF with seeded random weights at a named shape. */
 import { z } from "zod";
 import { llamaToGguf } from "../../model/gguf-writer.ts";
-import { writeOutputFile } from "../../output-file.ts";
+import { checkOutputFile, writeOutputFile } from "../../output-file.ts";
 import { SYNTH_SHAPES, synthModel, type SynthShapeName } from "../../model/synth.ts";
 import { type FlagSpecs, parseFlags } from "../args.ts";
 import type { CommandIO } from "../io.ts";
@@ -25,9 +25,11 @@ const schema = z.object({
 
 export async function synthCommand(argv: readonly string[], io: CommandIO): Promise<void> {
   const flags = validateFlags(schema, parseFlags(argv, SYNTH_FLAGS));
+  // Checked before the weights are made: the larger shapes take seconds and hundreds of MiB.
+  checkOutputFile(flags.out, "--out");
   const model = synthModel(SYNTH_SHAPES[flags.shape], flags.seed);
   const bytes = llamaToGguf(model, { tensorType: flags.type, name: `synthetic-${flags.shape}` });
-  writeOutputFile(flags.out, bytes);
+  writeOutputFile(flags.out, bytes, false, "--out");
   const c = model.config;
   io.warn(
     `wrote ${flags.out}: ${flags.shape} (dim ${c.dim}, ${c.nLayers} layers, ${c.nHeads} heads, ${c.nKvHeads} KV heads, FFN ${c.hiddenDim}, ` +
