@@ -1,14 +1,15 @@
 /**
- * The compression methods a user can pick: FastGen (a profiled policy per KV head) and the
- * baselines of spec §9 (one policy for every head), all over the same cache machinery.
+ * The compression methods a user can pick: FastGen (a profiled policy per KV head), budgeted (one
+ * KV budget spread over the heads, docs/algorithm.md §10) and the baselines of spec §9 (one policy
+ * for every head), all over the same cache machinery.
  */
 import { z } from "zod";
 import { frequent, full, local, sinks } from "./components/index.ts";
 import { type KvHeadPolicy, unionPolicy } from "./policy.ts";
 
-export const METHOD_NAMES = ["fastgen", "full", "local", "frequent", "h2o", "streaming"] as const;
+export const METHOD_NAMES = ["fastgen", "budgeted", "full", "local", "frequent", "h2o", "streaming"] as const;
 export type MethodName = (typeof METHOD_NAMES)[number];
-export type BaselineName = Exclude<MethodName, "fastgen">;
+export type BaselineName = Exclude<MethodName, "fastgen" | "budgeted">;
 
 const ratio = (what: string) =>
   z.number({ error: `${what} must be a number` }).gt(0, `${what} must be in (0, 1]`).max(1, `${what} must be in (0, 1]`);
@@ -20,10 +21,19 @@ export const compressionSettingsSchema = z.object({
   rLocal: ratio("r-local").default(0.3),
   rFrequent: ratio("r-frequent").default(0.3),
   gqa: z.enum(["min", "mean"], { error: "gqa must be min or mean" }).default("min"),
-  /** Attention sinks of `streaming` (spec §9 default 4). */
+  /** Attention sinks of `streaming` (spec §9 default 4); also forced in by `budgeted`. */
   sinks: z.number().int("sinks must be a whole number").min(0, "sinks must be ≥ 0").max(1 << 20).default(4),
+  /** `budgeted`: share of KV entries to prune, 0 ≤ C < 1. */
+  compression: z.number({ error: "compression must be a number" }).min(0, "compression must be in [0, 1)").lt(1, "compression must be in [0, 1)").default(0.5),
+  /** Recovery over the last W prompt rows only (fastgen and budgeted; absent: every row). */
+  observe: z.number({ error: "observe must be a number" }).int("observe must be a whole number").min(1, "observe must be at least 1").optional(),
 });
 export type CompressionSettings = z.infer<typeof compressionSettingsSchema>;
+
+/** Methods that profile the prompt's attention. */
+export function profiles(method: MethodName): method is "fastgen" | "budgeted" {
+  return method === "fastgen" || method === "budgeted";
+}
 
 /** The one policy a baseline applies to every head (spec §9). */
 export const BASELINE_POLICIES: Record<BaselineName, KvHeadPolicy> = {

@@ -6,6 +6,7 @@
 import type { KvLayout } from "../interfaces.ts";
 import { CANDIDATE_NAMES, CANDIDATES, type CandidateName } from "./candidates.ts";
 import { floorMin1, type PolicyBudgets, type ProfileContext, unionRowRule } from "./policy.ts";
+import { firstObservedRow } from "./budget/curve.ts";
 import type { PromptAttention } from "./prompt-attention.ts";
 
 export type GqaReduction = "min" | "mean";
@@ -16,6 +17,8 @@ export interface ProfileSettings {
   readonly rLocal: number;
   readonly rFrequent: number;
   readonly gqa: GqaReduction;
+  /** Observation window: recovery over the last `observe` prompt rows only (absent: every row, spec §4). */
+  readonly observe?: number | undefined;
 }
 
 /** Recovery of every candidate, keyed by the spec's policy names. */
@@ -76,7 +79,7 @@ export function profileHeads(attention: PromptAttention, layout: KvLayout, class
       const rules = CANDIDATES.map((c) => unionRowRule(c, ctx));
       const queryHeads = heads.map((h) => ({
         head: h,
-        recovery: recoveryReport((_, c) => (CANDIDATES[c]!.keepsAll ? 1 : recovery(attention, l, h, rules[c]!.columns, rules[c]!.window))),
+        recovery: recoveryReport((_, c) => (CANDIDATES[c]!.keepsAll ? 1 : recovery(attention, l, h, rules[c]!.columns, rules[c]!.window, settings.observe))),
       }));
       const recoveryOf = recoveryReport((name) => reduce(queryHeads.map((q) => q.recovery[name]), settings.gqa));
       // Spec §4: the first candidate with recovery ≥ T (no clamping, §12.3); full always qualifies.
@@ -100,16 +103,17 @@ function reduce(values: number[], how: GqaReduction): number {
   return how === "min" ? Math.min(...values) : values.reduce((a, b) => a + b, 0) / values.length;
 }
 
-/** (1/n) Σ_i Σ_{j ≤ i kept} A[i, j]: plain retained mass, not renormalised (spec §4). */
-function recovery(attention: PromptAttention, layer: number, head: number, columns: Uint8Array | null, window: number): number {
+/** (1/n) Σ_i Σ_{j ≤ i kept} A[i, j]: plain retained mass, not renormalised (spec §4); with `observe`, over the last rows only. */
+function recovery(attention: PromptAttention, layer: number, head: number, columns: Uint8Array | null, window: number, observe?: number): number {
   let total = 0;
-  for (let i = 0; i < attention.n; i++) {
+  const from = firstObservedRow(attention.n, observe);
+  for (let i = from; i < attention.n; i++) {
     const row = attention.row(layer, head, i);
     for (let j = 0; j <= i; j++) {
       if (j > i - window || (columns !== null && columns[j] === 1)) total += row[j]!;
     }
   }
-  return total / attention.n;
+  return total / (attention.n - from);
 }
 
 /** How many KV heads got each policy. */

@@ -4,8 +4,11 @@
  */
 import type { KvLayout } from "../interfaces.ts";
 import { AdaptiveKvCache, type CacheFootprint } from "../kv/adaptive-cache.ts";
+import { type BudgetReport, profileBudget } from "./budget/profile.ts";
 import { candidateByName } from "./candidates.ts";
-import { BASELINE_POLICIES, type CompressionSettings } from "./methods.ts";
+import { budgeted, full } from "./components/index.ts";
+import { BASELINE_POLICIES, type CompressionSettings, profiles } from "./methods.ts";
+import { unionPolicy } from "./policy.ts";
 import { type ProfileReport, profileHeads } from "./profiler.ts";
 import type { TokenClasses } from "./token-classes.ts";
 
@@ -27,6 +30,7 @@ export interface KvBytesReport {
 export class CompressionSession {
   readonly cache: AdaptiveKvCache;
   private profileReport: ProfileReport | undefined;
+  private budgetReport: BudgetReport | undefined;
   private prefillFootprint: CacheFootprint | undefined;
   private stepCompressionSum = 0;
   private steps = 0;
@@ -39,7 +43,7 @@ export class CompressionSession {
       rLocal: settings.rLocal,
       rFrequent: settings.rFrequent,
       sinks: settings.sinks,
-      recordPromptAttention: settings.method === "fastgen",
+      recordPromptAttention: profiles(settings.method),
     });
   }
 
@@ -48,7 +52,12 @@ export class CompressionSession {
     return this.profileReport;
   }
 
-  /** Ends prefill: profile the heads (FastGen) and compress (spec §4, §5). */
+  /** The budgeted profile (undefined for other methods or before prefill ended). */
+  get budget(): BudgetReport | undefined {
+    return this.budgetReport;
+  }
+
+  /** Ends prefill: profile the heads (FastGen, budgeted) and compress (spec §4, §5). */
   finishPrefill(): void {
     const { layout } = this.cache;
     const s = this.settings;
@@ -56,6 +65,12 @@ export class CompressionSession {
       const report = profileHeads(this.cache.promptAttention(), layout, this.cache, s);
       this.profileReport = report;
       this.cache.compress(report.layers.map((heads) => heads.map((h) => candidateByName(h.policy))));
+    } else if (s.method === "budgeted") {
+      // Ranked by the scores the cache holds, so the cut at row n−1 is exactly the profiled set.
+      const report = profileBudget(this.cache.promptAttention(), layout, this.cache, s, (l, g) => this.cache.store(l, g).scores);
+      this.budgetReport = report;
+      const n = report.n;
+      this.cache.compress(report.layers.map((heads) => heads.map((h) => (h.kept >= n ? unionPolicy([full]) : unionPolicy([budgeted({ n, kept: h.kept, window: h.window })])))));
     } else {
       const policy = BASELINE_POLICIES[s.method];
       this.cache.compress(Array.from({ length: layout.nLayers }, () => Array.from({ length: layout.nKvHeads }, () => policy)));

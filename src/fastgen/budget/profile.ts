@@ -1,0 +1,96 @@
+/**
+ * The budgeted profile (docs/algorithm.md §10): every KV head's recovery curve on the prompt, one
+ * total budget B = round((1 − C) · nLayers · nKvHeads · n) spread over the heads by `allocate`.
+ */
+import type { KvLayout } from "../../interfaces.ts";
+import type { GqaReduction, TokenClassLookup } from "../profiler.ts";
+import { groupColumnScores } from "../profiler.ts";
+import type { PromptAttention } from "../prompt-attention.ts";
+import { allocate } from "./allocate.ts";
+import { recoveryCurve } from "./curve.ts";
+import { structuralOrder } from "./ranking.ts";
+
+export interface BudgetSettings {
+  /** Share of KV entries to prune, 0 ≤ C < 1. */
+  readonly compression: number;
+  readonly gqa: GqaReduction;
+  /** Sinks forced in (tier 1 of the ranking). */
+  readonly sinks: number;
+  /** Recovery over the last `observe` prompt rows only (undefined: every row). */
+  readonly observe?: number | undefined;
+}
+
+export interface BudgetHead {
+  readonly layer: number;
+  readonly kvHead: number;
+  /** Entries kept at the end of the prompt (its share of the current length during decoding). */
+  readonly kept: number;
+  /** Window width w in positions at the end of the prompt. */
+  readonly window: number;
+  /** Heavy hitters at the end of the prompt. */
+  readonly heavy: number;
+  /** The curve's recovery at `kept`. */
+  readonly recovery: number;
+}
+
+export interface BudgetReport {
+  readonly settings: BudgetSettings;
+  /** Prompt length n. */
+  readonly n: number;
+  /** Total budget B (entries over every head). */
+  readonly total: number;
+  /** Entries every head keeps at least. */
+  readonly floor: number;
+  /** Structural tokens of the prompt (tiers 1–2). */
+  readonly structural: number;
+  /** `layers[l][g]` */
+  readonly layers: readonly (readonly BudgetHead[])[];
+}
+
+/** B = ⌊(1 − C) · H · n + 0.5⌋, at least one entry per head. */
+export function totalBudget(compression: number, heads: number, n: number): number {
+  return Math.min(heads * n, Math.max(heads, Math.floor((1 - compression) * heads * n + 0.5)));
+}
+
+/** Floor: the structural tokens plus one (the newest), at most n; lowered to ⌊B / H⌋ when B cannot give every head that. */
+export function headFloor(structural: number, n: number, total: number, heads: number): number {
+  return Math.min(Math.min(n, structural + 1), Math.floor(total / heads));
+}
+
+export function profileBudget(
+  attention: PromptAttention,
+  layout: KvLayout,
+  classes: TokenClassLookup,
+  settings: BudgetSettings,
+  /** Cumulative scores per position of a KV head (default: the group's column sums, which the cache holds after prefill). */
+  scoresOf?: (layer: number, kvHead: number) => ArrayLike<number>,
+): BudgetReport {
+  const n = attention.n;
+  if (n < 1) throw new RangeError("cannot profile an empty prompt");
+  const groupSize = layout.nHeads / layout.nKvHeads;
+  const H = layout.nLayers * layout.nKvHeads;
+  const structural = structuralOrder(n, classes, settings.sinks);
+  const curves = [];
+  for (let l = 0; l < layout.nLayers; l++) {
+    for (let g = 0; g < layout.nKvHeads; g++) {
+      const heads = Array.from({ length: groupSize }, (_, i) => g * groupSize + i);
+      const scores = scoresOf ? scoresOf(l, g) : groupColumnScores(attention, l, heads);
+      curves.push(recoveryCurve({ attention, layer: l, heads, scores, structural, gqa: settings.gqa, ...(settings.observe !== undefined ? { observe: settings.observe } : {}) }));
+    }
+  }
+  const total = totalBudget(settings.compression, H, n);
+  const floor = headFloor(structural.length, n, total, H);
+  const kept = allocate(curves.map((c) => c.value), total, floor);
+  const layers: BudgetHead[][] = [];
+  for (let l = 0; l < layout.nLayers; l++) {
+    const row: BudgetHead[] = [];
+    for (let g = 0; g < layout.nKvHeads; g++) {
+      const i = l * layout.nKvHeads + g;
+      const c = kept[i]!;
+      const curve = curves[i]!;
+      row.push({ layer: l, kvHead: g, kept: c, window: curve.window[c]!, heavy: curve.heavy[c]!, recovery: curve.value[c]! });
+    }
+    layers.push(row);
+  }
+  return { settings, n, total, floor, structural: structural.length, layers };
+}

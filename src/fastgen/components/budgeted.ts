@@ -1,0 +1,39 @@
+import { keepRanked, scaleToLength } from "../budget/ranking.ts";
+import type { PolicyComponent } from "../policy.ts";
+
+/** What the budgeted profile gave one KV head at the end of an n-token prompt (docs/algorithm.md §10). */
+export interface HeadBudget {
+  /** Prompt length n. */
+  readonly n: number;
+  /** Entries kept at length n. */
+  readonly kept: number;
+  /** Window width w at length n. */
+  readonly window: number;
+}
+
+/**
+ * `budgeted`: keeps the head's share of the current length, `b = round(kept · L / n)`, by the
+ * ranking of `budget/ranking.ts` with the window scaled the same way, `round(window · L / n)`.
+ * Meant as a policy's only component (it counts what it marks).
+ */
+export function budgeted(head: HeadBudget): PolicyComponent {
+  return {
+    name: "budgeted",
+    keep(ctx, keep) {
+      const L = ctx.current + 1;
+      keepRanked(
+        { positions: ctx.positions, scores: ctx.scores, length: ctx.length, current: ctx.current, sinks: ctx.budgets.sinks, isSpecial: ctx.isSpecial, isPunct: ctx.isPunct },
+        scaleToLength(head.kept, L, head.n),
+        scaleToLength(head.window, L, head.n),
+        keep,
+      );
+    },
+    rowRule(ctx) {
+      // The set kept at row n−1 as fixed columns plus the band: how the curve scored this shape.
+      const positions = Int32Array.from({ length: ctx.n }, (_, j) => j);
+      const columns = new Uint8Array(ctx.n);
+      keepRanked({ positions, scores: ctx.columnScores, length: ctx.n, current: ctx.n - 1, sinks: ctx.budgets.sinks, isSpecial: ctx.isSpecial, isPunct: ctx.isPunct }, head.kept, head.window, columns);
+      return { columns, window: head.window };
+    },
+  };
+}
