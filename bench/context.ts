@@ -79,4 +79,4 @@ export async function contextBench(argv: readonly string[] = process.argv.slice(
   );
 }
 
-if (isMainModule(import.meta.url)) await contextBench();
+if (isMainModule(import.meta)) await contextBench();

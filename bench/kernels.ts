@@ -218,4 +218,4 @@ export async function kernelsBench(argv: readonly string[] = process.argv.slice(
   );
 }
 
-if (isMainModule(import.meta.url)) await kernelsBench();
+if (isMainModule(import.meta)) await kernelsBench();

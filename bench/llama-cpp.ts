@@ -123,4 +123,4 @@ export async function llamaCppBench(argv: readonly string[] = process.argv.slice
   );
 }
 
-if (isMainModule(import.meta.url)) await llamaCppBench();
+if (isMainModule(import.meta)) await llamaCppBench();

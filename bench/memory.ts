@@ -71,4 +71,4 @@ export async function memoryBench(argv: readonly string[] = process.argv.slice(2
   );
 }
 
-if (isMainModule(import.meta.url)) await memoryBench();
+if (isMainModule(import.meta)) await memoryBench();

@@ -101,4 +101,4 @@ export async function profilingBench(argv: readonly string[] = process.argv.slic
   );
 }
 
-if (isMainModule(import.meta.url)) await profilingBench();
+if (isMainModule(import.meta)) await profilingBench();

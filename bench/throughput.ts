@@ -79,4 +79,4 @@ export async function throughputBench(argv: readonly string[] = process.argv.sli
   );
 }
 
-if (isMainModule(import.meta.url)) await throughputBench();
+if (isMainModule(import.meta)) await throughputBench();

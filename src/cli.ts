@@ -9,6 +9,8 @@ import { LOGITS_FLAGS, logitsCommand } from "./cli/commands/logits.ts";
 import { PROFILE_FLAGS, profileCommand } from "./cli/commands/profile.ts";
 import { SAMPLE_PROMPTS_FLAGS, samplePromptsCommand } from "./cli/commands/sample-prompts.ts";
 import { SYNTH_FLAGS, synthCommand } from "./cli/commands/synth.ts";
+import { deniedByDeno, missingDenoPermissions, missingPermissionMessage, PERMISSION_USES } from "./cli/deno-permissions.ts";
+import { interruptible } from "./cli/interrupt.ts";
 import { type CommandIO, processIO } from "./cli/io.ts";
 import { InputError, printable } from "./errors.ts";
 import { isMainModule } from "./is-main.ts";
@@ -23,7 +25,11 @@ const COMMANDS: Record<string, Command> = {
   generate: { summary: "continue a prompt (streams text; --json for one object)", flags: GENERATE_FLAGS, run: generateCommand },
   profile: { summary: "show the cache policy FastGen picks for each layer and KV head", flags: PROFILE_FLAGS, run: (a, io) => profileCommand(a, io, process.stdout.isTTY === true) },
   logits: { summary: "write float32 logits of a token sequence, full or compressed cache", flags: LOGITS_FLAGS, run: logitsCommand },
-  eval: { summary: "FastGen vs. the baselines on a prompt set: metrics, pictures, report", flags: EVAL_FLAGS, run: (a, io) => evalCommand(a, io, process.stderr) },
+  eval: {
+    summary: "FastGen vs. the baselines on a prompt set: metrics, pictures, report",
+    flags: EVAL_FLAGS,
+    run: (a, io) => interruptible("eval", io.warn, () => evalCommand(a, io, process.stderr)),
+  },
   "sample-prompts": { summary: "write a prompt set sampled from the model (seeded, chosen lengths)", flags: SAMPLE_PROMPTS_FLAGS, run: samplePromptsCommand },
   synth: { summary: "write a GGUF with seeded random weights at a named shape (for benchmarks)", flags: SYNTH_FLAGS, run: synthCommand },
 };
@@ -48,10 +54,20 @@ export async function main(argv: readonly string[], io: CommandIO = processIO): 
     io.out(helpText(name, command.summary, command.flags));
     return 0;
   }
+  const missing = missingDenoPermissions(name);
+  if (missing.length > 0) {
+    io.warn(missingPermissionMessage(name, missing.map((p) => `--allow-${p} for ${PERMISSION_USES[p]}`).join("; ")));
+    return 2;
+  }
   try {
     await command.run(rest, io);
     return 0;
   } catch (e) {
+    const denied = deniedByDeno(e);
+    if (denied !== undefined) {
+      io.warn(missingPermissionMessage(name, denied));
+      return 2;
+    }
     if (e instanceof InputError) {
       // Messages can quote files and flags: escape control characters (line breaks between problems stay).
       io.warn(`fastgen ${name}: ${e.message.split("\n").map((line) => printable(line, 2000)).join("\n")}`);
@@ -61,7 +77,7 @@ export async function main(argv: readonly string[], io: CommandIO = processIO): 
   }
 }
 
-if (isMainModule(import.meta.url)) {
+if (isMainModule(import.meta)) {
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

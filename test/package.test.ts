@@ -101,4 +101,10 @@ describe("the packed package in a consumer folder", () => {
     const out = run(join(consumer, "node_modules", ".bin", "fastgen"), ["generate", "--max-tokens", "30"]);
     expect(out).toMatch(/^Once upon a time, there was a little girl named Lily\./);
   });
+
+  it("the bin's eval runs its worker threads from dist/ and finds the package's prompts", () => {
+    const out = run(join(consumer, "node_modules", ".bin", "fastgen"), ["eval", "--quick", "--workers", "2", "--png=false", "--out", join(work, "eval")]);
+    expect(out).toMatch(/^FastGen T=0\.9: compression [\d.]+%/m);
+    expect(out).toMatch(/2 workers/);
+  });
 });

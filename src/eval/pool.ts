@@ -1,11 +1,12 @@
 /**
- * Evaluates prompts in parallel worker processes (one model each), or in this process when one
- * worker is asked for. Worker processes run the TypeScript through tsx's loader, like the CLI.
- * Results come back in prompt order whatever order they finish in.
+ * Evaluates prompts in parallel worker threads (one model each), or in this thread when one worker
+ * is asked for. Results come back in prompt order whatever order they finish in.
+ *
+ * Threads (`node:worker_threads`), not child processes: Node, Deno and Bun all implement them, they
+ * inherit the runtime and (under Deno) the permissions of the main process, and they end with it —
+ * so an interrupted evaluation leaves no orphaned worker writing to a closed pipe.
  */
-import { type ChildProcess, fork } from "node:child_process";
-import { createRequire } from "node:module";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
 import type { Backend } from "../interfaces.ts";
 import { type PromptOutcome, evaluatePrompt } from "./prompt-eval.ts";
 import type { EvalPrompt } from "./prompts.ts";
@@ -16,35 +17,64 @@ export interface PoolCallbacks {
   onSetting(promptId: string): void;
 }
 
-/** In this process, on the given backend. */
-export function evaluateInProcess(backend: Backend, init: WorkerInit, prompts: readonly EvalPrompt[], cb: PoolCallbacks): PromptOutcome[] {
-  return prompts.map((p) => evaluatePrompt(backend, init.classes, p, init.settings, init.attention, () => cb.onSetting(p.id)));
+/** Lets pending events (a progress redraw, Ctrl-C) run between two prompts of a long synchronous loop. */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** In this thread, on the given backend, one prompt at a time with the event loop served in between. */
+export async function evaluateInProcess(backend: Backend, init: WorkerInit, prompts: readonly EvalPrompt[], cb: PoolCallbacks): Promise<PromptOutcome[]> {
+  const outcomes: PromptOutcome[] = [];
+  for (const p of prompts) {
+    outcomes.push(evaluatePrompt(backend, init.classes, p, init.settings, init.attention, () => cb.onSetting(p.id)));
+    await yieldToEventLoop();
+  }
+  return outcomes;
 }
 
-function startWorker(): ChildProcess {
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
-  const entry = fileURLToPath(new URL("./worker.ts", import.meta.url));
-  return fork(entry, [], { execArgv: ["--import", tsx], serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"] });
+/**
+ * Starts one worker thread. From dist/ (plain Node) its module is worker.js. From the sources it is
+ * worker.ts: Deno and Bun run it as is; Node needs tsx, whose loader a thread does not get from its
+ * parent in Node 20 (a flag like `--import tsx` in the thread's execArgv is not honoured for
+ * module hooks there), so the thread starts with a line that loads worker.ts through tsx's API.
+ */
+function startWorker(): Worker {
+  const fromSources = import.meta.url.endsWith(".ts");
+  const entry = new URL(fromSources ? "./worker.ts" : "./worker.js", import.meta.url);
+  const runsTypeScript = process.versions.deno !== undefined || process.versions.bun !== undefined;
+  if (!fromSources || runsTypeScript) return new Worker(entry);
+  const tsxApi = import.meta.resolve("tsx/esm/api");
+  const bootstrap = `import(${JSON.stringify(tsxApi)}).then(({ tsImport }) => tsImport(${JSON.stringify(entry.href)}, ${JSON.stringify(entry.href)}));`;
+  return new Worker(bootstrap, { eval: true });
 }
 
-/** In `workers` processes; each takes the next prompt when it is done with one. */
+/**
+ * Evaluates the prompts in `workers` threads, or, for a backend other than the reference one with
+ * one worker asked for, in this thread on `backend` (a gpu.js backend holds a context that is
+ * not rebuilt elsewhere). One worker on the reference backend is still a thread: this thread stays
+ * free to draw the progress bar and to act on Ctrl-C at once, not after the prompt at hand.
+ */
+export async function evaluatePrompts(backend: Backend, init: WorkerInit, prompts: readonly EvalPrompt[], workers: number, cb: PoolCallbacks): Promise<PromptOutcome[]> {
+  if (workers > 1 || init.backend.backend === "reference") return evaluateInWorkers(init, prompts, workers, cb);
+  return evaluateInProcess(backend, init, prompts, cb);
+}
+
+/** In `workers` threads; each takes the next prompt when it is done with one. */
 export async function evaluateInWorkers(init: WorkerInit, prompts: readonly EvalPrompt[], workers: number, cb: PoolCallbacks): Promise<PromptOutcome[]> {
   const results: (PromptOutcome | undefined)[] = new Array(prompts.length);
   let next = 0;
-  const children: ChildProcess[] = [];
+  const threads: Worker[] = [];
   try {
     await Promise.all(
       Array.from({ length: Math.min(workers, prompts.length) }, () => {
-        const child = startWorker();
-        children.push(child);
+        const worker = startWorker();
+        threads.push(worker);
         return new Promise<void>((resolve, reject) => {
-          const send = (m: ToWorker) => child.send(m);
+          const send = (m: ToWorker) => worker.postMessage(m);
           const feed = () => {
             if (next >= prompts.length) return resolve();
             const index = next++;
             send({ type: "prompt", index, prompt: prompts[index]! });
           };
-          child.on("message", (m: FromWorker) => {
+          worker.on("message", (m: FromWorker) => {
             if (m.type === "ready") feed();
             else if (m.type === "setting") cb.onSetting(prompts[m.index]!.id);
             else if (m.type === "done") {
@@ -52,17 +82,20 @@ export async function evaluateInWorkers(init: WorkerInit, prompts: readonly Eval
               feed();
             } else reject(new Error(`evaluation worker failed: ${m.message}`));
           });
-          child.on("error", reject);
-          child.on("exit", (code) => reject(new Error(`evaluation worker exited (code ${code}) before the work was done`)));
+          worker.on("error", reject);
+          worker.on("exit", (code) => reject(new Error(`evaluation worker exited (code ${code}) before the work was done`)));
           send({ type: "init", init });
         });
       }),
     );
   } finally {
-    for (const c of children) {
-      c.removeAllListeners("exit");
-      if (c.connected) c.disconnect();
-    }
+    // Done or failed: stop every thread (an idle one would keep the process alive).
+    await Promise.all(
+      threads.map((t) => {
+        t.removeAllListeners("exit");
+        return t.terminate();
+      }),
+    );
   }
   return results.map((r, i) => {
     if (!r) throw new Error(`no result for prompt ${prompts[i]!.id}`);

@@ -1,6 +1,6 @@
 /**
  * The whole evaluation: plan the prompts, build the settings, evaluate every prompt (in worker
- * processes when asked), then summarize, match compressions and study profile stability.
+ * threads, see pool.ts), then summarize, match compressions and study profile stability.
  */
 import type { Backend } from "../interfaces.ts";
 import { InputError } from "../errors.ts";
@@ -11,7 +11,7 @@ import type { Tokenizer } from "../tokenizer/tokenizer.ts";
 import { type SettingSummary, summarize } from "./aggregate.ts";
 import type { AttentionCapture } from "./attention-capture.ts";
 import { type MatchedRow, matchAtFastgen } from "./matched.ts";
-import { evaluateInProcess, evaluateInWorkers } from "./pool.ts";
+import { evaluatePrompts } from "./pool.ts";
 import type { AttentionRequest, PromptOutcome } from "./prompt-eval.ts";
 import { type EvalPrompt, loadPromptSet, planPrompts, type PromptSet, type SkippedPrompt } from "./prompts.ts";
 import { Progress, type ProgressSink } from "./progress.ts";
@@ -99,7 +99,7 @@ export async function runEvaluation(env: EvalEnvironment, options: EvalOptions, 
   const workers = Math.max(1, Math.min(options.workers, plan.prompts.length));
   const progress = new Progress(plan.prompts.length * settings.length, `eval: ${plan.prompts.length} prompts × ${settings.length} settings`, sink);
   const cb = { onSetting: (id: string) => progress.tick(1, id) };
-  const outcomes = workers > 1 ? await evaluateInWorkers(init, plan.prompts, workers, cb) : evaluateInProcess(env.backend, init, plan.prompts, cb);
+  const outcomes = await evaluatePrompts(env.backend, init, plan.prompts, workers, cb);
   progress.finish();
 
   const captured = outcomes.find((o) => o.attention)?.attention;

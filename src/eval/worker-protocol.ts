@@ -1,4 +1,4 @@
-/** Messages between the evaluation's main process and its worker processes (structured clone). */
+/** Messages between the evaluation's main thread and its worker threads (structured clone). */
 import type { BackendOptions } from "../create-backend.ts";
 import type { TokenClasses } from "../fastgen/token-classes.ts";
 import type { AttentionRequest, PromptOutcome } from "./prompt-eval.ts";

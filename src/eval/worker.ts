@@ -1,16 +1,20 @@
 /**
- * A worker process of the evaluation pool: loads the model once, then evaluates the prompts it is
- * sent, reporting each finished setting (for the progress bar) and each finished prompt.
+ * A worker thread of the evaluation pool (pool.ts): loads the model once, then evaluates the prompts
+ * it is sent, reporting each finished setting (for the progress bar) and each finished prompt.
  */
+import { parentPort } from "node:worker_threads";
 import type { Backend } from "../interfaces.ts";
 import { createBackend } from "../create-backend.ts";
 import { loadModel } from "../model/load.ts";
 import { evaluatePrompt } from "./prompt-eval.ts";
 import type { FromWorker, ToWorker, WorkerInit } from "./worker-protocol.ts";
 
+if (!parentPort) throw new Error("src/eval/worker.ts runs as a worker thread of the evaluation pool (src/eval/pool.ts)");
+const port = parentPort;
+
 let state: { init: WorkerInit; backend: Backend } | undefined;
 
-const send = (m: FromWorker) => process.send!(m);
+const send = (m: FromWorker) => port.postMessage(m);
 
 async function handle(m: ToWorker): Promise<void> {
   if (m.type === "init") {
@@ -25,9 +29,8 @@ async function handle(m: ToWorker): Promise<void> {
   send({ type: "done", index: m.index, outcome });
 }
 
-process.on("message", (m: ToWorker) => {
+port.on("message", (m: ToWorker) => {
   handle(m).catch((e: unknown) => {
     send({ type: "error", message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
   });
 });
-process.on("disconnect", () => process.exit(0));

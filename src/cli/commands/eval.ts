@@ -15,6 +15,7 @@ import { pct, sig } from "../../eval/report-format.ts";
 import { repoRoot, resolveModelPath } from "../../model/load.ts";
 import { type FlagSpecs, parseFlags } from "../args.ts";
 import { COMPRESSION_FLAGS, MODEL_FLAGS, modelFlagsSchema, openModel, tokenClassesFor } from "../common.ts";
+import { uninterruptible } from "../interrupt.ts";
 import type { CommandIO } from "../io.ts";
 import { validateFlags } from "../validate.ts";
 
@@ -46,7 +47,7 @@ export const EVAL_FLAGS: FlagSpecs = {
   sinks: { kind: "number", help: "attention sinks of the streaming baseline", default: "4" },
   special: COMPRESSION_FLAGS.special!,
   punct: COMPRESSION_FLAGS.punct!,
-  workers: { kind: "number", help: "worker processes (reference backend)", default: "the number of CPUs" },
+  workers: { kind: "number", help: "worker threads (reference backend)", default: "the number of CPUs" },
   out: { kind: "string", help: "folder for the pictures", default: "docs/results" },
   report: { kind: "string", help: "Markdown report", default: "<out>.md" },
   json: { kind: "string", help: "also write every number as JSON to this file" },
@@ -171,18 +172,21 @@ export async function evalCommand(argv: readonly string[], io: CommandIO, tty?: 
   const shownRun = { ...run, options: { ...run.options, promptsPath: relative(repoRoot, resolve(promptsPath)) } };
   // Loaded only here: the plotting libraries are not needed by the other commands.
   const { writeOutputs } = await import("../../eval/outputs.ts");
-  const written = await writeOutputs(shownRun, {
-    outDir,
-    reportPath,
-    ...(flags.json ? { jsonPath: flags.json } : {}),
-    png: flags.png,
-    ...(flags.notes ? { notesPath: flags.notes } : {}),
-    command: `npm run fastgen -- eval ${argv.map(shellQuote).join(" ")}`.trim(),
-    backend: backend.name,
-    config,
-    modelName: basename(modelPath, extname(modelPath)),
-    headline: flags.headline,
-  });
+  // Ctrl-C while the results are written takes effect after them: all files or none (cli/interrupt.ts).
+  const written = await uninterruptible(() =>
+    writeOutputs(shownRun, {
+      outDir,
+      reportPath,
+      ...(flags.json ? { jsonPath: flags.json } : {}),
+      png: flags.png,
+      ...(flags.notes ? { notesPath: flags.notes } : {}),
+      command: `npm run fastgen -- eval ${argv.map(shellQuote).join(" ")}`.trim(),
+      backend: backend.name,
+      config,
+      modelName: basename(modelPath, extname(modelPath)),
+      headline: flags.headline,
+    }),
+  );
   for (const row of run.matched) {
     io.out(`FastGen T=${row.threshold}: compression ${pct(row.compression)}, KL ${sig(row.fastgen.kl ?? NaN)}, top-1 ${pct(row.fastgen.top1 ?? NaN)}\n`);
   }
