@@ -57,6 +57,28 @@ export function kvHeadOf(layout: KvLayout, queryHead: number): number {
   return Math.floor(queryHead / groupSize(layout));
 }
 
+/**
+ * Where a KV cache's per-head buffers live (keys, values, positions). By default plain JS typed
+ * arrays ({@link jsKvStorage}); a backend whose kernels read memory of their own (the wasm backend)
+ * offers one that allocates there, so attention reads each head's kept entries where they lie,
+ * with no copy per step. The cache code still owns the buffers' contents (appends, eviction).
+ */
+export interface KvStorage {
+  /** A float32 buffer of `length` elements (contents unspecified), valid until {@link free}. */
+  allocFloat32(length: number): Float32Array;
+  /** An int32 buffer of `length` elements (contents unspecified), valid until {@link free}. */
+  allocInt32(length: number): Int32Array;
+  /** Gives back a buffer from this storage; its space may be reused, so it must not be used after. */
+  free(buffer: Float32Array | Int32Array): void;
+}
+
+/** Plain JS typed arrays, freed by the garbage collector. */
+export const jsKvStorage: KvStorage = {
+  allocFloat32: (length) => new Float32Array(length),
+  allocInt32: (length) => new Int32Array(length),
+  free: () => {},
+};
+
 export interface Backend {
   /** What ran, e.g. "reference" or "gpu (headlessgl)". */
   readonly name: string;
@@ -67,6 +89,11 @@ export interface Backend {
   prefill(tokens: readonly number[], start: number, cache: KvCache): Float32Array[];
   /** Releases whatever the backend holds (GPU kernels, textures). */
   dispose(): void;
+  /**
+   * Storage for KV caches this backend runs fastest with (the wasm backend: its own memory).
+   * Optional: callers fall back to {@link jsKvStorage}, and every backend works with any cache.
+   */
+  readonly kvStorage?: KvStorage;
 }
 
 export function kvLayoutOf(config: LlamaConfig): KvLayout {

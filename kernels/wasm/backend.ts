@@ -17,7 +17,7 @@
  * in this backend's memory (`kvStorage`, see src/interfaces.ts KvStorage); a cache with plain JS
  * arrays is copied into a scratch buffer first (cost ∝ kept entries either way).
  */
-import { type Backend, groupSize, type KvCache, type KvView } from "../../src/interfaces.ts";
+import { type Backend, groupSize, type KvCache, type KvStorage, type KvView } from "../../src/interfaces.ts";
 import type { LlamaConfig, LlamaModel } from "../../src/model/types.ts";
 import { type Kernels, WasmHeap } from "./runtime.ts";
 
@@ -67,8 +67,10 @@ export interface WasmBackendOptions {
 export class WasmBackend implements Backend {
   readonly name: string;
   readonly config: LlamaConfig;
-  /** The memory and kernels (exposed for tests and the KV storage). */
+  /** The memory and kernels (exposed for tests). */
   readonly heap: WasmHeap;
+  /** KV buffers in this backend's memory: attention then reads each head's kept entries in place. */
+  readonly kvStorage: KvStorage;
   private readonly k: Kernels;
   private readonly layers: LayerPtrs[];
   private readonly embedding: Matrix;
@@ -78,6 +80,8 @@ export class WasmBackend implements Backend {
   private readonly scratch: Scratch;
   /** Attention scratch, grown with the longest view seen: probs [group][cap], keys/values [cap][headDim]. */
   private attnCap = 0;
+  /** Views attended where they lie (a cache on `kvStorage`) and views copied into scratch first (any other cache). */
+  readonly viewStats = { inPlace: 0, copied: 0 };
   private probsPtr = 0;
   private keysPtr = 0;
   private valuesPtr = 0;
@@ -93,6 +97,7 @@ export class WasmBackend implements Backend {
     }
     this.heap = new WasmHeap();
     this.k = this.heap.kernels;
+    this.kvStorage = wasmKvStorage(this.heap);
 
     // Weights, loaded once: matrices in the file's type where the model says so (model.raw), else float32.
     const resident = new Map<Float32Array, Matrix>();
@@ -285,7 +290,11 @@ export class WasmBackend implements Backend {
   /** Byte offsets of a view's keys and values: where they lie if in this memory, else copied to scratch. */
   private entries(view: KvView): [number, number] {
     const n = view.length * this.config.headDim;
-    if (this.heap.owns(view.keys) && this.heap.owns(view.values)) return [view.keys.byteOffset, view.values.byteOffset];
+    if (this.heap.owns(view.keys) && this.heap.owns(view.values)) {
+      this.viewStats.inPlace++;
+      return [view.keys.byteOffset, view.values.byteOffset];
+    }
+    this.viewStats.copied++;
     const f32 = this.heap.f32;
     f32.set(view.keys.subarray(0, n), this.keysPtr >> 2);
     f32.set(view.values.subarray(0, n), this.valuesPtr >> 2);
@@ -308,4 +317,32 @@ export class WasmBackend implements Backend {
     this.valuesPtr = this.heap.alloc(cap * c.headDim * 4);
     this.attnCap = cap;
   }
+}
+
+/**
+ * A {@link KvStorage} in `heap`'s memory. Buffers are freed explicitly by the cache (on resize and
+ * `release()`), and otherwise when the garbage collector reclaims them (a cache dropped without
+ * `release()`), so the space is reused either way. Arrays not from this heap are ignored by `free`
+ * (a released store holds empty JS arrays).
+ */
+export function wasmKvStorage(heap: WasmHeap): KvStorage {
+  const spans = new FinalizationRegistry<{ at: number; bytes: number }>((span) => heap.release(span.at, span.bytes));
+  const track = <T extends Float32Array | Int32Array>(array: T): T => {
+    spans.register(array, { at: array.byteOffset, bytes: array.byteLength }, array);
+    return array;
+  };
+  return {
+    allocFloat32: (length) => {
+      const at = heap.alloc(length * 4);
+      return track(heap.f32.subarray(at >> 2, (at >> 2) + length));
+    },
+    allocInt32: (length) => {
+      const at = heap.alloc(length * 4);
+      return track(heap.i32.subarray(at >> 2, (at >> 2) + length));
+    },
+    free: (array) => {
+      if (!heap.owns(array) || !spans.unregister(array)) return;
+      heap.release(array.byteOffset, array.byteLength);
+    },
+  };
 }

@@ -33,7 +33,8 @@ export function compressPrompt(
   fill: (cache: KvCache) => readonly Float32Array[] = (cache) => backend.prefill(promptTokens, 0, cache),
 ): CompressedPrompt {
   if (promptTokens.length === 0) throw new RangeError("the prompt must hold at least one token (normally BOS)");
-  const session = new CompressionSession(kvLayoutOf(backend.config), classes, settings);
+  // The cache's buffers live where the backend reads them fastest (its own memory, for wasm).
+  const session = new CompressionSession(kvLayoutOf(backend.config), classes, settings, backend.kvStorage);
   const rows = fill(session.cache);
   session.finishPrefill();
   return { session, promptTokens, rows, profile: session.profile };

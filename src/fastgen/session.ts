@@ -2,7 +2,7 @@
  * One compressed run: the cache, the profile taken after prefill (FastGen) or the baseline's
  * uniform policy, and the compression figures of spec §8 / §12.13.
  */
-import type { KvLayout } from "../interfaces.ts";
+import type { KvLayout, KvStorage } from "../interfaces.ts";
 import { AdaptiveKvCache, type CacheFootprint } from "../kv/adaptive-cache.ts";
 import { type BudgetReport, profileBudget } from "./budget/profile.ts";
 import { candidateByName } from "./candidates.ts";
@@ -36,7 +36,8 @@ export class CompressionSession {
   private steps = 0;
   readonly settings: CompressionSettings;
 
-  constructor(layout: KvLayout, classes: TokenClasses, settings: CompressionSettings) {
+  /** `storage`: where the cache's buffers live (default plain JS arrays; a backend's `kvStorage`). */
+  constructor(layout: KvLayout, classes: TokenClasses, settings: CompressionSettings, storage?: KvStorage) {
     this.settings = settings;
     this.cache = new AdaptiveKvCache(layout, {
       classes,
@@ -44,7 +45,7 @@ export class CompressionSession {
       rFrequent: settings.rFrequent,
       sinks: settings.sinks,
       recordPromptAttention: profiles(settings.method),
-    });
+    }, storage);
   }
 
   /** The profile FastGen took (undefined for baselines or before prefill ended). */

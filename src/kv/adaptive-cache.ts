@@ -8,7 +8,7 @@
 import type { TokenClasses } from "../fastgen/token-classes.ts";
 import { floorMin1, type KeepContext, type KvHeadPolicy, keptEntries, type PolicyBudgets } from "../fastgen/policy.ts";
 import type { PromptAttention } from "../fastgen/prompt-attention.ts";
-import type { KvCache, KvLayout, KvView } from "../interfaces.ts";
+import type { KvCache, KvLayout, KvStorage, KvView } from "../interfaces.ts";
 import { HeadStore } from "./head-store.ts";
 
 export interface AdaptiveCacheOptions {
@@ -46,10 +46,11 @@ export class AdaptiveKvCache implements KvCache {
   readonly layout: KvLayout;
   private readonly options: AdaptiveCacheOptions;
 
-  constructor(layout: KvLayout, options: AdaptiveCacheOptions) {
+  /** `storage`: where the stores' keys, values and positions live (default plain JS arrays; see Backend.kvStorage). */
+  constructor(layout: KvLayout, options: AdaptiveCacheOptions, storage?: KvStorage) {
     this.layout = layout;
     this.options = options;
-    this.stores = Array.from({ length: layout.nLayers * layout.nKvHeads }, () => new HeadStore(layout.headDim));
+    this.stores = Array.from({ length: layout.nLayers * layout.nKvHeads }, () => new HeadStore(layout.headDim, 16, storage));
     this.rows = options.recordPromptAttention
       ? Array.from({ length: layout.nLayers }, () => Array.from({ length: layout.nHeads }, () => []))
       : null;
@@ -156,6 +157,11 @@ export class AdaptiveKvCache implements KvCache {
       isPunct: this.isPunct,
     };
     store.compact(keptEntries(policy, ctx), shrink);
+  }
+
+  /** Gives every store's buffers back to its storage (needed for a backend's memory; no-op for JS arrays). */
+  release(): void {
+    for (const s of this.stores) s.release();
   }
 
   footprint(): CacheFootprint {

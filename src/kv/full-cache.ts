@@ -1,4 +1,4 @@
-import type { KvCache, KvLayout, KvView } from "../interfaces.ts";
+import type { KvCache, KvLayout, KvStorage, KvView } from "../interfaces.ts";
 import { HeadStore } from "./head-store.ts";
 
 /** The plain full KV cache: keeps every position, never evicts. The textbook baseline. */
@@ -6,9 +6,15 @@ export class FullKvCache implements KvCache {
   private readonly stores: HeadStore[];
   readonly layout: KvLayout;
 
-  constructor(layout: KvLayout) {
+  /** `storage`: where the stores' buffers live (default plain JS arrays; see Backend.kvStorage). */
+  constructor(layout: KvLayout, storage?: KvStorage) {
     this.layout = layout;
-    this.stores = Array.from({ length: layout.nLayers * layout.nKvHeads }, () => new HeadStore(layout.headDim));
+    this.stores = Array.from({ length: layout.nLayers * layout.nKvHeads }, () => new HeadStore(layout.headDim, 16, storage));
+  }
+
+  /** Gives every store's buffers back to its storage (needed for a backend's memory; no-op for JS arrays). */
+  release(): void {
+    for (const s of this.stores) s.release();
   }
 
   registerToken(): void {}

@@ -2,8 +2,12 @@
  * The store of one (layer, KV head): kept keys, values, positions and cumulative scores in
  * compact typed arrays. Evicted entries are compacted away and the buffers shrink with what is
  * kept, so the bytes held really follow the kept count (spec §8).
+ *
+ * Keys, values and positions come from a {@link KvStorage} (plain JS arrays by default, or a
+ * backend's own memory, where its attention kernel reads them in place); a resize allocates the
+ * new buffers there and frees the old ones. Scores are the cache's own bookkeeping: always JS.
  */
-import type { KvView } from "../interfaces.ts";
+import { jsKvStorage, type KvStorage, type KvView } from "../interfaces.ts";
 
 export class HeadStore implements KvView {
   length = 0;
@@ -13,12 +17,14 @@ export class HeadStore implements KvView {
   /** Cumulative attention per entry, float64 (spec §12.3). */
   scores: Float64Array;
   private readonly headDim: number;
+  private readonly storage: KvStorage;
 
-  constructor(headDim: number, capacity = 16) {
+  constructor(headDim: number, capacity = 16, storage: KvStorage = jsKvStorage) {
     this.headDim = headDim;
-    this.positions = new Int32Array(capacity);
-    this.keys = new Float32Array(capacity * headDim);
-    this.values = new Float32Array(capacity * headDim);
+    this.storage = storage;
+    this.positions = storage.allocInt32(capacity);
+    this.keys = storage.allocFloat32(capacity * headDim);
+    this.values = storage.allocFloat32(capacity * headDim);
     this.scores = new Float64Array(capacity);
   }
 
@@ -69,18 +75,33 @@ export class HeadStore implements KvView {
   private resize(capacity: number): void {
     const d = this.headDim;
     const n = this.length;
-    const positions = new Int32Array(capacity);
+    const positions = this.storage.allocInt32(capacity);
     positions.set(this.positions.subarray(0, n));
-    const keys = new Float32Array(capacity * d);
+    const keys = this.storage.allocFloat32(capacity * d);
     keys.set(this.keys.subarray(0, n * d));
-    const values = new Float32Array(capacity * d);
+    const values = this.storage.allocFloat32(capacity * d);
     values.set(this.values.subarray(0, n * d));
     const scores = new Float64Array(capacity);
     scores.set(this.scores.subarray(0, n));
+    this.storage.free(this.positions);
+    this.storage.free(this.keys);
+    this.storage.free(this.values);
     this.positions = positions;
     this.keys = keys;
     this.values = values;
     this.scores = scores;
+  }
+
+  /** Gives the buffers back to the storage (the store is empty and unusable after). */
+  release(): void {
+    this.storage.free(this.positions);
+    this.storage.free(this.keys);
+    this.storage.free(this.values);
+    this.positions = new Int32Array(0);
+    this.keys = new Float32Array(0);
+    this.values = new Float32Array(0);
+    this.scores = new Float64Array(0);
+    this.length = 0;
   }
 
   view(): KvView {

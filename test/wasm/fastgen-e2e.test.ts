@@ -1,5 +1,6 @@
 /**
- * FastGen end to end, reference vs wasm (the sibling of test/kernels/fastgen-e2e.test.ts): the same
+ * FastGen end to end, reference vs wasm, with the cache's buffers in JS arrays and in the wasm
+ * backend's memory (Backend.kvStorage) (the sibling of test/kernels/fastgen-e2e.test.ts): the same
  * chosen policies (except recoveries within 1e-5 of T, spec §7), the same kept positions of every
  * (layer, KV head) after prefill and after every decode step, the same greedy tokens — for each of
  * the five candidate policies applied to every head, FastGen itself, and every baseline.
@@ -13,7 +14,7 @@ import type { KvHeadPolicy } from "../../src/fastgen/policy.ts";
 import { CompressionSession } from "../../src/fastgen/session.ts";
 import { computeTokenClasses } from "../../src/fastgen/token-classes.ts";
 import { argmax } from "../../src/generation/sampler.ts";
-import { type Backend, kvLayoutOf } from "../../src/interfaces.ts";
+import { type Backend, type KvStorage, kvLayoutOf } from "../../src/interfaces.ts";
 import { golden, stories260K } from "../support/shared.ts";
 
 const model = stories260K();
@@ -30,8 +31,8 @@ interface Trace {
 }
 
 /** Greedy decoding through a compressed cache; `policy` forces one policy on every head, else the settings' method runs. */
-function trace(backend: Backend, settings: CompressionSettings, policy?: KvHeadPolicy): Trace {
-  const session = new CompressionSession(kvLayoutOf(model.config), classes, settings);
+function trace(backend: Backend, settings: CompressionSettings, policy?: KvHeadPolicy, storage?: KvStorage): Trace {
+  const session = new CompressionSession(kvLayoutOf(model.config), classes, settings, storage);
   const { cache } = session;
   const snapshot = () => {
     const { nLayers, nKvHeads } = cache.layout;
@@ -65,9 +66,20 @@ const CASES: { name: string; settings: CompressionSettings; policy?: KvHeadPolic
 const reference = new ReferenceTransformer(model);
 const wasm = new WasmBackend(model);
 
-it.each(CASES.map((c) => [c.name, c] as const))("%s: same policies, kept positions after every step, greedy tokens", (_, c) => {
+const STORAGES = [
+  ["JS arrays (views copied for the kernel)", undefined],
+  ["wasm memory (views read in place)", wasm.kvStorage],
+] as const;
+
+it.each(STORAGES.flatMap(([where, storage]) => CASES.map((c) => [c.name, where, c, storage] as const)))("%s, cache in %s: same policies, kept positions after every step, greedy tokens", (_, _where, c, storage) => {
   const want = trace(reference, c.settings, c.policy);
-  const got = trace(wasm, c.settings, c.policy);
+  const before = { ...wasm.viewStats };
+  const got = trace(wasm, c.settings, c.policy, storage);
+  // Which attention path ran: in place for the wasm storage, copies for JS arrays, never a mix.
+  const inPlace = wasm.viewStats.inPlace - before.inPlace;
+  const copied = wasm.viewStats.copied - before.copied;
+  expect(storage ? copied : inPlace).toBe(0);
+  expect(storage ? inPlace : copied).toBeGreaterThan(0);
   // Policies may differ only where a recovery lies within 1e-5 of T (spec §7).
   const T = c.settings.threshold;
   const nearT = want.recoveries.some((r) => Math.abs(r - T) < 1e-5) || got.recoveries.some((r) => Math.abs(r - T) < 1e-5);
