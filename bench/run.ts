@@ -1,7 +1,7 @@
 /**
  * The benchmark suite: `npm run bench` (a few minutes), `npm run bench -- --long`, or
  * `npm run bench -- --quick` (the CI smoke setting). Each benchmark prints a table and writes
- * results/bench-<name>.json; `--only a,b` runs a subset, `--out DIR` writes elsewhere.
+ * results/bench-<name>.json; `--only a,b` runs a subset, `--out DIR` writes elsewhere, `--help` lists the flags.
  */
 import { contextBench } from "./context.ts";
 import { kernelsBench } from "./kernels.ts";
@@ -19,9 +19,40 @@ const BENCHES: Record<string, (argv: readonly string[]) => Promise<unknown>> = {
   "llama-cpp": llamaCppBench,
 };
 
+const HELP = `npm run bench -- [flags]: FastGen benchmarks; each prints a table and writes <out>/bench-<name>.json
+
+  --quick         the tiny CI setting (seconds per benchmark)
+  --long          longer contexts and the 110M shape (tens of minutes)
+  --only a,b      run only these: ${Object.keys(BENCHES).join(", ")}
+  --out DIR       where the JSON reports go (default results)
+  --help, -h      this text
+
+Run it under \`xvfb-run -a\` to include gpu.js's headless-WebGL mode.
+`;
+
 const argv = process.argv.slice(2);
+// Help before anything runs: the full suite takes minutes.
+if (argv.includes("--help") || argv.includes("-h")) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+// A mistyped flag would otherwise run the default suite for minutes.
+const FLAGS_WITH_VALUE = new Set(["--only", "--out"]);
+for (let i = 0; i < argv.length; i++) {
+  const arg = argv[i]!;
+  if (FLAGS_WITH_VALUE.has(arg)) {
+    if (argv[i + 1] === undefined) {
+      console.error(`bench: ${arg} needs a value\n\n${HELP}`);
+      process.exit(2);
+    }
+    i++;
+  } else if (arg !== "--quick" && arg !== "--long") {
+    console.error(`bench: unknown argument "${arg}"\n\n${HELP}`);
+    process.exit(2);
+  }
+}
 const onlyAt = argv.indexOf("--only");
-const only = onlyAt >= 0 ? (argv[onlyAt + 1] ?? "").split(",") : Object.keys(BENCHES);
+const only = onlyAt >= 0 ? argv[onlyAt + 1]!.split(",") : Object.keys(BENCHES);
 const unknown = only.filter((n) => !(n in BENCHES));
 if (unknown.length > 0) {
   console.error(`unknown benchmark(s): ${unknown.join(", ")}; known: ${Object.keys(BENCHES).join(", ")}`);

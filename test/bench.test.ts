@@ -1,5 +1,5 @@
 /** Benchmarks are not timed tests: CI only checks that the suite runs on its tiny setting and writes valid JSON. */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -39,4 +39,16 @@ describe("benchmark suite (--quick)", () => {
     const held = memory.rows.map((r) => r.heldBytes as number);
     expect(Math.min(...held.slice(1))).toBeLessThan(held[0]!);
   }, 300_000);
+
+  it("--help prints the flags and runs nothing; an unknown flag is refused, not ignored", () => {
+    const run = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", "bench/run.ts", ...args], { cwd: repoRoot, encoding: "utf8", timeout: 60_000 });
+    const help = run("--help");
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/--quick/);
+    expect(help.stdout).toMatch(/--only a,b .*kernels, throughput/);
+    expect(help.stdout).not.toMatch(/tok\/s|bench:/);
+    const typo = run("--quik");
+    expect(typo.status).toBe(2);
+    expect(typo.stderr).toMatch(/^bench: unknown argument "--quik"/);
+  });
 });

@@ -102,6 +102,11 @@ describe("the packed package in a consumer folder", () => {
     expect(out).toMatch(/^Once upon a time, there was a little girl named Lily\./);
   });
 
+  it("the bin's --json output is JSON alone on stdout (it pipes)", () => {
+    const out = run(join(consumer, "node_modules", ".bin", "fastgen"), ["generate", "--json", "--policy", "h2o", "--max-tokens", "30"]);
+    expect(JSON.parse(out).compression.final).toBeGreaterThan(0);
+  });
+
   it("the bin's eval runs its worker threads from dist/ and finds the package's prompts", () => {
     const out = run(join(consumer, "node_modules", ".bin", "fastgen"), ["eval", "--quick", "--workers", "2", "--png=false", "--out", join(work, "eval")]);
     expect(out).toMatch(/^FastGen T=0\.9: compression [\d.]+%/m);

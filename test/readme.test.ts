@@ -21,6 +21,12 @@ describe("README", () => {
     expect(out).toContain(quoted);
   });
 
+  it("shows --json output piped to jq (npm run -s: no npm banner on stdout) and the bench's --quick and --help", () => {
+    expect(readme).toMatch(/^npm run -s fastgen -- generate .*--json \| jq /m);
+    expect(readme).toMatch(/^npm run bench -- --quick /m);
+    expect(readme).toMatch(/^npm run bench -- --help /m);
+  });
+
   it("quick start names the two commands and the test command CI runs", () => {
     expect(readme).toMatch(/npm ci && npm start/);
     expect(readme).toMatch(/^npm test/m);
