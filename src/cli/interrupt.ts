@@ -24,7 +24,7 @@ export async function interruptible<T>(name: string, warn: (line: string) => voi
     process.exit(INTERRUPTED);
   };
   const onSigint = () => {
-    if (writing > 0 && !pending) pending = () => exit(" (after writing its results, which were already being written)");
+    if (writing > 0 && !pending) pending = () => exit(" (after finishing the results it was writing)");
     else exit();
   };
   process.on("SIGINT", onSigint);
