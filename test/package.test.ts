@@ -67,7 +67,7 @@ afterAll(() => {
 describe("the packed package in a consumer folder", () => {
   it("holds compiled JavaScript with declarations, the sources for Bun, the models and no tests", () => {
     const listed = JSON.parse(execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: repoRoot, encoding: "utf8" }))[0].files.map((f: { path: string }) => f.path);
-    for (const file of ["dist/src/index.js", "dist/src/index.d.ts", "dist/src/cli.js", "dist/src/eval/worker.js", "src/index.ts", "models/stories260K.gguf", "prompts/stories.json"]) {
+    for (const file of ["dist/src/index.js", "dist/src/index.d.ts", "dist/src/cli.js", "dist/src/eval/worker.js", "dist/kernels/wasm/build/kernels.wasm", "src/index.ts", "models/stories260K.gguf", "prompts/stories.json"]) {
       expect(listed, file).toContain(file);
     }
     expect(listed.filter((f: string) => f.startsWith("test/"))).toEqual([]);
@@ -99,6 +99,11 @@ describe("the packed package in a consumer folder", () => {
 
   it("the fastgen bin runs with plain node and prints the documented story", () => {
     const out = run(join(consumer, "node_modules", ".bin", "fastgen"), ["generate", "--max-tokens", "30"]);
+    expect(out).toMatch(/^Once upon a time, there was a little girl named Lily\./);
+  });
+
+  it("the bin's wasm backend finds its compiled kernels under dist/ (copied there by build:lib)", () => {
+    const out = run(join(consumer, "node_modules", ".bin", "fastgen"), ["generate", "--backend", "wasm", "--max-tokens", "30"]);
     expect(out).toMatch(/^Once upon a time, there was a little girl named Lily\./);
   });
 
