@@ -29,7 +29,7 @@ export interface OpenOptions {
   readonly model?: string;
   /** llama2.c tokenizer file, for a llama2.c checkpoint. */
   readonly tokenizer?: string;
-  /** `reference` (default) or `gpu`. */
+  /** `auto` (default: the wasm kernels, the fastest available), `reference` (the float32 oracle), `wasm` or `gpu`. */
   readonly backend?: BackendName;
   /** gpu.js mode for `backend: "gpu"` (default `auto`). */
   readonly gpuMode?: GpuMode;
@@ -170,7 +170,7 @@ export async function openFastGen(options: OpenOptions = {}): Promise<FastGen> {
   const path = resolveModelPath(options.model);
   const model = loadModel(path, options.tokenizer ? { tokenizerPath: options.tokenizer } : {});
   if (!model.vocab) throw new InputError(`${path}: no tokenizer; pass the llama2.c tokenizer file as \`tokenizer\``);
-  const backend = await createBackend(model, { backend: options.backend ?? "reference", gpuMode: options.gpuMode ?? "auto" });
+  const backend = await createBackend(model, { backend: options.backend ?? "auto", gpuMode: options.gpuMode ?? "auto" });
   return new FastGen(model, new Tokenizer(model.vocab), backend, computeTokenClasses(model.vocab, options.tokenClasses));
 }
 

@@ -1,11 +1,15 @@
-/** Creating a backend by name: the reference transformer, the wasm SIMD kernels, or the gpu.js path (wasm and gpu loaded only when asked for). */
+/**
+ * Creating a backend by name: `auto` (the default: the fastest available, the wasm SIMD kernels
+ * unless they are not built), `reference` (the float32 oracle), `wasm`, or `gpu` (gpu.js). The wasm
+ * and gpu modules are loaded only when asked for. `backend.name` says which one ran.
+ */
 import { ReferenceTransformer } from "../reference/transformer.ts";
 import type { Backend } from "./interfaces.ts";
 import type { LlamaModel } from "./model/types.ts";
 // Type-only: the mode names are checked against kernels/modes.ts without loading gpu.js here.
 import type { GpuModeOption } from "../kernels/modes.ts";
 
-export const BACKEND_NAMES = ["reference", "wasm", "gpu"] as const;
+export const BACKEND_NAMES = ["auto", "reference", "wasm", "gpu"] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 /** gpu.js modes for `--gpu-mode` (kernels/modes.ts says which are available and why). */
 export const GPU_MODES = ["auto", "headlessgl", "webasm", "cpu"] as const satisfies readonly GpuModeOption[];
@@ -18,8 +22,10 @@ export interface BackendOptions {
 
 export async function createBackend(model: LlamaModel, options: BackendOptions): Promise<Backend> {
   if (options.backend === "reference") return new ReferenceTransformer(model);
-  if (options.backend === "wasm") {
-    const { WasmBackend } = await import("../kernels/wasm/backend.ts");
+  if (options.backend === "wasm" || options.backend === "auto") {
+    const { WasmBackend, wasmUnavailable } = await import("../kernels/wasm/backend.ts");
+    // auto: the reference when the kernels cannot load here (not built, no WebAssembly SIMD).
+    if (options.backend === "auto" && wasmUnavailable() !== undefined) return new ReferenceTransformer(model);
     return new WasmBackend(model);
   }
   const { GpuBackend } = await import("../kernels/gpu-backend.ts");

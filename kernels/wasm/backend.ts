@@ -19,7 +19,17 @@
  */
 import { type Backend, groupSize, type KvCache, type KvStorage, type KvView } from "../../src/interfaces.ts";
 import type { LlamaConfig, LlamaModel } from "../../src/model/types.ts";
-import { type Kernels, WasmHeap } from "./runtime.ts";
+import { type Kernels, kernelModule, WasmHeap } from "./runtime.ts";
+
+/** Why the wasm kernels cannot run here (not built, or no WebAssembly SIMD), or undefined when they can. */
+export function wasmUnavailable(): string | undefined {
+  try {
+    kernelModule();
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
 
 /** ggml type ids the kernels take. */
 const TYPE_ID = { F32: 0, F16: 1, Q8_0: 8 } as const;

@@ -13,14 +13,14 @@ import type { FlagSpecs } from "./args.ts";
 export const MODEL_FLAGS: FlagSpecs = {
   model: { kind: "string", help: "GGUF file or llama2.c checkpoint (else $FASTGEN_MODEL, else the search path)" },
   tokenizer: { kind: "string", help: "llama2.c tokenizer file (default: tok<vocab>.bin next to the checkpoint)" },
-  backend: { kind: "string", help: `${BACKEND_NAMES.join(" | ")}`, default: "reference" },
+  backend: { kind: "string", help: `${BACKEND_NAMES.join(" | ")} (auto: wasm, the fastest here; reference: the float32 oracle)`, default: "auto" },
   "gpu-mode": { kind: "string", help: `gpu.js mode for --backend gpu: ${GPU_MODES.join(" | ")}`, default: "auto" },
 };
 
 export const modelFlagsSchema = z.object({
   model: z.string().min(1).optional(),
   tokenizer: z.string().min(1).optional(),
-  backend: z.enum(BACKEND_NAMES, { error: `backend must be one of ${BACKEND_NAMES.join(", ")}` }).default("reference"),
+  backend: z.enum(BACKEND_NAMES, { error: `backend must be one of ${BACKEND_NAMES.join(", ")}` }).default("auto"),
   gpuMode: z.enum(GPU_MODES, { error: `gpu-mode must be one of ${GPU_MODES.join(", ")}` }).default("auto"),
 });
 

@@ -42,3 +42,9 @@ it("names itself and rejects tokens outside the vocabulary", () => {
   expect(wasm.name).toMatch(/^wasm/);
   expect(() => wasm.forward(model.config.vocabSize, 0, new FullKvCache(kvLayoutOf(model.config)))).toThrow(/outside the vocabulary/);
 });
+
+it("is what `auto` (the CLI's and the API's default backend) creates; `reference` stays the oracle", async () => {
+  const { createBackend } = await import("../../src/create-backend.ts");
+  expect((await createBackend(model, { backend: "auto", gpuMode: "auto" })).name).toMatch(/^wasm/);
+  expect((await createBackend(model, { backend: "reference", gpuMode: "auto" })).name).toBe("reference");
+});
