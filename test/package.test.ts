@@ -24,6 +24,8 @@ const manifest = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")
 
 let work: string;
 let consumer: string;
+/** The files `npm pack` put in the tarball. */
+let packedFiles: string[];
 
 function run(cmd: string, args: string[], cwd = consumer): string {
   // A plain environment: no colour, no display, and no model search path from the caller's shell,
@@ -37,7 +39,11 @@ beforeAll(() => {
   consumer = join(work, "consumer");
   execFileSync("npm", ["run", "-s", "build:lib"], { cwd: repoRoot, stdio: "ignore" });
   // --ignore-scripts: `prepare` would build again; dist/ is fresh already.
-  const [packed] = JSON.parse(execFileSync("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", work], { cwd: repoRoot, encoding: "utf8" })) as { filename: string }[];
+  const [packed] = JSON.parse(execFileSync("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", work], { cwd: repoRoot, encoding: "utf8" })) as {
+    filename: string;
+    files: { path: string }[];
+  }[];
+  packedFiles = packed!.files.map((f) => f.path);
   const installed = join(consumer, "node_modules", "fastgen-ts");
   mkdirSync(installed, { recursive: true });
   execFileSync("tar", ["xzf", join(work, packed!.filename), "-C", installed, "--strip-components", "1"]);
@@ -58,6 +64,10 @@ beforeAll(() => {
   writeFileSync(join(consumer, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
   writeFileSync(join(consumer, "example.mjs"), readmeLibraryExample());
   writeFileSync(join(consumer, "example.cjs"), asCommonJs(readmeLibraryExample()));
+  writeFileSync(join(consumer, "example.ts"), readmeLibraryExample());
+  // A strict TypeScript consumer that checks the package's declarations too (skipLibCheck off).
+  const tsconfig = { compilerOptions: { module: "nodenext", target: "es2022", strict: true, noEmit: true, skipLibCheck: false, types: [] }, files: ["example.ts"] };
+  writeFileSync(join(consumer, "tsconfig.json"), JSON.stringify(tsconfig));
 }, 180_000);
 
 afterAll(() => {
@@ -66,11 +76,15 @@ afterAll(() => {
 
 describe("the packed package in a consumer folder", () => {
   it("holds compiled JavaScript with declarations, the sources for Bun, the models and no tests", () => {
-    const listed = JSON.parse(execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: repoRoot, encoding: "utf8" }))[0].files.map((f: { path: string }) => f.path);
+    const listed = packedFiles;
     for (const file of ["dist/src/index.js", "dist/src/index.d.ts", "dist/src/cli.js", "dist/src/eval/worker.js", "dist/kernels/wasm/build/kernels.wasm", "src/index.ts", "models/stories260K.gguf", "prompts/stories.json"]) {
       expect(listed, file).toContain(file);
     }
-    expect(listed.filter((f: string) => f.startsWith("test/"))).toEqual([]);
+    expect(listed.filter((f) => f.startsWith("test/"))).toEqual([]);
+  });
+
+  it("type-checks the README example against the packed declarations", () => {
+    run(bin("tsc"), ["-p", "."]);
   });
 
   let nodeOut = "";
