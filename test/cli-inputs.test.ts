@@ -105,6 +105,14 @@ describe("flag values that are empty, absurd or past the model's context", () =>
     [["sample-prompts", "--count", "0", "--out", "x.json"], /--count/],
     [["sample-prompts", "--count", "1e9", "--out", "x.json"], /--count/],
     [["synth", "--seed", "1.5", "--out", "x.gguf"], /--seed/],
+    // Accepted before, then wrong or crashing after the work: a tiny temperature made every probability
+    // NaN; a long --name failed the prompt set's id limit after sampling; 999 thresholds ran for minutes,
+    // then the pictures overflowed the stack.
+    [["generate", "--temperature", "1e-320"], /--temperature: temperature must be 0 \(greedy\) or at least 0\.001/],
+    [["sample-prompts", "--temperature", "1e-9", "--out", "x.json"], /--temperature: temperature must be at least 0\.001/],
+    [["sample-prompts", "--name", "n".repeat(81), "--out", "x.json"], /--name: name must be at most 80 characters/],
+    [["eval", "--quick", "--thresholds", Array.from({ length: 999 }, (_, i) => (i + 1) / 1000).join(",")], /--thresholds: thresholds: 999 values; at most 100/],
+    [["eval", "--quick", "--h2o", Array.from({ length: 101 }, (_, i) => (i + 1) / 102).join(",")], /--h2o: ratios: 101 values; at most 100/],
     // Past the model's declared context (2048 for stories260K): refused before the first token.
     [["sample-prompts", "--lengths", "100000", "--out", "x.json"], /--lengths 100000: 100000 positions exceed the model's context length of 2048/],
     [["sample-prompts", "--lengths", `12,${"9".repeat(400)}`, "--out", "x.json"], /--lengths: a length of Infinity positions cannot be sampled/],

@@ -3,7 +3,7 @@
  * threads, see pool.ts), then summarize, match compressions and study profile stability.
  */
 import type { Backend } from "../interfaces.ts";
-import { InputError } from "../errors.ts";
+import { InputError, printable } from "../errors.ts";
 import type { BackendOptions } from "../create-backend.ts";
 import type { TokenClasses } from "../fastgen/token-classes.ts";
 import type { LlamaConfig } from "../model/types.ts";
@@ -67,7 +67,8 @@ export function attentionPrompt(prompts: readonly EvalPrompt[], requested?: stri
 
 /** "2 of 50 prompts dropped: ..." naming the first few, for the warning and the error. */
 export function skippedSummary(skipped: readonly SkippedPrompt[], considered: number, context: number): string {
-  const shown = skipped.slice(0, 5).map((p) => `${p.id} (${p.tokens} tokens)`);
+  // Ids come from the prompt file: escaped, since this line goes to the terminal.
+  const shown = skipped.slice(0, 5).map((p) => `${printable(p.id, 60)} (${p.tokens} tokens)`);
   const more = skipped.length > shown.length ? `, and ${skipped.length - shown.length} more` : "";
   return `${skipped.length} of ${considered} prompts dropped: they leave no room for a forced token in the ${context}-token trained context: ${shown.join(", ")}${more}`;
 }

@@ -2,8 +2,17 @@
 import { z } from "zod";
 import { InputError } from "../errors.ts";
 
+/** The smallest positive temperature: anything lower is greedy in all but name, and far lower overflows. */
+export const MIN_TEMPERATURE = 1e-3;
+
 export const samplingSchema = z.object({
-  temperature: z.number().min(0, "temperature must be ≥ 0").max(100).default(0),
+  // Below MIN_TEMPERATURE, logits / temperature overflow float64 and every probability is NaN.
+  temperature: z
+    .number()
+    .min(0, "temperature must be ≥ 0")
+    .max(100)
+    .refine((t) => t === 0 || t >= MIN_TEMPERATURE, `temperature must be 0 (greedy) or at least ${MIN_TEMPERATURE}`)
+    .default(0),
   topP: z.number().gt(0, "top-p must be in (0, 1]").max(1, "top-p must be in (0, 1]").default(0.9),
   seed: z.number().int().min(0).max(2 ** 32 - 1).default(42),
 });

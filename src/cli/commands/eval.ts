@@ -61,6 +61,12 @@ export const EVAL_FLAGS: FlagSpecs = {
   ...MODEL_FLAGS,
 };
 
+/**
+ * Values one list may hold: each is a setting evaluated on every prompt, so a thousand of them run for
+ * hours, and the pictures cannot be drawn (the chart library's expressions overflow the stack).
+ */
+const MAX_LIST_VALUES = 100;
+
 /** "0.1,0.2" → sorted unique numbers in range; "none" or "" → []. */
 const numberList = (what: string, lo: number, hi: number, loOpen: boolean) =>
   z.string().transform((s, ctx) => {
@@ -75,7 +81,12 @@ const numberList = (what: string, lo: number, hi: number, loOpen: boolean) =>
       }
       values.push(x);
     }
-    return [...new Set(values)].sort((a, b) => a - b);
+    const unique = [...new Set(values)].sort((a, b) => a - b);
+    if (unique.length > MAX_LIST_VALUES) {
+      ctx.addIssue({ code: "custom", message: `${what}: ${unique.length} values; at most ${MAX_LIST_VALUES} (each is a setting run on every prompt)` });
+      return z.NEVER;
+    }
+    return unique;
   });
 const thresholds = numberList("thresholds", 0, 1, false);
 const ratios = numberList("ratios", 0, 1, true);

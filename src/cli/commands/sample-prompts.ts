@@ -4,6 +4,7 @@ import { InputError } from "../../errors.ts";
 import { type PromptSet, promptSetSchema } from "../../eval/prompts.ts";
 import { samplePromptTokens } from "../../eval/sample-prompts.ts";
 import { type FlagSpecs, parseFlags } from "../args.ts";
+import { MIN_TEMPERATURE } from "../../generation/sampler.ts";
 import { checkContext, MODEL_FLAGS, modelFlagsSchema, openModel } from "../common.ts";
 import type { CommandIO } from "../io.ts";
 import { validateFlags } from "../validate.ts";
@@ -38,10 +39,11 @@ const schema = modelFlagsSchema.extend({
     })
     .pipe(z.array(z.number().min(2, "a length must be at least 2 (BOS and one token)")))
     .default([12, 24, 48, 96, 160, 240, 300]),
-  temperature: z.number().gt(0, "temperature must be > 0").max(100).default(1),
+  temperature: z.number().min(MIN_TEMPERATURE, `temperature must be at least ${MIN_TEMPERATURE}`).max(100).default(1),
   topP: z.number().gt(0, "top-p must be in (0, 1]").max(1, "top-p must be in (0, 1]").default(1),
   seed: z.number().int().min(0).max(2 ** 32 - 1).default(1),
-  name: z.string().min(1).default("sampled"),
+  // The name prefixes every prompt id ("<name>-01"), and an id is at most 100 characters.
+  name: z.string().min(1).max(80, "name must be at most 80 characters (it prefixes every prompt id)").default("sampled"),
 });
 
 /** Forward passes above which the run shows progress (a few seconds of the reference backend on stories260K). */
