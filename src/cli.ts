@@ -2,6 +2,8 @@
 /**
  * The `fastgen` command line: `npx tsx src/cli.ts <command> [flags]` or `npm run fastgen -- <command>`.
  */
+// First: under Deno, refuse a command whose permissions are missing before the command modules load.
+import "./cli/deno-guard.ts";
 import { helpText } from "./cli/args.ts";
 import { EVAL_FLAGS, evalCommand } from "./cli/commands/eval.ts";
 import { GENERATE_FLAGS, generateCommand } from "./cli/commands/generate.ts";
@@ -9,7 +11,7 @@ import { LOGITS_FLAGS, logitsCommand } from "./cli/commands/logits.ts";
 import { PROFILE_FLAGS, profileCommand } from "./cli/commands/profile.ts";
 import { SAMPLE_PROMPTS_FLAGS, samplePromptsCommand } from "./cli/commands/sample-prompts.ts";
 import { SYNTH_FLAGS, synthCommand } from "./cli/commands/synth.ts";
-import { deniedByDeno, missingDenoPermissions, missingPermissionMessage, PERMISSION_USES } from "./cli/deno-permissions.ts";
+import { deniedByDeno, missingPermissionMessage, missingPermissionsLine } from "./cli/deno-permissions.ts";
 import { interruptible } from "./cli/interrupt.ts";
 import { type CommandIO, processIO } from "./cli/io.ts";
 import { InputError, printable } from "./errors.ts";
@@ -54,9 +56,9 @@ export async function main(argv: readonly string[], io: CommandIO = processIO): 
     io.out(helpText(name, command.summary, command.flags));
     return 0;
   }
-  const missing = missingDenoPermissions(name);
-  if (missing.length > 0) {
-    io.warn(missingPermissionMessage(name, missing.map((p) => `--allow-${p} for ${PERMISSION_USES[p]}`).join("; ")));
+  const refused = missingPermissionsLine(name);
+  if (refused !== undefined) {
+    io.warn(refused);
     return 2;
   }
   try {

@@ -56,6 +56,13 @@ export function missingDenoPermissions(command: string): DenoPermission[] {
   return checked.filter((name) => permissions.querySync(name === "read" ? { name, path: packageRoot } : { name }).state !== "granted");
 }
 
+/** The one-line refusal for a command whose permissions this Deno process lacks, else undefined. */
+export function missingPermissionsLine(command: string): string | undefined {
+  const missing = missingDenoPermissions(command);
+  if (missing.length === 0) return undefined;
+  return missingPermissionMessage(command, missing.map((p) => `--allow-${p} for ${PERMISSION_USES[p]}`).join("; "));
+}
+
 /** One line for a missing permission, from the up-front check or from Deno's error at the place of use. */
 export function missingPermissionMessage(command: string, missing: string): string {
   return `fastgen ${command}: missing Deno permission: ${missing} (run with ${denoFlags(command)})`;
