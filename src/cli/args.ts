@@ -18,6 +18,9 @@ export interface FlagSpec {
 export type FlagSpecs = Readonly<Record<string, FlagSpec>>;
 export type FlagValues = Record<string, string | number | boolean>;
 
+/** A decimal number: 12, -0.5, .5, 1e-3. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 const camel = (name: string) => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /** Parses argv (without the command name) into camelCase keys; unknown flags and stray words are errors. */
@@ -44,7 +47,8 @@ export function parseFlags(argv: readonly string[], specs: FlagSpecs): FlagValue
       i++;
     }
     if (spec.kind === "number") {
-      const value = raw.trim() === "" ? NaN : Number(raw);
+      // Decimal only: Number() also takes "0x10", "0b11" and "" (as 16, 3 and 0), which nobody means as a count.
+      const value = DECIMAL.test(raw.trim()) ? Number(raw) : NaN;
       if (!Number.isFinite(value)) throw new InputError(`--${name} expects a number, got "${raw}"`);
       out[camel(name)] = value;
     } else {

@@ -54,9 +54,11 @@ export async function openModel(flags: z.infer<typeof modelFlagsSchema>): Promis
 /** Token classes with the user's --special / --punct overrides. */
 export function tokenClassesFor(tokenizer: Tokenizer, special?: string, punct?: string): TokenClasses {
   const list = (s: string, flag: string) => {
-    const items = s.split(",").filter((x) => x.length > 0).map((x) => (/^\d+$/.test(x) ? Number(x) : x));
-    if (items.length === 0) throw new InputError(`--${flag} "${s}" names no token; give ids (a piece with a comma in it, like ",", only by id)`);
-    return items;
+    const parts = s.split(",");
+    if (parts.every((x) => x.length === 0)) throw new InputError(`--${flag} "${s}" names no token; give ids (a piece with a comma in it, like ",", only by id)`);
+    // "1,,2" is a typo, not a list of two: an empty item is refused rather than dropped.
+    if (parts.some((x) => x.length === 0)) throw new InputError(`--${flag} "${s}" has an empty item; give ids or pieces separated by single commas (",", the piece, only by id)`);
+    return parts.map((x) => (/^\d+$/.test(x) ? Number(x) : x));
   };
   return computeTokenClasses(tokenizer.vocab, {
     ...(special ? { extraSpecial: list(special, "special") } : {}),

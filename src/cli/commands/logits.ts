@@ -4,7 +4,7 @@
  * and the rest from the compressed cache (spec §12.12, `--prompt-length N`).
  */
 import { z } from "zod";
-import { InputError } from "../../errors.ts";
+import { InputError, printable } from "../../errors.ts";
 import { compressionSettingsSchema, METHOD_NAMES } from "../../fastgen/methods.ts";
 import { teacherForce } from "../../fastgen/pipeline.ts";
 import { checkFiniteLogits } from "../../generation/sampler.ts";
@@ -62,7 +62,7 @@ export async function logitsCommand(argv: readonly string[], io: CommandIO): Pro
   writeOutputFile(flags.out, new Uint8Array(data.buffer), false, "--out");
   const s = session.summary();
   io.warn(
-    `wrote ${rows.length} rows × ${V} logits (float32 LE) to ${flags.out}; backend ${backend.name}, policy ${flags.policy}` +
+    `wrote ${rows.length} rows × ${V} logits (float32 LE) to ${printable(flags.out)}; backend ${backend.name}, policy ${flags.policy}` +
       (flags.policy !== "full" ? `, compression after prompt ${(100 * s.afterPrefill).toFixed(1)}%, final ${(100 * s.final).toFixed(1)}%` : ""),
   );
   backend.dispose();

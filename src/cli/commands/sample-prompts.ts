@@ -1,6 +1,6 @@
 /** `fastgen sample-prompts`: a prompt set sampled from the model itself (see prompts/README.md). */
 import { z } from "zod";
-import { InputError } from "../../errors.ts";
+import { InputError, printable } from "../../errors.ts";
 import { type PromptSet, promptSetSchema } from "../../eval/prompts.ts";
 import { samplePromptTokens } from "../../eval/sample-prompts.ts";
 import { type FlagSpecs, parseFlags } from "../args.ts";
@@ -43,7 +43,11 @@ const schema = modelFlagsSchema.extend({
   topP: z.number().gt(0, "top-p must be in (0, 1]").max(1, "top-p must be in (0, 1]").default(1),
   seed: z.number().int().min(0).max(2 ** 32 - 1).default(1),
   // The name prefixes every prompt id ("<name>-01"), and an id is at most 100 characters.
-  name: z.string().min(1).max(80, "name must be at most 80 characters (it prefixes every prompt id)").default("sampled"),
+  name: z
+    .string()
+    .max(80, "name must be at most 80 characters (it prefixes every prompt id)")
+    .regex(/^[\w.-]+$/, "name may hold only letters, digits, _, . and - (it prefixes every prompt id, which --attention-prompt names)")
+    .default("sampled"),
 });
 
 /** Forward passes above which the run shows progress (a few seconds of the reference backend on stories260K). */
@@ -83,5 +87,5 @@ export async function samplePromptsCommand(argv: readonly string[], io: CommandI
   // Indented, but each list of numbers on one line.
   const json = JSON.stringify(set, null, 2).replace(/\[\s+([-\d.,\s]+?)\s+\]/g, (_, inner: string) => `[${inner.split(/,\s*/).join(", ")}]`);
   writeOutputFile(flags.out, json + "\n", false, "--out");
-  io.warn(`wrote ${set.prompts.length} prompts to ${flags.out}`);
+  io.warn(`wrote ${set.prompts.length} prompts to ${printable(flags.out)}`);
 }

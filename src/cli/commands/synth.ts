@@ -1,5 +1,6 @@
 /** `fastgen synth`: write a Llama GGUF with seeded random weights at a named shape. */
 import { z } from "zod";
+import { printable } from "../../errors.ts";
 import { llamaToGguf } from "../../model/gguf-writer.ts";
 import { checkOutputFile, writeOutputFile } from "../../output-file.ts";
 import { SYNTH_SHAPES, synthModel, type SynthShapeName } from "../../model/synth.ts";
@@ -32,7 +33,7 @@ export async function synthCommand(argv: readonly string[], io: CommandIO): Prom
   writeOutputFile(flags.out, bytes, false, "--out");
   const c = model.config;
   io.warn(
-    `wrote ${flags.out}: ${flags.shape} (dim ${c.dim}, ${c.nLayers} layers, ${c.nHeads} heads, ${c.nKvHeads} KV heads, FFN ${c.hiddenDim}, ` +
+    `wrote ${printable(flags.out)}: ${flags.shape} (dim ${c.dim}, ${c.nLayers} layers, ${c.nHeads} heads, ${c.nKvHeads} KV heads, FFN ${c.hiddenDim}, ` +
       `vocab ${c.vocabSize}, context ${c.contextLength}), ${flags.type}, ${(bytes.byteLength / 2 ** 20).toFixed(1)} MiB`,
   );
 }
