@@ -53,6 +53,20 @@ describe("non-finite weights are refused at load time", () => {
     expectModelFileError(() => loadModelFromBytes(bytes, PATH), PATH, "non-finite scale (NaN) in block 5");
   });
 
+  test("the CLI refuses such a file in one line, exit 2, before generating (it used to emit token 0 forever)", async () => {
+    const bytes = llamaToGguf(tiny, { tensorType: "F32" }).slice();
+    new DataView(bytes.buffer).setFloat32(dataAt(bytes, "output_norm.weight") + 4 * 3, NaN, true);
+    const dir = mkdtempSync(join(tmpdir(), "fastgen-nan-"));
+    const path = join(dir, "nan.gguf");
+    writeFileSync(path, bytes);
+    const started = performance.now();
+    const r = await runCli("generate", "--model", path, "--max-tokens", "100");
+    expect(performance.now() - started).toBeLessThan(800);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toBe(`fastgen generate: ${path}: tensor "output_norm.weight" (F32) has a non-finite weight (NaN) at index 3; the file is corrupt\n`);
+  });
+
   test("llama2.c: a NaN weight names the tensor, its layer and the index", () => {
     const bin = writeLlama2c(tiny).slice();
     const c = tiny.config;
