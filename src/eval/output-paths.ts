@@ -6,7 +6,7 @@
 import { checkDistinctPaths, checkOutputFile, checkOutputFolder } from "../output-file.ts";
 
 /** File names (without extension) of the pictures a run may draw in the output folder. */
-export const PICTURE_NAMES = ["pareto", "policy-map", "recovery-drift", "attention"] as const;
+export const PICTURE_NAMES = ["pareto", "policy-map", "budget-map", "recovery-drift", "attention"] as const;
 export type PictureName = (typeof PICTURE_NAMES)[number];
 
 export interface EvalOutputPaths {

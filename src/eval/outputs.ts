@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { TopLevelSpec } from "vega-lite";
 import type { LlamaConfig } from "../model/types.ts";
 import { ATTENTION_STEPS, attentionSpec } from "./charts/attention-map.ts";
+import { budgetMapSpec } from "./charts/budget-map.ts";
 import { paretoSpec } from "./charts/pareto.ts";
 import { policyMapSpec } from "./charts/policy-map.ts";
 import { recoveryDriftSpec } from "./charts/recovery-drift.ts";
@@ -34,6 +35,8 @@ export function pictureSpecs(run: EvalRun, headline: readonly number[], modelNam
     "policy-map": policyMapSpec(run.stability, subtitle),
     "recovery-drift": recoveryDriftSpec(run.settings, run.prompts, shown.length ? shown : run.options.thresholds.slice(0, 2), subtitle),
   };
+  const budgets = budgetMapSpec(run.settings, run.prompts, subtitle);
+  if (budgets) specs["budget-map"] = budgets;
   if (run.attention) specs.attention = attentionSpec(run.attention, `first ${Math.min(run.attention.kept.length, ATTENTION_STEPS)} decode steps shown`);
   return specs;
 }

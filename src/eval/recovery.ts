@@ -12,8 +12,10 @@ export interface HeadRecovery {
   readonly layer: number;
   readonly kvHead: number;
   readonly policy: string;
-  /** FastGen: the chosen policy's recovery at profiling time (spec §4); null for baselines. */
+  /** FastGen: the chosen policy's recovery at profiling time (spec §4); budgeted: its curve at the kept count; null for baselines. */
   readonly profile: number | null;
+  /** Budgeted: the share of the prompt the head keeps (kept / n). */
+  readonly budget?: number;
   /** Mean over all decode steps. */
   readonly decode: number;
   /** Mean over the last quarter of the decode steps: "at the end of generation". */
@@ -71,11 +73,14 @@ export class RecoveryMeter {
           end.push(mean(this.mass.subarray(base + this.steps - tail, base + this.steps)));
         }
         const chosen = session.profile?.layers[l]?.[g];
+        const budget = session.budget;
+        const head = budget?.layers[l]?.[g];
         out.push({
           layer: l,
           kvHead: g,
           policy: policies[l]![g]!,
-          profile: chosen ? chosen.recovery[chosen.policy] : null,
+          profile: chosen ? chosen.recovery[chosen.policy] : head ? head.recovery : null,
+          ...(head ? { budget: head.kept / budget!.n } : {}),
           decode: reduce(decode, gqa),
           end: reduce(end, gqa),
         });

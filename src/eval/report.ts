@@ -9,6 +9,7 @@ import { CANDIDATE_LABELS, CANDIDATE_NAMES } from "../fastgen/candidates.ts";
 import type { LlamaConfig } from "../model/types.ts";
 import { endWindow } from "./recovery.ts";
 import type { MatchedRow } from "./matched.ts";
+import { budgetMapSection, budgetSection, observeSection } from "./report-budget.ts";
 import { lengthSection, matchedTable, verdicts } from "./report-comparison.ts";
 import { kib, pct, sig, signed, table, withCi } from "./report-format.ts";
 import type { EvalRun } from "./run-eval.ts";
@@ -65,6 +66,7 @@ export function buildReport(ctx: ReportContext): string {
   };
   const byT = [...run.matched].sort((x, y) => x.threshold - y.threshold);
   for (const row of byT.filter((r) => ctx.headline.includes(r.threshold))) matchedSection(row);
+  out.push(budgetSection(run));
 
   out.push(`## Compression against quality\n`);
   out.push(`One point per setting (mean over prompts), one line per method; the full cache is left out (it is the reference: KL 0, agreement 100%). Up and to the right is better except for KL (down and to the right).\n`);
@@ -81,6 +83,9 @@ export function buildReport(ctx: ReportContext): string {
         : []),
       `- **FastGen**: T ∈ {${o.thresholds.join(", ")}}, r_local = ${o.rLocal}, r_frequent = ${o.rFrequent}, GQA reduction ${o.gqa} (spec §3, §4).`,
       `- **Baselines** (spec §9, one policy for every head), swept over a ratio r: local (window w = r·n) r ∈ {${o.ratios.local.join(", ")}}; frequent (k = r·L) r ∈ {${o.ratios.frequent.join(", ")}}; h2o (frequent ∪ local, both at r) r ∈ {${o.ratios.h2o.join(", ")}}; streaming (${o.sinks} sinks ∪ local w = r·n) r ∈ {${o.ratios.streaming.join(", ")}}. The full cache is run too, as a check (its KL must be exactly 0).`,
+      ...(o.ratios.budgeted?.length
+        ? [`- **Budgeted** (docs/algorithm.md §10): one budget of (1 − C) · layers · KV heads · n entries spread over the heads by marginal recovery, C ∈ {${o.ratios.budgeted.join(", ")}}, ${o.sinks} sinks forced in, GQA reduction ${o.gqa}.`]
+        : []),
     ].join("\n") + "\n",
   );
 
@@ -145,6 +150,8 @@ export function buildReport(ctx: ReportContext): string {
     ) + `\n\n${CANDIDATE_NAMES.map((c) => `${CANDIDATE_LABELS[c]} = ${c}`).join(", ")}.\n`,
   );
 
+  out.push(budgetMapSection(run, picture(ctx, "budget-map", "budget map")));
+
   out.push(`## Profile stability\n`);
   out.push(
     `FastGen profiles once, on the prompt, and trusts the policy for the whole generation. Two checks of that assumption: **across prompts**, how often a KV head picks the same policy (mode share: the share of prompts choosing the head's most common policy; pair agreement: the chance two different prompts chose the same policy, averaged over KV heads); and **over time**, the recovery of the chosen policy at profiling against the recovery measured during decoding, over every (prompt, KV head) not on full.\n`,
@@ -166,6 +173,7 @@ export function buildReport(ctx: ReportContext): string {
   );
   out.push(picture(ctx, "recovery-drift", "recovery at the end of generation by prompt length"));
   out.push(lengthSection(run, ctx.headline));
+  out.push(observeSection(run));
 
   if (run.attention) {
     const a = run.attention;

@@ -15,8 +15,9 @@ import { evaluatePrompts } from "./pool.ts";
 import type { AttentionRequest, PromptOutcome } from "./prompt-eval.ts";
 import { type EvalPrompt, loadPromptSet, planPrompts, type PromptSet, type SkippedPrompt } from "./prompts.ts";
 import { Progress, type ProgressSink } from "./progress.ts";
-import { buildSettings, type EvalSetting, SWEPT_BASELINES, type SweepOptions } from "./settings.ts";
-import { stabilityOf, type ThresholdStability } from "./stability.ts";
+import { compareAtTargets, type TargetReading } from "./budget-compare.ts";
+import { buildSettings, type EvalSetting, observeSettings, SWEPT_BASELINES, type SweepOptions } from "./settings.ts";
+import { type ObserveRow, observeStudy, stabilityOf, type ThresholdStability } from "./stability.ts";
 import type { WorkerInit } from "./worker-protocol.ts";
 
 /** The sweep (thresholds, baseline ratios, FastGen's budgets) plus what the run itself needs. */
@@ -51,6 +52,11 @@ export interface EvalRun {
   readonly summaries: readonly SettingSummary[];
   readonly matched: readonly MatchedRow[];
   readonly stability: readonly ThresholdStability[];
+  /** Budgeted against FastGen and the baselines at 20%–60% compression (empty without budgeted settings). */
+  readonly budgetTargets: readonly TargetReading[];
+  /** The observation-window settings (outcomes in `prompts`, kept out of every other table). */
+  readonly observeSettings: readonly EvalSetting[];
+  readonly observe: readonly ObserveRow[];
   readonly attention?: AttentionCapture;
   readonly seconds: number;
   readonly workers: number;
@@ -84,6 +90,8 @@ export async function runEvaluation(env: EvalEnvironment, options: EvalOptions, 
   }
   if (plan.prompts.length === 0) throw new InputError(`no prompt left to evaluate: ${skippedSummary(plan.skipped, considered, env.config.trainedContextLength)}`);
   const settings = buildSettings(options);
+  // Variants run only when their base setting is in the sweep.
+  const variants = observeSettings(options).filter((v) => settings.some((s) => s.method === v.method && s.value === v.value));
   const threshold = options.thresholds.includes(options.attention.threshold) ? options.attention.threshold : options.thresholds[Math.floor(options.thresholds.length / 2)];
   const attention: AttentionRequest | undefined =
     threshold === undefined
@@ -94,11 +102,12 @@ export async function runEvaluation(env: EvalEnvironment, options: EvalOptions, 
     ...(env.tokenizerPath ? { tokenizerPath: env.tokenizerPath } : {}),
     backend: env.backendOptions,
     classes: env.classes,
-    settings,
+    settings: [...settings, ...variants],
     ...(attention ? { attention } : {}),
   };
   const workers = Math.max(1, Math.min(options.workers, plan.prompts.length));
-  const progress = new Progress(plan.prompts.length * settings.length, `eval: ${plan.prompts.length} prompts × ${settings.length} settings`, sink);
+  const runs = settings.length + variants.length;
+  const progress = new Progress(plan.prompts.length * runs, `eval: ${plan.prompts.length} prompts × ${runs} settings`, sink);
   const cb = { onSetting: (id: string) => progress.tick(1, id) };
   const outcomes = await evaluatePrompts(env.backend, init, plan.prompts, workers, cb);
   progress.finish();
@@ -116,6 +125,12 @@ export async function runEvaluation(env: EvalEnvironment, options: EvalOptions, 
     summaries,
     matched: matchAtFastgen(settings, summaries, prompts, SWEPT_BASELINES),
     stability: stabilityOf(settings, prompts),
+    budgetTargets: compareAtTargets(settings, summaries, prompts),
+    observeSettings: variants,
+    observe: observeStudy(
+      variants.map((variant) => ({ base: settings.find((s) => s.method === variant.method && s.value === variant.value)!, variant })),
+      prompts,
+    ),
     ...(captured ? { attention: captured } : {}),
     seconds: (performance.now() - started) / 1000,
     workers,

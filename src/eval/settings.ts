@@ -1,35 +1,44 @@
 /**
  * The methods and settings an evaluation sweeps: FastGen over thresholds T, each baseline over a
- * budget ratio (spec §9: compared at matched compression), and the full cache as the reference.
+ * budget ratio (spec §9: compared at matched compression), budgeted over its compression C
+ * (docs/algorithm.md §10), and the full cache as the reference. With an observation window, a few
+ * extra settings (`observeSettings`) rerun FastGen and budgeted with recovery over the last W rows.
  */
 import { type CompressionSettings, compressionSettingsSchema, type MethodName } from "../fastgen/methods.ts";
 import type { GqaReduction } from "../fastgen/profiler.ts";
 
-export const SWEPT_BASELINES = ["local", "frequent", "h2o", "streaming"] as const;
+/** Methods swept over one knob and read at FastGen's compression (budgeted's knob is C). */
+export const SWEPT_BASELINES = ["budgeted", "local", "frequent", "h2o", "streaming"] as const;
 export type SweptBaseline = (typeof SWEPT_BASELINES)[number];
 
 export interface EvalSetting {
   /** e.g. "fastgen T=0.95", "h2o r=0.2", "full". */
   readonly id: string;
   readonly method: MethodName;
-  /** T for FastGen, the swept ratio for a baseline, null for full. */
+  /** T for FastGen, C for budgeted, the swept ratio for a baseline, null for full. */
   readonly value: number | null;
+  /** Observation window W of an `observeSettings` variant. */
+  readonly observe?: number;
   readonly settings: CompressionSettings;
 }
 
 export interface SweepOptions {
   readonly thresholds: readonly number[];
-  readonly ratios: Readonly<Record<SweptBaseline, readonly number[]>>;
+  /** Per swept method; budgeted's C values may be left out (none). */
+  readonly ratios: Readonly<Record<Exclude<SweptBaseline, "budgeted">, readonly number[]>> & { readonly budgeted?: readonly number[] };
   /** FastGen's own budgets (spec §3 default 0.3). */
   readonly rLocal: number;
   readonly rFrequent: number;
   readonly gqa: GqaReduction;
   readonly sinks: number;
+  /** Observation window study: FastGen at `threshold` and budgeted at `compression`, rerun with recovery over the last `window` rows. */
+  readonly observe?: { readonly window: number; readonly threshold: number; readonly compression: number };
 }
 
 /** What a baseline's ratio r sets: local → rLocal; frequent → rFrequent; h2o → both; streaming → rLocal (plus sinks). */
 function baselineSettings(method: SweptBaseline, r: number, o: SweepOptions): CompressionSettings {
-  const over = method === "local" || method === "streaming" ? { rLocal: r } : method === "frequent" ? { rFrequent: r } : { rLocal: r, rFrequent: r };
+  const over =
+    method === "budgeted" ? { compression: r } : method === "local" || method === "streaming" ? { rLocal: r } : method === "frequent" ? { rFrequent: r } : { rLocal: r, rFrequent: r };
   return compressionSettingsSchema.parse({ method, gqa: o.gqa, sinks: o.sinks, rLocal: o.rLocal, rFrequent: o.rFrequent, ...over });
 }
 
@@ -40,7 +49,18 @@ export function buildSettings(o: SweepOptions): EvalSetting[] {
     out.push({ id: `fastgen T=${t}`, method: "fastgen", value: t, settings });
   }
   for (const method of SWEPT_BASELINES) {
-    for (const r of o.ratios[method]) out.push({ id: `${method} r=${r}`, method, value: r, settings: baselineSettings(method, r, o) });
+    for (const r of o.ratios[method] ?? []) out.push({ id: `${method} ${method === "budgeted" ? "C" : "r"}=${r}`, method, value: r, settings: baselineSettings(method, r, o) });
   }
   return out;
+}
+
+/** The observation-window variants (none without `o.observe`). */
+export function observeSettings(o: SweepOptions): EvalSetting[] {
+  if (!o.observe) return [];
+  const { window: w, threshold, compression } = o.observe;
+  const base = { gqa: o.gqa, sinks: o.sinks, rLocal: o.rLocal, rFrequent: o.rFrequent, observe: w };
+  return [
+    { id: `fastgen T=${threshold} W=${w}`, method: "fastgen", value: threshold, observe: w, settings: compressionSettingsSchema.parse({ ...base, method: "fastgen", threshold }) },
+    { id: `budgeted C=${compression} W=${w}`, method: "budgeted", value: compression, observe: w, settings: compressionSettingsSchema.parse({ ...base, method: "budgeted", compression }) },
+  ];
 }

@@ -5,6 +5,7 @@
  */
 import { CANDIDATE_NAMES, type CandidateName } from "../fastgen/candidates.ts";
 import { outcomesOf } from "./aggregate.ts";
+import { LENGTH_BANDS } from "./by-length.ts";
 import type { PromptOutcome } from "./prompt-eval.ts";
 import type { HeadRecovery } from "./recovery.ts";
 import type { EvalSetting } from "./settings.ts";
@@ -106,4 +107,48 @@ export function stabilityOf(settings: readonly EvalSetting[], prompts: readonly 
         recovery: recoveryDrift(all, s.value!),
       };
     });
+}
+
+/** One setting (a base or its observation-window variant) over the prompts of a length band. */
+export interface ObserveRow {
+  readonly band: string;
+  readonly setting: string;
+  readonly observe: number | null;
+  readonly prompts: number;
+  readonly compression: number;
+  readonly kl: number;
+  /** Non-full heads: profiled recovery, during decoding, over the last quarter. */
+  readonly recovery: RecoveryDrift;
+}
+
+/**
+ * Does profiling over the last W prompt rows (SnapKV's observation window) close the gap between
+ * the recovery promised at profiling and the recovery measured while decoding? Each variant beside
+ * its base setting, per prompt-length band and over all prompts.
+ */
+export function observeStudy(pairs: readonly { readonly base: EvalSetting; readonly variant: EvalSetting }[], prompts: readonly PromptOutcome[]): ObserveRow[] {
+  const bands: [string, readonly PromptOutcome[]][] = [
+    ...LENGTH_BANDS.map(([from, to]): [string, readonly PromptOutcome[]] => [to === Infinity ? `≥ ${from}` : `${from}–${to - 1}`, prompts.filter((p) => p.promptTokens >= from && p.promptTokens < to)]),
+    ["all", prompts],
+  ];
+  const rows: ObserveRow[] = [];
+  for (const [band, inBand] of bands) {
+    if (inBand.length === 0) continue;
+    for (const { base, variant } of pairs) {
+      for (const s of [base, variant]) {
+        const o = outcomesOf(inBand, s.id);
+        const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+        rows.push({
+          band,
+          setting: s.id,
+          observe: s.observe ?? null,
+          prompts: inBand.length,
+          compression: mean(o.map((x) => x.compression.mean)),
+          kl: mean(o.map((x) => x.teacher.kl)),
+          recovery: recoveryDrift(o.flatMap((x) => x.heads ?? []), s.method === "fastgen" ? s.value! : NaN),
+        });
+      }
+    }
+  }
+  return rows;
 }

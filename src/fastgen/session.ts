@@ -71,7 +71,7 @@ export class CompressionSession {
       const report = profileBudget(this.cache.promptAttention(), layout, this.cache, s, (l, g) => this.cache.store(l, g).scores);
       this.budgetReport = report;
       const n = report.n;
-      this.cache.compress(report.layers.map((heads) => heads.map((h) => (h.kept >= n ? unionPolicy([full]) : unionPolicy([budgeted({ n, kept: h.kept, window: h.window })])))));
+      this.cache.compress(report.layers.map((heads) => heads.map((h) => (h.kept >= n ? unionPolicy([full]) : unionPolicy([budgeted({ n, kept: h.kept, window: h.window, windowShare: h.windowShare })])))));
     } else {
       const policy = BASELINE_POLICIES[s.method];
       this.cache.compress(Array.from({ length: layout.nLayers }, () => Array.from({ length: layout.nKvHeads }, () => policy)));

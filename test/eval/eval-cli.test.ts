@@ -21,7 +21,7 @@ interface JsonPrompt {
 }
 
 describe("fastgen eval --quick", () => {
-  it("writes the report, four pictures and the JSON in well under 30 s", async () => {
+  it("writes the report, five pictures and the JSON in well under 30 s", async () => {
     const dir = tmp();
     writeFileSync(join(dir, "notes.md"), "Hand-written *notes*.\n");
     const started = performance.now();
@@ -31,7 +31,7 @@ describe("fastgen eval --quick", () => {
     expect(r.code).toBe(0);
     expect(seconds).toBeLessThan(30);
     expect(r.stdout).toMatch(/FastGen T=0\.98: compression \d+\.\d%, KL /);
-    expect(r.stderr).toMatch(/eval: 3 prompts × 8 settings 100% \(24\/24\)/);
+    expect(r.stderr).toMatch(/eval: 3 prompts × 10 settings 100% \(30\/30\)/);
 
     const report = readFileSync(join(dir, "results.md"), "utf8");
     expect(report).toContain(`npm run fastgen -- eval --quick --out ${join(dir, "results")} --json ${join(dir, "results.json")} --notes ${join(dir, "notes.md")}`);
@@ -40,20 +40,23 @@ describe("fastgen eval --quick", () => {
       "## Summary\n\nHand-written *notes*.",
       "## FastGen against each baseline at the same compression",
       "### T = 0.98",
+      "## Budgeted against FastGen and the baselines at fixed compressions",
       "## Compression against quality",
       "## Set-up",
       "## How it is measured",
       "## The other thresholds at the same compression\n\n### T = 0.9",
       "## Every setting",
       "## Which policy each head gets",
+      "## Where budgeted spends the budget",
       "## Profile stability",
       "### By prompt length",
+      "### Observation window (W = 16)",
       "## One head's attention",
     ];
     const at = headings.map((h) => report.indexOf(h));
     expect(at.every((i) => i >= 0)).toBe(true);
     expect([...at].sort((a, b) => a - b)).toEqual(at);
-    for (const name of ["pareto", "policy-map", "recovery-drift", "attention"]) {
+    for (const name of ["pareto", "policy-map", "budget-map", "recovery-drift", "attention"]) {
       expect(report).toContain(`(results/${name}.png)`);
       expect(readFileSync(join(dir, "results", `${name}.svg`), "utf8")).toMatch(/^<svg[^>]*>[\s\S]*<\/svg>$/);
       expect([...readFileSync(join(dir, "results", `${name}.png`)).subarray(0, 8)]).toEqual(PNG);
@@ -61,7 +64,7 @@ describe("fastgen eval --quick", () => {
 
     const json = JSON.parse(readFileSync(join(dir, "results.json"), "utf8"));
     const summaries = json.summaries as JsonSummary[];
-    expect(summaries.map((s) => s.setting)).toEqual(["full", "fastgen T=0.9", "fastgen T=0.98", "local r=0.5", "local r=1", "frequent r=0.7", "h2o r=0.3", "streaming r=0.5"]);
+    expect(summaries.map((s) => s.setting)).toEqual(["full", "fastgen T=0.9", "fastgen T=0.98", "budgeted C=0.5", "local r=0.5", "local r=1", "frequent r=0.7", "h2o r=0.3", "streaming r=0.5"]);
     const full = summaries[0]!.stats;
     expect([full.kl!.mean, full.top1!.mean, full.freeAgreement!.mean, full.compressionMean!.mean]).toEqual([0, 1, 1, 0]);
     const prompts = json.prompts as JsonPrompt[];

@@ -1,7 +1,7 @@
 /** The budgeted method (docs/algorithm.md §10) on hand-built heads whose right budget is known. */
 import { describe, expect, it } from "vitest";
 import { allocate, bestStep } from "../../src/fastgen/budget/allocate.ts";
-import { recoveryCurve } from "../../src/fastgen/budget/curve.ts";
+import { MIN_WINDOW_SHARE, recoveryCurve } from "../../src/fastgen/budget/curve.ts";
 import { headFloor, profileBudget, totalBudget } from "../../src/fastgen/budget/profile.ts";
 import { keepRanked, scaleToLength, structuralOrder } from "../../src/fastgen/budget/ranking.ts";
 import { compressionSettingsSchema } from "../../src/fastgen/methods.ts";
@@ -36,11 +36,12 @@ const attentionOf = (names: (keyof typeof HEADS)[]) => promptAttentionFromMatric
 const settings = (compression: number, extra: object = {}) => ({ compression, gqa: "min" as const, sinks: 1, ...extra });
 
 /** Recovery of the set `keepRanked` keeps at row n−1, scored row by row (fixed columns + band), by brute force. */
-function bruteRecovery(att: PromptAttention, head: number, c: number, w: number, from = 0): number {
+function bruteRecovery(att: PromptAttention, head: number, c: number, w: number, k: number, from = 0): number {
   const scores = groupColumnScores(att, 0, [head]);
   const keep = new Uint8Array(att.n);
   const positions = Int32Array.from({ length: att.n }, (_, j) => j);
-  keepRanked({ positions, scores, length: att.n, current: att.n - 1, sinks: 1, ...lookup }, c, w, keep);
+  const beyond = c - 4; // four structural tokens
+  keepRanked({ positions, scores, length: att.n, current: att.n - 1, sinks: 1, ...lookup }, c, beyond > 0 ? (beyond - k) / beyond : 1, keep);
   let total = 0;
   for (let i = from; i < att.n; i++) {
     const row = att.row(0, head, i);
@@ -52,8 +53,17 @@ function bruteRecovery(att: PromptAttention, head: number, c: number, w: number,
 describe("recovery curve", () => {
   const att = attentionOf(NAMES);
   const structural = structuralOrder(n, lookup, 1);
-  const curveOf = (h: number, observe?: number) =>
-    recoveryCurve({ attention: att, layer: 0, heads: [h], scores: groupColumnScores(att, 0, [h]), structural, gqa: "min", ...(observe ? { observe } : {}) });
+  const curveOf = (h: number, observe?: number, minWindowShare?: number) =>
+    recoveryCurve({
+      attention: att,
+      layer: 0,
+      heads: [h],
+      scores: groupColumnScores(att, 0, [h]),
+      structural,
+      gqa: "min",
+      ...(observe ? { observe } : {}),
+      ...(minWindowShare !== undefined ? { minWindowShare } : {}),
+    });
 
   it("orders the structural tiers: sinks and special oldest first, then punctuation newest first", () => {
     expect(structural).toEqual([0, 15, 10, 5]);
@@ -61,10 +71,10 @@ describe("recovery curve", () => {
 
   it("equals the brute-force recovery of the kept set at every count, is non-decreasing and reaches 1", () => {
     for (let h = 0; h < NAMES.length; h++) {
-      for (const observe of [undefined, 6]) {
-        const curve = curveOf(h, observe);
+      for (const [observe, share] of [[undefined, undefined], [6, undefined], [undefined, 0]] as const) {
+        const curve = curveOf(h, observe, share);
         for (let c = 0; c <= n; c++) {
-          expect(curve.value[c]).toBeCloseTo(bruteRecovery(att, h, c, curve.window[c]!, observe ? n - observe : 0), 9);
+          expect(curve.value[c]).toBeCloseTo(bruteRecovery(att, h, c, curve.window[c]!, curve.heavy[c]!, observe ? n - observe : 0), 9);
           if (c > 0) expect(curve.value[c]!).toBeGreaterThanOrEqual(curve.value[c - 1]! - 1e-12);
         }
         expect(curve.value[n]).toBeCloseTo(1, 6);
@@ -76,9 +86,23 @@ describe("recovery curve", () => {
     const local = curveOf(NAMES.indexOf("local"));
     expect(local.window[7]).toBeGreaterThanOrEqual(3);
     expect(local.value[7]).toBeGreaterThan(0.99);
-    const heavy = curveOf(NAMES.indexOf("heavyHitter"));
+    // Without the minimum window share, three heavy hitters beside the four structural tokens; with it, a window as large.
+    const heavy = curveOf(NAMES.indexOf("heavyHitter"), undefined, 0);
     expect(heavy.heavy[7]).toBe(3);
     expect(heavy.value[7]).toBeGreaterThan(0.99);
+    const shared = curveOf(NAMES.indexOf("heavyHitter"));
+    expect(shared.heavy[10]).toBe(3);
+    expect(shared.value[10]).toBeGreaterThan(0.99);
+  });
+
+  it("every shape beyond the structural tokens gives the window at least MIN_WINDOW_SHARE of its entries", () => {
+    for (let h = 0; h < NAMES.length; h++) {
+      const curve = curveOf(h);
+      for (let c = structural.length + 1; c <= n; c++) {
+        const beyond = c - structural.length;
+        expect(beyond - curve.heavy[c]!).toBeGreaterThanOrEqual(MIN_WINDOW_SHARE * beyond);
+      }
+    }
   });
 });
 
@@ -96,8 +120,9 @@ describe("allocation", () => {
     expect(kept.sink).toBe(Math.min(...Object.values(kept))); // BOS already holds nearly all of it
     expect(kept.sink).toBeLessThanOrEqual(6);
     expect(kept.local).toBeLessThanOrEqual(8); // a window of 3 covers it
-    expect(kept.heavyHitter).toBeLessThanOrEqual(8); // its three heavy hitters
-    expect(kept.uniform).toBeGreaterThanOrEqual(19); // the rest buys recovery only here
+    expect(kept.heavyHitter).toBeLessThanOrEqual(10); // its three heavy hitters and the window they require
+    expect(kept.uniform).toBeGreaterThanOrEqual(16); // the rest buys recovery only here
+    expect(kept.uniform).toBe(Math.max(...Object.values(kept)));
     expect(r.layers[0]![NAMES.indexOf("local")]!.recovery).toBeGreaterThan(0.99);
     expect(r.layers[0]![NAMES.indexOf("heavyHitter")]!.recovery).toBeGreaterThan(0.99);
   });
@@ -171,7 +196,7 @@ describe("observation window", () => {
     const shifting = matrix((i, j) => (i < 14 ? (j === 3 || (i < 3 && j === 0) ? 1 : 1e-4) : i - j < 2 ? 1 : 1e-4));
     const a = promptAttentionFromMatrices([[shifting]], n);
     const curve = (observe?: number) =>
-      recoveryCurve({ attention: a, layer: 0, heads: [0], scores: groupColumnScores(a, 0, [0]), structural: structuralOrder(n, lookup, 1), gqa: "min", ...(observe ? { observe } : {}) });
+      recoveryCurve({ attention: a, layer: 0, heads: [0], scores: groupColumnScores(a, 0, [0]), structural: structuralOrder(n, lookup, 1), gqa: "min", minWindowShare: 0, ...(observe ? { observe } : {}) });
     // One entry beyond the four structural ones: the heavy hitter over all rows, the newest token over the last six.
     expect(curve().heavy[5]).toBe(1);
     expect(curve(6).heavy[5]).toBe(0);
@@ -204,7 +229,7 @@ describe("budgeted cache", () => {
       const head = report.layers[0]![g]!;
       const expected = new Uint8Array(n);
       const scores = groupColumnScores(attentionOf(NAMES), 0, [g]);
-      keepRanked({ positions: Int32Array.from({ length: n }, (_, j) => j), scores, length: n, current: n - 1, sinks: 1, ...lookup }, head.kept, head.window, expected);
+      keepRanked({ positions: Int32Array.from({ length: n }, (_, j) => j), scores, length: n, current: n - 1, sinks: 1, ...lookup }, head.kept, head.windowShare, expected);
       expect(Array.from(cache.view(0, g).positions)).toEqual([...expected.keys()].filter((j) => expected[j]));
     }
     for (let p = n; p < 3 * n; p++) {

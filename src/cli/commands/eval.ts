@@ -29,8 +29,9 @@ const DEFAULTS = {
   frequent: [0.6, 0.7, 0.8, 0.9],
   h2o: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8],
   streaming: [0.25, 0.5, 0.75, 1],
+  budgeted: [0.2, 0.3, 0.4, 0.5, 0.6, 0.7],
 };
-const QUICK: typeof DEFAULTS = { ...DEFAULTS, limit: 3, tokens: 12, thresholds: [0.9, 0.98], local: [0.5, 1], frequent: [0.7], h2o: [0.3], streaming: [0.5] };
+const QUICK: typeof DEFAULTS = { ...DEFAULTS, limit: 3, tokens: 12, thresholds: [0.9, 0.98], local: [0.5, 1], frequent: [0.7], h2o: [0.3], streaming: [0.5], budgeted: [0.5] };
 
 export const EVAL_FLAGS: FlagSpecs = {
   prompts: { kind: "string", help: "prompt set (JSON, see prompts/README.md)", default: "prompts/stories.json" },
@@ -41,6 +42,8 @@ export const EVAL_FLAGS: FlagSpecs = {
   frequent: { kind: "string", help: "frequent baseline ratios r (k = r·L); none to skip", default: DEFAULTS.frequent.join(",") },
   h2o: { kind: "string", help: "h2o (frequent ∪ local) ratios r, both components at r; none to skip", default: DEFAULTS.h2o.join(",") },
   streaming: { kind: "string", help: "streaming (sinks ∪ local) ratios r; none to skip", default: DEFAULTS.streaming.join(",") },
+  budgeted: { kind: "string", help: "budgeted compressions C, comma-separated; none to skip", default: DEFAULTS.budgeted.join(",") },
+  observe: { kind: "number", help: "observation window W: rerun FastGen at --attention-threshold and budgeted at C = 0.5 with recovery over the last W prompt rows; 0 to skip", default: "16" },
   "r-local": { kind: "number", help: "FastGen's local window ratio of the prompt length, (0, 1]", default: "0.3" },
   "r-frequent": { kind: "number", help: "FastGen's heavy-hitter ratio of the current length, (0, 1]", default: "0.3" },
   gqa: COMPRESSION_FLAGS.gqa!,
@@ -90,6 +93,7 @@ const numberList = (what: string, lo: number, hi: number, loOpen: boolean) =>
   });
 const thresholds = numberList("thresholds", 0, 1, false);
 const ratios = numberList("ratios", 0, 1, true);
+const compressions = numberList("budgeted", 0, 1, false).refine((cs) => cs.every((c) => c < 1), "budgeted: compressions must be below 1");
 
 const schema = modelFlagsSchema.extend(compressionSettingsSchema.pick({ rLocal: true, rFrequent: true, gqa: true, sinks: true }).shape).extend({
   prompts: z.string().min(1).optional(),
@@ -100,6 +104,8 @@ const schema = modelFlagsSchema.extend(compressionSettingsSchema.pick({ rLocal: 
   frequent: ratios.optional(),
   h2o: ratios.optional(),
   streaming: ratios.optional(),
+  budgeted: compressions.optional(),
+  observe: z.number().int("observe must be a whole number").min(0, "observe must be ≥ 0").default(16),
   special: z.string().optional(),
   punct: z.string().optional(),
   workers: z.number().int("workers must be a whole number").min(1, "workers must be at least 1").max(64).optional(),
@@ -158,7 +164,9 @@ export async function evalCommand(argv: readonly string[], io: CommandIO, tty?: 
       frequent: flags.frequent ?? preset.frequent,
       h2o: flags.h2o ?? preset.h2o,
       streaming: flags.streaming ?? preset.streaming,
+      budgeted: flags.budgeted ?? preset.budgeted,
     },
+    ...(flags.observe > 0 ? { observe: { window: flags.observe, threshold: flags.attentionThreshold, compression: 0.5 } } : {}),
     rLocal: flags.rLocal,
     rFrequent: flags.rFrequent,
     gqa: flags.gqa,

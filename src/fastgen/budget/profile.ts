@@ -27,6 +27,8 @@ export interface BudgetHead {
   readonly kept: number;
   /** Window width w in positions at the end of the prompt. */
   readonly window: number;
+  /** Share of the entries beyond the structural ones that the window takes (1 when the head keeps no more than them). */
+  readonly windowShare: number;
   /** Heavy hitters at the end of the prompt. */
   readonly heavy: number;
   /** The curve's recovery at `kept`. */
@@ -88,7 +90,9 @@ export function profileBudget(
       const i = l * layout.nKvHeads + g;
       const c = kept[i]!;
       const curve = curves[i]!;
-      row.push({ layer: l, kvHead: g, kept: c, window: curve.window[c]!, heavy: curve.heavy[c]!, recovery: curve.value[c]! });
+      const beyond = c - structural.length;
+      const windowShare = beyond > 0 ? (beyond - curve.heavy[c]!) / beyond : 1;
+      row.push({ layer: l, kvHead: g, kept: c, window: curve.window[c]!, windowShare, heavy: curve.heavy[c]!, recovery: curve.value[c]! });
     }
     layers.push(row);
   }

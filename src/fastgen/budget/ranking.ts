@@ -2,7 +2,7 @@
  * The one ranking a budgeted head keeps by (docs/algorithm.md §10): the first `b` entries of
  *   1. attention sinks (positions < s) and special tokens, oldest first;
  *   2. punctuation, newest first;
- *   3. the window: positions `> p − w`, newest first;
+ *   3. the window: the newest other entries, `round(share · r)` of them, where r is what tiers 1–2 left of b;
  *   4. the rest by cumulative score, higher first, equal scores → newer first (as `topK`, spec §7).
  */
 import type { TokenClassLookup } from "../profiler.ts";
@@ -37,8 +37,8 @@ export interface RankedEntries {
   isPunct(position: number): boolean;
 }
 
-/** Marks the first `budget` entries of the ranking (entries in increasing position order). */
-export function keepRanked(ctx: RankedEntries, budget: number, window: number, keep: Uint8Array): void {
+/** Marks the first `budget` entries of the ranking (entries in increasing position order); `keep` starts all 0. */
+export function keepRanked(ctx: RankedEntries, budget: number, windowShare: number, keep: Uint8Array): void {
   const { positions, length } = ctx;
   if (budget >= length) {
     keep.fill(1, 0, length);
@@ -51,8 +51,12 @@ export function keepRanked(ctx: RankedEntries, budget: number, window: number, k
   };
   for (let e = 0; e < length && left > 0; e++) if (!keep[e] && (positions[e]! < ctx.sinks || ctx.isSpecial(positions[e]!))) mark(e);
   for (let e = length - 1; e >= 0 && left > 0; e--) if (!keep[e] && ctx.isPunct(positions[e]!)) mark(e);
-  const from = ctx.current - window;
-  for (let e = length - 1; e >= 0 && left > 0 && positions[e]! > from; e--) if (!keep[e]) mark(e);
+  let window = Math.floor(windowShare * left + 0.5);
+  for (let e = length - 1; e >= 0 && window > 0; e--) {
+    if (keep[e]) continue;
+    mark(e);
+    window--;
+  }
   if (left <= 0) return;
   const rest: number[] = [];
   for (let e = 0; e < length; e++) if (!keep[e]) rest.push(e);

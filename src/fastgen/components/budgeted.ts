@@ -7,13 +7,15 @@ export interface HeadBudget {
   readonly n: number;
   /** Entries kept at length n. */
   readonly kept: number;
-  /** Window width w at length n. */
+  /** Window width w in positions at length n (the band the profile scored). */
   readonly window: number;
+  /** Share of the entries beyond the structural ones that go to the window (newest first). */
+  readonly windowShare: number;
 }
 
 /**
  * `budgeted`: keeps the head's share of the current length, `b = round(kept · L / n)`, by the
- * ranking of `budget/ranking.ts` with the window scaled the same way, `round(window · L / n)`.
+ * ranking of `budget/ranking.ts`, the window keeping its share of what the structural tokens leave.
  * Meant as a policy's only component (it counts what it marks).
  */
 export function budgeted(head: HeadBudget): PolicyComponent {
@@ -24,15 +26,15 @@ export function budgeted(head: HeadBudget): PolicyComponent {
       keepRanked(
         { positions: ctx.positions, scores: ctx.scores, length: ctx.length, current: ctx.current, sinks: ctx.budgets.sinks, isSpecial: ctx.isSpecial, isPunct: ctx.isPunct },
         scaleToLength(head.kept, L, head.n),
-        scaleToLength(head.window, L, head.n),
+        head.windowShare,
         keep,
       );
     },
     rowRule(ctx) {
-      // The set kept at row n−1 as fixed columns plus the band: how the curve scored this shape.
+      // The set kept at row n−1 as fixed columns plus its window as a band: how the curve scored this shape.
       const positions = Int32Array.from({ length: ctx.n }, (_, j) => j);
       const columns = new Uint8Array(ctx.n);
-      keepRanked({ positions, scores: ctx.columnScores, length: ctx.n, current: ctx.n - 1, sinks: ctx.budgets.sinks, isSpecial: ctx.isSpecial, isPunct: ctx.isPunct }, head.kept, head.window, columns);
+      keepRanked({ positions, scores: ctx.columnScores, length: ctx.n, current: ctx.n - 1, sinks: ctx.budgets.sinks, isSpecial: ctx.isSpecial, isPunct: ctx.isPunct }, head.kept, head.windowShare, columns);
       return { columns, window: head.window };
     },
   };
