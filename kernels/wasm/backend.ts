@@ -1,7 +1,8 @@
 /**
  * The wasm backend: the Llama forward pass of reference/transformer.ts on WebAssembly SIMD
  * kernels (kernels/wasm/assembly/index.ts), with the weights resident in one wasm memory in the
- * file's own type (F32, F16 or Q8_0 — dequantized inside the kernels, as llama.cpp does).
+ * file's own type (F32, F16 or Q8_0 — dequantized inside the kernels; Q8_0 multiplied as integers
+ * against a block-quantized input, as llama.cpp does).
  *
  * Prefill runs the prompt in chunks of rows: per layer, the norms and the Q/K/V, output and FFN
  * products are one kernel call for all rows (a blocked matrix–matrix product: each weight vector
@@ -64,6 +65,8 @@ interface Scratch {
   readonly k: number; // [rows][kvDim]
   readonly v: number; // [rows][kvDim]
   readonly logits: number; // [rows][vocab]
+  readonly xq: number; // a Q8_0 product's input quantized per block to int16 [rows][max n]
+  readonly xd: number; // and its block scales [rows][max n / 32]
 }
 
 export interface WasmBackendOptions {
@@ -156,9 +159,25 @@ export class WasmBackend implements Backend {
     this.check(tokens, start, cache);
     const logits: Float32Array[] = [];
     for (let at = 0; at < tokens.length; at += this.maxChunkRows) {
-      logits.push(...this.chunk(tokens.slice(at, at + this.maxChunkRows), start + at, cache));
+      logits.push(...this.chunk(tokens.slice(at, at + this.maxChunkRows), start + at, cache, "all"));
     }
     return logits;
+  }
+
+  /**
+   * `prefill` that returns only the last row's logits (what generation needs, and what llama.cpp
+   * computes for a prompt): the classifier — most of the work on a 32000-token vocabulary — runs
+   * for one row. Same cache calls, same last row as `prefill`, bit for bit.
+   */
+  prefillLast(tokens: readonly number[], start: number, cache: KvCache): Float32Array {
+    if (tokens.length === 0) throw new RangeError("prefillLast needs at least one token");
+    this.check(tokens, start, cache);
+    let last: Float32Array[] = [];
+    for (let at = 0; at < tokens.length; at += this.maxChunkRows) {
+      const final = at + this.maxChunkRows >= tokens.length;
+      last = this.chunk(tokens.slice(at, at + this.maxChunkRows), start + at, cache, final ? "last" : "none");
+    }
+    return last[0]!;
   }
 
   dispose(): void {}
@@ -200,6 +219,8 @@ export class WasmBackend implements Backend {
       k: f(kvDim),
       v: f(kvDim),
       logits: f(c.vocabSize),
+      xq: this.heap.alloc(rows * Math.max(c.dim, qDim, c.hiddenDim) * 2),
+      xd: f(Math.ceil(Math.max(c.dim, qDim, c.hiddenDim) / 32)),
     };
   }
 
@@ -209,19 +230,23 @@ export class WasmBackend implements Backend {
    */
   private product(m: Matrix, out: number, x: number, n: number, d: number, rows: number): void {
     const k = this.k;
-    if (rows === 1) {
+    if (m.type === TYPE_ID.Q8_0) {
+      // Integer products, as llama.cpp: the input quantized per block first (kernels' file comment).
+      const { xq, xd } = this.scratch;
+      k.quantizeQ16(x, n, rows, xq, xd);
+      if (rows === 1) k.matvecQ8(out, xq, xd, m.ptr, n, 0, d);
+      else k.matmmQ8(out, xq, xd, m.ptr, n, d, rows, 0, d);
+    } else if (rows === 1) {
       if (m.type === TYPE_ID.F32) k.matvecF32(out, x, m.ptr, n, 0, d);
-      else if (m.type === TYPE_ID.F16) k.matvecF16(out, x, m.ptr, n, 0, d);
-      else k.matvecQ8(out, x, m.ptr, n, 0, d);
+      else k.matvecF16(out, x, m.ptr, n, 0, d);
     } else {
       if (m.type === TYPE_ID.F32) k.matmmF32(out, x, m.ptr, n, d, rows, 0, d);
-      else if (m.type === TYPE_ID.F16) k.matmmF16(out, x, m.ptr, n, d, rows, 0, d);
-      else k.matmmQ8(out, x, m.ptr, n, d, rows, 0, d);
+      else k.matmmF16(out, x, m.ptr, n, d, rows, 0, d);
     }
   }
 
   /** Rows `start..start+tokens.length-1` through every layer (tokens.length ≤ maxChunkRows). */
-  private chunk(tokens: readonly number[], start: number, cache: KvCache): Float32Array[] {
+  private chunk(tokens: readonly number[], start: number, cache: KvCache, logitsOf: "all" | "last" | "none"): Float32Array[] {
     const c = this.config;
     const k = this.k;
     const s = this.scratch;
@@ -257,12 +282,15 @@ export class WasmBackend implements Backend {
       k.addInPlace(s.x, s.xb2, rows * dim);
     }
 
-    // Final norm and classifier.
-    k.rmsnorm(s.x, s.x, this.outputNorm, dim, rows, normEps);
-    this.product(this.output, s.logits, s.x, dim, vocabSize, rows);
+    // Final norm and classifier, for the rows whose logits are wanted.
+    if (logitsOf === "none") return [];
+    const first = logitsOf === "last" ? rows - 1 : 0;
+    const x = s.x + first * dim * 4;
+    k.rmsnorm(x, x, this.outputNorm, dim, rows - first, normEps);
+    this.product(this.output, s.logits, x, dim, vocabSize, rows - first);
     const f32 = this.heap.f32;
     const base = s.logits >> 2;
-    return tokens.map((_, r) => f32.slice(base + r * vocabSize, base + (r + 1) * vocabSize));
+    return tokens.slice(first).map((_, r) => f32.slice(base + r * vocabSize, base + (r + 1) * vocabSize));
   }
 
   /**

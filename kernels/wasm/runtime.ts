@@ -36,10 +36,11 @@ export interface Kernels {
   dequantRow(type: number, w: number, row: number, n: number, out: number): void;
   matvecF32(out: number, x: number, w: number, n: number, r0: number, r1: number): void;
   matvecF16(out: number, x: number, w: number, n: number, r0: number, r1: number): void;
-  matvecQ8(out: number, x: number, w: number, n: number, r0: number, r1: number): void;
+  quantizeQ16(x: number, n: number, rows: number, xq: number, xd: number): void;
+  matvecQ8(out: number, xq: number, xd: number, w: number, n: number, r0: number, r1: number): void;
   matmmF32(out: number, x: number, w: number, n: number, d: number, rows: number, r0: number, r1: number): void;
   matmmF16(out: number, x: number, w: number, n: number, d: number, rows: number, r0: number, r1: number): void;
-  matmmQ8(out: number, x: number, w: number, n: number, d: number, rows: number, r0: number, r1: number): void;
+  matmmQ8(out: number, xq: number, xd: number, w: number, n: number, d: number, rows: number, r0: number, r1: number): void;
   rmsnorm(out: number, x: number, weight: number, n: number, rows: number, eps: number): void;
   rope(x: number, nHeads: number, headDim: number, pos: number, theta: number): void;
   swiglu(h: number, u: number, n: number): void;

@@ -38,6 +38,16 @@ it("per-token forward: once, and prefill gives the same bytes", () => {
   prefilled.forEach((row, i) => expect(Buffer.from(row.buffer).equals(Buffer.from(logits[i]!.buffer)), `row ${i}`).toBe(true));
 });
 
+it("prefillLast returns prefill's last row, bit for bit, with the same cache contents", () => {
+  const g = golden("long");
+  const all = new FullKvCache(kvLayoutOf(model.config));
+  const lastOnly = new FullKvCache(kvLayoutOf(model.config));
+  const rows = wasm.prefill(g.promptTokens, 0, all);
+  const last = wasm.prefillLast(g.promptTokens, 0, lastOnly);
+  expect(Buffer.from(last.buffer).equals(Buffer.from(rows.at(-1)!.buffer))).toBe(true);
+  expect(Buffer.from(lastOnly.view(3, 2).values.slice().buffer).equals(Buffer.from(all.view(3, 2).values.slice().buffer))).toBe(true);
+});
+
 it("names itself and rejects tokens outside the vocabulary", () => {
   expect(wasm.name).toMatch(/^wasm/);
   expect(() => wasm.forward(model.config.vocabSize, 0, new FullKvCache(kvLayoutOf(model.config)))).toThrow(/outside the vocabulary/);

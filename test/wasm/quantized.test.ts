@@ -3,9 +3,10 @@
  * kernels. Models written by the project's GGUF writer (llamaToGguf) from seeded synthetic weights:
  * - against the reference run on the same (dequantized) weights: max abs logit difference ≤ 1e-4
  *   and the same argmax on every row (float32 vs float64 sums, as for F32);
- * - against the wasm backend on an F32 copy of the dequantized weights: identical bytes, since
- *   the kernels convert each weight exactly (every half and every scale·q is a float32) and then
- *   sum in the F32 kernels' order.
+ * - F16 against the wasm backend on an F32 copy of the dequantized weights: identical bytes, since
+ *   the kernels convert each half exactly and then sum in the F32 kernels' order. (Q8_0 multiplies
+ *   as integers against an int16 block-quantized input, kernels/wasm/assembly: not bit-identical,
+ *   held to the reference by the tolerance below.)
  * Shapes: `tiny` (every matrix Q8_0) and stories260K's (ffn_down's 172 inputs are not a multiple
  * of 32, so the writer stores it F16: a Q8_0 file with mixed types).
  */
@@ -52,10 +53,12 @@ describe.each([
     expect(cmp.argmaxMismatches).toEqual([]);
   });
 
-  it("equals the F32 kernels on the dequantized weights bit for bit", () => {
-    const quantized = run(new WasmBackend(model), model, tokens);
-    const asF32: LlamaModel = { ...model, raw: undefined };
-    const dense = run(new WasmBackend(asF32), asF32, tokens);
-    quantized.forEach((row, i) => expect(Buffer.from(row.buffer).equals(Buffer.from(dense[i]!.buffer)), `row ${i}`).toBe(true));
-  });
+  if (type === "F16") {
+    it("F16: equals the F32 kernels on the dequantized weights bit for bit", () => {
+      const quantized = run(new WasmBackend(model), model, tokens);
+      const asF32: LlamaModel = { ...model, raw: undefined };
+      const dense = run(new WasmBackend(asF32), asF32, tokens);
+      quantized.forEach((row, i) => expect(Buffer.from(row.buffer).equals(Buffer.from(dense[i]!.buffer)), `row ${i}`).toBe(true));
+    });
+  }
 });

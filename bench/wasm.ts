@@ -1,0 +1,141 @@
+/**
+ * The wasm backend side by side with llama.cpp (node-llama-cpp 3.21.1, bench/peer) in one run on
+ * the same GGUF files: the synthetic 15M shape in F32 and Q8_0 (as `fastgen synth --shape 15M`
+ * writes them), prefill of 128 tokens and 64 greedy decode steps, 1 thread each.
+ *
+ * Prefill is timed two ways for us: `prefillLast` (the last row's logits only — what generation
+ * needs and what llama.cpp computes for a prompt, so the like-for-like figure) and `prefill`
+ * (every row's logits, the Backend contract, which adds the classifier for every row).
+ * Best of the repeats for both engines, after a warm-up round.
+ *
+ * Install the peer once: npm run bench:peer-install. Run: npx tsx bench/wasm.ts [--quick] [--out DIR]
+ */
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { WasmBackend } from "../kernels/wasm/backend.ts";
+import { argmax } from "../src/generation/sampler.ts";
+import { kvLayoutOf } from "../src/interfaces.ts";
+import { FullKvCache } from "../src/kv/full-cache.ts";
+import { llamaToGguf } from "../src/model/gguf-writer.ts";
+import { loadModel } from "../src/model/load.ts";
+import { SYNTH_SHAPES, synthModel } from "../src/model/synth.ts";
+import { isMainModule } from "../src/is-main.ts";
+import { benchTokens } from "./lib/models.ts";
+import { benchSize, outDir, type Row, writeReport } from "./lib/report.ts";
+
+interface PeerResult {
+  prefillMs: number;
+  decodeMs: number;
+  generated: number[];
+}
+interface Peer {
+  measure(o: { modelPath: string; tokens: number[]; prefill: number; decode: number; threads: number; repeats: number }): Promise<PeerResult>;
+}
+
+const SETTINGS = {
+  quick: { shape: "tiny", types: ["F32"], prefill: 16, decode: 8, repeats: 1 },
+  default: { shape: "15M", types: ["F32", "Q8_0"], prefill: 128, decode: 64, repeats: 3 },
+  long: { shape: "15M", types: ["F32", "Q8_0"], prefill: 128, decode: 64, repeats: 5 },
+} as const;
+
+const peerDir = resolve(import.meta.dirname ?? "bench", "peer");
+
+async function loadPeer(): Promise<Peer | string> {
+  if (!existsSync(join(peerDir, "node_modules", "node-llama-cpp"))) return "node-llama-cpp is not installed: run `npm run bench:peer-install`";
+  try {
+    return (await import(pathToFileURL(join(peerDir, "llama.mjs")).href)) as Peer;
+  } catch (e) {
+    return `node-llama-cpp failed to load: ${(e as Error).message}`;
+  }
+}
+
+/** Prefill (last row only / every row) and decode times of the wasm backend, best of `repeats` after a warm-up. */
+function measureWasm(backend: WasmBackend, tokens: number[], prefill: number, decode: number, repeats: number) {
+  const layout = kvLayoutOf(backend.config);
+  const best = { prefillLastMs: Infinity, prefillAllMs: Infinity, decodeMs: Infinity, generated: [] as number[] };
+  for (let r = 0; r < repeats + 1; r++) {
+    // As llama-cpp.ts times llama.cpp: the prompt but its last token, then greedy steps from that token.
+    const cache = new FullKvCache(layout, backend.kvStorage);
+    let t0 = performance.now();
+    backend.prefillLast(tokens.slice(0, prefill - 1), 0, cache);
+    const prefillLastMs = performance.now() - t0;
+    t0 = performance.now();
+    let token = tokens[prefill - 1]!;
+    const generated: number[] = [];
+    for (let p = prefill - 1; p < prefill - 1 + decode; p++) {
+      token = argmax(backend.forward(token, p, cache));
+      generated.push(token);
+    }
+    const decodeMs = performance.now() - t0;
+    cache.release();
+    const all = new FullKvCache(layout, backend.kvStorage);
+    t0 = performance.now();
+    backend.prefill(tokens.slice(0, prefill - 1), 0, all);
+    const prefillAllMs = performance.now() - t0;
+    all.release();
+    if (r === 0) continue; // warm-up: JIT tiers, memory growth
+    best.prefillLastMs = Math.min(best.prefillLastMs, prefillLastMs);
+    best.prefillAllMs = Math.min(best.prefillAllMs, prefillAllMs);
+    if (decodeMs < best.decodeMs) Object.assign(best, { decodeMs, generated });
+  }
+  return best;
+}
+
+export async function wasmBench(argv: readonly string[] = process.argv.slice(2)): Promise<string> {
+  const size = benchSize(argv);
+  const s = SETTINGS[size];
+  const dir = outDir(argv);
+  const peer = await loadPeer();
+  const notes: string[] = [
+    "1 thread each, CPU only. prefill = tokens/s over the prompt but its last token; ours with only the last row's logits (prefillLast, like llama.cpp) and with every row's (prefill).",
+    "Ratios are ours ÷ llama.cpp measured in this run; the machine may be shared, so compare ratios, not absolute figures, across runs.",
+  ];
+  if (typeof peer === "string") notes.push(`llama.cpp NOT measured: ${peer}`);
+  const rows: Row[] = [];
+  mkdirSync(join(dir, "models"), { recursive: true });
+  for (const type of s.types) {
+    const path = join(dir, "models", `synth-${s.shape}-${type.toLowerCase()}.gguf`);
+    if (!existsSync(path)) writeFileSync(path, llamaToGguf(synthModel(SYNTH_SHAPES[s.shape], 1), { tensorType: type }));
+    const model = loadModel(path);
+    const tokens = benchTokens(model, s.prefill + 1);
+    const label = `${s.shape} ${type}`;
+    let theirs: { prefill: number; decode: number } | undefined;
+    if (typeof peer !== "string") {
+      try {
+        const r = await peer.measure({ modelPath: path, tokens, prefill: s.prefill, decode: s.decode, threads: 1, repeats: s.repeats });
+        theirs = { prefill: (1000 * (s.prefill - 1)) / r.prefillMs, decode: (1000 * s.decode) / r.decodeMs };
+        rows.push({ model: label, engine: "llama.cpp (1 thread)", prefillTokPerS: theirs.prefill, prefillAllRowsTokPerS: null, decodeTokPerS: theirs.decode, prefillVsLlamaCpp: null, decodeVsLlamaCpp: null });
+      } catch (e) {
+        notes.push(`llama.cpp failed on ${label}: ${(e as Error).message}`);
+      }
+    }
+    const backend = new WasmBackend(model);
+    const m = measureWasm(backend, tokens, s.prefill, s.decode, s.repeats);
+    backend.dispose();
+    const prefill = (1000 * (s.prefill - 1)) / m.prefillLastMs;
+    const decode = (1000 * s.decode) / m.decodeMs;
+    rows.push({
+      model: label,
+      engine: `fastgen-ts ${backend.name}`,
+      prefillTokPerS: prefill,
+      prefillAllRowsTokPerS: (1000 * (s.prefill - 1)) / m.prefillAllMs,
+      decodeTokPerS: decode,
+      prefillVsLlamaCpp: theirs ? prefill / theirs.prefill : null,
+      decodeVsLlamaCpp: theirs ? decode / theirs.decode : null,
+    });
+  }
+  return writeReport(
+    {
+      bench: "wasm",
+      command: `npx tsx bench/wasm.ts${size === "default" ? "" : ` --${size}`}`,
+      startedAt: new Date().toISOString(),
+      settings: s,
+      rows,
+      notes,
+    },
+    dir,
+  );
+}
+
+if (isMainModule(import.meta)) await wasmBench();
