@@ -47,13 +47,14 @@ function startWorker(): Worker {
 }
 
 /**
- * Evaluates the prompts in `workers` threads, or, for a backend other than the reference one with
- * one worker asked for, in this thread on `backend` (a gpu.js backend holds a context that is
- * not rebuilt elsewhere). One worker on the reference backend is still a thread: this thread stays
- * free to draw the progress bar and to act on Ctrl-C at once, not after the prompt at hand.
+ * Evaluates the prompts in `workers` threads, or, on the gpu.js backend with one worker asked for,
+ * in this thread on `backend` (it holds a GL context and kernels that are not rebuilt elsewhere).
+ * The CPU backends (reference, wasm, auto) are rebuilt in a thread from the model file, so even one
+ * worker is a thread: this thread stays free to draw the progress bar and to act on Ctrl-C at once,
+ * not after the prompt at hand.
  */
 export async function evaluatePrompts(backend: Backend, init: WorkerInit, prompts: readonly EvalPrompt[], workers: number, cb: PoolCallbacks): Promise<PromptOutcome[]> {
-  if (workers > 1 || init.backend.backend === "reference") return evaluateInWorkers(init, prompts, workers, cb);
+  if (workers > 1 || init.backend.backend !== "gpu") return evaluateInWorkers(init, prompts, workers, cb);
   return evaluateInProcess(backend, init, prompts, cb);
 }
 

@@ -50,7 +50,7 @@ export const EVAL_FLAGS: FlagSpecs = {
   sinks: { kind: "number", help: "attention sinks of the streaming baseline", default: "4" },
   special: COMPRESSION_FLAGS.special!,
   punct: COMPRESSION_FLAGS.punct!,
-  workers: { kind: "number", help: "worker threads (reference backend)", default: "the number of CPUs" },
+  workers: { kind: "number", help: "worker threads, each with its own copy of the model", default: "the number of CPUs" },
   out: { kind: "string", help: "folder for the pictures", default: "docs/results" },
   report: { kind: "string", help: "Markdown report", default: "<out>.md" },
   json: { kind: "string", help: "also write every number as JSON to this file" },
