@@ -1,6 +1,6 @@
 /**
- * Evaluates prompts in parallel worker threads (one model each), or in this thread when one worker
- * is asked for. Results come back in prompt order whatever order they finish in.
+ * Evaluates prompts in parallel worker threads (one model each), or, for the gpu.js backend with one
+ * worker, in this thread. Results come back in prompt order whatever order they finish in.
  *
  * Threads (`node:worker_threads`), not child processes: Node, Deno and Bun all implement them, they
  * inherit the runtime and (under Deno) the permissions of the main process, and they end with it —
