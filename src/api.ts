@@ -14,6 +14,7 @@
 import type { Backend, KvCache } from "./interfaces.ts";
 import { type BackendName, createBackend, type GpuMode } from "./create-backend.ts";
 import { type CompressionSettings, compressionSettingsSchema, type MethodName } from "./fastgen/methods.ts";
+import type { BudgetReport } from "./fastgen/budget/profile.ts";
 import type { ProfileReport } from "./fastgen/profiler.ts";
 import { compressPrompt, decodeCompressed } from "./fastgen/pipeline.ts";
 import type { CompressionSummary, KvBytesReport } from "./fastgen/session.ts";
@@ -92,6 +93,8 @@ export interface GenerationStats {
   readonly policies: string[][];
   /** FastGen's profile (undefined for baselines). */
   readonly profile: ProfileReport | undefined;
+  /** The budgeted profile: each KV head's budget (undefined for other methods). */
+  readonly budget: BudgetReport | undefined;
 }
 
 export class FastGen {
@@ -119,6 +122,11 @@ export class FastGen {
   /** FastGen's profile of a prompt (spec §4): the chosen policy and every candidate's recovery per KV head. */
   profile(prompt: string, options: Omit<CompressionOptions, "policy"> = {}): ProfileReport {
     return compressPrompt(this.backend, this.classes, this.settings({ ...options, policy: "fastgen" }), this.tokenizer.encode(prompt)).profile!;
+  }
+
+  /** The budgeted profile of a prompt (docs/algorithm.md §10): each KV head's budget, window and recovery. */
+  budgetProfile(prompt: string, options: Omit<CompressionOptions, "policy"> = {}): BudgetReport {
+    return compressPrompt(this.backend, this.classes, this.settings({ ...options, policy: "budgeted" }), this.tokenizer.encode(prompt)).session.budget!;
   }
 
   /** Generates a continuation, yielding each token as it is produced. {@link stats} then describes the run. */
@@ -149,7 +157,7 @@ export class FastGen {
       await Promise.resolve();
     }
     watcher?.flush(onStep!);
-    this.lastStats = { compression: session.summary(), kvBytes: session.kvBytes(), policies: session.policyTable(), profile: session.profile };
+    this.lastStats = { compression: session.summary(), kvBytes: session.kvBytes(), policies: session.policyTable(), profile: session.profile, budget: session.budget };
   }
 
   /** Figures of the last finished {@link generate}. */

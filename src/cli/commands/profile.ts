@@ -1,4 +1,7 @@
-/** `fastgen profile`: the policy FastGen picks for every (layer, KV head) on a prompt, and why. */
+/**
+ * `fastgen profile`: the policy FastGen picks for every (layer, KV head) on a prompt, and why; with
+ * `--policy budgeted`, the budget each head gets (docs/algorithm.md §10).
+ */
 import { z } from "zod";
 import { CANDIDATE_NAMES } from "../../fastgen/candidates.ts";
 import { compressionSettingsSchema } from "../../fastgen/methods.ts";
@@ -6,12 +9,15 @@ import { policyCounts } from "../../fastgen/profiler.ts";
 import { compressPrompt } from "../../fastgen/pipeline.ts";
 import { type FlagSpecs, parseFlags } from "../args.ts";
 import { checkContext, COMPRESSION_FLAGS, encodePrompt, MODEL_FLAGS, modelFlagsSchema, openModel, tokenClassesFor } from "../common.ts";
-import { renderProfileGrid } from "../grid.ts";
+import { renderBudgetGrid, renderProfileGrid } from "../grid.ts";
 import type { CommandIO } from "../io.ts";
 import { validateFlags } from "../validate.ts";
+import type { Backend } from "../../interfaces.ts";
+import type { TokenClasses } from "../../fastgen/token-classes.ts";
 import { DEFAULT_PROMPT } from "./generate.ts";
 
-const { policy: _policy, sinks: _sinks, ...profileCompressionFlags } = COMPRESSION_FLAGS;
+const { policy: _policy, ...profileCompressionFlags } = COMPRESSION_FLAGS;
+const PROFILED = ["fastgen", "budgeted"] as const;
 
 export const PROFILE_FLAGS: FlagSpecs = {
   prompt: { kind: "string", help: "the prompt to profile", default: `"${DEFAULT_PROMPT}"` },
@@ -19,9 +25,11 @@ export const PROFILE_FLAGS: FlagSpecs = {
   verbose: { kind: "boolean", help: "also print every candidate's recovery per KV head" },
   ...MODEL_FLAGS,
   ...profileCompressionFlags,
+  policy: { kind: "string", help: PROFILED.join(" | "), default: "fastgen" },
 };
 
-const schema = modelFlagsSchema.extend(compressionSettingsSchema.omit({ method: true, sinks: true }).shape).extend({
+const schema = modelFlagsSchema.extend(compressionSettingsSchema.omit({ method: true }).shape).extend({
+  policy: z.enum(PROFILED, { error: `policy must be one of ${PROFILED.join(", ")} (the methods that profile)` }).default("fastgen"),
   prompt: z.string().default(DEFAULT_PROMPT),
   json: z.boolean().default(false),
   verbose: z.boolean().default(false),
@@ -35,6 +43,11 @@ export async function profileCommand(argv: readonly string[], io: CommandIO, col
   const classes = tokenClassesFor(tokenizer, flags.special, flags.punct);
   const promptTokens = encodePrompt(model, tokenizer, flags.prompt, "--prompt");
   checkContext(model, promptTokens.length, "--prompt", io.warn);
+  if (flags.policy === "budgeted") {
+    budgetedProfile(backend, classes, flags, promptTokens, io, color);
+    backend.dispose();
+    return;
+  }
   const { session, profile } = compressPrompt(backend, classes, { ...flags, method: "fastgen", sinks: 0 }, promptTokens);
   const report = profile!;
   const compression = session.summary().afterPrefill;
@@ -71,4 +84,42 @@ export async function profileCommand(argv: readonly string[], io: CommandIO, col
     }
   }
   backend.dispose();
+}
+
+function budgetedProfile(backend: Backend, classes: TokenClasses, flags: z.infer<typeof schema>, promptTokens: number[], io: CommandIO, color: boolean): void {
+  const { session } = compressPrompt(backend, classes, { ...flags, method: "budgeted" }, promptTokens);
+  const report = session.budget!;
+  const compression = session.summary().afterPrefill;
+  if (flags.json) {
+    const { observe, ...settings } = report.settings;
+    io.out(
+      JSON.stringify({
+        policy: "budgeted",
+        ...settings,
+        ...(observe !== undefined ? { observe } : {}),
+        promptTokens,
+        backend: backend.name,
+        total: report.total,
+        floor: report.floor,
+        structural: report.structural,
+        compression,
+        kvBytes: session.kvBytes(),
+        layers: report.layers.map((heads, l) => ({ layer: l, kvHeads: heads.map(({ layer: _l, ...h }) => h) })),
+      }) + "\n",
+    );
+    return;
+  }
+  const o = report.settings.observe;
+  io.out(
+    `Budgeted profile of a ${report.n}-token prompt, C = ${report.settings.compression}, GQA ${report.settings.gqa}, ${report.settings.sinks} sinks, ` +
+      `B = ${report.total} entries, floor ${report.floor}, ${report.structural} structural tokens${o !== undefined ? `, recovery over the last ${o} rows` : ""} (backend ${backend.name})\n\n`,
+  );
+  io.out(renderBudgetGrid(report, color) + "\n\n");
+  io.out(`KV cache compression after the prompt: ${(100 * compression).toFixed(1)}%\n`);
+  if (flags.verbose) {
+    io.out(`\nper KV head: kept / window width / heavy hitters → recovery at profiling\n`);
+    for (const heads of report.layers) {
+      for (const h of heads) io.out(`  layer ${h.layer} kv${h.kvHead}: ${h.kept} / ${h.window} / ${h.heavy} → ${h.recovery.toFixed(4)}\n`);
+    }
+  }
 }
