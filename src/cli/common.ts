@@ -30,7 +30,7 @@ export const COMPRESSION_FLAGS: FlagSpecs = {
   "r-local": { kind: "number", help: "local window ratio of the prompt length, (0, 1]", default: "0.3" },
   "r-frequent": { kind: "number", help: "heavy-hitter ratio of the current length, (0, 1]", default: "0.3" },
   gqa: { kind: "string", help: "reduce recoveries over a KV head's query heads: min | mean", default: "min" },
-  sinks: { kind: "number", help: "attention sinks kept by --policy streaming (and forced in by budgeted)", default: "4" },
+  sinks: { kind: "number", help: "attention sinks kept by --policy streaming", default: "4" },
   compression: { kind: "number", help: "--policy budgeted: share of KV entries to prune, [0, 1)", default: "0.5" },
   observe: { kind: "number", help: "fastgen/budgeted: recovery over the last W prompt rows only (default: all rows)" },
   special: { kind: "string", help: "extra special tokens, comma-separated ids or pieces (pieces containing a comma by id)" },

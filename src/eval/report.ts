@@ -84,7 +84,7 @@ export function buildReport(ctx: ReportContext): string {
       `- **FastGen**: T ∈ {${o.thresholds.join(", ")}}, r_local = ${o.rLocal}, r_frequent = ${o.rFrequent}, GQA reduction ${o.gqa} (spec §3, §4).`,
       `- **Baselines** (spec §9, one policy for every head), swept over a ratio r: local (window w = r·n) r ∈ {${o.ratios.local.join(", ")}}; frequent (k = r·L) r ∈ {${o.ratios.frequent.join(", ")}}; h2o (frequent ∪ local, both at r) r ∈ {${o.ratios.h2o.join(", ")}}; streaming (${o.sinks} sinks ∪ local w = r·n) r ∈ {${o.ratios.streaming.join(", ")}}. The full cache is run too, as a check (its KL must be exactly 0).`,
       ...(o.ratios.budgeted?.length
-        ? [`- **Budgeted** (docs/algorithm.md §10): one budget of (1 − C) · layers · KV heads · n entries spread over the heads by marginal recovery, C ∈ {${o.ratios.budgeted.join(", ")}}, ${o.sinks} sinks forced in, GQA reduction ${o.gqa}.`]
+        ? [`- **Budgeted** (docs/algorithm.md §10): one budget of (1 − C) · layers · KV heads · n entries spread over the heads by marginal recovery, C ∈ {${o.ratios.budgeted.join(", ")}}, special tokens, punctuation and the first position forced in, GQA reduction ${o.gqa}.`]
         : []),
     ].join("\n") + "\n",
   );

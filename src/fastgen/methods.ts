@@ -21,7 +21,7 @@ export const compressionSettingsSchema = z.object({
   rLocal: ratio("r-local").default(0.3),
   rFrequent: ratio("r-frequent").default(0.3),
   gqa: z.enum(["min", "mean"], { error: "gqa must be min or mean" }).default("min"),
-  /** Attention sinks of `streaming` (spec §9 default 4); also forced in by `budgeted`. */
+  /** Attention sinks of `streaming` (spec §9 default 4). */
   sinks: z.number().int("sinks must be a whole number").min(0, "sinks must be ≥ 0").max(1 << 20).default(4),
   /** `budgeted`: share of KV entries to prune, 0 ≤ C < 1. */
   compression: z.number({ error: "compression must be a number" }).min(0, "compression must be in [0, 1)").lt(1, "compression must be in [0, 1)").default(0.5),

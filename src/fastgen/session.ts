@@ -4,7 +4,7 @@
  */
 import type { KvLayout, KvStorage } from "../interfaces.ts";
 import { AdaptiveKvCache, type CacheFootprint } from "../kv/adaptive-cache.ts";
-import { type BudgetReport, profileBudget } from "./budget/profile.ts";
+import { BUDGET_SINKS, type BudgetReport, profileBudget } from "./budget/profile.ts";
 import { candidateByName } from "./candidates.ts";
 import { budgeted, full } from "./components/index.ts";
 import { BASELINE_POLICIES, type CompressionSettings, profiles } from "./methods.ts";
@@ -68,10 +68,10 @@ export class CompressionSession {
       this.cache.compress(report.layers.map((heads) => heads.map((h) => candidateByName(h.policy))));
     } else if (s.method === "budgeted") {
       // Ranked by the scores the cache holds, so the cut at row n−1 is exactly the profiled set.
-      const report = profileBudget(this.cache.promptAttention(), layout, this.cache, s, (l, g) => this.cache.store(l, g).scores);
+      const report = profileBudget(this.cache.promptAttention(), layout, this.cache, { ...s, sinks: BUDGET_SINKS }, (l, g) => this.cache.store(l, g).scores);
       this.budgetReport = report;
       const n = report.n;
-      this.cache.compress(report.layers.map((heads) => heads.map((h) => (h.kept >= n ? unionPolicy([full]) : unionPolicy([budgeted({ n, kept: h.kept, window: h.window, windowShare: h.windowShare })])))));
+      this.cache.compress(report.layers.map((heads) => heads.map((h) => (h.kept >= n ? unionPolicy([full]) : unionPolicy([budgeted({ n, kept: h.kept, window: h.window, windowShare: h.windowShare, sinks: BUDGET_SINKS })])))));
     } else {
       const policy = BASELINE_POLICIES[s.method];
       this.cache.compress(Array.from({ length: layout.nLayers }, () => Array.from({ length: layout.nKvHeads }, () => policy)));

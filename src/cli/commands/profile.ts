@@ -16,7 +16,7 @@ import type { Backend } from "../../interfaces.ts";
 import type { TokenClasses } from "../../fastgen/token-classes.ts";
 import { DEFAULT_PROMPT } from "./generate.ts";
 
-const { policy: _policy, ...profileCompressionFlags } = COMPRESSION_FLAGS;
+const { policy: _policy, sinks: _sinks, ...profileCompressionFlags } = COMPRESSION_FLAGS;
 const PROFILED = ["fastgen", "budgeted"] as const;
 
 export const PROFILE_FLAGS: FlagSpecs = {
@@ -28,7 +28,7 @@ export const PROFILE_FLAGS: FlagSpecs = {
   policy: { kind: "string", help: PROFILED.join(" | "), default: "fastgen" },
 };
 
-const schema = modelFlagsSchema.extend(compressionSettingsSchema.omit({ method: true }).shape).extend({
+const schema = modelFlagsSchema.extend(compressionSettingsSchema.omit({ method: true, sinks: true }).shape).extend({
   policy: z.enum(PROFILED, { error: `policy must be one of ${PROFILED.join(", ")} (the methods that profile)` }).default("fastgen"),
   prompt: z.string().default(DEFAULT_PROMPT),
   json: z.boolean().default(false),
@@ -87,7 +87,7 @@ export async function profileCommand(argv: readonly string[], io: CommandIO, col
 }
 
 function budgetedProfile(backend: Backend, classes: TokenClasses, flags: z.infer<typeof schema>, promptTokens: number[], io: CommandIO, color: boolean): void {
-  const { session } = compressPrompt(backend, classes, { ...flags, method: "budgeted" }, promptTokens);
+  const { session } = compressPrompt(backend, classes, { ...flags, method: "budgeted", sinks: 0 }, promptTokens);
   const report = session.budget!;
   const compression = session.summary().afterPrefill;
   if (flags.json) {
@@ -111,8 +111,8 @@ function budgetedProfile(backend: Backend, classes: TokenClasses, flags: z.infer
   }
   const o = report.settings.observe;
   io.out(
-    `Budgeted profile of a ${report.n}-token prompt, C = ${report.settings.compression}, GQA ${report.settings.gqa}, ${report.settings.sinks} sinks, ` +
-      `B = ${report.total} entries, floor ${report.floor}, ${report.structural} structural tokens${o !== undefined ? `, recovery over the last ${o} rows` : ""} (backend ${backend.name})\n\n`,
+    `Budgeted profile of a ${report.n}-token prompt, C = ${report.settings.compression}, GQA ${report.settings.gqa}, ` +
+      `B = ${report.total} entries, floor ${report.floor}, ${report.structural} structural tokens (first position, special, punctuation)${o !== undefined ? `, recovery over the last ${o} rows` : ""} (backend ${backend.name})\n\n`,
   );
   io.out(renderBudgetGrid(report, color) + "\n\n");
   io.out(`KV cache compression after the prompt: ${(100 * compression).toFixed(1)}%\n`);
