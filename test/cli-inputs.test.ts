@@ -116,6 +116,9 @@ describe("flag values that are empty, absurd or past the model's context", () =>
     [["sample-prompts", "--temperature", "1e-9", "--out", "x.json"], /--temperature: temperature must be at least 0\.001/],
     [["sample-prompts", "--name", "n".repeat(81), "--out", "x.json"], /--name: name must be at most 80 characters/],
     [["eval", "--quick", "--thresholds", Array.from({ length: 999 }, (_, i) => (i + 1) / 1000).join(",")], /--thresholds: thresholds: 999 values; at most 100/],
+    // Given but not evaluated: used to be ignored silently (the report showed other thresholds).
+    [["eval", "--quick", "--headline", "0.5,0.98"], /--headline: 0\.5 not among the thresholds evaluated \(0\.9, 0\.98\)/],
+    [["eval", "--quick", "--attention-threshold", "0.95"], /--attention-threshold: 0\.95 is not among the thresholds evaluated \(0\.9, 0\.98\)/],
     [["eval", "--quick", "--h2o", Array.from({ length: 101 }, (_, i) => (i + 1) / 102).join(",")], /--h2o: ratios: 101 values; at most 100/],
     // Past the model's declared context (2048 for stories260K): refused before the first token.
     [["sample-prompts", "--lengths", "100000", "--out", "x.json"], /--lengths 100000: 100000 positions exceed the model's context length of 2048/],

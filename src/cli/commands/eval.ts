@@ -134,10 +134,19 @@ export interface ProgressTty {
 }
 
 export async function evalCommand(argv: readonly string[], io: CommandIO, tty?: ProgressTty): Promise<void> {
-  const flags = validateFlags(schema, parseFlags(argv, EVAL_FLAGS));
+  const given = parseFlags(argv, EVAL_FLAGS);
+  const flags = validateFlags(schema, given);
   const preset = flags.quick ? QUICK : DEFAULTS;
   const thresholdList = flags.thresholds ?? preset.thresholds;
   if (thresholdList.length === 0) throw new InputError("--thresholds: give at least one FastGen threshold");
+  // Defaults fall back to thresholds that were run; values the user gave must name one, or they would be silently ignored.
+  const notRun = (t: number) => !thresholdList.includes(t);
+  if (given.headline !== undefined && flags.headline.some(notRun)) {
+    throw new InputError(`--headline: ${flags.headline.filter(notRun).join(", ")} not among the thresholds evaluated (${thresholdList.join(", ")})`);
+  }
+  if (given.attentionThreshold !== undefined && notRun(flags.attentionThreshold)) {
+    throw new InputError(`--attention-threshold: ${flags.attentionThreshold} is not among the thresholds evaluated (${thresholdList.join(", ")})`);
+  }
   // Everything the user named is checked now, not after minutes of evaluation: the notes can be
   // read, every output can be written (and overwrites no input), the model file exists.
   if (flags.notes) readInputText(flags.notes, "--notes");
