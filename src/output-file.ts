@@ -5,7 +5,7 @@
  * into /proc. Files are written to a temporary sibling and renamed into place, so a failure (disk
  * full, an exception halfway through a batch) never leaves a half-written file under the real name.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { InputError, printable } from "./errors.ts";
 
@@ -29,10 +29,20 @@ function statOrNull(path: string) {
   }
 }
 
-/** The nearest folder at or above `dir` that exists (a path component that is a file stops the walk). */
+/** Whether anything is at `path`, a broken symbolic link included (existsSync follows links). */
+function present(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The nearest path at or above `dir` where something exists (a folder, a file, a broken link). */
 function nearestExisting(dir: string): string {
   let at = resolve(dir);
-  while (!existsSync(at)) {
+  while (!present(at)) {
     const up = dirname(at);
     if (up === at) break;
     at = up;
@@ -76,7 +86,9 @@ export function checkOutputFolder(dir: string, what: string): void {
   const st = statOrNull(dir);
   if (st && !st.isDirectory()) fail(what, dir, "it is a file, and a folder is needed here");
   const existing = st ? dir : nearestExisting(dir);
-  if (!statSync(existing).isDirectory()) fail(what, dir, `${shown(existing)} is a file, not a folder`);
+  const existingStat = statOrNull(existing);
+  if (!existingStat) fail(what, dir, `${shown(existing)} is a broken symbolic link`);
+  if (!existingStat.isDirectory()) fail(what, dir, `${shown(existing)} is a file, not a folder`);
   probeFolder(what, dir, existing);
 }
 

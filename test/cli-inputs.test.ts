@@ -3,7 +3,7 @@
  * line naming the flag, within well under a second (in-process, so no start-up time: an evaluation
  * or a sampling run would take many seconds), and leave no output file behind.
  */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -45,6 +45,8 @@ describe("output paths are checked before any model work", () => {
   writeFileSync(readOnly, "keep me\n");
   chmodSync(readOnly, 0o444);
   mkdirSync(join(dir, "folder"));
+  const brokenLink = join(dir, "broken-link");
+  symlinkSync(join(dir, "nowhere"), brokenLink);
   const prompts = join(repoRoot, "prompts", "stories.json");
 
   it.each([
@@ -53,6 +55,10 @@ describe("output paths are checked before any model work", () => {
     [["eval", "--quick", "--out", "/proc/x/y/z"], /--out: cannot write \/proc\/x\/y\/z: files cannot be created in \/proc/],
     [["eval", "--quick", "--out", aFile], /--out: cannot write .*a-file: it is a file, and a folder is needed here/],
     [["eval", "--quick", "--out", join(aFile, "sub")], /--out: cannot write .*a-file\/sub: .*a-file is a file, not a folder/],
+    [["eval", "--quick", "--out", brokenLink], /--out: cannot write .*broken-link: .*broken-link is a broken symbolic link/],
+    [["eval", "--quick", "--out", join(brokenLink, "sub")], /--out: cannot write .*broken-link\/sub: .*broken-link is a broken symbolic link/],
+    [["eval", "--quick", "--out", "/"], /--out \/: give --report FILE too/],
+    [["eval", "--quick", "--out", "./"], /--out \.: give --report FILE too/],
     [["eval", "--quick", "--out", join(dir, "r"), "--report", join(dir, "folder")], /--report: cannot write .*folder: it is a folder; give a file name/],
     [["eval", "--quick", "--out", join(dir, "r"), "--report", "/proc/x.md"], /--report: cannot write \/proc\/x.md/],
     [["eval", "--quick", "--out", join(dir, "r"), "--json", "/proc/x.json"], /--json: cannot write \/proc\/x.json/],

@@ -151,6 +151,10 @@ export async function evalCommand(argv: readonly string[], io: CommandIO, tty?: 
   // read, every output can be written (and overwrites no input), the model file exists.
   if (flags.notes) readInputText(flags.notes, "--notes");
   const outDir = flags.out.length > 1 ? flags.out.replace(/[\\/]+$/, "") : flags.out;
+  // The report defaults to <out>.md next to the folder; for "/", "." or ".." that is no sensible file.
+  if (flags.report === undefined && /(^|[\\/])\.{0,2}$/.test(outDir)) {
+    throw new InputError(`--out ${outDir}: give --report FILE too (the default, <out>.md, needs a folder with a name)`);
+  }
   const reportPath = flags.report ?? `${outDir}.md`;
   const promptsPath = flags.prompts ?? preset.prompts;
   const modelPath = resolveModelPath(flags.model);
