@@ -15,18 +15,23 @@ export type BackendName = (typeof BACKEND_NAMES)[number];
 export const GPU_MODES = ["auto", "headlessgl", "webasm", "cpu"] as const satisfies readonly GpuModeOption[];
 export type GpuMode = (typeof GPU_MODES)[number];
 
+/** A sanity cap on --threads (each is a worker thread with its own compiled kernels). */
+export const MAX_THREADS = 256;
+
 export interface BackendOptions {
   readonly backend: BackendName;
   readonly gpuMode: GpuMode;
+  /** Threads for the wasm backend (`wasm`, `auto`); default: this machine's cores. Results do not depend on it. */
+  readonly threads?: number;
 }
 
 export async function createBackend(model: LlamaModel, options: BackendOptions): Promise<Backend> {
   if (options.backend === "reference") return new ReferenceTransformer(model);
   if (options.backend === "wasm" || options.backend === "auto") {
-    const { WasmBackend, wasmUnavailable } = await import("../kernels/wasm/backend.ts");
+    const { defaultThreads, WasmBackend, wasmUnavailable } = await import("../kernels/wasm/backend.ts");
     // auto: the reference when the kernels cannot load here (not built, no WebAssembly SIMD).
     if (options.backend === "auto" && wasmUnavailable() !== undefined) return new ReferenceTransformer(model);
-    return new WasmBackend(model);
+    return new WasmBackend(model, { threads: options.threads ?? defaultThreads() });
   }
   const { GpuBackend } = await import("../kernels/gpu-backend.ts");
   return new GpuBackend(model, { mode: options.gpuMode });

@@ -18,9 +18,16 @@
  * in this backend's memory (`kvStorage`, see src/interfaces.ts KvStorage); a cache with plain JS
  * arrays is copied into a scratch buffer first (cost ∝ kept entries either way).
  */
+import { availableParallelism } from "node:os";
 import { type Backend, groupSize, type KvCache, type KvStorage, type KvView } from "../../src/interfaces.ts";
 import type { LlamaConfig, LlamaModel } from "../../src/model/types.ts";
 import { type Kernels, kernelModule, WasmHeap } from "./runtime.ts";
+import { type ProductJob, ThreadPool } from "./threads.ts";
+
+/** The thread count used when none is given: this machine's cores (os.availableParallelism). */
+export function defaultThreads(): number {
+  return availableParallelism();
+}
 
 /** Why the wasm kernels cannot run here (not built, or no WebAssembly SIMD), or undefined when they can. */
 export function wasmUnavailable(): string | undefined {
@@ -71,6 +78,12 @@ interface Scratch {
 
 export interface WasmBackendOptions {
   /**
+   * Threads that run the matrix products (default 1): the main thread and `threads - 1` workers
+   * over the same memory, each computing a slice of the output rows. Results are bit-identical
+   * for every thread count.
+   */
+  readonly threads?: number;
+  /**
    * Prompt rows per chunk (default 32). Longer prompts run in consecutive chunks, which is the
    * same computation; the cap bounds the scratch memory (rows × vocab logits).
    */
@@ -91,6 +104,7 @@ export class WasmBackend implements Backend {
   private readonly outputNorm: number;
   private readonly maxChunkRows: number;
   private readonly scratch: Scratch;
+  private readonly pool: ThreadPool;
   /** Attention scratch, grown with the longest view seen: probs [group][cap], keys/values [cap][headDim]. */
   private attnCap = 0;
   /** Views attended where they lie (a cache on `kvStorage`) and views copied into scratch first (any other cache). */
@@ -102,7 +116,9 @@ export class WasmBackend implements Backend {
   constructor(model: LlamaModel, options: WasmBackendOptions = {}) {
     const c = model.config;
     this.config = c;
-    this.name = "wasm";
+    const threads = options.threads ?? 1;
+    if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
+    this.name = `wasm (${threads} thread${threads === 1 ? "" : "s"})`;
     if (c.headDim % 4 !== 0) throw new RangeError(`the wasm backend needs a head size that is a multiple of 4, got ${c.headDim}`);
     this.maxChunkRows = options.maxChunkRows ?? 32;
     if (!Number.isInteger(this.maxChunkRows) || this.maxChunkRows < 1) {
@@ -144,6 +160,12 @@ export class WasmBackend implements Backend {
     this.output = matrix(w.output);
     this.outputNorm = this.vector(w.outputNorm);
     this.scratch = this.allocScratch(this.maxChunkRows);
+    this.pool = new ThreadPool(this.heap, threads);
+  }
+
+  /** Threads running the products (the main thread included). */
+  get threads(): number {
+    return this.pool.threads;
   }
 
   /** Bytes of wasm memory this backend holds (weights, scratch, KV entries kept there). */
@@ -180,7 +202,10 @@ export class WasmBackend implements Backend {
     return last[0]!;
   }
 
-  dispose(): void {}
+  /** Stops the worker threads (the memory goes with the backend object). */
+  dispose(): void {
+    this.pool.dispose();
+  }
 
   private check(tokens: readonly number[], start: number, cache: KvCache): void {
     const c = this.config;
@@ -225,24 +250,16 @@ export class WasmBackend implements Backend {
   }
 
   /**
-   * out[t][i] = W[i]·x[t] for `rows` rows: the matrix–vector kernel for one row (decode), the
-   * blocked matrix–matrix kernel for several (prefill); both sum each element the same way.
+   * out[t][i] = W[i]·x[t] for `rows` rows, for one to three matrices reading the same input x
+   * (one job for the thread pool): the matrix–vector kernel for one row (decode), the blocked
+   * matrix–matrix kernel for several (prefill); both sum each element the same way. A Q8_0 matrix
+   * reads x quantized per block (once for the job; kernels' file comment).
    */
-  private product(m: Matrix, out: number, x: number, n: number, d: number, rows: number): void {
-    const k = this.k;
-    if (m.type === TYPE_ID.Q8_0) {
-      // Integer products, as llama.cpp: the input quantized per block first (kernels' file comment).
-      const { xq, xd } = this.scratch;
-      k.quantizeQ16(x, n, rows, xq, xd);
-      if (rows === 1) k.matvecQ8(out, xq, xd, m.ptr, n, 0, d);
-      else k.matmmQ8(out, xq, xd, m.ptr, n, d, rows, 0, d);
-    } else if (rows === 1) {
-      if (m.type === TYPE_ID.F32) k.matvecF32(out, x, m.ptr, n, 0, d);
-      else k.matvecF16(out, x, m.ptr, n, 0, d);
-    } else {
-      if (m.type === TYPE_ID.F32) k.matmmF32(out, x, m.ptr, n, d, rows, 0, d);
-      else k.matmmF16(out, x, m.ptr, n, d, rows, 0, d);
-    }
+  private products(x: number, n: number, rows: number, outputs: readonly { m: Matrix; out: number; d: number }[]): void {
+    const { xq, xd } = this.scratch;
+    if (outputs.some((o) => o.m.type === TYPE_ID.Q8_0)) this.k.quantizeQ16(x, n, rows, xq, xd);
+    const jobs: ProductJob[] = outputs.map(({ m, out, d }) => ({ kind: m.type, out, x: m.type === TYPE_ID.Q8_0 ? xq : x, xd, w: m.ptr, n, d, rows }));
+    this.pool.run(jobs);
   }
 
   /** Rows `start..start+tokens.length-1` through every layer (tokens.length ≤ maxChunkRows). */
@@ -262,23 +279,27 @@ export class WasmBackend implements Backend {
       const w = this.layers[l]!;
       // --- attention: Q/K/V for all rows, then RoPE and attention through the cache, row by row ---
       k.rmsnorm(s.xb, s.x, w.attnNorm, dim, rows, normEps);
-      this.product(w.wq, s.q, s.xb, dim, qDim, rows);
-      this.product(w.wk, s.k, s.xb, dim, kvDim, rows);
-      this.product(w.wv, s.v, s.xb, dim, kvDim, rows);
+      this.products(s.xb, dim, rows, [
+        { m: w.wq, out: s.q, d: qDim },
+        { m: w.wk, out: s.k, d: kvDim },
+        { m: w.wv, out: s.v, d: kvDim },
+      ]);
       for (let r = 0; r < rows; r++) {
         const position = start + r;
         if (l === 0) cache.registerToken(position, tokens[r]!);
         this.attendRow(l, position, s.q + r * qDim * 4, s.k + r * kvDim * 4, s.v + r * kvDim * 4, s.xb + r * qDim * 4, cache);
       }
       // Output projection and residual.
-      this.product(w.wo, s.xb2, s.xb, qDim, dim, rows);
+      this.products(s.xb, qDim, rows, [{ m: w.wo, out: s.xb2, d: dim }]);
       k.addInPlace(s.x, s.xb2, rows * dim);
       // --- SwiGLU feed-forward: w2( silu(w1 x) ⊙ w3 x ) ---
       k.rmsnorm(s.xb, s.x, w.ffnNorm, dim, rows, normEps);
-      this.product(w.w1, s.hb, s.xb, dim, hiddenDim, rows);
-      this.product(w.w3, s.hb2, s.xb, dim, hiddenDim, rows);
+      this.products(s.xb, dim, rows, [
+        { m: w.w1, out: s.hb, d: hiddenDim },
+        { m: w.w3, out: s.hb2, d: hiddenDim },
+      ]);
       k.swiglu(s.hb, s.hb2, rows * hiddenDim);
-      this.product(w.w2, s.xb2, s.hb, hiddenDim, dim, rows);
+      this.products(s.hb, hiddenDim, rows, [{ m: w.w2, out: s.xb2, d: dim }]);
       k.addInPlace(s.x, s.xb2, rows * dim);
     }
 
@@ -287,7 +308,7 @@ export class WasmBackend implements Backend {
     const first = logitsOf === "last" ? rows - 1 : 0;
     const x = s.x + first * dim * 4;
     k.rmsnorm(x, x, this.outputNorm, dim, rows - first, normEps);
-    this.product(this.output, s.logits, x, dim, vocabSize, rows - first);
+    this.products(x, dim, rows - first, [{ m: this.output, out: s.logits, d: vocabSize }]);
     const f32 = this.heap.f32;
     const base = s.logits >> 2;
     return tokens.slice(first).map((_, r) => f32.slice(base + r * vocabSize, base + (r + 1) * vocabSize));

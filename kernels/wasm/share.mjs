@@ -1,0 +1,57 @@
+/**
+ * The share of a parallel job one thread runs (the main thread is share 0, worker i is share i):
+ * its contiguous slice of each product's output rows. Plain JavaScript, so that worker.mjs (which
+ * runs without a TypeScript loader, under Node, Deno and Bun alike) and the main thread
+ * (threads.ts) run the very same code.
+ *
+ * Every output element is computed by the same kernel code whichever thread runs it and however the
+ * rows are split (kernels/wasm/assembly/index.ts), so results are bit-identical for every thread count.
+ *
+ * Control block (int32 words in the shared memory, see threads.ts):
+ *   GEN   incremented by the main thread to start a job; STOP in OP ends the workers
+ *   DONE  workers that finished the current job
+ *   READY workers that have started
+ *   OP, NJOBS, then NJOBS products of JOB_WORDS words: kind, out, x, xd, w, n, d, rows
+ */
+export const GEN = 0;
+export const DONE = 1;
+export const READY = 2;
+export const OP = 3;
+export const NJOBS = 4;
+export const JOBS = 8;
+export const JOB_WORDS = 8;
+export const MAX_JOBS = 3;
+export const CONTROL_WORDS = JOBS + MAX_JOBS * JOB_WORDS;
+export const OP_PRODUCTS = 1;
+export const OP_STOP = 2;
+/** Product kinds: ggml's type ids (F32 0, F16 1, Q8_0 8; Q8_0 reads a quantized input x + xd). */
+export const KIND_F32 = 0;
+export const KIND_F16 = 1;
+export const KIND_Q8 = 8;
+
+/** Rows [r0, r1) of `d` that share `index` of `threads` computes. */
+export function shareOf(d, index, threads) {
+  return [Math.floor((d * index) / threads), Math.floor((d * (index + 1)) / threads)];
+}
+
+/** Runs share `index` of the products described in `ctrl` with the kernel exports `k`. */
+export function runShare(k, ctrl, index, threads) {
+  const jobs = ctrl[NJOBS];
+  for (let j = 0; j < jobs; j++) {
+    const at = JOBS + j * JOB_WORDS;
+    const kind = ctrl[at], out = ctrl[at + 1], x = ctrl[at + 2], xd = ctrl[at + 3], w = ctrl[at + 4];
+    const n = ctrl[at + 5], d = ctrl[at + 6], rows = ctrl[at + 7];
+    const [r0, r1] = shareOf(d, index, threads);
+    if (r0 === r1) continue;
+    if (kind === KIND_Q8) {
+      if (rows === 1) k.matvecQ8(out, x, xd, w, n, r0, r1);
+      else k.matmmQ8(out, x, xd, w, n, d, rows, r0, r1);
+    } else if (kind === KIND_F16) {
+      if (rows === 1) k.matvecF16(out, x, w, n, r0, r1);
+      else k.matmmF16(out, x, w, n, d, rows, r0, r1);
+    } else {
+      if (rows === 1) k.matvecF32(out, x, w, n, r0, r1);
+      else k.matmmF32(out, x, w, n, d, rows, r0, r1);
+    }
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * Worker threads for the wasm backend: `threads - 1` workers (node:worker_threads — Node, Deno and
+ * Bun all provide it) over the backend's one shared memory; the main thread takes share 0 of each
+ * job itself. Work is split by output rows (share.mjs), the main thread blocks with Atomics.wait
+ * (allowed on the main thread in Node, Deno and Bun) until every worker is done.
+ *
+ * A job is one to three matrix products that read the same input (Q/K/V; gate and up), so a
+ * decode step posts four jobs per layer and one for the classifier. Waiting starts with a short
+ * spin: a wake-up through Atomics.wait costs tens of microseconds, about as long as one product.
+ */
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import { kernelsWasmUrl, type WasmHeap } from "./runtime.ts";
+import { CONTROL_WORDS, DONE, GEN, JOB_WORDS, JOBS, MAX_JOBS, NJOBS, OP, OP_PRODUCTS, OP_STOP, READY, runShare } from "./share.mjs";
+
+/** One product: out[t][i] = W[i]·x[t] for `rows` rows, W `[d][n]` of `kind` (F32 0, F16 1, Q8_0 8: x, xd quantized). */
+export interface ProductJob {
+  readonly kind: number;
+  readonly out: number;
+  readonly x: number;
+  readonly xd: number;
+  readonly w: number;
+  readonly n: number;
+  readonly d: number;
+  readonly rows: number;
+}
+
+/** Spins before Atomics.wait (iterations of an atomic load, a few microseconds). */
+const SPIN = 2_000;
+/** How long the constructor waits for the workers to start. */
+const START_TIMEOUT_MS = 60_000;
+
+export class ThreadPool {
+  readonly threads: number;
+  private readonly heap: WasmHeap;
+  private readonly ctrl: Int32Array;
+  private readonly workers: Worker[] = [];
+
+  constructor(heap: WasmHeap, threads: number) {
+    this.heap = heap;
+    this.threads = threads;
+    const control = heap.alloc(CONTROL_WORDS * 4);
+    this.ctrl = heap.i32.subarray(control >> 2, (control >> 2) + CONTROL_WORDS);
+    this.ctrl.fill(0);
+    const wasmPath = fileURLToPath(kernelsWasmUrl);
+    for (let index = 1; index < threads; index++) {
+      const worker = new Worker(new URL("./worker.mjs", import.meta.url), {
+        workerData: { wasmPath, memory: heap.memory, control, index, threads, spin: SPIN },
+      });
+      // The workers never keep the process alive: they only run while the main thread waits for them.
+      worker.unref();
+      this.workers.push(worker);
+    }
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    for (let ready = Atomics.load(this.ctrl, READY); ready < threads - 1; ready = Atomics.load(this.ctrl, READY)) {
+      if (Date.now() > deadline) {
+        this.dispose();
+        throw new Error(`the wasm backend's ${threads - 1} worker thread(s) did not start within ${START_TIMEOUT_MS / 1000} s`);
+      }
+      Atomics.wait(this.ctrl, READY, ready, 100);
+    }
+  }
+
+  /** Runs the products (at most 3, reading inputs already in memory) on every thread; returns when all are done. */
+  run(jobs: readonly ProductJob[]): void {
+    if (jobs.length > MAX_JOBS) throw new RangeError(`at most ${MAX_JOBS} products per job`);
+    const c = this.ctrl;
+    c[OP] = OP_PRODUCTS;
+    c[NJOBS] = jobs.length;
+    jobs.forEach((j, i) => c.set([j.kind, j.out, j.x, j.xd, j.w, j.n, j.d, j.rows], JOBS + i * JOB_WORDS));
+    const workers = this.threads - 1;
+    if (workers > 0) {
+      Atomics.store(c, DONE, 0);
+      Atomics.add(c, GEN, 1);
+      Atomics.notify(c, GEN);
+    }
+    runShare(this.heap.kernels, c, 0, this.threads);
+    for (let spins = 0, done = Atomics.load(c, DONE); done < workers; done = Atomics.load(c, DONE)) {
+      if (++spins > SPIN) {
+        Atomics.wait(c, DONE, done, 1000);
+        spins = 0;
+      }
+    }
+  }
+
+  /** Stops the workers. */
+  dispose(): void {
+    if (this.workers.length === 0) return;
+    this.ctrl[OP] = OP_STOP;
+    Atomics.add(this.ctrl, GEN, 1);
+    Atomics.notify(this.ctrl, GEN);
+    for (const w of this.workers) void w.terminate();
+    this.workers.length = 0;
+  }
+}
