@@ -1,6 +1,6 @@
 /**
- * The library's high-level API: open a model once, then profile prompts and generate through
- * FastGen or a baseline. Everything here is built from the lower-level pieces exported by index.ts.
+ * The library's high-level API: open a model once (open.ts under Node, browser.ts in a browser),
+ * then profile prompts and generate through FastGen or a baseline. Everything here is built from the lower-level pieces exported by index.ts.
  *
  * @example
  * ```ts
@@ -12,31 +12,17 @@
  * ```
  */
 import type { Backend, KvCache } from "./interfaces.ts";
-import { type BackendName, createBackend, type GpuMode } from "./create-backend.ts";
 import { type CompressionSettings, compressionSettingsSchema, type MethodName } from "./fastgen/methods.ts";
 import type { BudgetReport } from "./fastgen/budget/profile.ts";
 import type { ProfileReport } from "./fastgen/profiler.ts";
 import { compressPrompt, decodeCompressed } from "./fastgen/pipeline.ts";
 import type { CompressionSummary, KvBytesReport } from "./fastgen/session.ts";
 import type { CacheFootprint } from "./kv/adaptive-cache.ts";
-import { computeTokenClasses, type TokenClasses, type TokenClassOptions } from "./fastgen/token-classes.ts";
+import type { TokenClasses } from "./fastgen/token-classes.ts";
 import { type SamplingOptions, samplingSchema } from "./generation/sampler.ts";
 import { InputError } from "./errors.ts";
 import type { LlamaModel } from "./model/types.ts";
 import { Tokenizer } from "./tokenizer/tokenizer.ts";
-
-export interface OpenOptions {
-  /** Model file (GGUF or llama2.c); default: $FASTGEN_MODEL, then the search path (README "Models"). */
-  readonly model?: string;
-  /** llama2.c tokenizer file, for a llama2.c checkpoint. */
-  readonly tokenizer?: string;
-  /** `auto` (default: the wasm kernels, the fastest available), `reference` (the float32 oracle), `wasm` or `gpu`. */
-  readonly backend?: BackendName;
-  /** gpu.js mode for `backend: "gpu"` (default `auto`). */
-  readonly gpuMode?: GpuMode;
-  /** Extra special tokens or a replacement punctuation set. */
-  readonly tokenClasses?: TokenClassOptions;
-}
 
 /** FastGen settings a caller may set; the rest take the spec's defaults. */
 export type CompressionOptions = Partial<Omit<CompressionSettings, "method">> & { readonly policy?: MethodName };
@@ -169,17 +155,6 @@ export class FastGen {
   dispose(): void {
     this.backend.dispose();
   }
-}
-
-/** Loads a model, its tokenizer and a backend. */
-export async function openFastGen(options: OpenOptions = {}): Promise<FastGen> {
-  // Loaded here, not at the top: the rest of this module runs without a file system (src/browser.ts).
-  const { loadModel, resolveModelPath } = await import("./model/load.ts");
-  const path = resolveModelPath(options.model);
-  const model = loadModel(path, options.tokenizer ? { tokenizerPath: options.tokenizer } : {});
-  if (!model.vocab) throw new InputError(`${path}: no tokenizer; pass the llama2.c tokenizer file as \`tokenizer\``);
-  const backend = await createBackend(model, { backend: options.backend ?? "auto", gpuMode: options.gpuMode ?? "auto" });
-  return new FastGen(model, new Tokenizer(model.vocab), backend, computeTokenClasses(model.vocab, options.tokenClasses));
 }
 
 /**

@@ -25,7 +25,7 @@ export interface BrowserOpenOptions {
   readonly name?: string;
   /** The llama2.c tokenizer file's bytes, for a llama2.c checkpoint. */
   readonly tokenizer?: Uint8Array;
-  /** `reference` (default), `wasm` or `gpu`. */
+  /** `reference` (default: it needs nothing of the page), `auto` (the wasm kernels where the page is cross-origin isolated, else the reference), `wasm` or `gpu`. */
   readonly backend?: BackendName;
   /** gpu.js mode for `backend: "gpu"`; `auto` (default) takes webgl2 where the browser has it. */
   readonly gpuMode?: GpuMode;

@@ -8,8 +8,10 @@
  */
 
 // High-level API.
-export { FastGen, openFastGen } from "./api.ts";
-export type { CompressionOptions, DecodeStep, GeneratedPiece, GenerateOptions, GenerationStats, HeadStep, OpenOptions } from "./api.ts";
+export { FastGen } from "./api.ts";
+export type { CompressionOptions, DecodeStep, GeneratedPiece, GenerateOptions, GenerationStats, HeadStep } from "./api.ts";
+export { openFastGen } from "./open.ts";
+export type { OpenOptions } from "./open.ts";
 
 // Models and tokenizer.
 export { DEFAULT_MODEL_FILE, loadModel, loadModelFromBytes, modelSearchPath, resolveModelPath } from "./model/load.ts";

@@ -1,0 +1,299 @@
+/**
+ * `npm run test:browser`: the web page (web/) in a real Chromium, checked against the CLI.
+ *
+ * Builds the page (vite), serves the build with its COOP/COEP headers (vite preview), drives
+ * Debian's chromium through playwright-core (no browser download), and checks that
+ * - the default greedy story the page generates with the reference backend and with gpu.js WebGL2
+ *   (software GL: SwiftShader) — and with the wasm backend, where it exists — is the text and the
+ *   tokens of `fastgen generate --backend reference --json` for the same prompt, policy and T;
+ * - the policy grid (policy and every candidate's recovery per (layer, KV head)) is
+ *   `fastgen profile --json` for the same prompt and T, and after moving the T slider with the
+ *   keyboard it is the profile at the new T;
+ * - the page reports its decode speed (tok/s), set against the CLI's on the same machine.
+ * Screenshots and the figures go to results/browser/ (gitignored).
+ *
+ * Environment: CHROMIUM (default /usr/bin/chromium), FASTGEN_WEB_SKIP_BUILD=1 to reuse web/dist.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { preview } from "vite";
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const outDir = join(repo, "results/browser");
+const chromiumPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+
+/** The page's defaults (web/src/main.ts): the README's prompt that compresses, FastGen at T = 0.9, 256 greedy tokens. */
+const PROMPT = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park.";
+const T = 0.9;
+const T_MOVED = 0.5;
+const MAX_TOKENS = 256;
+
+interface CliGenerate {
+  text: string;
+  tokens: number[];
+  promptTokens: number[];
+  compression: { final: number; mean: number };
+}
+interface CliProfile {
+  threshold: number;
+  layers: { layer: number; kvHeads: { kvHead: number; policy: string; recovery: Record<string, number> }[] }[];
+}
+interface GridCell {
+  layer: number;
+  kvHead: number;
+  policy: string;
+  recovery: Record<string, number>;
+}
+
+let failures = 0;
+const lines: string[] = [];
+function log(s: string): void {
+  lines.push(s);
+  console.log(s);
+}
+function check(ok: boolean, what: string, detail = ""): void {
+  if (!ok) failures++;
+  log(`${ok ? "ok  " : "FAIL"} ${what}${detail ? ` — ${detail}` : ""}`);
+}
+
+function cli(args: string[]): { stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ["--import", "tsx", join(repo, "src/cli.ts"), ...args], { cwd: repo, encoding: "utf8", maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`fastgen ${args.join(" ")} failed (${r.status}): ${r.stderr}`);
+  return { stdout: r.stdout, stderr: r.stderr };
+}
+
+const genArgs = (backend: string) => ["generate", "--backend", backend, "--prompt", PROMPT, "--policy", "fastgen", "--threshold", String(T), "--max-tokens", String(MAX_TOKENS)];
+
+function cliTokPerSec(backend: string, extra: string[] = []): number | undefined {
+  // Best of three runs, each a fresh process (the page runs once, in a fresh worker).
+  let best: number | undefined;
+  for (let i = 0; i < 3; i++) {
+    const m = /([\d.]+) tok\/s/.exec(cli([...genArgs(backend), ...extra]).stderr);
+    if (m) best = Math.max(best ?? 0, Number(m[1]));
+  }
+  return best;
+}
+
+function gridFromProfile(p: CliProfile): GridCell[] {
+  return p.layers.flatMap((l) => l.kvHeads.map((h) => ({ layer: l.layer, kvHead: h.kvHead, policy: h.policy, recovery: h.recovery })));
+}
+
+async function readGrid(page: Page): Promise<{ threshold: number; prompt: string; cells: GridCell[] }> {
+  return page.evaluate(() => {
+    const grid = document.getElementById("grid")!;
+    const cells = [...grid.querySelectorAll<HTMLElement>(".cell")].map((c) => ({
+      layer: Number(c.dataset.layer),
+      kvHead: Number(c.dataset.kvhead),
+      policy: c.dataset.policy!,
+      recovery: JSON.parse(c.dataset.recovery!) as Record<string, number>,
+    }));
+    return { threshold: Number(grid.dataset.threshold), prompt: grid.dataset.prompt ?? "", cells };
+  });
+}
+
+function sameGrid(a: GridCell[], b: GridCell[]): string | undefined {
+  if (a.length !== b.length) return `${a.length} cells vs ${b.length}`;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.layer !== y.layer || x.kvHead !== y.kvHead || x.policy !== y.policy) return `L${y.layer} kv${y.kvHead}: page ${x.policy}, CLI ${y.policy}`;
+    for (const k of Object.keys(y.recovery)) {
+      if (Math.abs(x.recovery[k]! - y.recovery[k]!) > 1e-9) return `L${y.layer} kv${y.kvHead} ${k}: page ${x.recovery[k]}, CLI ${y.recovery[k]}`;
+    }
+  }
+  return undefined;
+}
+
+async function waitState(page: Page, states: string[], timeoutMs: number): Promise<string> {
+  await page.waitForFunction((s) => s.includes(document.getElementById("run-status")!.dataset.state ?? ""), states, { timeout: timeoutMs });
+  return page.evaluate(() => `${document.getElementById("run-status")!.dataset.state}: ${document.getElementById("status-text")!.textContent}`);
+}
+
+async function openPage(ctx: BrowserContext, base: string, query: string): Promise<Page> {
+  const page = await ctx.newPage();
+  page.on("pageerror", (e) => log(`  page error: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error" || m.type() === "warning") log(`  console ${m.type()}: ${m.text()}`);
+  });
+  await page.goto(`${base}?${query}`);
+  const s = await waitState(page, ["idle", "error"], 120_000);
+  if (s.startsWith("error")) throw new Error(`the page did not load: ${s}`);
+  await page.waitForFunction(() => document.querySelectorAll("#grid .cell").length > 0, null, { timeout: 60_000 });
+  return page;
+}
+
+interface PageRun {
+  text: string;
+  tokens: number[];
+  backend: string;
+  tokPerSec: number;
+  status: string;
+}
+
+async function generateOnPage(page: Page): Promise<PageRun> {
+  await page.click("#generate");
+  const status = await waitState(page, ["done", "error"], 300_000);
+  if (!status.startsWith("done")) throw new Error(`generation failed: ${status}`);
+  // Let the last frame draw.
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  return page.evaluate(() => {
+    const st = document.getElementById("run-status")!;
+    const story = document.getElementById("story")!;
+    return {
+      text: story.dataset.text ?? "",
+      tokens: (story.dataset.tokens ?? "").split(",").filter(Boolean).map(Number),
+      backend: st.dataset.backend ?? "",
+      tokPerSec: Number(st.dataset.tps),
+      status: document.getElementById("status-text")!.textContent ?? "",
+    };
+  });
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  mkdirSync(outDir, { recursive: true });
+  if (!existsSync(chromiumPath)) throw new Error(`no Chromium at ${chromiumPath} (apt-get install -y chromium, or set CHROMIUM)`);
+  if (process.env.FASTGEN_WEB_SKIP_BUILD !== "1" || !existsSync(join(repo, "web/dist/index.html"))) {
+    log("building the page (npm run web:build)");
+    execFileSync("npx", ["vite", "build", "--config", "web/vite.config.ts", "--logLevel", "warn"], { cwd: repo, stdio: "inherit" });
+  }
+
+  log("CLI: generate and profile for the same prompt");
+  const expected = JSON.parse(cli([...genArgs("reference"), "--json"]).stdout) as CliGenerate;
+  const profileAt = (t: number) => JSON.parse(cli(["profile", "--backend", "reference", "--json", "--prompt", PROMPT, "--threshold", String(t)]).stdout) as CliProfile;
+  const profileT = gridFromProfile(profileAt(T));
+  const profileMoved = gridFromProfile(profileAt(T_MOVED));
+  check(sameGrid(profileT, profileMoved) !== undefined, `the CLI's profile changes between T = ${T} and T = ${T_MOVED} (so the slider check means something)`);
+
+  const server = await preview({ configFile: join(repo, "web/vite.config.ts"), preview: { port: 4173, strictPort: false, host: "127.0.0.1" }, logLevel: "warn" });
+  const base = server.resolvedUrls?.local[0];
+  if (!base) throw new Error("vite preview gave no URL");
+  const userDataDir = mkdtempSync(join(tmpdir(), "fastgen-chromium-"));
+  const ctx = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: chromiumPath,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--headless",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      // WebGL2 on the CPU (SwiftShader), which --disable-gpu otherwise leaves out.
+      "--use-angle=swiftshader",
+      "--enable-unsafe-swiftshader",
+    ],
+    viewport: { width: 1440, height: 1000 },
+    deviceScaleFactor: 1,
+  });
+  const results: Record<string, unknown> = { prompt: PROMPT, threshold: T, maxTokens: MAX_TOKENS, chromium: ctx.browser()?.version() ?? "", runs: {} };
+  const runs = results.runs as Record<string, unknown>;
+  try {
+    const common = `autostart=0&T=${T}&maxTokens=${MAX_TOKENS}&policy=fastgen`;
+    // 1. Reference: text, grid, slider.
+    const page = await openPage(ctx, base, `backend=reference&${common}`);
+    check(await page.evaluate(() => crossOriginIsolated), "the page is cross-origin isolated (COOP/COEP)");
+    let grid = await readGrid(page);
+    check(grid.prompt === PROMPT && grid.threshold === T, "grid is the profile of the default prompt at T", `T = ${grid.threshold}`);
+    const d1 = sameGrid(grid.cells, profileT);
+    check(d1 === undefined, `policy grid = fastgen profile --json at T = ${T} (policy and every recovery, ${profileT.length} heads)`, d1);
+    const ref = await generateOnPage(page);
+    check(ref.backend === "reference", "reference: the page says the reference ran", ref.backend);
+    check(ref.text === expected.text, "reference: story text = fastgen generate --backend reference --json", ref.text === expected.text ? "" : `page: ${JSON.stringify(ref.text.slice(0, 200))}`);
+    check(JSON.stringify(ref.tokens) === JSON.stringify(expected.tokens), `reference: ${ref.tokens.length} tokens = the CLI's ${expected.tokens.length}`);
+    log(`  page: ${ref.status}`);
+    // Pick a head that evicts, so the attention panel shows kept and evicted positions.
+    await page.click('#grid .cell[data-policy="special+punct+frequent+local"]').catch(() => undefined);
+    await page.mouse.move(0, 0);
+    await page.screenshot({ path: join(outDir, "reference-laptop.png") });
+    await page.hover('#grid .cell[data-layer="4"][data-kvhead="0"]');
+    await page.screenshot({ path: join(outDir, "grid-tooltip.png") });
+
+    // The T slider, by keyboard: ArrowLeft steps 0.01.
+    await page.focus("#threshold");
+    for (let i = 0; i < Math.round((T - T_MOVED) * 100); i++) await page.keyboard.press("ArrowLeft");
+    await page.waitForFunction((t) => Number(document.getElementById("grid")!.dataset.threshold) === t, T_MOVED, { timeout: 30_000 });
+    grid = await readGrid(page);
+    const d2 = sameGrid(grid.cells, profileMoved);
+    check(d2 === undefined, `after moving the T slider to ${T_MOVED}: grid = fastgen profile --json at T = ${T_MOVED}`, d2);
+    check(sameGrid(grid.cells, profileT) !== undefined, "the grid changed with T");
+    await page.screenshot({ path: join(outDir, "threshold-moved.png") });
+    runs.reference = { tokPerSec: ref.tokPerSec, tokens: ref.tokens.length, textMatchesCli: ref.text === expected.text };
+    await page.close();
+
+    // 2. gpu.js on WebGL2 (SwiftShader) and 3. the wasm kernels, where the page offers them.
+    const offered = await (async () => {
+      const p = await ctx.newPage();
+      await p.goto(`${base}?autostart=0`);
+      const v = await p.evaluate(() => [...document.querySelectorAll<HTMLOptionElement>("#backend option")].map((o) => o.value));
+      await p.close();
+      return v;
+    })();
+    for (const backend of ["gpu", "wasm"]) {
+      if (!offered.includes(backend)) {
+        log(`skip ${backend}: this tree has no such backend`);
+        continue;
+      }
+      const p = await openPage(ctx, base, `backend=${backend}&${common}`);
+      const run = await generateOnPage(p);
+      const expectName = backend === "gpu" ? "gpu (webgl2)" : "wasm";
+      check(run.backend.startsWith(expectName), `${backend}: the page says ${expectName} ran`, run.backend);
+      check(run.text === expected.text, `${backend}: story text = the CLI's reference story`, run.text === expected.text ? "" : `page: ${JSON.stringify(run.text.slice(0, 200))}`);
+      check(JSON.stringify(run.tokens) === JSON.stringify(expected.tokens), `${backend}: tokens = the CLI's reference tokens`);
+      log(`  page: ${run.status}`);
+      if (backend === "gpu") await p.screenshot({ path: join(outDir, "gpu-webgl2-laptop.png") });
+      runs[backend] = { ran: run.backend, tokPerSec: run.tokPerSec, tokens: run.tokens.length, textMatchesCli: run.text === expected.text };
+      await p.close();
+    }
+
+    // 4. Phone width: the layout stacks; nothing overflows sideways.
+    const phone = await ctx.newPage();
+    await phone.setViewportSize({ width: 390, height: 844 });
+    await phone.goto(`${base}?backend=reference&${common.replace("autostart=0", "autostart=1")}`);
+    await waitState(phone, ["done", "error"], 120_000);
+    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    check(overflow <= 0, "phone width (390 px): no horizontal overflow", `${overflow} px`);
+    await phone.screenshot({ path: join(outDir, "phone.png"), fullPage: true });
+    await phone.close();
+  } finally {
+    await ctx.close();
+    await server.close();
+    rmSync(userDataDir, { recursive: true, force: true });
+  }
+
+  // Decode speed: the page's figure against the CLI's for the same run, same machine.
+  log("decode speed, page vs CLI (Node), same prompt, policy and tokens:");
+  const speed: Record<string, unknown> = {};
+  const cliHasThreads = cli(["generate", "--help"]).stdout.includes("--threads");
+  for (const [backend, run] of Object.entries(runs) as [string, { tokPerSec: number; ran?: string }][]) {
+    // gpu.js's webgl2 mode exists in a browser only; under Node the gpu backend runs headlessgl
+    // (with an X display) or webasm, which is a different program: shown for scale, not compared.
+    // The wasm backend runs as many threads in Node as the page's did (a page has no worker_threads).
+    const threads = /\((\d+) threads?\)/.exec(run.ran ?? "")?.[1];
+    const node = cliTokPerSec(backend, threads && cliHasThreads ? ["--threads", threads] : []);
+    const ratio = node ? node / run.tokPerSec : undefined;
+    const same = backend !== "gpu";
+    speed[backend] = { page: run.tokPerSec, node, nodeOverPage: ratio, sameProgram: same };
+    log(
+      `  ${backend}: page ${run.tokPerSec.toFixed(1)} tok/s, Node ${node?.toFixed(1)} tok/s` +
+        (same ? ` (Node/page ${ratio!.toFixed(2)}×${ratio! <= 2 ? ", within 2×" : ", NOT within 2×"})` : " (Node runs gpu.js headlessgl/webasm, not webgl2: for scale only)"),
+    );
+  }
+  results.speed = speed;
+  results.failures = failures;
+  results.seconds = (Date.now() - started) / 1000;
+  writeFileSync(join(outDir, "results.json"), JSON.stringify(results, null, 2) + "\n");
+  writeFileSync(join(outDir, "log.txt"), lines.join("\n") + "\n");
+  log(`${failures === 0 ? "PASS" : `FAIL (${failures})`} in ${results.seconds} s; screenshots and results.json in ${outDir}`);
+  process.exit(failures === 0 ? 0 : 1);
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,179 @@
+/**
+ * The model's thread: opens a model with fastgen-ts's public API (the browser entry), profiles
+ * prompts and generates, posting every token and every decode step's attention to the page.
+ */
+import { CANDIDATE_NAMES, type FastGen, METHOD_NAMES, openFastGen } from "fastgen-ts";
+import type { FromWorker, ModelInfo, ModelSource, ProfileView, TokenInfo, ToWorker } from "./protocol.ts";
+
+let fg: FastGen | undefined;
+let modelName = "";
+let stopRequested = false;
+let busy: Promise<void> = Promise.resolve();
+
+const post = (m: FromWorker): void => (self as unknown as Worker).postMessage(m);
+
+/** A macrotask boundary without timer clamping, so "stop" and "profile" messages are seen between tokens. */
+const channel = new MessageChannel();
+const waiting: (() => void)[] = [];
+channel.port1.onmessage = () => waiting.shift()?.();
+const nextTask = (): Promise<void> =>
+  new Promise((resolve) => {
+    waiting.push(resolve);
+    channel.port2.postMessage(0);
+  });
+
+async function fetchBytes(file: string): Promise<Uint8Array> {
+  // The worker runs from assets/ (build) or src/ (dev); the models sit in models/ beside index.html.
+  const res = await fetch(new URL(`../models/${file}`, self.location.href));
+  if (!res.ok) throw new Error(`models/${file}: HTTP ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+/** llama2.c checkpoints name their vocabulary size in the header (7th int32; negative for an unshared classifier). */
+function llama2cVocabSize(bytes: Uint8Array): number | undefined {
+  if (bytes.byteLength < 28 || (bytes[0] === 0x47 && bytes[1] === 0x47 && bytes[2] === 0x55 && bytes[3] === 0x46)) return undefined;
+  return Math.abs(new DataView(bytes.buffer, bytes.byteOffset, 28).getInt32(20, true));
+}
+
+async function open(source: ModelSource, backend: ToWorker & { type: "open" }): Promise<FastGen> {
+  let bytes: Uint8Array;
+  let tokenizer: Uint8Array | undefined;
+  let name: string;
+  if (source.kind === "builtin") {
+    name = source.file;
+    bytes = await fetchBytes(source.file);
+    if (source.tokenizer) tokenizer = await fetchBytes(source.tokenizer);
+  } else {
+    name = source.name;
+    bytes = source.bytes;
+    tokenizer = source.tokenizer;
+  }
+  if (!tokenizer) {
+    // A dropped llama2.c checkpoint without its tokenizer: the page's own tok<vocab>.bin, if it has one.
+    const vocab = llama2cVocabSize(bytes);
+    if (vocab !== undefined) tokenizer = await fetchBytes(`tok${vocab}.bin`).catch(() => undefined);
+  }
+  fg?.dispose();
+  fg = undefined;
+  modelName = name;
+  return openFastGen({ model: bytes, tokenizer, name, backend: backend.backend });
+}
+
+function modelInfo(f: FastGen): ModelInfo {
+  const c = f.model.config;
+  const w = f.model.weights;
+  let parameters = w.tokenEmbedding.length + w.outputNorm.length + (w.output === w.tokenEmbedding ? 0 : w.output.length);
+  for (const l of w.layers) for (const a of [l.attnNorm, l.ffnNorm, l.wq, l.wk, l.wv, l.wo, l.w1, l.w2, l.w3]) parameters += a.length;
+  return {
+    name: modelName,
+    format: f.model.source.format,
+    nLayers: c.nLayers,
+    nHeads: c.nHeads,
+    nKvHeads: c.nKvHeads,
+    headDim: c.headDim,
+    dim: c.dim,
+    vocabSize: c.vocabSize,
+    contextLength: c.contextLength,
+    parameters,
+  };
+}
+
+function tokenInfo(f: FastGen, id: number, position: number, text: string): TokenInfo {
+  return { id, position, piece: f.tokenizer.vocab.pieces[id] ?? `<${id}>`, text, special: f.classes.special[id] === 1, punct: f.classes.punct[id] === 1 };
+}
+
+function promptInfo(f: FastGen, prompt: string): TokenInfo[] {
+  const stream = f.tokenizer.stream();
+  return f.tokenizer.encode(prompt).map((t, i) => tokenInfo(f, t, i, stream.push(t)));
+}
+
+function profile(f: FastGen, prompt: string, threshold: number): ProfileView {
+  const t0 = performance.now();
+  const report = f.profile(prompt, { threshold });
+  return {
+    prompt,
+    threshold,
+    n: report.n,
+    window: report.budgets.window,
+    frequentK: report.budgets.frequentK,
+    candidates: CANDIDATE_NAMES,
+    layers: report.layers.map((heads) =>
+      heads.map((h) => ({ layer: h.layer, kvHead: h.kvHead, policy: h.policy, recovery: h.recovery, queryHeads: h.queryHeads.map((q) => ({ head: q.head, recovery: q.recovery })) })),
+    ),
+    ms: performance.now() - t0,
+  };
+}
+
+async function generate(f: FastGen, m: ToWorker & { type: "generate" }): Promise<void> {
+  stopRequested = false;
+  const promptTokens = promptInfo(f, m.prompt);
+  post({ type: "profiled", id: m.id, profile: profile(f, m.prompt, m.threshold), promptTokens });
+  post({ type: "started", id: m.id, promptTokens, maxPositions: Math.min(f.model.config.contextLength, promptTokens.length + m.maxTokens) });
+  const tokens: number[] = [];
+  let footprint;
+  const started = performance.now();
+  let lastYield = started;
+  for await (const piece of f.generate(m.prompt, {
+    policy: m.policy,
+    threshold: m.threshold,
+    temperature: m.temperature,
+    topP: m.topP,
+    seed: m.seed,
+    maxTokens: m.maxTokens,
+    onStep: (step) => {
+      footprint = step.footprint;
+      post({ type: "step", id: m.id, step });
+    },
+  })) {
+    tokens.push(piece.token);
+    post({ type: "token", id: m.id, token: tokenInfo(f, piece.token, piece.position, piece.text) });
+    // Give "stop" (and queued requests) a chance every few milliseconds, not after every token:
+    // a task boundary per token would cost more than a small model's whole decode step.
+    if (performance.now() - lastYield > 25) {
+      await nextTask();
+      lastYield = performance.now();
+      if (stopRequested) break;
+    }
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const stats = f.stats;
+  post({
+    type: "done",
+    id: m.id,
+    stopped: stopRequested,
+    text: f.tokenizer.decode([...promptTokens.map((t) => t.id), ...tokens]),
+    tokens,
+    promptTokens: promptTokens.map((t) => t.id),
+    seconds,
+    tokensPerSecond: tokens.length / seconds,
+    footprint,
+    compression: stats?.compression,
+    kvBytes: stats?.kvBytes,
+    policies: stats?.policies,
+  });
+}
+
+self.onmessage = (e: MessageEvent<ToWorker>) => {
+  const m = e.data;
+  if (m.type === "stop") {
+    stopRequested = true;
+    return;
+  }
+  // One request at a time, in order (a profile sent while generating runs after it).
+  busy = busy.then(async () => {
+    try {
+      if (m.type === "open") {
+        const t0 = performance.now();
+        const f = await open(m.source, m);
+        fg = f;
+        post({ type: "opened", id: m.id, backend: f.backend.name, model: modelInfo(f), ms: performance.now() - t0, methods: METHOD_NAMES });
+        return;
+      }
+      if (!fg) throw new Error("no model is open");
+      if (m.type === "profile") post({ type: "profiled", id: m.id, profile: profile(fg, m.prompt, m.threshold), promptTokens: promptInfo(fg, m.prompt) });
+      else await generate(fg, m);
+    } catch (err) {
+      post({ type: "error", id: m.id, message: err instanceof Error ? err.message : String(err) });
+    }
+  });
+};
