@@ -7,6 +7,7 @@
  * so an interrupted evaluation leaves no orphaned worker writing to a closed pipe.
  */
 import { Worker } from "node:worker_threads";
+import { InputError } from "../errors.ts";
 import type { Backend } from "../interfaces.ts";
 import { type PromptOutcome, evaluatePrompt } from "./prompt-eval.ts";
 import type { EvalPrompt } from "./prompts.ts";
@@ -81,7 +82,7 @@ export async function evaluateInWorkers(init: WorkerInit, prompts: readonly Eval
             else if (m.type === "done") {
               results[m.index] = m.outcome;
               feed();
-            } else reject(new Error(`evaluation worker failed: ${m.message}`));
+            } else reject(m.userError ? new InputError(m.message) : new Error(`evaluation worker failed: ${m.message}`));
           });
           worker.on("error", reject);
           worker.on("exit", (code) => reject(new Error(`evaluation worker exited (code ${code}) before the work was done`)));

@@ -20,4 +20,5 @@ export type FromWorker =
   | { readonly type: "ready" }
   | { readonly type: "setting"; readonly index: number }
   | { readonly type: "done"; readonly index: number; readonly outcome: PromptOutcome }
-  | { readonly type: "error"; readonly message: string };
+  /** `userError`: the error was an InputError (a bad model file, a non-finite logit), rethrown as one so the CLI prints its line, not a stack. */
+  | { readonly type: "error"; readonly message: string; readonly userError?: boolean };

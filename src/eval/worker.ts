@@ -5,6 +5,7 @@
 import { parentPort } from "node:worker_threads";
 import type { Backend } from "../interfaces.ts";
 import { createBackend } from "../create-backend.ts";
+import { InputError } from "../errors.ts";
 import { loadModel } from "../model/load.ts";
 import { evaluatePrompt } from "./prompt-eval.ts";
 import type { FromWorker, ToWorker, WorkerInit } from "./worker-protocol.ts";
@@ -31,6 +32,7 @@ async function handle(m: ToWorker): Promise<void> {
 
 port.on("message", (m: ToWorker) => {
   handle(m).catch((e: unknown) => {
-    send({ type: "error", message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+    if (e instanceof InputError) send({ type: "error", message: e.message, userError: true });
+    else send({ type: "error", message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
   });
 });

@@ -105,12 +105,22 @@ describe("non-finite logits stop generation and the logits command", () => {
     expect(r.stderr).toMatch(/^fastgen generate: the model produced a non-finite logit \((-?Infinity|NaN) for token id \d+\); its weights overflow/m);
   });
 
+  test("eval (whose prompts run in worker threads) exits 2 with the same line and writes nothing", async () => {
+    const prompts = join(overflowing.dir, "prompts.json");
+    writeFileSync(prompts, JSON.stringify({ name: "t", description: "d", howMade: "h", prompts: [{ id: "a", tokens: [1, 260, 261] }] }));
+    const out = join(overflowing.dir, "eval-out");
+    const r = await runCli("eval", "--quick", "--png=false", "--model", overflowing.path, "--prompts", prompts, "--out", out);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^fastgen eval: the model produced a non-finite logit .* at position 0; its weights overflow/m);
+    expect(readdirSync(overflowing.dir).sort()).toEqual(["overflow.gguf", "prompts.json"]);
+  });
+
   test("logits exits 2 and leaves no output file", async () => {
     const out = join(overflowing.dir, "rows.f32");
     const r = await runCli("logits", "--model", overflowing.path, "--tokens", "1,260,261", "--out", out);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^fastgen logits: the model produced a non-finite logit .* at position 0/m);
-    expect(readdirSync(overflowing.dir)).toEqual(["overflow.gguf"]);
+    expect(readdirSync(overflowing.dir).filter((f) => f.startsWith("rows"))).toEqual([]);
   });
 });
 
