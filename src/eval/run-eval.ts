@@ -89,6 +89,11 @@ export async function runEvaluation(env: EvalEnvironment, options: EvalOptions, 
     sink.line(`warning: ${skippedSummary(plan.skipped, considered, env.config.trainedContextLength)}`);
   }
   if (plan.prompts.length === 0) throw new InputError(`no prompt left to evaluate: ${skippedSummary(plan.skipped, considered, env.config.trainedContextLength)}`);
+  const clipped = plan.prompts.filter((p) => p.forced < options.forced);
+  if (clipped.length > 0) {
+    const fewest = Math.min(...clipped.map((p) => p.forced));
+    sink.line(`warning: N clipped from ${options.forced} (down to ${fewest}) on ${clipped.length} of ${plan.prompts.length} prompts so that prompt + N fits the ${env.config.trainedContextLength}-token trained context`);
+  }
   const settings = buildSettings(options);
   // Variants run only when their base setting is in the sweep.
   const variants = observeSettings(options).filter((v) => settings.some((s) => s.method === v.method && s.value === v.value));
