@@ -56,7 +56,12 @@ export function readModelBytes(path: string): Uint8Array {
     throw new ModelFileError(path, `cannot read: ${(e as Error).message}`);
   }
   if (size > MAX_FILE_BYTES) throw new ModelFileError(path, `${size} bytes is larger than the ${MAX_FILE_BYTES}-byte limit`);
-  return new Uint8Array(readFileSync(path));
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    // E.g. ERR_FS_FILE_TOO_LARGE: Node reads at most 2 GiB into one buffer, under our own size limit.
+    throw new ModelFileError(path, `cannot read: ${(e as Error).message}`);
+  }
 }
 
 export interface LoadOptions {

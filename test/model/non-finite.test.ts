@@ -4,7 +4,7 @@
  * tensor and the index of the first bad value; a forward pass that still overflows is stopped by
  * the sampler / the logits command; and strings from a corrupt file reach messages escaped.
  */
-import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
@@ -121,6 +121,22 @@ describe("non-finite logits stop generation and the logits command", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^fastgen logits: the model produced a non-finite logit .* at position 0/m);
     expect(readdirSync(overflowing.dir).filter((f) => f.startsWith("rows"))).toEqual([]);
+  });
+});
+
+describe("files the loader cannot read in one piece", () => {
+  test("a model file over Node's 2 GiB read limit is a ModelFileError, not a RangeError", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "fastgen-big-"));
+    const path = join(dir, "big.gguf");
+    // Sparse: 3 GiB long, no disk used; refused before a byte is read.
+    writeFileSync(path, "GGUF");
+    truncateSync(path, 3 * 1024 ** 3);
+    const started = performance.now();
+    const r = await runCli("generate", "--model", path);
+    expect(performance.now() - started).toBeLessThan(800);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`^fastgen generate: ${path}: cannot read: .*2 GiB`));
+    rmSync(dir, { recursive: true });
   });
 });
 
