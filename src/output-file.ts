@@ -5,8 +5,8 @@
  * into /proc. Files are written to a temporary sibling and renamed into place, so a failure (disk
  * full, an exception halfway through a batch) never leaves a half-written file under the real name.
  */
-import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { InputError, printable } from "./errors.ts";
 
 /** Longest file name component most file systems accept (bytes). */
@@ -119,15 +119,23 @@ export function checkOutputFile(path: string, what: string, createFolders = fals
 /**
  * `mkdir -p` that walks down from the nearest existing folder one level at a time. Node 20's
  * `mkdirSync(path, { recursive: true })` never returns for some paths (e.g. /proc/x), which is
- * how `eval --out /proc/x` used to hang after the whole evaluation.
+ * how `eval --out /proc/x` used to hang after the whole evaluation. Returns the folders it made.
  */
-export function makeFolders(dir: string): void {
+export function makeFolders(dir: string): string[] {
   const full = resolve(dir);
   const existing = nearestExisting(full);
   const missing: string[] = [];
   for (let at = full; at !== existing; at = dirname(at)) missing.unshift(at);
-  for (const d of missing) mkdirSync(d);
+  const made: string[] = [];
+  for (const d of missing) {
+    mkdirSync(d);
+    made.push(d);
+  }
+  return made;
 }
+
+/** Numbers the temporary files of this process. */
+let tempCounter = 0;
 
 /** Is `path` something to write in place (a device like /dev/null), not a file to replace? */
 function isSpecial(path: string): boolean {
@@ -144,6 +152,8 @@ export class OutputBatch {
   /** `temp` is "" for a device, whose data waits in `special` until commit. */
   private readonly staged: { readonly temp: string; readonly path: string }[] = [];
   private readonly special = new Map<string, string | Uint8Array>();
+  /** Folders made while staging, outermost first: removed again (when empty) by `discard`. */
+  private readonly madeFolders: string[] = [];
   private readonly what: string;
 
   constructor(what = "output") {
@@ -153,14 +163,15 @@ export class OutputBatch {
   /** Writes `data` to a temporary file next to `path` (creating missing folders with `makeDirs`). */
   stage(path: string, data: string | Uint8Array, makeDirs = false): void {
     try {
-      if (makeDirs) makeFolders(dirname(path));
+      if (makeDirs) this.madeFolders.push(...makeFolders(dirname(path)));
       if (isSpecial(path)) {
         // Devices (e.g. /dev/null) cannot be renamed over: written when committing.
         this.staged.push({ temp: "", path });
         this.special.set(path, data);
         return;
       }
-      const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+      // A short name of its own: the target's name plus a suffix could pass the 255-byte limit.
+      const temp = join(dirname(path), `.fastgen-${process.pid}-${tempCounter++}.tmp`);
       this.staged.push({ temp, path });
       writeFileSync(temp, data);
     } catch (e) {
@@ -181,6 +192,7 @@ export class OutputBatch {
     }
     const paths = this.staged.map((s) => s.path);
     this.staged.length = 0;
+    this.madeFolders.length = 0;
     return paths;
   }
 
@@ -195,6 +207,15 @@ export class OutputBatch {
       }
     }
     this.staged.length = 0;
+    // Innermost first; a folder that holds anything else (another run's files) stays.
+    for (const dir of this.madeFolders.reverse()) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        // Not empty, or already gone.
+      }
+    }
+    this.madeFolders.length = 0;
   }
 }
 

@@ -59,7 +59,7 @@ describe("eval: prompts that do not fit the trained context", () => {
 });
 
 describe("output files are written whole or not at all", () => {
-  it("a batch that fails before commit leaves no file and keeps the earlier version", () => {
+  it("a batch that fails before commit leaves no file or folder and keeps the earlier version", () => {
     const dir = tmp();
     const report = join(dir, "report.md");
     writeFileSync(report, "old report\n");
@@ -68,8 +68,7 @@ describe("output files are written whole or not at all", () => {
     batch.stage(report, "new report\n");
     // Something fails before commit (say, rendering the next picture): nothing appears.
     batch.discard();
-    expect(readdirSync(dir).sort()).toEqual(["pics", "report.md"]);
-    expect(readdirSync(join(dir, "pics"))).toEqual([]);
+    expect(readdirSync(dir).sort()).toEqual(["report.md"]);
     expect(readFileSync(report, "utf8")).toBe("old report\n");
 
     const again = new OutputBatch();
@@ -87,6 +86,13 @@ describe("output files are written whole or not at all", () => {
     expect(() => writeOutputFile(path, { toString: () => "never" } as unknown as string)).toThrow(/cannot write/);
     expect(readdirSync(dir)).toEqual([]);
     expect(existsSync(path)).toBe(false);
+  });
+
+  it("a file name of 255 bytes is written (the temporary name stays short)", () => {
+    const dir = tmp();
+    const path = join(dir, "n".repeat(255));
+    writeOutputFile(path, "ok");
+    expect(readdirSync(dir)).toEqual(["n".repeat(255)]);
   });
 
   it("folders are created one level at a time (Node's recursive mkdir never returns for /proc/x)", () => {
