@@ -1,7 +1,9 @@
 /**
  * The wasm backend side by side with llama.cpp (node-llama-cpp 3.21.1, bench/peer) in one run on
  * the same GGUF files: the synthetic 15M shape in F32 and Q8_0 (as `fastgen synth --shape 15M`
- * writes them), prefill of 128 tokens and 64 greedy decode steps, 1 thread each.
+ * writes them), prefill of 128 tokens and 64 greedy decode steps, 1 thread each; then the wasm
+ * backend with every thread count up to the machine's cores (and llama.cpp with as many), with
+ * decode against our own 1-thread figure.
  *
  * Prefill is timed two ways for us: `prefillLast` (the last row's logits only — what generation
  * needs and what llama.cpp computes for a prompt, so the like-for-like figure) and `prefill`
@@ -21,6 +23,7 @@ import { llamaToGguf } from "../src/model/gguf-writer.ts";
 import { loadModel } from "../src/model/load.ts";
 import { SYNTH_SHAPES, synthModel } from "../src/model/synth.ts";
 import { isMainModule } from "../src/is-main.ts";
+import { availableParallelism } from "node:os";
 import { benchTokens } from "./lib/models.ts";
 import { benchSize, outDir, type Row, writeReport } from "./lib/report.ts";
 
@@ -35,8 +38,8 @@ interface Peer {
 
 const SETTINGS = {
   quick: { shape: "tiny", types: ["F32"], prefill: 16, decode: 8, repeats: 1 },
-  default: { shape: "15M", types: ["F32", "Q8_0"], prefill: 128, decode: 64, repeats: 3 },
-  long: { shape: "15M", types: ["F32", "Q8_0"], prefill: 128, decode: 64, repeats: 5 },
+  default: { shape: "15M", types: ["F32", "Q8_0"], prefill: 128, decode: 64, repeats: 5 },
+  long: { shape: "15M", types: ["F32", "Q8_0"], prefill: 128, decode: 64, repeats: 10 },
 } as const;
 
 const peerDir = resolve(import.meta.dirname ?? "bench", "peer");
@@ -88,7 +91,7 @@ export async function wasmBench(argv: readonly string[] = process.argv.slice(2))
   const dir = outDir(argv);
   const peer = await loadPeer();
   const notes: string[] = [
-    "1 thread each, CPU only. prefill = tokens/s over the prompt but its last token; ours with only the last row's logits (prefillLast, like llama.cpp) and with every row's (prefill).",
+    "CPU only; ratios against llama.cpp with the same thread count. prefill = tokens/s over the prompt but its last token; ours with only the last row's logits (prefillLast, like llama.cpp) and with every row's (prefill).",
     "Ratios are ours ÷ llama.cpp measured in this run; the machine may be shared, so compare ratios, not absolute figures, across runs.",
   ];
   if (typeof peer === "string") notes.push(`llama.cpp NOT measured: ${peer}`);
@@ -105,25 +108,41 @@ export async function wasmBench(argv: readonly string[] = process.argv.slice(2))
       try {
         const r = await peer.measure({ modelPath: path, tokens, prefill: s.prefill, decode: s.decode, threads: 1, repeats: s.repeats });
         theirs = { prefill: (1000 * (s.prefill - 1)) / r.prefillMs, decode: (1000 * s.decode) / r.decodeMs };
-        rows.push({ model: label, engine: "llama.cpp (1 thread)", prefillTokPerS: theirs.prefill, prefillAllRowsTokPerS: null, decodeTokPerS: theirs.decode, prefillVsLlamaCpp: null, decodeVsLlamaCpp: null });
+        rows.push({ model: label, engine: "llama.cpp (1 thread)", prefillTokPerS: theirs.prefill, prefillAllRowsTokPerS: null, decodeTokPerS: theirs.decode, prefillVsLlamaCpp: null, decodeVsLlamaCpp: null, decodeVsOwn1Thread: null });
       } catch (e) {
         notes.push(`llama.cpp failed on ${label}: ${(e as Error).message}`);
       }
     }
-    const backend = new WasmBackend(model);
-    const m = measureWasm(backend, tokens, s.prefill, s.decode, s.repeats);
-    backend.dispose();
-    const prefill = (1000 * (s.prefill - 1)) / m.prefillLastMs;
-    const decode = (1000 * s.decode) / m.decodeMs;
-    rows.push({
-      model: label,
-      engine: `fastgen-ts ${backend.name}`,
-      prefillTokPerS: prefill,
-      prefillAllRowsTokPerS: (1000 * (s.prefill - 1)) / m.prefillAllMs,
-      decodeTokPerS: decode,
-      prefillVsLlamaCpp: theirs ? prefill / theirs.prefill : null,
-      decodeVsLlamaCpp: theirs ? decode / theirs.decode : null,
-    });
+    let oneThreadDecode = NaN;
+    for (let threads = 1; threads <= Math.max(1, availableParallelism()); threads++) {
+      let peerThreads: { prefill: number; decode: number } | undefined;
+      if (threads > 1 && typeof peer !== "string") {
+        try {
+          const r = await peer.measure({ modelPath: path, tokens, prefill: s.prefill, decode: s.decode, threads, repeats: s.repeats });
+          peerThreads = { prefill: (1000 * (s.prefill - 1)) / r.prefillMs, decode: (1000 * s.decode) / r.decodeMs };
+          rows.push({ model: label, engine: `llama.cpp (${threads} threads)`, prefillTokPerS: peerThreads.prefill, prefillAllRowsTokPerS: null, decodeTokPerS: peerThreads.decode, prefillVsLlamaCpp: null, decodeVsLlamaCpp: null, decodeVsOwn1Thread: null });
+        } catch (e) {
+          notes.push(`llama.cpp (${threads} threads) failed on ${label}: ${(e as Error).message}`);
+        }
+      }
+      const ref = threads === 1 ? theirs : peerThreads;
+      const backend = new WasmBackend(model, { threads });
+      const m = measureWasm(backend, tokens, s.prefill, s.decode, s.repeats);
+      backend.dispose();
+      const prefill = (1000 * (s.prefill - 1)) / m.prefillLastMs;
+      const decode = (1000 * s.decode) / m.decodeMs;
+      if (threads === 1) oneThreadDecode = decode;
+      rows.push({
+        model: label,
+        engine: `fastgen-ts ${backend.name}`,
+        prefillTokPerS: prefill,
+        prefillAllRowsTokPerS: (1000 * (s.prefill - 1)) / m.prefillAllMs,
+        decodeTokPerS: decode,
+        prefillVsLlamaCpp: ref ? prefill / ref.prefill : null,
+        decodeVsLlamaCpp: ref ? decode / ref.decode : null,
+        decodeVsOwn1Thread: decode / oneThreadDecode,
+      });
+    }
   }
   return writeReport(
     {

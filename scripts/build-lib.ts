@@ -7,8 +7,10 @@
  *   - starts from an empty dist/, so a deleted source file leaves no stale module behind;
  *   - gives dist/src/cli.js a `#!/usr/bin/env node` shebang (the source's shebang runs tsx, which
  *     an installed package does not have) and makes it executable, for the `fastgen` bin;
- *   - copies the non-TypeScript files the library loads at run time (`*.wasm` under kernels/) to
- *     the same place under dist/, where `new URL("./x.wasm", import.meta.url)` looks for them.
+ *   - copies the non-TypeScript files the library loads at run time (`*.wasm` and `*.mjs` under
+ *     kernels/: the compiled kernels, and the wasm backend's worker thread and the module it shares
+ *     with the main thread, plain JavaScript) to the same place under dist/, where
+ *     `new URL("./x.wasm", import.meta.url)` and `import "./x.mjs"` look for them.
  */
 import { execFileSync } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -38,10 +40,10 @@ const source = readFileSync(cli, "utf8");
 writeFileSync(cli, `#!/usr/bin/env node\n${source.startsWith("#!") ? source.slice(source.indexOf("\n") + 1) : source}`);
 chmodSync(cli, 0o755);
 
-const assets = filesUnder(join(root, "kernels"), ".wasm");
+const assets = [...filesUnder(join(root, "kernels"), ".wasm"), ...filesUnder(join(root, "kernels"), ".mjs")];
 for (const file of assets) {
   const target = join(dist, relative(root, file));
   mkdirSync(dirname(target), { recursive: true });
   copyFileSync(file, target);
 }
-console.log(`build:lib: ${relative(root, dist)}/ written${assets.length ? `, ${assets.length} .wasm file(s) copied` : ""}`);
+console.log(`build:lib: ${relative(root, dist)}/ written${assets.length ? `, ${assets.length} .wasm/.mjs file(s) copied` : ""}`);
