@@ -22,7 +22,7 @@ export function budgetSection(run: EvalRun): string {
           pct(r.compression, 0),
           ...methods.map((m) => (kl(m) === undefined ? "—" : sig(kl(m)!))),
           ...methods.map((m) => (r.values[m]?.top1 === undefined ? "—" : pct(r.values[m]!.top1!))),
-          b !== undefined && h !== undefined ? b.toFixed(2) : "—",
+          b !== undefined && h !== undefined ? (b / h).toFixed(2) : "—",
           ...rivals.map((m) => {
             const w = r.klWins[m]!;
             return w.matched ? `${w.budgeted} : ${w.rival} of ${w.matched}` : "—";
