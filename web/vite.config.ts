@@ -48,11 +48,14 @@ function models(): Plugin {
 }
 
 // Node built-ins that modules on the backends' paths import for Node-only work (finding the gl
-// addon, reading the wasm kernels from disk): the page gets browser versions (web/shims/).
+// addon, reading the wasm kernels from disk, the wasm backend's worker threads): the page gets
+// browser versions (web/shims/).
 const shims = {
   "node:fs": resolve(here, "shims/node-fs.ts"),
   "node:url": resolve(here, "shims/node-url.ts"),
   "node:module": resolve(here, "shims/node-module.ts"),
+  "node:os": resolve(here, "shims/node-os.ts"),
+  "node:worker_threads": resolve(here, "shims/node-worker-threads.ts"),
 };
 
 export default defineConfig({

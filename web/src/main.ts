@@ -4,7 +4,7 @@
  * API; this thread only draws what the worker reports.
  */
 import { BACKEND_NAMES, type BackendName, CANDIDATE_NAMES, type CandidateName, type DecodeStep, type MethodName } from "fastgen-ts";
-import type { FromWorker, GenerateRequest, ModelInfo, ModelSource, ProfileView, TokenInfo, ToWorker } from "./protocol.ts";
+import { type FromWorker, type GenerateRequest, type ModelInfo, type ModelSource, type ProfileView, type TokenInfo, type ToWorker, unpackStep } from "./protocol.ts";
 
 const DEFAULT_PROMPT = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park.";
 
@@ -162,10 +162,11 @@ function onWorker(m: FromWorker): void {
     case "step": {
       const run = state.run;
       if (!run || run.id !== m.id) return;
-      run.steps.set(m.step.position, m.step);
-      run.lastStep = m.step;
-      const f = m.step.footprint;
-      run.series.push([m.step.position, f.compression, f.fullBytes, f.heldBytes]);
+      const step = unpackStep(m.step);
+      run.steps.set(step.position, step);
+      run.lastStep = step;
+      const f = step.footprint;
+      run.series.push([step.position, f.compression, f.fullBytes, f.heldBytes]);
       scheduleDraw();
       return;
     }
@@ -226,6 +227,13 @@ function readRequest(): GenerateRequest {
 function startGenerate(): void {
   if (!state.model || state.runState === "generating" || state.runState === "loading") return;
   const request = readRequest();
+  const n = state.profile?.prompt === request.prompt ? state.profile.n : undefined;
+  if (n !== undefined && n + request.maxTokens - 1 > state.model.contextLength) {
+    // As the CLI: the last generated token is not fed back, so n + maxTokens - 1 positions run.
+    setStatus("error", `The prompt's ${n} tokens and ${request.maxTokens} new tokens exceed ${state.model.name}'s context of ${state.model.contextLength}: ask for at most ${state.model.contextLength - n + 1}.`);
+    ui.maxTokens.focus();
+    return;
+  }
   const id = state.nextId++;
   state.run = { id, request, promptTokens: [], generated: [], steps: new Map(), series: [], maxPositions: 1, lastStep: undefined, done: undefined };
   state.pinned = undefined;
@@ -303,7 +311,7 @@ function describeToken(t: TokenInfo): string {
   const kind = [t.position < (state.run?.promptTokens.length ?? Infinity) ? "prompt" : "generated", t.special ? "special" : "", t.punct ? "punctuation" : ""]
     .filter(Boolean)
     .join(", ");
-  return `position ${t.position}: token ${t.id} “${t.piece}” (${kind})`;
+  return `position ${t.position}: token ${t.id} “${t.piece.replace(/▁/g, "␣")}” (${kind})`;
 }
 
 function pin(position: number | undefined): void {
@@ -326,7 +334,7 @@ ui.story.addEventListener("mouseover", (e) => {
   const pos = Number(el.dataset.pos);
   pin(pos);
   const t = tokenAt(pos);
-  if (t) showTooltip(el, `<strong>${escapeHtml(JSON.stringify(t.piece))}</strong><br>${escapeHtml(describeToken(t))}`);
+  if (t) showTooltip(el, `<strong>“${escapeHtml(t.piece.replace(/▁/g, "␣"))}”</strong><br>${escapeHtml(describeToken(t))}`);
 });
 ui.story.addEventListener("mouseleave", () => {
   hideTooltip();
@@ -429,7 +437,7 @@ function recoveryTable(h: ProfileView["layers"][number][number], T: number): str
   }).join("");
   return (
     `<strong>Layer ${h.layer}, KV head ${h.kvHead} → ${escapeHtml(h.policy)}</strong>` +
-    `<table class="rec"><thead><tr><th>candidate</th><th>recovery</th><th>per query head</th><th></th></tr></thead><tbody>${rows}</tbody></table>` +
+    `<table class="rec"><thead><tr><th>candidate</th><th>recovery (min)</th><th>per query head</th><th></th></tr></thead><tbody>${rows}</tbody></table>` +
     `<span class="dim">The first (cheapest) candidate that recovers ≥ T = ${T.toFixed(2)} of the prompt's attention wins.</span>`
   );
 }
@@ -540,7 +548,8 @@ function drawAttention(): void {
   const policyName = state.profile?.layers[layer]?.[kvHead]?.policy;
   const runPolicy = run?.request.policy;
   ui.attentionTitle.textContent = `Attention — layer ${layer}, KV head ${kvHead}`;
-  const step = run ? (state.pinned !== undefined ? run.steps.get(state.pinned) : run.lastStep) : undefined;
+  const pinnedStep = run && state.pinned !== undefined ? run.steps.get(state.pinned) : undefined;
+  const step = pinnedStep ?? run?.lastStep;
   const fg = css("--fg");
   const muted = css("--muted");
   ctx.font = "12px system-ui, sans-serif";
@@ -608,7 +617,7 @@ function drawAttention(): void {
   const dropped = head.positions.length - head.kept.length;
   const effective = runPolicy === "fastgen" ? policyName : runPolicy;
   ui.attentionCaption.textContent =
-    `Token at position ${step.position} (${state.pinned !== undefined ? "chosen" : "latest"}), policy ${effective}: ` +
+    `Token at position ${step.position} (${pinnedStep ? "the one you point at" : state.pinned !== undefined ? `latest: position ${state.pinned} was not fed back` : "latest"}), policy ${effective}: ` +
     `attended ${head.positions.length} of ${step.position + 1} positions, kept ${head.kept.length}${dropped > 0 ? `, evicted ${dropped} now` : ""}. Bar height ∝ √weight.`;
   // The strongest few, in words.
   const mean = head.positions.length ? Array.from(head.positions, (p, i) => [p, head.probs.reduce((a, row) => a + row[i]!, 0) / group] as const) : [];
@@ -617,7 +626,7 @@ function drawAttention(): void {
     "Strongest: " +
     mean
       .slice(0, 5)
-      .map(([p, v]) => `${p} ${JSON.stringify(tokenAt(p)?.piece ?? "?")} ${(100 * v).toFixed(0)}%`)
+      .map(([p, v]) => `${p} “${(tokenAt(p)?.piece ?? "?").replace(/▁/g, "␣")}” ${(100 * v).toFixed(0)}%`)
       .join(" · ");
 }
 

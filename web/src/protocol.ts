@@ -71,7 +71,7 @@ export type FromWorker =
   | { readonly type: "profiled"; readonly id: number; readonly profile: ProfileView; readonly promptTokens: readonly TokenInfo[] }
   | { readonly type: "started"; readonly id: number; readonly promptTokens: readonly TokenInfo[]; readonly maxPositions: number }
   | { readonly type: "token"; readonly id: number; readonly token: TokenInfo }
-  | { readonly type: "step"; readonly id: number; readonly step: DecodeStep }
+  | { readonly type: "step"; readonly id: number; readonly step: PackedStep }
   | {
       readonly type: "done";
       readonly id: number;
@@ -88,3 +88,68 @@ export type FromWorker =
       readonly policies: readonly (readonly string[])[] | undefined;
     }
   | { readonly type: "error"; readonly id: number; readonly message: string };
+
+/**
+ * A {@link DecodeStep} in three transferable arrays (one structured-clone object per array would
+ * cost more than a small model's decode step): per head `meta` holds layer, KV head, the number of
+ * attended positions and of kept ones; `ints` the attended then the kept positions, head after head;
+ * `probs` each query head's row over the attended positions, head after head.
+ */
+export interface PackedStep {
+  readonly token: number;
+  readonly position: number;
+  readonly footprint: DecodeStep["footprint"];
+  readonly group: number;
+  readonly meta: Int32Array;
+  readonly ints: Int32Array;
+  readonly probs: Float32Array;
+}
+
+export function packStep(step: DecodeStep): { packed: PackedStep; transfer: ArrayBuffer[] } {
+  const heads = step.heads;
+  const group = heads[0]?.probs.length ?? 0;
+  let nInts = 0;
+  let nProbs = 0;
+  for (const h of heads) {
+    nInts += h.positions.length + h.kept.length;
+    nProbs += group * h.positions.length;
+  }
+  const meta = new Int32Array(4 * heads.length);
+  const ints = new Int32Array(nInts);
+  const probs = new Float32Array(nProbs);
+  let i = 0;
+  let f = 0;
+  heads.forEach((h, k) => {
+    meta.set([h.layer, h.kvHead, h.positions.length, h.kept.length], 4 * k);
+    ints.set(h.positions, i);
+    i += h.positions.length;
+    ints.set(h.kept, i);
+    i += h.kept.length;
+    for (const row of h.probs) {
+      probs.set(row, f);
+      f += row.length;
+    }
+  });
+  const packed = { token: step.token, position: step.position, footprint: step.footprint, group, meta, ints, probs };
+  return { packed, transfer: [meta.buffer, ints.buffer, probs.buffer] };
+}
+
+export function unpackStep(p: PackedStep): DecodeStep {
+  const heads = [];
+  let i = 0;
+  let f = 0;
+  for (let k = 0; k < p.meta.length / 4; k++) {
+    const [layer, kvHead, nPos, nKept] = [p.meta[4 * k]!, p.meta[4 * k + 1]!, p.meta[4 * k + 2]!, p.meta[4 * k + 3]!];
+    const positions = p.ints.subarray(i, i + nPos);
+    i += nPos;
+    const kept = p.ints.subarray(i, i + nKept);
+    i += nKept;
+    const probs = [];
+    for (let r = 0; r < p.group; r++) {
+      probs.push(p.probs.subarray(f, f + nPos));
+      f += nPos;
+    }
+    heads.push({ layer, kvHead, positions, probs, kept });
+  }
+  return { token: p.token, position: p.position, footprint: p.footprint, heads };
+}

@@ -3,7 +3,7 @@
  * prompts and generates, posting every token and every decode step's attention to the page.
  */
 import { CANDIDATE_NAMES, type FastGen, METHOD_NAMES, openFastGen } from "fastgen-ts";
-import type { FromWorker, ModelInfo, ModelSource, ProfileView, TokenInfo, ToWorker } from "./protocol.ts";
+import { type FromWorker, type ModelInfo, type ModelSource, packStep, type ProfileView, type TokenInfo, type ToWorker } from "./protocol.ts";
 
 let fg: FastGen | undefined;
 let modelName = "";
@@ -122,7 +122,8 @@ async function generate(f: FastGen, m: ToWorker & { type: "generate" }): Promise
     maxTokens: m.maxTokens,
     onStep: (step) => {
       footprint = step.footprint;
-      post({ type: "step", id: m.id, step });
+      const { packed, transfer } = packStep(step);
+      (self as unknown as Worker).postMessage({ type: "step", id: m.id, step: packed } satisfies FromWorker, transfer);
     },
   })) {
     tokens.push(piece.token);
