@@ -7,7 +7,9 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { llamaToGguf } from "../src/model/gguf-writer.ts";
 import { repoRoot } from "../src/model/load.ts";
+import { SYNTH_SHAPES, synthModel } from "../src/model/synth.ts";
 import { runCli } from "./support/run-cli.ts";
 import { modelPath } from "./support/shared.ts";
 
@@ -139,6 +141,14 @@ describe("flag values that are empty, absurd or past the model's context", () =>
     const dir = tmp();
     const withDir = args.map((a) => (a === "x.json" || a === "x.f32" || a === "x.gguf" ? join(dir, a) : a));
     await expectRefused(withDir, message, dir);
+  });
+
+  it("logits refuses an output too large to hold (rows × vocab) before running the model", async () => {
+    const dir = tmp();
+    const model = join(dir, "wide.gguf");
+    // A vocabulary of 20,000 and a context of 16,384: a full-context run would be 1.2 GiB of logits.
+    writeFileSync(model, llamaToGguf(synthModel({ ...SYNTH_SHAPES.tiny, vocabSize: 20_000, contextLength: 16_384 }, 1), { tensorType: "F32" }));
+    await expectRefused(["logits", "--model", model, "--tokens", Array(16_384).fill(1).join(","), "--out", join(dir, "x.f32")], /--tokens: 16384 rows × 20000 logits is 1\.2 GiB, over the 1 GiB limit/, dir);
   });
 
   it("sample-prompts: a length past the trained context (512) warns, and long runs show progress on stderr", async () => {

@@ -35,6 +35,9 @@ const schema = modelFlagsSchema.extend(compressionSettingsSchema.omit({ method: 
   punct: z.string().optional(),
 });
 
+/** Largest logits file the command writes (float32 rows are held in memory until written). */
+const MAX_OUTPUT_BYTES = 2 ** 30;
+
 export async function logitsCommand(argv: readonly string[], io: CommandIO): Promise<void> {
   const flags = validateFlags(schema, parseFlags(argv, LOGITS_FLAGS));
   if ((flags.tokens === undefined) === (flags.prompt === undefined)) throw new InputError("give exactly one of --tokens and --prompt");
@@ -52,6 +55,13 @@ export async function logitsCommand(argv: readonly string[], io: CommandIO): Pro
     throw new InputError(`--policy ${flags.policy} needs --prompt-length N: the first N tokens are the prompt that is profiled and compressed`);
   }
   checkContext(model, tokens.length, flags.tokens !== undefined ? "--tokens" : "--prompt", io.warn);
+  // Every row is kept and written at once: refuse an output no machine running this would hold.
+  const outputBytes = 4 * tokens.length * model.config.vocabSize;
+  if (outputBytes > MAX_OUTPUT_BYTES) {
+    throw new InputError(
+      `${flags.tokens !== undefined ? "--tokens" : "--prompt"}: ${tokens.length} rows × ${model.config.vocabSize} logits is ${(outputBytes / 2 ** 30).toFixed(1)} GiB, over the ${MAX_OUTPUT_BYTES / 2 ** 30} GiB limit; feed fewer tokens`,
+    );
+  }
   const classes = tokenClassesFor(tokenizer, flags.special, flags.punct);
   const { rows, session } = teacherForce(backend, classes, { ...flags, method: flags.policy }, tokens, flags.promptLength ?? tokens.length);
   // A NaN row is an error, not data: a differential test would compare NaN with NaN and learn nothing.
