@@ -4,6 +4,7 @@ export declare const DONE: number;
 export declare const READY: number;
 export declare const OP: number;
 export declare const NJOBS: number;
+export declare const FAILED: number;
 export declare const JOBS: number;
 export declare const JOB_WORDS: number;
 export declare const MAX_JOBS: number;

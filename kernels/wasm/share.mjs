@@ -11,6 +11,7 @@
  *   GEN   incremented by the main thread to start a job; STOP in OP ends the workers
  *   DONE  workers that finished the current job
  *   READY workers that have started
+ *   FAILED set by a worker whose share threw (a kernel trap); the main thread then throws
  *   OP, NJOBS, then NJOBS products of JOB_WORDS words: kind, out, x, xd, w, n, d, rows
  */
 export const GEN = 0;
@@ -18,6 +19,7 @@ export const DONE = 1;
 export const READY = 2;
 export const OP = 3;
 export const NJOBS = 4;
+export const FAILED = 5;
 export const JOBS = 8;
 export const JOB_WORDS = 8;
 export const MAX_JOBS = 3;

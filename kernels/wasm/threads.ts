@@ -11,7 +11,7 @@
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { kernelsWasmUrl, type WasmHeap } from "./runtime.ts";
-import { CONTROL_WORDS, DONE, GEN, JOB_WORDS, JOBS, MAX_JOBS, NJOBS, OP, OP_PRODUCTS, OP_STOP, READY, runShare } from "./share.mjs";
+import { CONTROL_WORDS, DONE, FAILED, GEN, JOB_WORDS, JOBS, MAX_JOBS, NJOBS, OP, OP_PRODUCTS, OP_STOP, READY, runShare } from "./share.mjs";
 
 /** One product: out[t][i] = W[i]·x[t] for `rows` rows, W `[d][n]` of `kind` (F32 0, F16 1, Q8_0 8: x, xd quantized). */
 export interface ProductJob {
@@ -74,13 +74,22 @@ export class ThreadPool {
       Atomics.add(c, GEN, 1);
       Atomics.notify(c, GEN);
     }
-    runShare(this.heap.kernels, c, 0, this.threads);
+    let mainError: unknown;
+    try {
+      runShare(this.heap.kernels, c, 0, this.threads);
+    } catch (e) {
+      mainError = e;
+    }
+    // Even when share 0 threw: the workers finish this job before the next one can be posted.
     for (let spins = 0, done = Atomics.load(c, DONE); done < workers; done = Atomics.load(c, DONE)) {
       if (++spins > SPIN) {
         Atomics.wait(c, DONE, done, 1000);
         spins = 0;
       }
     }
+    const workerFailed = Atomics.exchange(c, FAILED, 0) !== 0;
+    if (mainError !== undefined) throw mainError;
+    if (workerFailed) throw new Error("a wasm worker thread failed (its error is on stderr)");
   }
 
   /** Stops the workers. */

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { workerData } from "node:worker_threads";
-import { DONE, GEN, OP, OP_STOP, READY, runShare, CONTROL_WORDS } from "./share.mjs";
+import { CONTROL_WORDS, DONE, FAILED, GEN, OP, OP_STOP, READY, runShare } from "./share.mjs";
 
 const { wasmPath, memory, control, index, threads, spin } = workerData;
 const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(wasmPath)), { env: { memory } });
@@ -24,7 +24,13 @@ for (;;) {
   }
   seen = Atomics.load(ctrl, GEN);
   if (ctrl[OP] === OP_STOP) break;
-  runShare(instance.exports, ctrl, index, threads);
+  try {
+    runShare(instance.exports, ctrl, index, threads);
+  } catch (e) {
+    // Still report done (the main thread must not wait forever), flagged as failed.
+    console.error(`wasm worker ${index}: ${e?.stack ?? e}`);
+    Atomics.store(ctrl, FAILED, 1);
+  }
   Atomics.add(ctrl, DONE, 1);
   Atomics.notify(ctrl, DONE);
 }
