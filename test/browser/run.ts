@@ -136,8 +136,19 @@ interface PageRun {
   status: string;
 }
 
-async function generateOnPage(page: Page): Promise<PageRun> {
+async function generateOnPage(page: Page, live?: { afterTokens: number; path: string }): Promise<PageRun> {
   await page.click("#generate");
+  if (live) {
+    // Mid-run: the page as it looks while tokens arrive, and whether anything moved meanwhile.
+    const boxes = () =>
+      page.evaluate(() => [...document.querySelectorAll("header, .panel, canvas")].map((e) => JSON.stringify(e.getBoundingClientRect())).join("\n"));
+    await page.waitForFunction((n) => document.querySelectorAll("#story .tok:not(.prompt)").length >= n, Math.round(live.afterTokens / 3), { timeout: 300_000 });
+    const early = await boxes();
+    await page.waitForFunction((n) => document.querySelectorAll("#story .tok:not(.prompt)").length >= n, live.afterTokens, { timeout: 300_000 });
+    const later = await boxes();
+    check(early === later, `no layout change while generating (header, panels and canvases at ${Math.round(live.afterTokens / 3)} and ${live.afterTokens} tokens)`);
+    await page.screenshot({ path: live.path, fullPage: true });
+  }
   const status = await waitState(page, ["done", "error"], 300_000);
   if (!status.startsWith("done")) throw new Error(`generation failed: ${status}`);
   // Let the last frame draw.
@@ -211,9 +222,11 @@ async function main(): Promise<void> {
     log(`  page: ${ref.status}`);
     runs.reference = { ran: ref.backend, tokPerSec: ref.tokPerSec, tokens: ref.tokens.length, textMatchesCli: ref.text === expected.text };
     // Pick a head that evicts, so the attention panel shows kept and evicted positions.
-    await page.click('#grid .cell[data-policy="special+punct+frequent+local"]').catch(() => undefined);
+    await page.click('#grid .cell[data-layer="3"][data-kvhead="1"]');
+    // Point at a generated token: the attention panel shows that step.
+    await page.hover('#story .tok[data-pos="150"]');
+    await page.screenshot({ path: join(outDir, "reference-laptop.png"), fullPage: true });
     await page.mouse.move(0, 0);
-    await page.screenshot({ path: join(outDir, "reference-laptop.png") });
     await page.hover('#grid .cell[data-layer="4"][data-kvhead="0"]');
     await page.screenshot({ path: join(outDir, "grid-tooltip.png") });
 
@@ -259,7 +272,8 @@ async function main(): Promise<void> {
         continue;
       }
       const p = await openPage(ctx, base, `backend=${backend}&${common}`);
-      const run = await generateOnPage(p);
+      if (backend === "gpu") await p.click('#grid .cell[data-layer="2"][data-kvhead="1"]');
+      const run = await generateOnPage(p, backend === "gpu" ? { afterTokens: 120, path: join(outDir, "gpu-webgl2-live.png") } : undefined);
       const expectName = backend === "gpu" ? "gpu (webgl2)" : "wasm";
       check(run.backend.startsWith(expectName), `${backend}: the page says ${expectName} ran`, run.backend);
       check(run.text === expected.text, `${backend}: story text = the CLI's reference story`, run.text === expected.text ? "" : `page: ${JSON.stringify(run.text.slice(0, 200))}`);

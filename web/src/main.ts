@@ -84,6 +84,8 @@ interface Run {
   maxPositions: number;
   lastStep: DecodeStep | undefined;
   done: (FromWorker & { type: "done" }) | undefined;
+  /** When the first token arrived (the live rate in the status line; the final figure is the worker's). */
+  firstTokenAt: number;
 }
 
 const state = {
@@ -235,7 +237,7 @@ function startGenerate(): void {
     return;
   }
   const id = state.nextId++;
-  state.run = { id, request, promptTokens: [], generated: [], steps: new Map(), series: [], maxPositions: 1, lastStep: undefined, done: undefined };
+  state.run = { id, request, promptTokens: [], generated: [], steps: new Map(), series: [], maxPositions: 1, lastStep: undefined, done: undefined, firstTokenAt: 0 };
   state.pinned = undefined;
   ui.story.dataset.text = "";
   ui.story.dataset.tokens = "";
@@ -257,7 +259,12 @@ function setStatus(s: RunState, text: string): void {
 
 function updateProgress(): void {
   const run = state.run!;
-  ui.statusText.textContent = `Generating with ${run.request.policy} on ${state.backendRan}: ${run.generated.length} / ${run.request.maxTokens} tokens`;
+  const now = performance.now();
+  if (run.generated.length === 1) run.firstTokenAt = now;
+  const rate = run.generated.length > 1 ? ((run.generated.length - 1) * 1000) / (now - run.firstTokenAt) : undefined;
+  ui.statusText.textContent =
+    `Generating with ${run.request.policy} on ${state.backendRan}: ${run.generated.length} / ${run.request.maxTokens} tokens` +
+    (rate !== undefined ? ` · ${rate.toFixed(rate < 100 ? 1 : 0)} tok/s` : "");
 }
 
 function showModelInfo(m: ModelInfo, ms: number): void {
@@ -594,6 +601,19 @@ function drawAttention(): void {
       ctx.fillRect(x(p), y0 + rowH - 2 - bh, bw, bh);
     }
   }
+  // Positions evicted at this step: a marker above the rows, so a one-position eviction is visible.
+  ctx.fillStyle = cDrop;
+  for (const p of attended.keys()) {
+    if (kept.has(p)) continue;
+    const cx = x(p) + bw / 2;
+    ctx.beginPath();
+    ctx.moveTo(cx - 5, 0);
+    ctx.lineTo(cx + 5, 0);
+    ctx.lineTo(cx, 8);
+    ctx.closePath();
+    ctx.fill();
+    ctx.fillRect(x(p), 0, bw, rowsH + statusH - 4);
+  }
   // Status strip: every position so far.
   const sy = rowsH + 2;
   for (let p = 0; p <= step.position; p++) {
@@ -636,6 +656,7 @@ function drawLineChart(
   xMax: number,
   yMax: number,
   yFormat: (v: number) => string,
+  marker?: number,
 ): void {
   const { ctx, w, h } = setupCanvas(c);
   const padL = 52;
@@ -661,6 +682,17 @@ function drawLineChart(
   ctx.fillText("0", padL, h - 4);
   const xl = `position ${xMax}`;
   ctx.fillText(xl, padL + pw - ctx.measureText(xl).width, h - 4);
+  if (marker !== undefined) {
+    // The token the user points at.
+    const X = Math.round(padL + (marker / xMax) * pw) + 0.5;
+    ctx.strokeStyle = css("--accent");
+    ctx.setLineDash([3, 3]);
+    ctx.beginPath();
+    ctx.moveTo(X, padT);
+    ctx.lineTo(X, padT + ph);
+    ctx.stroke();
+    ctx.setLineDash([]);
+  }
   let lx = padL;
   for (const s of series) {
     ctx.strokeStyle = s.color;
@@ -694,8 +726,13 @@ function drawCharts(): void {
     xMax,
     1,
     (v) => `${Math.round(100 * v)}%`,
+    state.pinned,
   );
-  const maxBytes = Math.max(1, ...pts.map(([, , f, b]) => Math.max(f, b)));
+  // The full cache's bytes grow linearly with the position: scale to where this run will end,
+  // so the axis stays put while tokens arrive.
+  const first = pts[0];
+  const perPosition = first ? first[2] / (first[0] + 1) : 0;
+  const maxBytes = Math.max(1, perPosition * xMax, ...pts.map(([, , f, b]) => Math.max(f, b)));
   const nice = niceCeil(maxBytes);
   drawLineChart(
     ui.chartBytes,
@@ -706,6 +743,7 @@ function drawCharts(): void {
     xMax,
     nice,
     formatBytes,
+    state.pinned,
   );
   const last = pts[pts.length - 1];
   ui.chartsCaption.textContent = last
