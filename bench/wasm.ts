@@ -8,7 +8,8 @@
  * Prefill is timed two ways for us: `prefillLast` (the last row's logits only — what generation
  * needs and what llama.cpp computes for a prompt, so the like-for-like figure) and `prefill`
  * (every row's logits, the Backend contract, which adds the classifier for every row).
- * Best of the repeats for both engines, after a warm-up round.
+ * The engines alternate round by round (best round each, after a warm-up of ours; llama.cpp's
+ * measure loads the model each round), so a load that comes and goes hits both alike.
  *
  * Install the peer once: npm run bench:peer-install. Run: npx tsx bench/wasm.ts [--quick] [--out DIR]
  */
@@ -53,11 +54,11 @@ async function loadPeer(): Promise<Peer | string> {
   }
 }
 
-/** Prefill (last row only / every row) and decode times of the wasm backend, best of `repeats` after a warm-up. */
+/** Prefill (last row only / every row) and decode times of the wasm backend, best of `repeats` rounds. */
 function measureWasm(backend: WasmBackend, tokens: number[], prefill: number, decode: number, repeats: number) {
   const layout = kvLayoutOf(backend.config);
-  const best = { prefillLastMs: Infinity, prefillAllMs: Infinity, decodeMs: Infinity, generated: [] as number[] };
-  for (let r = 0; r < repeats + 1; r++) {
+  const best = { prefillLastMs: Infinity, prefillAllMs: Infinity, decodeMs: Infinity };
+  for (let r = 0; r < repeats; r++) {
     // As llama-cpp.ts times llama.cpp: the prompt but its last token, then greedy steps from that token.
     const cache = new FullKvCache(layout, backend.kvStorage);
     let t0 = performance.now();
@@ -65,11 +66,7 @@ function measureWasm(backend: WasmBackend, tokens: number[], prefill: number, de
     const prefillLastMs = performance.now() - t0;
     t0 = performance.now();
     let token = tokens[prefill - 1]!;
-    const generated: number[] = [];
-    for (let p = prefill - 1; p < prefill - 1 + decode; p++) {
-      token = argmax(backend.forward(token, p, cache));
-      generated.push(token);
-    }
+    for (let p = prefill - 1; p < prefill - 1 + decode; p++) token = argmax(backend.forward(token, p, cache));
     const decodeMs = performance.now() - t0;
     cache.release();
     const all = new FullKvCache(layout, backend.kvStorage);
@@ -77,10 +74,9 @@ function measureWasm(backend: WasmBackend, tokens: number[], prefill: number, de
     backend.prefill(tokens.slice(0, prefill - 1), 0, all);
     const prefillAllMs = performance.now() - t0;
     all.release();
-    if (r === 0) continue; // warm-up: JIT tiers, memory growth
     best.prefillLastMs = Math.min(best.prefillLastMs, prefillLastMs);
     best.prefillAllMs = Math.min(best.prefillAllMs, prefillAllMs);
-    if (decodeMs < best.decodeMs) Object.assign(best, { decodeMs, generated });
+    best.decodeMs = Math.min(best.decodeMs, decodeMs);
   }
   return best;
 }
@@ -92,54 +88,54 @@ export async function wasmBench(argv: readonly string[] = process.argv.slice(2))
   const peer = await loadPeer();
   const notes: string[] = [
     "CPU only; ratios against llama.cpp with the same thread count. prefill = tokens/s over the prompt but its last token; ours with only the last row's logits (prefillLast, like llama.cpp) and with every row's (prefill).",
-    "Ratios are ours ÷ llama.cpp measured in this run; the machine may be shared, so compare ratios, not absolute figures, across runs.",
+    `The engines alternate round by round (${s.repeats} rounds after a warm-up, best round each), so a load that comes and goes on a shared machine hits both alike; compare ratios, not absolute figures, across runs.`,
   ];
   if (typeof peer === "string") notes.push(`llama.cpp NOT measured: ${peer}`);
   const rows: Row[] = [];
   mkdirSync(join(dir, "models"), { recursive: true });
+  const tps = (ms: number, tokens: number) => (1000 * tokens) / ms;
   for (const type of s.types) {
     const path = join(dir, "models", `synth-${s.shape}-${type.toLowerCase()}.gguf`);
     if (!existsSync(path)) writeFileSync(path, llamaToGguf(synthModel(SYNTH_SHAPES[s.shape], 1), { tensorType: type }));
     const model = loadModel(path);
     const tokens = benchTokens(model, s.prefill + 1);
     const label = `${s.shape} ${type}`;
-    let theirs: { prefill: number; decode: number } | undefined;
-    if (typeof peer !== "string") {
-      try {
-        const r = await peer.measure({ modelPath: path, tokens, prefill: s.prefill, decode: s.decode, threads: 1, repeats: s.repeats });
-        theirs = { prefill: (1000 * (s.prefill - 1)) / r.prefillMs, decode: (1000 * s.decode) / r.decodeMs };
-        rows.push({ model: label, engine: "llama.cpp (1 thread)", prefillTokPerS: theirs.prefill, prefillAllRowsTokPerS: null, decodeTokPerS: theirs.decode, prefillVsLlamaCpp: null, decodeVsLlamaCpp: null, decodeVsOwn1Thread: null });
-      } catch (e) {
-        notes.push(`llama.cpp failed on ${label}: ${(e as Error).message}`);
-      }
-    }
     let oneThreadDecode = NaN;
     for (let threads = 1; threads <= Math.max(1, availableParallelism()); threads++) {
-      let peerThreads: { prefill: number; decode: number } | undefined;
-      if (threads > 1 && typeof peer !== "string") {
-        try {
-          const r = await peer.measure({ modelPath: path, tokens, prefill: s.prefill, decode: s.decode, threads, repeats: s.repeats });
-          peerThreads = { prefill: (1000 * (s.prefill - 1)) / r.prefillMs, decode: (1000 * s.decode) / r.decodeMs };
-          rows.push({ model: label, engine: `llama.cpp (${threads} threads)`, prefillTokPerS: peerThreads.prefill, prefillAllRowsTokPerS: null, decodeTokPerS: peerThreads.decode, prefillVsLlamaCpp: null, decodeVsLlamaCpp: null, decodeVsOwn1Thread: null });
-        } catch (e) {
-          notes.push(`llama.cpp (${threads} threads) failed on ${label}: ${(e as Error).message}`);
-        }
-      }
-      const ref = threads === 1 ? theirs : peerThreads;
       const backend = new WasmBackend(model, { threads });
-      const m = measureWasm(backend, tokens, s.prefill, s.decode, s.repeats);
+      measureWasm(backend, tokens, s.prefill, s.decode, 0); // warm-up round
+      const ours = { prefillLastMs: Infinity, prefillAllMs: Infinity, decodeMs: Infinity };
+      let theirs: { prefillMs: number; decodeMs: number } | undefined;
+      for (let round = 0; round < s.repeats; round++) {
+        if (typeof peer !== "string") {
+          try {
+            const r = await peer.measure({ modelPath: path, tokens, prefill: s.prefill, decode: s.decode, threads, repeats: 1 });
+            theirs = { prefillMs: Math.min(theirs?.prefillMs ?? Infinity, r.prefillMs), decodeMs: Math.min(theirs?.decodeMs ?? Infinity, r.decodeMs) };
+          } catch (e) {
+            if (round === 0) notes.push(`llama.cpp (${threads} threads) failed on ${label}: ${(e as Error).message}`);
+          }
+        }
+        const m = measureWasm(backend, tokens, s.prefill, s.decode, 1);
+        ours.prefillLastMs = Math.min(ours.prefillLastMs, m.prefillLastMs);
+        ours.prefillAllMs = Math.min(ours.prefillAllMs, m.prefillAllMs);
+        ours.decodeMs = Math.min(ours.decodeMs, m.decodeMs);
+      }
       backend.dispose();
-      const prefill = (1000 * (s.prefill - 1)) / m.prefillLastMs;
-      const decode = (1000 * s.decode) / m.decodeMs;
+      const peerRow = theirs && { prefill: tps(theirs.prefillMs, s.prefill - 1), decode: tps(theirs.decodeMs, s.decode) };
+      if (peerRow) {
+        rows.push({ model: label, engine: `llama.cpp (${threads} thread${threads === 1 ? "" : "s"})`, prefillTokPerS: peerRow.prefill, prefillAllRowsTokPerS: null, decodeTokPerS: peerRow.decode, prefillVsLlamaCpp: null, decodeVsLlamaCpp: null, decodeVsOwn1Thread: null });
+      }
+      const prefill = tps(ours.prefillLastMs, s.prefill - 1);
+      const decode = tps(ours.decodeMs, s.decode);
       if (threads === 1) oneThreadDecode = decode;
       rows.push({
         model: label,
         engine: `fastgen-ts ${backend.name}`,
         prefillTokPerS: prefill,
-        prefillAllRowsTokPerS: (1000 * (s.prefill - 1)) / m.prefillAllMs,
+        prefillAllRowsTokPerS: tps(ours.prefillAllMs, s.prefill - 1),
         decodeTokPerS: decode,
-        prefillVsLlamaCpp: ref ? prefill / ref.prefill : null,
-        decodeVsLlamaCpp: ref ? decode / ref.decode : null,
+        prefillVsLlamaCpp: peerRow ? prefill / peerRow.prefill : null,
+        decodeVsLlamaCpp: peerRow ? decode / peerRow.decode : null,
         decodeVsOwn1Thread: decode / oneThreadDecode,
       });
     }

@@ -84,6 +84,11 @@ export interface WasmBackendOptions {
    */
   readonly threads?: number;
   /**
+   * Multiply-adds below which a product runs on the main thread alone (default 65536: waking the
+   * workers costs more than that much work). Speed only; tests set 0 to split every product.
+   */
+  readonly minParallelWork?: number;
+  /**
    * Prompt rows per chunk (default 32). Longer prompts run in consecutive chunks, which is the
    * same computation; the cap bounds the scratch memory (rows × vocab logits).
    */
@@ -160,7 +165,7 @@ export class WasmBackend implements Backend {
     this.output = matrix(w.output);
     this.outputNorm = this.vector(w.outputNorm);
     this.scratch = this.allocScratch(this.maxChunkRows);
-    this.pool = new ThreadPool(this.heap, threads);
+    this.pool = new ThreadPool(this.heap, threads, options.minParallelWork);
   }
 
   /** Threads running the products (the main thread included). */

@@ -27,18 +27,27 @@ export interface ProductJob {
 
 /** Spins before Atomics.wait (iterations of an atomic load, a few microseconds). */
 const SPIN = 2_000;
+/**
+ * Multiply-adds below which a job runs on the main thread alone: waking the workers and waiting for
+ * them costs a few microseconds at best (much more on a busy machine), a few µs of work at ~5 G/s.
+ * Which thread computes a row does not change its bytes, so this changes speed only.
+ */
+export const MIN_PARALLEL_WORK = 1 << 16;
 /** How long the constructor waits for the workers to start. */
 const START_TIMEOUT_MS = 60_000;
 
 export class ThreadPool {
   readonly threads: number;
+  private readonly minParallelWork: number;
   private readonly heap: WasmHeap;
   private readonly ctrl: Int32Array;
   private readonly workers: Worker[] = [];
 
-  constructor(heap: WasmHeap, threads: number) {
+  /** `minParallelWork`: multiply-adds below which a job runs on the main thread alone (tests set 0). */
+  constructor(heap: WasmHeap, threads: number, minParallelWork = MIN_PARALLEL_WORK) {
     this.heap = heap;
     this.threads = threads;
+    this.minParallelWork = minParallelWork;
     const control = heap.alloc(CONTROL_WORDS * 4);
     this.ctrl = heap.i32.subarray(control >> 2, (control >> 2) + CONTROL_WORDS);
     this.ctrl.fill(0);
@@ -68,12 +77,15 @@ export class ThreadPool {
     c[OP] = OP_PRODUCTS;
     c[NJOBS] = jobs.length;
     jobs.forEach((j, i) => c.set([j.kind, j.out, j.x, j.xd, j.w, j.n, j.d, j.rows], JOBS + i * JOB_WORDS));
-    const workers = this.threads - 1;
-    if (workers > 0) {
-      Atomics.store(c, DONE, 0);
-      Atomics.add(c, GEN, 1);
-      Atomics.notify(c, GEN);
+    const work = jobs.reduce((sum, j) => sum + j.n * j.d * j.rows, 0);
+    if (this.threads === 1 || work < this.minParallelWork) {
+      runShare(this.heap.kernels, c, 0, 1);
+      return;
     }
+    const workers = this.threads - 1;
+    Atomics.store(c, DONE, 0);
+    Atomics.add(c, GEN, 1);
+    Atomics.notify(c, GEN);
     let mainError: unknown;
     try {
       runShare(this.heap.kernels, c, 0, this.threads);
