@@ -32,7 +32,7 @@ const T = 0.9;
 const T_MOVED = 0.5;
 const MAX_TOKENS = 256;
 /** Alternating page/CLI runs per backend for the speed figures. */
-const ROUNDS = 3;
+const ROUNDS = 5;
 
 interface CliGenerate {
   text: string;

@@ -9,8 +9,8 @@ import { type FromWorker, type GenerateRequest, type ModelInfo, type ModelSource
 const DEFAULT_PROMPT = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park.";
 
 const BUILTIN_MODELS: Record<string, { file: string; tokenizer?: string; label: string }> = {
-  "stories260K.gguf": { file: "stories260K.gguf", label: "stories260K.gguf" },
-  "babyllama105.bin": { file: "babyllama105.bin", tokenizer: "tok105.bin", label: "babyllama105.bin" },
+  "stories260K.gguf": { file: "stories260K.gguf", label: "stories260K" },
+  "babyllama105.bin": { file: "babyllama105.bin", tokenizer: "tok105.bin", label: "babyllama105" },
 };
 
 const BACKEND_LABELS: Record<string, string> = {
@@ -223,6 +223,7 @@ function readRequest(): GenerateRequest {
     topP: 0.9,
     seed: num(ui.seed, 42),
     maxTokens: Math.max(1, Math.round(num(ui.maxTokens, 256))),
+    watch: params.get("watch") !== "0",
   };
 }
 

@@ -13,6 +13,8 @@ export interface GenerateRequest {
   readonly topP: number;
   readonly seed: number;
   readonly maxTokens: number;
+  /** Report every decode step's attention (the page's views); off only for speed comparisons (`?watch=0`). */
+  readonly watch: boolean;
 }
 
 export type ToWorker =

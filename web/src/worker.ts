@@ -120,7 +120,7 @@ async function generate(f: FastGen, m: ToWorker & { type: "generate" }): Promise
     topP: m.topP,
     seed: m.seed,
     maxTokens: m.maxTokens,
-    onStep: (step) => {
+    onStep: !m.watch ? undefined : (step) => {
       footprint = step.footprint;
       const { packed, transfer } = packStep(step);
       (self as unknown as Worker).postMessage({ type: "step", id: m.id, step: packed } satisfies FromWorker, transfer);
