@@ -221,6 +221,15 @@ async function main(): Promise<void> {
     check(JSON.stringify(ref.tokens) === JSON.stringify(expected.tokens), `reference: ${ref.tokens.length} tokens = the CLI's ${expected.tokens.length}`);
     log(`  page: ${ref.status}`);
     runs.reference = { ran: ref.backend, tokPerSec: ref.tokPerSec, tokens: ref.tokens.length, textMatchesCli: ref.text === expected.text };
+
+    // Sampling: temperature and seed from the form give the CLI's sampled story.
+    await page.fill("#temperature", "0.8");
+    await page.fill("#seed", "7");
+    const sampled = await generateOnPage(page);
+    const sampledCli = JSON.parse(cli([...genArgs("reference"), "--temperature", "0.8", "--seed", "7", "--json"]).stdout) as CliGenerate;
+    check(sampled.text === sampledCli.text && sampled.text !== ref.text, "temperature 0.8, seed 7: story text = the CLI's with --temperature 0.8 --seed 7");
+    await page.fill("#temperature", "0");
+    await page.fill("#seed", "42");
     // Pick a head that evicts, so the attention panel shows kept and evicted positions.
     await page.click('#grid .cell[data-layer="3"][data-kvhead="1"]');
     // Point at a generated token: the attention panel shows that step.
@@ -281,6 +290,15 @@ async function main(): Promise<void> {
       log(`  page: ${run.status}`);
       if (backend === "gpu") await p.screenshot({ path: join(outDir, "gpu-webgl2-laptop.png") });
       runs[backend] = { ran: run.backend, tokPerSec: run.tokPerSec, tokens: run.tokens.length, textMatchesCli: run.text === expected.text };
+      if (backend === "gpu") {
+        // Stop, mid-run: the worker sees it between tokens.
+        await p.click("#generate");
+        await p.waitForFunction(() => document.querySelectorAll("#story .tok:not(.prompt)").length >= 8, null, { timeout: 120_000 });
+        await p.click("#stop");
+        const stopped = await waitState(p, ["done", "error"], 60_000);
+        const n = await p.evaluate(() => (document.getElementById("story")!.dataset.tokens ?? "").split(",").filter(Boolean).length);
+        check(/^done: Stopped/.test(stopped) && n < MAX_TOKENS, `the Stop button ends a run mid-way (${n} tokens)`, stopped);
+      }
       await p.close();
     }
 

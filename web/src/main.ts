@@ -640,6 +640,7 @@ function drawAttention(): void {
   ui.attentionCaption.textContent =
     `Token at position ${step.position} (${pinnedStep ? "the one you point at" : state.pinned !== undefined ? `latest: position ${state.pinned} was not fed back` : "latest"}), policy ${effective}: ` +
     `attended ${head.positions.length} of ${step.position + 1} positions, kept ${head.kept.length}${dropped > 0 ? `, evicted ${dropped} now` : ""}. Bar height ∝ √weight.`;
+  ui.attention.setAttribute("aria-label", `Attention of layer ${layer}, KV head ${kvHead}. ${ui.attentionCaption.textContent}`);
   // The strongest few, in words.
   const mean = head.positions.length ? Array.from(head.positions, (p, i) => [p, head.probs.reduce((a, row) => a + row[i]!, 0) / group] as const) : [];
   mean.sort((a, b) => b[1] - a[1]);
