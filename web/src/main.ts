@@ -240,6 +240,9 @@ function startGenerate(): void {
   const id = state.nextId++;
   state.run = { id, request, promptTokens: [], generated: [], steps: new Map(), series: [], maxPositions: 1, lastStep: undefined, done: undefined, firstTokenAt: 0 };
   state.pinned = undefined;
+  // The previous story goes at once; the prompt's tokens stay until the worker sends them again.
+  if (state.profile?.prompt === request.prompt) renderPromptOnly();
+  else ui.story.replaceChildren();
   ui.story.dataset.text = "";
   ui.story.dataset.tokens = "";
   delete ui.status.dataset.tps;
