@@ -1,5 +1,5 @@
 /**
- * Worker threads for the wasm backend: `threads - 1` workers (node:worker_threads — Node, Deno and
+ * Worker threads for the wasm backend: `threads - 1` workers (started on the first job big enough to split) (node:worker_threads — Node, Deno and
  * Bun all provide it) over the backend's one shared memory; the main thread takes share 0 of each
  * job itself. Work is split by output rows (share.mjs), the main thread blocks with Atomics.wait
  * (allowed on the main thread in Node, Deno and Bun) until every worker is done.
@@ -42,6 +42,8 @@ export class ThreadPool {
   private readonly heap: WasmHeap;
   private readonly ctrl: Int32Array;
   private readonly workers: Worker[] = [];
+  /** After dispose, every job runs on the main thread (the results are the same). */
+  private disposed = false;
 
   /** `minParallelWork`: multiply-adds below which a job runs on the main thread alone (tests set 0). */
   constructor(heap: WasmHeap, threads: number, minParallelWork = MIN_PARALLEL_WORK) {
@@ -51,10 +53,19 @@ export class ThreadPool {
     const control = heap.alloc(CONTROL_WORDS * 4);
     this.ctrl = heap.i32.subarray(control >> 2, (control >> 2) + CONTROL_WORDS);
     this.ctrl.fill(0);
+  }
+
+  /**
+   * Starts the workers, the first time a job is big enough to split: a model whose products are
+   * all small (stories260K) never pays for threads it would not use.
+   */
+  private start(): void {
+    const threads = this.threads;
+    const control = this.ctrl.byteOffset;
     const wasmPath = fileURLToPath(kernelsWasmUrl);
     for (let index = 1; index < threads; index++) {
       const worker = new Worker(new URL("./worker.mjs", import.meta.url), {
-        workerData: { wasmPath, memory: heap.memory, control, index, threads, spin: SPIN },
+        workerData: { wasmPath, memory: this.heap.memory, control, index, threads, spin: SPIN },
       });
       // The workers never keep the process alive: they only run while the main thread waits for them.
       worker.unref();
@@ -78,10 +89,11 @@ export class ThreadPool {
     c[NJOBS] = jobs.length;
     jobs.forEach((j, i) => c.set([j.kind, j.out, j.x, j.xd, j.w, j.n, j.d, j.rows], JOBS + i * JOB_WORDS));
     const work = jobs.reduce((sum, j) => sum + j.n * j.d * j.rows, 0);
-    if (this.threads === 1 || work < this.minParallelWork) {
+    if (this.threads === 1 || work < this.minParallelWork || this.disposed) {
       runShare(this.heap.kernels, c, 0, 1);
       return;
     }
+    if (this.workers.length === 0) this.start();
     const workers = this.threads - 1;
     Atomics.store(c, DONE, 0);
     Atomics.add(c, GEN, 1);
@@ -104,8 +116,9 @@ export class ThreadPool {
     if (workerFailed) throw new Error("a wasm worker thread failed (its error is on stderr)");
   }
 
-  /** Stops the workers. */
+  /** Stops the workers (started or not); later jobs run on the main thread. */
   dispose(): void {
+    this.disposed = true;
     if (this.workers.length === 0) return;
     this.ctrl[OP] = OP_STOP;
     Atomics.add(this.ctrl, GEN, 1);
