@@ -9,6 +9,7 @@ let fg: FastGen | undefined;
 let modelName = "";
 let stopRequested = false;
 let busy: Promise<void> = Promise.resolve();
+let latestProfile = 0;
 
 const post = (m: FromWorker): void => (self as unknown as Worker).postMessage(m);
 
@@ -160,8 +161,11 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
     stopRequested = true;
     return;
   }
+  // The slider sends a profile request per step it moves: only the newest one still waiting runs.
+  if (m.type === "profile") latestProfile = m.id;
   // One request at a time, in order (a profile sent while generating runs after it).
   busy = busy.then(async () => {
+    if (m.type === "profile" && m.id !== latestProfile) return;
     try {
       if (m.type === "open") {
         const t0 = performance.now();
