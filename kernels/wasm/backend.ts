@@ -22,7 +22,7 @@ import { availableParallelism } from "node:os";
 import { type Backend, groupSize, type KvCache, type KvStorage, type KvView } from "../../src/interfaces.ts";
 import type { LlamaConfig, LlamaModel } from "../../src/model/types.ts";
 import { type Kernels, kernelModule, WasmHeap } from "./runtime.ts";
-import { type ProductJob, ThreadPool } from "./threads.ts";
+import { type AttendJob, type ProductJob, ThreadPool } from "./threads.ts";
 
 /** The thread count used when none is given: this machine's cores (os.availableParallelism). */
 export function defaultThreads(): number {
@@ -110,13 +110,14 @@ export class WasmBackend implements Backend {
   private readonly maxChunkRows: number;
   private readonly scratch: Scratch;
   private readonly pool: ThreadPool;
-  /** Attention scratch, grown with the longest view seen: probs [group][cap], keys/values [cap][headDim]. */
-  private attnCap = 0;
   /** Views attended where they lie (a cache on `kvStorage`) and views copied into scratch first (any other cache). */
   readonly viewStats = { inPlace: 0, copied: 0 };
+  /** Attention scratch, grown with the longest view seen: probs [nKvHeads][group][cap]. */
+  private attnCap = 0;
   private probsPtr = 0;
-  private keysPtr = 0;
-  private valuesPtr = 0;
+  /** Copies of views that are not in this memory: [nKvHeads][keys, values][copyCap][headDim]. */
+  private copyCap = 0;
+  private copyPtr = 0;
 
   constructor(model: LlamaModel, options: WasmBackendOptions = {}) {
     const c = model.config;
@@ -165,7 +166,7 @@ export class WasmBackend implements Backend {
     this.output = matrix(w.output);
     this.outputNorm = this.vector(w.outputNorm);
     this.scratch = this.allocScratch(this.maxChunkRows);
-    this.pool = new ThreadPool(this.heap, threads, options.minParallelWork);
+    this.pool = new ThreadPool(this.heap, threads, c.nKvHeads, options.minParallelWork);
   }
 
   /** Threads running the products (the main thread included). */
@@ -320,65 +321,81 @@ export class WasmBackend implements Backend {
   }
 
   /**
-   * One row's attention in layer `l`, the calls of reference/transformer.ts in its order: rotate
-   * q and k, append every KV head's key and value, then per KV head read the view, attend (all
-   * query heads of the group), and report the probabilities (spec §6, §12.7).
+   * One row's attention in layer `l`: rotate q and k, append every KV head's key and value, read
+   * every KV head's view, attend (all KV heads in one job, split between the threads by KV head),
+   * then report each head's probabilities in KV-head order (spec §6, §12.7). Against the
+   * reference's order (view, attend, report, per head) the views of all heads are read before the
+   * first report — the KvCache contract allows it: a report changes only its own store.
    */
   private attendRow(l: number, position: number, q: number, key: number, value: number, out: number, cache: KvCache): void {
     const c = this.config;
-    const { headDim } = c;
+    const { headDim, nKvHeads } = c;
     const group = groupSize(c);
     const k = this.k;
     k.rope(q, c.nHeads, headDim, position, c.ropeTheta);
-    k.rope(key, c.nKvHeads, headDim, position, c.ropeTheta);
+    k.rope(key, nKvHeads, headDim, position, c.ropeTheta);
     let f32 = this.heap.f32;
-    for (let g = 0; g < c.nKvHeads; g++) {
+    for (let g = 0; g < nKvHeads; g++) {
       const at = (g * headDim * 4) >> 2;
       cache.append(l, g, position, f32.subarray((key >> 2) + at, (key >> 2) + at + headDim), f32.subarray((value >> 2) + at, (value >> 2) + at + headDim));
     }
-    for (let g = 0; g < c.nKvHeads; g++) {
-      const view = cache.view(l, g);
-      const len = view.length;
-      this.ensureAttention(len);
-      const [keys, values] = this.entries(view);
-      const qg = q + g * group * headDim * 4;
-      k.attend(qg, keys, values, len, headDim, group, this.probsPtr, out + g * group * headDim * 4);
-      f32 = this.heap.f32;
+    const views: KvView[] = [];
+    for (let g = 0; g < nKvHeads; g++) views.push(cache.view(l, g));
+    this.ensureAttention(Math.max(...views.map((v) => v.length)));
+    const jobs: AttendJob[] = views.map((view, g) => {
+      const [keys, values] = this.entries(view, g);
+      return { q: q + g * group * headDim * 4, keys, values, len: view.length, headDim, group, probs: this.probsOf(g), out: out + g * group * headDim * 4 };
+    });
+    this.pool.attend(jobs);
+    f32 = this.heap.f32;
+    for (let g = 0; g < nKvHeads; g++) {
+      const len = views[g]!.length;
+      const base = this.probsOf(g) >> 2;
       const probs: Float32Array[] = [];
-      for (let i = 0; i < group; i++) probs.push(f32.subarray((this.probsPtr >> 2) + i * len, (this.probsPtr >> 2) + (i + 1) * len));
+      for (let i = 0; i < group; i++) probs.push(f32.subarray(base + i * len, base + (i + 1) * len));
       // The cache sees this token's attention before the next layer runs (spec §12.7).
       cache.afterAttention(l, g, position, probs);
     }
   }
 
-  /** Byte offsets of a view's keys and values: where they lie if in this memory, else copied to scratch. */
-  private entries(view: KvView): [number, number] {
-    const n = view.length * this.config.headDim;
+  /** Where KV head g's probabilities go: `[group][len]` in the attention scratch. */
+  private probsOf(g: number): number {
+    return this.probsPtr + g * groupSize(this.config) * this.attnCap * 4;
+  }
+
+  /**
+   * Byte offsets of KV head g's view's keys and values: where they lie if in this memory, else
+   * copied into that head's part of the copy scratch (allocated on first need: a cache on
+   * `kvStorage` never needs it).
+   */
+  private entries(view: KvView, g: number): [number, number] {
+    const c = this.config;
+    const n = view.length * c.headDim;
     if (this.heap.owns(view.keys) && this.heap.owns(view.values)) {
       this.viewStats.inPlace++;
       return [view.keys.byteOffset, view.values.byteOffset];
     }
     this.viewStats.copied++;
+    const headBytes = this.attnCap * c.headDim * 4;
+    if (this.copyCap < this.attnCap) {
+      if (this.copyCap > 0) this.heap.release(this.copyPtr, 2 * c.nKvHeads * this.copyCap * c.headDim * 4);
+      this.copyPtr = this.heap.alloc(2 * c.nKvHeads * headBytes);
+      this.copyCap = this.attnCap;
+    }
+    const keys = this.copyPtr + 2 * g * headBytes;
+    const values = keys + headBytes;
     const f32 = this.heap.f32;
-    f32.set(view.keys.subarray(0, n), this.keysPtr >> 2);
-    f32.set(view.values.subarray(0, n), this.valuesPtr >> 2);
-    return [this.keysPtr, this.valuesPtr];
+    f32.set(view.keys.subarray(0, n), keys >> 2);
+    f32.set(view.values.subarray(0, n), values >> 2);
+    return [keys, values];
   }
 
-  /** Grows the attention scratch to hold `len` entries (geometrically; the old spans are reused later). */
+  /** Grows the probabilities scratch to `len` entries per query head (geometrically; old spans are reused later). */
   private ensureAttention(len: number): void {
     if (len <= this.attnCap) return;
-    const c = this.config;
     const cap = Math.max(64, len, this.attnCap * 2);
-    const group = groupSize(c);
-    if (this.attnCap > 0) {
-      this.heap.release(this.probsPtr, this.attnCap * group * 4);
-      this.heap.release(this.keysPtr, this.attnCap * c.headDim * 4);
-      this.heap.release(this.valuesPtr, this.attnCap * c.headDim * 4);
-    }
-    this.probsPtr = this.heap.alloc(cap * group * 4);
-    this.keysPtr = this.heap.alloc(cap * c.headDim * 4);
-    this.valuesPtr = this.heap.alloc(cap * c.headDim * 4);
+    if (this.attnCap > 0) this.heap.release(this.probsPtr, this.config.nHeads * this.attnCap * 4);
+    this.probsPtr = this.heap.alloc(this.config.nHeads * cap * 4);
     this.attnCap = cap;
   }
 }

@@ -12,7 +12,11 @@
  *   DONE  workers that finished the current job
  *   READY workers that have started
  *   FAILED set by a worker whose share threw (a kernel trap); the main thread then throws
- *   OP, NJOBS, then NJOBS products of JOB_WORDS words: kind, out, x, xd, w, n, d, rows
+ *   OP, NJOBS, then NJOBS jobs of JOB_WORDS words each:
+ *     OP_PRODUCTS: products (at most MAX_JOBS): kind, out, x, xd, w, n, d, rows — split by output rows;
+ *     OP_ATTEND: one KV head's attention each (up to the model's KV heads): q, keys, values, len,
+ *       headDim, group, probs, out — split by KV heads.
+ * The block holds JOBS + jobSlots · JOB_WORDS words (jobSlots = max(MAX_JOBS, KV heads)).
  */
 export const GEN = 0;
 export const DONE = 1;
@@ -23,9 +27,13 @@ export const FAILED = 5;
 export const JOBS = 8;
 export const JOB_WORDS = 8;
 export const MAX_JOBS = 3;
-export const CONTROL_WORDS = JOBS + MAX_JOBS * JOB_WORDS;
+/** Words of a control block with room for `jobSlots` jobs. */
+export function controlWords(jobSlots) {
+  return JOBS + jobSlots * JOB_WORDS;
+}
 export const OP_PRODUCTS = 1;
 export const OP_STOP = 2;
+export const OP_ATTEND = 3;
 /** Product kinds: ggml's type ids (F32 0, F16 1, Q8_0 8; Q8_0 reads a quantized input x + xd). */
 export const KIND_F32 = 0;
 export const KIND_F16 = 1;
@@ -36,9 +44,18 @@ export function shareOf(d, index, threads) {
   return [Math.floor((d * index) / threads), Math.floor((d * (index + 1)) / threads)];
 }
 
-/** Runs share `index` of the products described in `ctrl` with the kernel exports `k`. */
+/** Runs share `index` of the job described in `ctrl` with the kernel exports `k`. */
 export function runShare(k, ctrl, index, threads) {
   const jobs = ctrl[NJOBS];
+  if (ctrl[OP] === OP_ATTEND) {
+    // Whole KV heads per thread: a head's probabilities and outputs are its own, in the same kernel.
+    const [g0, g1] = shareOf(jobs, index, threads);
+    for (let j = g0; j < g1; j++) {
+      const at = JOBS + j * JOB_WORDS;
+      k.attend(ctrl[at], ctrl[at + 1], ctrl[at + 2], ctrl[at + 3], ctrl[at + 4], ctrl[at + 5], ctrl[at + 6], ctrl[at + 7]);
+    }
+    return;
+  }
   for (let j = 0; j < jobs; j++) {
     const at = JOBS + j * JOB_WORDS;
     const kind = ctrl[at], out = ctrl[at + 1], x = ctrl[at + 2], xd = ctrl[at + 3], w = ctrl[at + 4];

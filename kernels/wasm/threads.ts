@@ -11,7 +11,7 @@
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { kernelsWasmUrl, type WasmHeap } from "./runtime.ts";
-import { CONTROL_WORDS, DONE, FAILED, GEN, JOB_WORDS, JOBS, MAX_JOBS, NJOBS, OP, OP_PRODUCTS, OP_STOP, READY, runShare } from "./share.mjs";
+import { controlWords, DONE, FAILED, GEN, JOB_WORDS, JOBS, MAX_JOBS, NJOBS, OP, OP_ATTEND, OP_PRODUCTS, OP_STOP, READY, runShare } from "./share.mjs";
 
 /** One product: out[t][i] = W[i]·x[t] for `rows` rows, W `[d][n]` of `kind` (F32 0, F16 1, Q8_0 8: x, xd quantized). */
 export interface ProductJob {
@@ -23,6 +23,18 @@ export interface ProductJob {
   readonly n: number;
   readonly d: number;
   readonly rows: number;
+}
+
+/** One KV head's attention (kernels' `attend`): the group's query heads over `len` kept entries. */
+export interface AttendJob {
+  readonly q: number;
+  readonly keys: number;
+  readonly values: number;
+  readonly len: number;
+  readonly headDim: number;
+  readonly group: number;
+  readonly probs: number;
+  readonly out: number;
 }
 
 /** Spins before Atomics.wait (iterations of an atomic load, a few microseconds). */
@@ -39,19 +51,25 @@ const START_TIMEOUT_MS = 60_000;
 export class ThreadPool {
   readonly threads: number;
   private readonly minParallelWork: number;
+  private readonly jobSlots: number;
   private readonly heap: WasmHeap;
   private readonly ctrl: Int32Array;
   private readonly workers: Worker[] = [];
   /** After dispose, every job runs on the main thread (the results are the same). */
   private disposed = false;
 
-  /** `minParallelWork`: multiply-adds below which a job runs on the main thread alone (tests set 0). */
-  constructor(heap: WasmHeap, threads: number, minParallelWork = MIN_PARALLEL_WORK) {
+  /**
+   * `maxAttendJobs`: the most KV heads one attention job holds (the model's KV heads).
+   * `minParallelWork`: multiply-adds below which a job runs on the main thread alone (tests set 0).
+   */
+  constructor(heap: WasmHeap, threads: number, maxAttendJobs = 0, minParallelWork = MIN_PARALLEL_WORK) {
     this.heap = heap;
     this.threads = threads;
     this.minParallelWork = minParallelWork;
-    const control = heap.alloc(CONTROL_WORDS * 4);
-    this.ctrl = heap.i32.subarray(control >> 2, (control >> 2) + CONTROL_WORDS);
+    this.jobSlots = Math.max(MAX_JOBS, maxAttendJobs);
+    const words = controlWords(this.jobSlots);
+    const control = heap.alloc(words * 4);
+    this.ctrl = heap.i32.subarray(control >> 2, (control >> 2) + words);
     this.ctrl.fill(0);
   }
 
@@ -65,7 +83,7 @@ export class ThreadPool {
     const wasmPath = fileURLToPath(kernelsWasmUrl);
     for (let index = 1; index < threads; index++) {
       const worker = new Worker(new URL("./worker.mjs", import.meta.url), {
-        workerData: { wasmPath, memory: this.heap.memory, control, index, threads, spin: SPIN },
+        workerData: { wasmPath, memory: this.heap.memory, control, jobSlots: this.jobSlots, index, threads, spin: SPIN },
       });
       // The workers never keep the process alive: they only run while the main thread waits for them.
       worker.unref();
@@ -81,14 +99,30 @@ export class ThreadPool {
     }
   }
 
-  /** Runs the products (at most 3, reading inputs already in memory) on every thread; returns when all are done. */
+  /** Runs the products (at most 3, reading inputs already in memory) on every thread, split by output rows; returns when all are done. */
   run(jobs: readonly ProductJob[]): void {
     if (jobs.length > MAX_JOBS) throw new RangeError(`at most ${MAX_JOBS} products per job`);
     const c = this.ctrl;
     c[OP] = OP_PRODUCTS;
     c[NJOBS] = jobs.length;
     jobs.forEach((j, i) => c.set([j.kind, j.out, j.x, j.xd, j.w, j.n, j.d, j.rows], JOBS + i * JOB_WORDS));
-    const work = jobs.reduce((sum, j) => sum + j.n * j.d * j.rows, 0);
+    this.dispatch(jobs.reduce((sum, j) => sum + j.n * j.d * j.rows, 0));
+  }
+
+  /** Runs one attention per KV head on every thread, split by KV heads; returns when all are done. */
+  attend(jobs: readonly AttendJob[]): void {
+    if (jobs.length > this.jobSlots) throw new RangeError(`at most ${this.jobSlots} attention jobs at once`);
+    const c = this.ctrl;
+    c[OP] = OP_ATTEND;
+    c[NJOBS] = jobs.length;
+    jobs.forEach((j, i) => c.set([j.q, j.keys, j.values, j.len, j.headDim, j.group, j.probs, j.out], JOBS + i * JOB_WORDS));
+    // Scores and the value mix: 2 multiply-adds per entry and dimension for each query head.
+    this.dispatch(jobs.reduce((sum, j) => sum + 2 * j.len * j.headDim * j.group, 0));
+  }
+
+  /** The job in the control block, on the main thread alone when small, else on every thread. */
+  private dispatch(work: number): void {
+    const c = this.ctrl;
     if (this.threads === 1 || work < this.minParallelWork || this.disposed) {
       runShare(this.heap.kernels, c, 0, 1);
       return;

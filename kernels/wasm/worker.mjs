@@ -6,11 +6,11 @@
  */
 import { readFileSync } from "node:fs";
 import { workerData } from "node:worker_threads";
-import { CONTROL_WORDS, DONE, FAILED, GEN, OP, OP_STOP, READY, runShare } from "./share.mjs";
+import { controlWords, DONE, FAILED, GEN, OP, OP_STOP, READY, runShare } from "./share.mjs";
 
-const { wasmPath, memory, control, index, threads, spin } = workerData;
+const { wasmPath, memory, control, jobSlots, index, threads, spin } = workerData;
 const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(wasmPath)), { env: { memory } });
-const ctrl = new Int32Array(memory.buffer, control, CONTROL_WORDS);
+const ctrl = new Int32Array(memory.buffer, control, controlWords(jobSlots));
 Atomics.add(ctrl, READY, 1);
 Atomics.notify(ctrl, READY);
 
