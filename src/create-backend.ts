@@ -29,8 +29,8 @@ export async function createBackend(model: LlamaModel, options: BackendOptions):
   if (options.backend === "reference") return new ReferenceTransformer(model);
   if (options.backend === "wasm" || options.backend === "auto") {
     const { defaultThreads, WasmBackend, wasmUnavailable } = await import("../kernels/wasm/backend.ts");
-    // auto: the reference when the kernels cannot load here (not built, no WebAssembly SIMD).
-    if (options.backend === "auto" && wasmUnavailable() !== undefined) return new ReferenceTransformer(model);
+    // auto: the reference when the wasm backend cannot run this model here (not built, no SIMD, head size).
+    if (options.backend === "auto" && wasmUnavailable(model.config) !== undefined) return new ReferenceTransformer(model);
     return new WasmBackend(model, { threads: options.threads ?? defaultThreads() });
   }
   const { GpuBackend } = await import("../kernels/gpu-backend.ts");

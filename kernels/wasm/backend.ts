@@ -7,10 +7,12 @@
  * Prefill runs the prompt in chunks of rows: per layer, the norms and the Q/K/V, output and FFN
  * products are one kernel call for all rows (a blocked matrix–matrix product: each weight vector
  * loaded serves several rows). Attention goes through the KV cache row by row in position order,
- * with exactly the calls `forward` makes for each token, so every cache (FullKvCache, FastGen's
+ * with the calls `forward` makes for each token, so every cache (FullKvCache, FastGen's
  * AdaptiveKvCache, any policy) sees what it would see token by token. As in the gpu backend
- * (kernels/gpu-backend.ts), the only difference in call order is across layers — layer 0 of
- * every row before layer 1 of the first — which the KvCache contract allows (src/interfaces.ts).
+ * (kernels/gpu-backend.ts), the call order differs from the reference's only where the KvCache
+ * contract allows it (src/interfaces.ts: the stores are independent): across layers (layer 0 of
+ * every row before layer 1 of the first) and within a row (every KV head's view is read before
+ * the first afterAttention, so all heads attend in one job).
  * The products sum each output element in one fixed order (see the kernels' file comment), so
  * `prefill` returns the logits of `forward` per token bit for bit.
  *
@@ -29,8 +31,12 @@ export function defaultThreads(): number {
   return availableParallelism();
 }
 
-/** Why the wasm kernels cannot run here (not built, or no WebAssembly SIMD), or undefined when they can. */
-export function wasmUnavailable(): string | undefined {
+/**
+ * Why the wasm backend cannot run `config` here (the kernels not built, no WebAssembly SIMD, a head
+ * size that is not a multiple of 4), or undefined when it can.
+ */
+export function wasmUnavailable(config?: LlamaConfig): string | undefined {
+  if (config && config.headDim % 4 !== 0) return `the wasm backend needs a head size that is a multiple of 4, got ${config.headDim}`;
   try {
     kernelModule();
     return undefined;
@@ -125,7 +131,7 @@ export class WasmBackend implements Backend {
     const threads = options.threads ?? 1;
     if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
     this.name = `wasm (${threads} thread${threads === 1 ? "" : "s"})`;
-    if (c.headDim % 4 !== 0) throw new RangeError(`the wasm backend needs a head size that is a multiple of 4, got ${c.headDim}`);
+    if (c.headDim % 4 !== 0) throw new RangeError(wasmUnavailable(c));
     this.maxChunkRows = options.maxChunkRows ?? 32;
     if (!Number.isInteger(this.maxChunkRows) || this.maxChunkRows < 1) {
       throw new RangeError(`maxChunkRows must be a positive integer, got ${this.maxChunkRows}`);

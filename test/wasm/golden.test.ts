@@ -1,6 +1,7 @@
 /**
- * The wasm backend against the golden logits of an independent C implementation (stories260K,
- * F32): every row within 1e-4 (max abs) and the same argmax, by prefill and by per-token forward;
+ * The wasm backend against the golden logits of an independent C implementation (stories260K
+ * GGUF and BabyLlama tok105 llama2.c, F32): every row within 1e-4 (max abs) and the same argmax,
+ * by prefill and (stories260K) by per-token forward;
  * and prefill equals per-token forward bit for bit (one summation order, kernels/wasm/assembly).
  */
 import { expect, it } from "vitest";
@@ -8,7 +9,8 @@ import { WasmBackend } from "../../kernels/wasm/backend.ts";
 import { kvLayoutOf } from "../../src/interfaces.ts";
 import { FullKvCache } from "../../src/kv/full-cache.ts";
 import { compareLogits } from "../support/compare.ts";
-import { golden, goldenNames, stories260K } from "../support/shared.ts";
+import { loadModel } from "../../src/model/load.ts";
+import { babyLlamaPath, golden, goldenNames, stories260K } from "../support/shared.ts";
 
 const model = stories260K();
 const TOLERANCE = 1e-4;
@@ -27,6 +29,17 @@ it.each(goldenNames)("prefill: %s", (name) => {
   const logits = wasm.prefill(g.tokens.slice(0, g.rows), 0, new FullKvCache(kvLayoutOf(model.config)));
   expect(logits).toHaveLength(g.rows);
   expectGolden(logits, name);
+});
+
+it.each(["once", "quotes"])("BabyLlama tok105 (llama2.c checkpoint, head size 16), prefill on 2 threads: %s", (name) => {
+  const baby = loadModel(babyLlamaPath);
+  const g = golden(name, "babyllama105");
+  const backend = new WasmBackend(baby, { threads: 2, minParallelWork: 0 });
+  const cmp = compareLogits(backend.prefill(g.tokens.slice(0, g.rows), 0, new FullKvCache(kvLayoutOf(baby.config), backend.kvStorage)), g.logits, g.vocabSize);
+  backend.dispose();
+  expect(cmp.rows).toBe(g.rows);
+  expect(cmp.maxAbsDiff).toBeLessThanOrEqual(TOLERANCE);
+  expect(cmp.argmaxMismatches).toEqual([]);
 });
 
 it("per-token forward: once, and prefill gives the same bytes", () => {
@@ -57,4 +70,9 @@ it("is what `auto` (the CLI's and the API's default backend) creates; `reference
   const { createBackend } = await import("../../src/create-backend.ts");
   expect((await createBackend(model, { backend: "auto", gpuMode: "auto" })).name).toMatch(/^wasm/);
   expect((await createBackend(model, { backend: "reference", gpuMode: "auto" })).name).toBe("reference");
+  // A head size the kernels do not take (not a multiple of 4): auto falls back to the reference, wasm says why.
+  const { SYNTH_SHAPES, synthModel } = await import("../../src/model/synth.ts");
+  const odd = synthModel({ ...SYNTH_SHAPES.tiny, dim: 36, nHeads: 6, nKvHeads: 6 }, 1);
+  expect((await createBackend(odd, { backend: "auto", gpuMode: "auto" })).name).toBe("reference");
+  await expect(createBackend(odd, { backend: "wasm", gpuMode: "auto" })).rejects.toThrow(/head size that is a multiple of 4, got 6/);
 });
