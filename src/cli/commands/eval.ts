@@ -50,7 +50,7 @@ export const EVAL_FLAGS: FlagSpecs = {
   sinks: { kind: "number", help: "attention sinks of the streaming baseline", default: "4" },
   special: COMPRESSION_FLAGS.special!,
   punct: COMPRESSION_FLAGS.punct!,
-  workers: { kind: "number", help: "worker threads, each with its own copy of the model", default: "the number of CPUs" },
+  workers: { kind: "number", help: "worker threads, each with its own copy of the model (and one wasm thread)", default: "the number of CPUs (1 with --quick or --backend gpu)" },
   out: { kind: "string", help: "folder for the pictures", default: "docs/results" },
   report: { kind: "string", help: "Markdown report", default: "<out>.md" },
   json: { kind: "string", help: "also write every number as JSON to this file" },
@@ -167,6 +167,9 @@ export async function evalCommand(argv: readonly string[], io: CommandIO, tty?: 
   if (flags.attentionHead && (flags.attentionHead.layer >= config.nLayers || flags.attentionHead.head >= config.nHeads)) {
     throw new InputError(`--attention-head: the model has layers 0..${config.nLayers - 1} and query heads 0..${config.nHeads - 1}`);
   }
+  // Prompts are independent: one worker per core is the best split for the CPU backends (the wasm
+  // threads only help on products far larger than the embedded models'); gpu.js gets one.
+  const workers = flags.workers ?? (flags.quick || flags.backend === "gpu" ? 1 : availableParallelism());
   const options = {
     promptsPath,
     limit: flags.limit ?? preset.limit,
@@ -184,7 +187,7 @@ export async function evalCommand(argv: readonly string[], io: CommandIO, tty?: 
     rFrequent: flags.rFrequent,
     gqa: flags.gqa,
     sinks: flags.sinks,
-    workers: flags.workers ?? (flags.quick || flags.backend !== "reference" ? 1 : availableParallelism()),
+    workers,
     attention: { threshold: flags.attentionThreshold, ...(flags.attentionPrompt ? { promptId: flags.attentionPrompt } : {}), ...(flags.attentionHead ? { head: flags.attentionHead } : {}) },
   };
   const run = await runEvaluation(
@@ -195,7 +198,8 @@ export async function evalCommand(argv: readonly string[], io: CommandIO, tty?: 
       config,
       modelPath,
       ...(flags.tokenizer ? { tokenizerPath: flags.tokenizer } : {}),
-      backendOptions: { backend: flags.backend, gpuMode: flags.gpuMode },
+      // With several workers each runs on one wasm thread, so the cores are not oversubscribed.
+      backendOptions: { backend: flags.backend, gpuMode: flags.gpuMode, threads: workers > 1 ? 1 : flags.threads },
     },
     { ...options, promptsPath: resolve(promptsPath) },
     { ...(tty?.isTTY ? { tty: { write: (t: string) => void tty.write(t), ...(tty.columns ? { columns: tty.columns } : {}) } } : {}), line: io.warn },
