@@ -3,7 +3,7 @@
  * browser entry (browser.ts) opens one from bytes instead; both return the same {@link FastGen}.
  */
 import { FastGen } from "./api.ts";
-import { type BackendName, createBackend, type GpuMode } from "./create-backend.ts";
+import { type BackendName, createBackend, type GpuMode, MAX_THREADS } from "./create-backend.ts";
 import { InputError } from "./errors.ts";
 import { computeTokenClasses, type TokenClassOptions } from "./fastgen/token-classes.ts";
 import { loadModel, resolveModelPath } from "./model/load.ts";
@@ -16,6 +16,8 @@ export interface OpenOptions {
   readonly tokenizer?: string;
   /** `auto` (default: the wasm kernels, the fastest available), `reference` (the float32 oracle), `wasm` or `gpu`. */
   readonly backend?: BackendName;
+  /** Worker threads of the wasm backend (default: this machine's cores); results are identical for every count. */
+  readonly threads?: number;
   /** gpu.js mode for `backend: "gpu"` (default `auto`). */
   readonly gpuMode?: GpuMode;
   /** Extra special tokens or a replacement punctuation set. */
@@ -24,10 +26,14 @@ export interface OpenOptions {
 
 /** Loads a model, its tokenizer and a backend. */
 export async function openFastGen(options: OpenOptions = {}): Promise<FastGen> {
+  const { threads } = options;
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= MAX_THREADS)) {
+    throw new InputError(`threads must be a whole number in 1..${MAX_THREADS}, got ${String(threads)}`);
+  }
   const path = resolveModelPath(options.model);
   const model = loadModel(path, options.tokenizer ? { tokenizerPath: options.tokenizer } : {});
   if (!model.vocab) throw new InputError(`${path}: no tokenizer; pass the llama2.c tokenizer file as \`tokenizer\``);
-  const backend = await createBackend(model, { backend: options.backend ?? "auto", gpuMode: options.gpuMode ?? "auto" });
+  const backend = await createBackend(model, { backend: options.backend ?? "auto", gpuMode: options.gpuMode ?? "auto", ...(threads ? { threads } : {}) });
   return new FastGen(model, new Tokenizer(model.vocab), backend, computeTokenClasses(model.vocab, options.tokenClasses));
 }
 

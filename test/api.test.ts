@@ -30,5 +30,13 @@ describe("library API", () => {
     await expect(drain({ topP: 0 })).rejects.toThrow(/topP: top-p must be in \(0, 1\]/);
     await expect(drain({ threshold: 3 })).rejects.toThrow(/threshold must be in \[0, 1\]/);
     expect(() => fg.profile("Hi", { rLocal: 0 })).toThrow(InputError);
+    await expect(openFastGen({ threads: 0 })).rejects.toThrow(/threads must be a whole number in 1\.\.256, got 0/);
+    await expect(openFastGen({ threads: 1.5 })).rejects.toThrow(InputError);
+  });
+
+  it("opens the fastest backend by default and says which ran; threads pass through", async () => {
+    expect((await openFastGen()).backend.name).toMatch(/^wasm \(\d+ threads?\)$/);
+    expect((await openFastGen({ threads: 1 })).backend.name).toBe("wasm (1 thread)");
+    expect((await openFastGen({ backend: "reference" })).backend.name).toBe("reference");
   });
 });

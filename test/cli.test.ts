@@ -24,7 +24,8 @@ describe("fastgen generate", () => {
   });
 
   it("--backend gpu prints the same story as the reference, and says which gpu.js mode ran", async () => {
-    const ref = JSON.parse((await runCli("generate", "--json", "--max-tokens", "60")).stdout);
+    const ref = JSON.parse((await runCli("generate", "--json", "--max-tokens", "60", "--backend", "reference")).stdout);
+    expect(ref.backend).toBe("reference");
     const gpu = JSON.parse((await runCli("generate", "--json", "--max-tokens", "60", "--backend", "gpu")).stdout);
     expect(gpu.text).toBe(ref.text);
     expect(gpu.backend).toMatch(/^gpu \((headlessgl|webasm|cpu)\)$/);
