@@ -6,9 +6,11 @@
 import { contextBench } from "./context.ts";
 import { kernelsBench } from "./kernels.ts";
 import { llamaCppBench } from "./llama-cpp.ts";
+import { longContextBench } from "./long-context.ts";
 import { memoryBench } from "./memory.ts";
 import { profilingBench } from "./profiling.ts";
 import { throughputBench } from "./throughput.ts";
+import { wasmBench } from "./wasm.ts";
 
 const BENCHES: Record<string, (argv: readonly string[]) => Promise<unknown>> = {
   kernels: kernelsBench,
@@ -17,6 +19,8 @@ const BENCHES: Record<string, (argv: readonly string[]) => Promise<unknown>> = {
   profiling: profilingBench,
   memory: memoryBench,
   "llama-cpp": llamaCppBench,
+  wasm: wasmBench,
+  "long-context": longContextBench,
 };
 
 const HELP = `npm run bench -- [flags]: FastGen benchmarks; each prints a table and writes <out>/bench-<name>.json

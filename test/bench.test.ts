@@ -26,7 +26,7 @@ describe("benchmark suite (--quick)", () => {
       timeout: 240_000,
     });
     const files = readdirSync(out).filter((f) => f.endsWith(".json")).sort();
-    expect(files).toEqual(["bench-context.json", "bench-kernels.json", "bench-llama-cpp.json", "bench-memory.json", "bench-profiling.json", "bench-throughput.json"]);
+    expect(files).toEqual(["bench-context.json", "bench-kernels.json", "bench-llama-cpp.json", "bench-long-context.json", "bench-memory.json", "bench-profiling.json", "bench-throughput.json", "bench-wasm.json"]);
     for (const f of files) {
       const report = reportSchema.parse(JSON.parse(readFileSync(join(out, f), "utf8")));
       expect(`bench-${report.bench}.json`).toBe(f);

@@ -33,3 +33,37 @@ export async function measure(o) {
   await model.dispose();
   return { ...best, version: "node-llama-cpp 3.21.1" };
 }
+
+/**
+ * Decode at a long context: prefill `prefill` tokens, then `decode` greedy steps, timing the steps
+ * only, with flash attention on or off. The whole cache is kept (llama.cpp has no eviction).
+ * @param {{ modelPath: string, tokens: number[], prefill: number, decode: number, threads: number, flashAttention: boolean }} o
+ * @returns {Promise<{ prefillMs: number, decodeMs: number, generated: number[] }>}
+ */
+export async function measureLongContext(o) {
+  llama ??= await getLlama({ gpu: false, build: "never", logLevel: "error" });
+  const model = await llama.loadModel({ modelPath: o.modelPath });
+  try {
+    const ctx = await model.createContext({
+      contextSize: o.prefill + o.decode + 8,
+      threads: o.threads,
+      batchSize: 512,
+      flashAttention: o.flashAttention,
+    });
+    const seq = ctx.getSequence();
+    let t0 = performance.now();
+    await seq.evaluateWithoutGeneratingNewTokens(o.tokens.slice(0, o.prefill - 1));
+    const prefillMs = performance.now() - t0;
+    const generated = [];
+    t0 = performance.now();
+    for await (const t of seq.evaluate(o.tokens.slice(o.prefill - 1, o.prefill), { temperature: 0 })) {
+      generated.push(t);
+      if (generated.length >= o.decode) break;
+    }
+    const decodeMs = performance.now() - t0;
+    await ctx.dispose();
+    return { prefillMs, decodeMs, generated };
+  } finally {
+    await model.dispose();
+  }
+}
