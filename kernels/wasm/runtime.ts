@@ -41,6 +41,10 @@ export interface Kernels {
   matmmF32(out: number, x: number, w: number, n: number, d: number, rows: number, r0: number, r1: number): void;
   matmmF16(out: number, x: number, w: number, n: number, d: number, rows: number, r0: number, r1: number): void;
   matmmQ8(out: number, xq: number, xd: number, w: number, n: number, d: number, rows: number, r0: number, r1: number): void;
+  /** The simple matrix–matrix products (one row's dot product per element): what the tiled ones must equal bit for bit. */
+  matmmSimpleF32(out: number, x: number, w: number, n: number, d: number, rows: number, r0: number, r1: number): void;
+  matmmSimpleF16(out: number, x: number, w: number, n: number, d: number, rows: number, r0: number, r1: number): void;
+  matmmSimpleQ8(out: number, xq: number, xd: number, w: number, n: number, d: number, rows: number, r0: number, r1: number): void;
   rmsnorm(out: number, x: number, weight: number, n: number, rows: number, eps: number): void;
   rope(x: number, nHeads: number, headDim: number, pos: number, theta: number): void;
   swiglu(h: number, u: number, n: number): void;

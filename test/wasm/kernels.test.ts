@@ -89,8 +89,8 @@ describe.each([
   const rows = 5;
   const x = randomArray(next, rows * n);
   const types = [
-    { name: "F32", id: 0, mv: k.matvecF32, mm: k.matmmF32, enc: { bytes: new Uint8Array(w.buffer), values: w } },
-    { name: "F16", id: 1, mv: k.matvecF16, mm: k.matmmF16, enc: encodeF16(w) },
+    { name: "F32", id: 0, mv: k.matvecF32, mm: k.matmmF32, simple: k.matmmSimpleF32, enc: { bytes: new Uint8Array(w.buffer), values: w } },
+    { name: "F16", id: 1, mv: k.matvecF16, mm: k.matmmF16, simple: k.matmmSimpleF16, enc: encodeF16(w) },
   ];
   it.each(types.map((t) => [t.name, t] as const))("%s: matvec within 1e-6·Σ|w·x| of reference matmul; matmm equals matvec bit for bit", (_, t) => {
     const wp = put(t.enc.bytes);
@@ -111,6 +111,15 @@ describe.each([
     t.mm.call(k, out, xp, wp, n, d, rows, 0, split);
     t.mm.call(k, out, xp, wp, n, d, rows, split, d);
     expect(bytesOf(get(out, rows * d)).equals(bytesOf(perRow))).toBe(true);
+    // The register-tiled product equals the simple one (one row's dot product per element), for every row count.
+    const simple = heap.alloc(rows * d * 4);
+    for (let r = 1; r <= rows; r++) {
+      t.mm.call(k, out, xp, wp, n, d, r, 1, d);
+      t.simple.call(k, simple, xp, wp, n, d, r, 1, d);
+      for (let i = 0; i < r; i++) {
+        expect(bytesOf(get(out + (i * d + 1) * 4, d - 1)).equals(bytesOf(get(simple + (i * d + 1) * 4, d - 1))), `${r} rows, row ${i}`).toBe(true);
+      }
+    }
     // F16 sums exactly like F32 over the dequantized weights.
     const dense = put(t.enc.values);
     k.matmmF32(out, xp, dense, n, d, rows, 0, d);
@@ -173,6 +182,14 @@ describe.each([
     k.matmmQ8(out, xq, xd, wp, n, d, rows, 0, split);
     k.matmmQ8(out, xq, xd, wp, n, d, rows, split, d);
     expect(bytesOf(get(out, rows * d)).equals(bytesOf(perRow))).toBe(true);
+    const simple = heap.alloc(rows * d * 4);
+    for (let r = 1; r <= rows; r++) {
+      k.matmmQ8(out, xq, xd, wp, n, d, r, 1, d);
+      k.matmmSimpleQ8(simple, xq, xd, wp, n, d, r, 1, d);
+      for (let i = 0; i < r; i++) {
+        expect(bytesOf(get(out + (i * d + 1) * 4, d - 1)).equals(bytesOf(get(simple + (i * d + 1) * 4, d - 1))), `${r} rows, row ${i}`).toBe(true);
+      }
+    }
   });
 });
 

@@ -91,16 +91,28 @@ export function dequantRow(type: i32, w: usize, row: i32, n: i32, out: usize): v
 
 // ---------------------------------------------------------------------------------------------
 // Matrix products: out[i] = W[i,:] · x, W row-major [d][n] in its file type.
+//
+// THE ORDER. Every product kernel sums each output element the same way (dotRow): one f32x4
+// accumulator over 4-element steps (lane k takes elements j+k), `acc + w·x` per step (wasm SIMD
+// has no fused multiply-add in Node 20), lanes summed as (l0+l1)+(l2+l3), then the scalar tail in
+// order. Independent chains — to hide the add latency — come from computing several elements at
+// once, never from splitting one element's sum: that is what lets the matrix–matrix kernel reuse
+// each loaded weight vector across prompt rows and each input vector across weight rows (a
+// register tile), and still equal the matrix–vector kernel bit for bit.
+// (Until 2026-12-02 the order was four accumulators per element over 16-element steps; a tile of
+// 2 × 2 elements then needs 16 accumulators, more than V8's 15 allocatable xmm registers, and
+// measured no faster than one weight row × two prompt rows. kernels/wasm/README.md has the table.)
 
-/** Four dequantized weights of an F16/F32 row starting at element j. */
+/** Four dequantized weights of an F16/F32 row at byte offset `o` of the float32 input (elements o/4..o/4+3). */
 // @ts-ignore: decorator
-@inline function wvec(type: i32, row: usize, j: i32): v128 {
-  return type == F32 ? v128.load(row + (<usize>j << 2)) : halves4(row + (<usize>j << 1));
+@inline function wvo(type: i32, row: usize, o: usize): v128 {
+  return type == F32 ? v128.load(row + o) : halves4(row + (o >> 1));
 }
 
+/** One dequantized weight of an F16/F32 row at byte offset `o` of the float32 input. */
 // @ts-ignore: decorator
-@inline function wscalar(type: i32, row: usize, j: i32): f32 {
-  return type == F32 ? load<f32>(row + (<usize>j << 2)) : halfToF32(load<u16>(row + (<usize>j << 1)));
+@inline function wso(type: i32, row: usize, o: usize): f32 {
+  return type == F32 ? load<f32>(row + o) : halfToF32(load<u16>(row + (o >> 1)));
 }
 
 /** a + w·x, lane-wise (wasm SIMD has no fused multiply-add; this is the one rounding order used). */
@@ -110,114 +122,224 @@ export function dequantRow(type: i32, w: usize, row: i32, n: i32, out: usize): v
 }
 
 /**
- * W[i]·x for one row, in the fixed order every product kernel uses: four accumulators over
- * 16-element steps (accumulator k takes elements j+4k..j+4k+3), combined as (a0+a1)+(a2+a3); then
- * 4-element steps; lanes summed as (l0+l1)+(l2+l3); then the scalar tail. Four independent chains
- * hide the add latency, and one row is streamed front to back (what the memory prefetcher likes —
- * measured 2× faster on the classifier than four interleaved rows).
+ * W[i]·x for one row, in THE ORDER (above). The simple version: every other product kernel is
+ * held to equal this one bit for bit (test/wasm/kernels.test.ts), and is this loop computed for
+ * several (row, input) pairs at once.
  */
 // @ts-ignore: decorator
 @inline function dotRow(type: i32, row: usize, x: usize, n: i32): f32 {
-  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-  const n16 = n & ~15;
-  const n4 = n & ~3;
-  for (let j = 0; j < n16; j += 16) {
-    const xj = x + (<usize>j << 2);
-    a0 = madd(a0, wvec(type, row, j), v128.load(xj));
-    a1 = madd(a1, wvec(type, row, j + 4), v128.load(xj, 16));
-    a2 = madd(a2, wvec(type, row, j + 8), v128.load(xj, 32));
-    a3 = madd(a3, wvec(type, row, j + 12), v128.load(xj, 48));
-  }
-  let acc = f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3));
-  for (let j = n16; j < n4; j += 4) acc = madd(acc, wvec(type, row, j), v128.load(x + (<usize>j << 2)));
+  let acc = f32x4.splat(0);
+  const e4: usize = <usize>(n & ~3) << 2;
+  for (let o: usize = 0; o < e4; o += 16) acc = madd(acc, wvo(type, row, o), v128.load(x + o));
   let sum = hsum(acc);
-  for (let j = n4; j < n; j++) sum += wscalar(type, row, j) * load<f32>(x + (<usize>j << 2));
+  const e: usize = <usize>n << 2;
+  for (let o: usize = e4; o < e; o += 4) sum += wso(type, row, o) * load<f32>(x + o);
   return sum;
 }
 
 /**
- * W[i]·x0 and W[i]·x1 (two prompt rows) with each weight vector loaded and dequantized once,
- * each sum in exactly dotRow's order. Two rows × four accumulators = eight registers of sums,
- * which leaves room for the weights without spilling (x86-64 has sixteen vector registers).
+ * The register tiles of the matrix–matrix kernel: out[t][i] for TW weight rows (w, w + rb, ...)
+ * × TX input rows (x, x + xs, ...), written at out + t·os + 4·i; each element dotRow's loop,
+ * TW·TX accumulators side by side. Per 4-element step: TW weight loads (and F16 conversions) and
+ * TX input loads feed TW·TX multiply-adds. Written out by hand (wasm has no generics over loop
+ * counts); 2 × 4 measured fastest (README: 2×2, 2×4, 4×2, 3×3, 3×4, 4×3, 4×4).
  */
 // @ts-ignore: decorator
-@inline function dotRow2(type: i32, row: usize, x0: usize, x1: usize, n: i32, out0: usize, out1: usize): void {
-  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-  let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
-  const n16 = n & ~15;
-  const n4 = n & ~3;
-  for (let j = 0; j < n16; j += 16) {
-    const o = <usize>j << 2;
-    const y0 = x0 + o, y1 = x1 + o;
-    let w = wvec(type, row, j);
-    a0 = madd(a0, w, v128.load(y0)); b0 = madd(b0, w, v128.load(y1));
-    w = wvec(type, row, j + 4);
-    a1 = madd(a1, w, v128.load(y0, 16)); b1 = madd(b1, w, v128.load(y1, 16));
-    w = wvec(type, row, j + 8);
-    a2 = madd(a2, w, v128.load(y0, 32)); b2 = madd(b2, w, v128.load(y1, 32));
-    w = wvec(type, row, j + 12);
-    a3 = madd(a3, w, v128.load(y0, 48)); b3 = madd(b3, w, v128.load(y1, 48));
+@inline function tile2x4(type: i32, w: usize, rb: usize, x: usize, xs: usize, n: i32, out: usize, os: usize): void {
+  const r0 = w + <usize>0 * rb;
+  const r1 = w + <usize>1 * rb;
+  const y0 = x + <usize>0 * xs;
+  const y1 = x + <usize>1 * xs;
+  const y2 = x + <usize>2 * xs;
+  const y3 = x + <usize>3 * xs;
+  let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a02 = f32x4.splat(0), a03 = f32x4.splat(0);
+  let a10 = f32x4.splat(0), a11 = f32x4.splat(0), a12 = f32x4.splat(0), a13 = f32x4.splat(0);
+  const e4: usize = <usize>(n & ~3) << 2;
+  for (let o: usize = 0; o < e4; o += 16) {
+    const v0 = wvo(type, r0, o);
+    const v1 = wvo(type, r1, o);
+    const u0 = v128.load(y0 + o);
+    a00 = madd(a00, v0, u0); a10 = madd(a10, v1, u0);
+    const u1 = v128.load(y1 + o);
+    a01 = madd(a01, v0, u1); a11 = madd(a11, v1, u1);
+    const u2 = v128.load(y2 + o);
+    a02 = madd(a02, v0, u2); a12 = madd(a12, v1, u2);
+    const u3 = v128.load(y3 + o);
+    a03 = madd(a03, v0, u3); a13 = madd(a13, v1, u3);
   }
-  let acc0 = f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3));
-  let acc1 = f32x4.add(f32x4.add(b0, b1), f32x4.add(b2, b3));
-  for (let j = n16; j < n4; j += 4) {
-    const w = wvec(type, row, j);
-    const o = <usize>j << 2;
-    acc0 = madd(acc0, w, v128.load(x0 + o));
-    acc1 = madd(acc1, w, v128.load(x1 + o));
+  let s00 = hsum(a00), s01 = hsum(a01), s02 = hsum(a02), s03 = hsum(a03);
+  let s10 = hsum(a10), s11 = hsum(a11), s12 = hsum(a12), s13 = hsum(a13);
+  const e: usize = <usize>n << 2;
+  for (let o: usize = e4; o < e; o += 4) {
+    const v0 = wso(type, r0, o);
+    const v1 = wso(type, r1, o);
+    const u0 = load<f32>(y0 + o);
+    s00 += v0 * u0; s10 += v1 * u0;
+    const u1 = load<f32>(y1 + o);
+    s01 += v0 * u1; s11 += v1 * u1;
+    const u2 = load<f32>(y2 + o);
+    s02 += v0 * u2; s12 += v1 * u2;
+    const u3 = load<f32>(y3 + o);
+    s03 += v0 * u3; s13 += v1 * u3;
   }
-  let s0 = hsum(acc0), s1 = hsum(acc1);
-  for (let j = n4; j < n; j++) {
-    const ws = wscalar(type, row, j);
-    const o = <usize>j << 2;
-    s0 += ws * load<f32>(x0 + o);
-    s1 += ws * load<f32>(x1 + o);
+  store<f32>(out + <usize>0 * os, s00, 0); store<f32>(out + <usize>0 * os, s10, 4);
+  store<f32>(out + <usize>1 * os, s01, 0); store<f32>(out + <usize>1 * os, s11, 4);
+  store<f32>(out + <usize>2 * os, s02, 0); store<f32>(out + <usize>2 * os, s12, 4);
+  store<f32>(out + <usize>3 * os, s03, 0); store<f32>(out + <usize>3 * os, s13, 4);
+}
+// @ts-ignore: decorator
+@inline function tile1x4(type: i32, w: usize, rb: usize, x: usize, xs: usize, n: i32, out: usize, os: usize): void {
+  const r0 = w + <usize>0 * rb;
+  const y0 = x + <usize>0 * xs;
+  const y1 = x + <usize>1 * xs;
+  const y2 = x + <usize>2 * xs;
+  const y3 = x + <usize>3 * xs;
+  let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a02 = f32x4.splat(0), a03 = f32x4.splat(0);
+  const e4: usize = <usize>(n & ~3) << 2;
+  for (let o: usize = 0; o < e4; o += 16) {
+    const v0 = wvo(type, r0, o);
+    const u0 = v128.load(y0 + o);
+    a00 = madd(a00, v0, u0);
+    const u1 = v128.load(y1 + o);
+    a01 = madd(a01, v0, u1);
+    const u2 = v128.load(y2 + o);
+    a02 = madd(a02, v0, u2);
+    const u3 = v128.load(y3 + o);
+    a03 = madd(a03, v0, u3);
   }
-  store<f32>(out0, s0);
-  store<f32>(out1, s1);
+  let s00 = hsum(a00), s01 = hsum(a01), s02 = hsum(a02), s03 = hsum(a03);
+  const e: usize = <usize>n << 2;
+  for (let o: usize = e4; o < e; o += 4) {
+    const v0 = wso(type, r0, o);
+    const u0 = load<f32>(y0 + o);
+    s00 += v0 * u0;
+    const u1 = load<f32>(y1 + o);
+    s01 += v0 * u1;
+    const u2 = load<f32>(y2 + o);
+    s02 += v0 * u2;
+    const u3 = load<f32>(y3 + o);
+    s03 += v0 * u3;
+  }
+  store<f32>(out + <usize>0 * os, s00, 0);
+  store<f32>(out + <usize>1 * os, s01, 0);
+  store<f32>(out + <usize>2 * os, s02, 0);
+  store<f32>(out + <usize>3 * os, s03, 0);
+}
+// @ts-ignore: decorator
+@inline function tile2x1(type: i32, w: usize, rb: usize, x: usize, xs: usize, n: i32, out: usize, os: usize): void {
+  const r0 = w + <usize>0 * rb;
+  const r1 = w + <usize>1 * rb;
+  const y0 = x + <usize>0 * xs;
+  let a00 = f32x4.splat(0);
+  let a10 = f32x4.splat(0);
+  const e4: usize = <usize>(n & ~3) << 2;
+  for (let o: usize = 0; o < e4; o += 16) {
+    const v0 = wvo(type, r0, o);
+    const v1 = wvo(type, r1, o);
+    const u0 = v128.load(y0 + o);
+    a00 = madd(a00, v0, u0); a10 = madd(a10, v1, u0);
+  }
+  let s00 = hsum(a00);
+  let s10 = hsum(a10);
+  const e: usize = <usize>n << 2;
+  for (let o: usize = e4; o < e; o += 4) {
+    const v0 = wso(type, r0, o);
+    const v1 = wso(type, r1, o);
+    const u0 = load<f32>(y0 + o);
+    s00 += v0 * u0; s10 += v1 * u0;
+  }
+  store<f32>(out + <usize>0 * os, s00, 0); store<f32>(out + <usize>0 * os, s10, 4);
 }
 
 /**
- * Matrix–vector product for output rows [r0, r1): out[i] = W[i,:]·x.
+ * dotRow for four rows far apart (r0..r3, outputs at out + k·q): four independent chains that
+ * share each input load, while each row is still read front to back as a long stream (rows
+ * r0, r0 + 1, ... follow each other in memory). Interleaving four *adjacent* rows instead measured
+ * 2× slower on the 32000 × 288 classifier (four short streams defeat the prefetcher), and one row
+ * at a time leaves a single dependency chain (6 G multiply-adds/s on the layers vs 13 here).
+ */
+// @ts-ignore: decorator
+@inline function dotRowFar4(type: i32, r0: usize, r1: usize, r2: usize, r3: usize, x: usize, n: i32, out: usize, q: usize): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  const e4: usize = <usize>(n & ~3) << 2;
+  for (let o: usize = 0; o < e4; o += 16) {
+    const u = v128.load(x + o);
+    a0 = madd(a0, wvo(type, r0, o), u);
+    a1 = madd(a1, wvo(type, r1, o), u);
+    a2 = madd(a2, wvo(type, r2, o), u);
+    a3 = madd(a3, wvo(type, r3, o), u);
+  }
+  let s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
+  const e: usize = <usize>n << 2;
+  for (let o: usize = e4; o < e; o += 4) {
+    const u = load<f32>(x + o);
+    s0 += wso(type, r0, o) * u; s1 += wso(type, r1, o) * u; s2 += wso(type, r2, o) * u; s3 += wso(type, r3, o) * u;
+  }
+  store<f32>(out, s0); store<f32>(out + q, s1); store<f32>(out + 2 * q, s2); store<f32>(out + 3 * q, s3);
+}
+
+/**
+ * Matrix–vector product for output rows [r0, r1): out[i] = W[i,:]·x. The range is cut in four
+ * equal quarters walked side by side (dotRowFar4), the remainder row by row.
  * Matches: reference/math.ts matmul (which sums in f64; this sums in f32, see the file comment).
  */
 // @ts-ignore: decorator
 @inline function matvecImpl(type: i32, out: usize, x: usize, w: usize, n: i32, r0: i32, r1: i32): void {
   const rb = rowBytes(type, n);
-  for (let i = r0; i < r1; i++) store<f32>(out + (<usize>i << 2), dotRow(type, w + <usize>i * rb, x, n));
+  const q = (r1 - r0) >> 2;
+  const qb = <usize>q * rb;
+  for (let i = r0; i < r0 + q; i++) {
+    const r = w + <usize>i * rb;
+    dotRowFar4(type, r, r + qb, r + 2 * qb, r + 3 * qb, x, n, out + (<usize>i << 2), <usize>q << 2);
+  }
+  for (let i = r0 + 4 * q; i < r1; i++) store<f32>(out + (<usize>i << 2), dotRow(type, w + <usize>i * rb, x, n));
 }
+
+/** Bytes of weights per cache block of the matrix–matrix kernels (every prompt row passes over a block). */
+const BLOCK_BYTES: i32 = 65536;
 
 /**
  * Blocked matrix–matrix product for prefill: out[t*d + i] = W[i,:]·x[t,:] for the `rows` prompt
  * rows t of x (`[rows][n]`) and the output rows i in [r0, r1).
- * Matches: reference/math.ts matmul per prompt row; equals `matvec` per row bit for bit.
- * Weight rows are taken in blocks small enough to stay in cache while every prompt row passes
- * over them (so the weights come from memory once per call, not once per row), and each weight
- * vector loaded (and dequantized) serves two prompt rows.
+ * Matches: reference/math.ts matmul per prompt row; equals `matvec` (and matmmSimple) per element
+ * bit for bit. Weight rows are taken in blocks of ~64 KiB that stay in cache while every prompt row
+ * passes over them; within a block, 2 weight rows × 4 prompt rows per register tile, the edges
+ * with 1 × 4, 2 × 1 and 1 × 1 tiles.
  */
 // @ts-ignore: decorator
 @inline function matmmImpl(type: i32, out: usize, x: usize, w: usize, n: i32, d: i32, rows: i32, r0: i32, r1: i32): void {
   const rb = rowBytes(type, n);
   const xs = <usize>n << 2;
   const os = <usize>d << 2;
-  // ~64 KiB of weights per block (at least 4 rows).
-  const block = max<i32>(4, <i32>(65536 / rb));
+  const block = max<i32>(2, (<i32>(BLOCK_BYTES / <i32>rb) >> 1) << 1);
   for (let ib = r0; ib < r1; ib += block) {
     const ie = min<i32>(r1, ib + block);
     let t = 0;
-    for (; t + 2 <= rows; t += 2) {
-      const x0 = x + <usize>t * xs;
-      const o0 = out + <usize>t * os;
-      for (let i = ib; i < ie; i++) {
-        const o = o0 + (<usize>i << 2);
-        dotRow2(type, w + <usize>i * rb, x0, x0 + xs, n, o, o + os);
-      }
+    for (; t + 4 <= rows; t += 4) {
+      const xt = x + <usize>t * xs;
+      const ot = out + <usize>t * os;
+      let i = ib;
+      for (; i + 2 <= ie; i += 2) tile2x4(type, w + <usize>i * rb, rb, xt, xs, n, ot + (<usize>i << 2), os);
+      if (i < ie) tile1x4(type, w + <usize>i * rb, rb, xt, xs, n, ot + (<usize>i << 2), os);
     }
-    // An odd last prompt row: alone, the same sum.
     for (; t < rows; t++) {
       const xt = x + <usize>t * xs;
-      for (let i = ib; i < ie; i++) store<f32>(out + <usize>t * os + (<usize>i << 2), dotRow(type, w + <usize>i * rb, xt, n));
+      const ot = out + <usize>t * os;
+      let i = ib;
+      for (; i + 2 <= ie; i += 2) tile2x1(type, w + <usize>i * rb, rb, xt, xs, n, ot + (<usize>i << 2), os);
+      if (i < ie) store<f32>(ot + (<usize>i << 2), dotRow(type, w + <usize>i * rb, xt, n));
     }
+  }
+}
+
+/** The simple matrix–matrix product: dotRow per element, row after row (what matmmImpl must equal). */
+// @ts-ignore: decorator
+@inline function matmmSimpleImpl(type: i32, out: usize, x: usize, w: usize, n: i32, d: i32, rows: i32, r0: i32, r1: i32): void {
+  const rb = rowBytes(type, n);
+  for (let t = 0; t < rows; t++) {
+    const xt = x + <usize>t * (<usize>n << 2);
+    const ot = out + <usize>t * (<usize>d << 2);
+    for (let i = r0; i < r1; i++) store<f32>(ot + (<usize>i << 2), dotRow(type, w + <usize>i * rb, xt, n));
   }
 }
 
@@ -258,53 +380,306 @@ export function quantizeQ16(x: usize, n: i32, rows: i32, xq: usize, xd: usize): 
   return i32x4.add(acc, i32x4.dot_i16x8_s(v128.load8x8_s(blk + 26), v128.load(qb, 48)));
 }
 
-/** W[i]·x for one Q8_0 row and a quantized input: per block, the exact integer sum times both scales. */
+/**
+ * W[i]·x for one Q8_0 row and a quantized input, THE Q8_0 ORDER: one f32x4 accumulator over the
+ * blocks in order, acc + (exact int32 block sum as float32) · (weight scale · input scale), lanes
+ * (l0+l1)+(l2+l3). The simple version; the tiles and dotRowQ8Far4 compute this per element.
+ * (Until 2026-12-02: two accumulators, even and odd blocks. The integer work per block hides the
+ * one float add's latency, so one accumulator costs nothing at decode and frees registers.)
+ */
 // @ts-ignore: decorator
 @inline function dotRowQ8(row: usize, xq: usize, xd: usize, n: i32): f32 {
-  let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
+  let acc = f32x4.splat(0);
   const blocks = n >> 5;
-  let b = 0;
-  // Two accumulators (even and odd blocks) so consecutive blocks do not wait on each other.
-  for (; b + 2 <= blocks; b += 2) {
+  for (let b = 0; b < blocks; b++) {
     const blk = row + <usize>b * Q8_BLOCK_BYTES;
-    a0 = madd(a0, f32x4.convert_i32x4_s(q8dot(blk, xq + (<usize>b << 6))), f32x4.splat(halfToF32(load<u16>(blk)) * load<f32>(xd + (<usize>b << 2))));
-    const blk1 = blk + Q8_BLOCK_BYTES;
-    a1 = madd(a1, f32x4.convert_i32x4_s(q8dot(blk1, xq + (<usize>(b + 1) << 6))), f32x4.splat(halfToF32(load<u16>(blk1)) * load<f32>(xd + (<usize>(b + 1) << 2))));
+    acc = madd(acc, f32x4.convert_i32x4_s(q8dot(blk, xq + (<usize>b << 6))), f32x4.splat(halfToF32(load<u16>(blk)) * load<f32>(xd + (<usize>b << 2))));
   }
-  if (b < blocks) {
-    const blk = row + <usize>b * Q8_BLOCK_BYTES;
-    a0 = madd(a0, f32x4.convert_i32x4_s(q8dot(blk, xq + (<usize>b << 6))), f32x4.splat(halfToF32(load<u16>(blk)) * load<f32>(xd + (<usize>b << 2))));
-  }
-  return hsum(f32x4.add(a0, a1));
+  return hsum(acc);
 }
 
 /**
- * Q8_0 matrix–vector product for output rows [r0, r1) over an input quantized by quantizeQ16.
+ * Q8_0 register tiles: TW weight rows × TX quantized input rows (xq + t·qs, scales xd + t·ds);
+ * each weight vector widened to int16 once per block and used for TX inputs, each input vector for
+ * TW weight rows; each element in dotRowQ8's order. 2 × 4 measured fastest (README).
+ */
+// @ts-ignore: decorator
+@inline function q8tile2x4(w: usize, rb: usize, xq: usize, qs: usize, xd: usize, ds: usize, blocks: i32, out: usize, os: usize): void {
+  const r0 = w + <usize>0 * rb;
+  const r1 = w + <usize>1 * rb;
+  const y0 = xq + <usize>0 * qs; const z0 = xd + <usize>0 * ds;
+  const y1 = xq + <usize>1 * qs; const z1 = xd + <usize>1 * ds;
+  const y2 = xq + <usize>2 * qs; const z2 = xd + <usize>2 * ds;
+  const y3 = xq + <usize>3 * qs; const z3 = xd + <usize>3 * ds;
+  let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a02 = f32x4.splat(0), a03 = f32x4.splat(0);
+  let a10 = f32x4.splat(0), a11 = f32x4.splat(0), a12 = f32x4.splat(0), a13 = f32x4.splat(0);
+  for (let b = 0; b < blocks; b++) {
+    const wo = <usize>b * Q8_BLOCK_BYTES;
+    const xo = <usize>b << 6;
+    const so = <usize>b << 2;
+    let i00: v128;
+    let i01: v128;
+    let i02: v128;
+    let i03: v128;
+    let i10: v128;
+    let i11: v128;
+    let i12: v128;
+    let i13: v128;
+    const w0_0 = v128.load8x8_s(r0 + wo, 2);
+    const w1_0 = v128.load8x8_s(r1 + wo, 2);
+    const u0_0 = v128.load(y0 + xo, 0);
+    i00 = i32x4.dot_i16x8_s(w0_0, u0_0);
+    i10 = i32x4.dot_i16x8_s(w1_0, u0_0);
+    const u1_0 = v128.load(y1 + xo, 0);
+    i01 = i32x4.dot_i16x8_s(w0_0, u1_0);
+    i11 = i32x4.dot_i16x8_s(w1_0, u1_0);
+    const u2_0 = v128.load(y2 + xo, 0);
+    i02 = i32x4.dot_i16x8_s(w0_0, u2_0);
+    i12 = i32x4.dot_i16x8_s(w1_0, u2_0);
+    const u3_0 = v128.load(y3 + xo, 0);
+    i03 = i32x4.dot_i16x8_s(w0_0, u3_0);
+    i13 = i32x4.dot_i16x8_s(w1_0, u3_0);
+    const w0_1 = v128.load8x8_s(r0 + wo, 10);
+    const w1_1 = v128.load8x8_s(r1 + wo, 10);
+    const u0_1 = v128.load(y0 + xo, 16);
+    i00 = i32x4.add(i00, i32x4.dot_i16x8_s(w0_1, u0_1));
+    i10 = i32x4.add(i10, i32x4.dot_i16x8_s(w1_1, u0_1));
+    const u1_1 = v128.load(y1 + xo, 16);
+    i01 = i32x4.add(i01, i32x4.dot_i16x8_s(w0_1, u1_1));
+    i11 = i32x4.add(i11, i32x4.dot_i16x8_s(w1_1, u1_1));
+    const u2_1 = v128.load(y2 + xo, 16);
+    i02 = i32x4.add(i02, i32x4.dot_i16x8_s(w0_1, u2_1));
+    i12 = i32x4.add(i12, i32x4.dot_i16x8_s(w1_1, u2_1));
+    const u3_1 = v128.load(y3 + xo, 16);
+    i03 = i32x4.add(i03, i32x4.dot_i16x8_s(w0_1, u3_1));
+    i13 = i32x4.add(i13, i32x4.dot_i16x8_s(w1_1, u3_1));
+    const w0_2 = v128.load8x8_s(r0 + wo, 18);
+    const w1_2 = v128.load8x8_s(r1 + wo, 18);
+    const u0_2 = v128.load(y0 + xo, 32);
+    i00 = i32x4.add(i00, i32x4.dot_i16x8_s(w0_2, u0_2));
+    i10 = i32x4.add(i10, i32x4.dot_i16x8_s(w1_2, u0_2));
+    const u1_2 = v128.load(y1 + xo, 32);
+    i01 = i32x4.add(i01, i32x4.dot_i16x8_s(w0_2, u1_2));
+    i11 = i32x4.add(i11, i32x4.dot_i16x8_s(w1_2, u1_2));
+    const u2_2 = v128.load(y2 + xo, 32);
+    i02 = i32x4.add(i02, i32x4.dot_i16x8_s(w0_2, u2_2));
+    i12 = i32x4.add(i12, i32x4.dot_i16x8_s(w1_2, u2_2));
+    const u3_2 = v128.load(y3 + xo, 32);
+    i03 = i32x4.add(i03, i32x4.dot_i16x8_s(w0_2, u3_2));
+    i13 = i32x4.add(i13, i32x4.dot_i16x8_s(w1_2, u3_2));
+    const w0_3 = v128.load8x8_s(r0 + wo, 26);
+    const w1_3 = v128.load8x8_s(r1 + wo, 26);
+    const u0_3 = v128.load(y0 + xo, 48);
+    i00 = i32x4.add(i00, i32x4.dot_i16x8_s(w0_3, u0_3));
+    i10 = i32x4.add(i10, i32x4.dot_i16x8_s(w1_3, u0_3));
+    const u1_3 = v128.load(y1 + xo, 48);
+    i01 = i32x4.add(i01, i32x4.dot_i16x8_s(w0_3, u1_3));
+    i11 = i32x4.add(i11, i32x4.dot_i16x8_s(w1_3, u1_3));
+    const u2_3 = v128.load(y2 + xo, 48);
+    i02 = i32x4.add(i02, i32x4.dot_i16x8_s(w0_3, u2_3));
+    i12 = i32x4.add(i12, i32x4.dot_i16x8_s(w1_3, u2_3));
+    const u3_3 = v128.load(y3 + xo, 48);
+    i03 = i32x4.add(i03, i32x4.dot_i16x8_s(w0_3, u3_3));
+    i13 = i32x4.add(i13, i32x4.dot_i16x8_s(w1_3, u3_3));
+    const h0 = halfToF32(load<u16>(r0 + wo));
+    const h1 = halfToF32(load<u16>(r1 + wo));
+    const d0 = load<f32>(z0 + so);
+    const d1 = load<f32>(z1 + so);
+    const d2 = load<f32>(z2 + so);
+    const d3 = load<f32>(z3 + so);
+    a00 = madd(a00, f32x4.convert_i32x4_s(i00), f32x4.splat(h0 * d0));
+    a01 = madd(a01, f32x4.convert_i32x4_s(i01), f32x4.splat(h0 * d1));
+    a02 = madd(a02, f32x4.convert_i32x4_s(i02), f32x4.splat(h0 * d2));
+    a03 = madd(a03, f32x4.convert_i32x4_s(i03), f32x4.splat(h0 * d3));
+    a10 = madd(a10, f32x4.convert_i32x4_s(i10), f32x4.splat(h1 * d0));
+    a11 = madd(a11, f32x4.convert_i32x4_s(i11), f32x4.splat(h1 * d1));
+    a12 = madd(a12, f32x4.convert_i32x4_s(i12), f32x4.splat(h1 * d2));
+    a13 = madd(a13, f32x4.convert_i32x4_s(i13), f32x4.splat(h1 * d3));
+  }
+  store<f32>(out + <usize>0 * os, hsum(a00), 0); store<f32>(out + <usize>0 * os, hsum(a10), 4);
+  store<f32>(out + <usize>1 * os, hsum(a01), 0); store<f32>(out + <usize>1 * os, hsum(a11), 4);
+  store<f32>(out + <usize>2 * os, hsum(a02), 0); store<f32>(out + <usize>2 * os, hsum(a12), 4);
+  store<f32>(out + <usize>3 * os, hsum(a03), 0); store<f32>(out + <usize>3 * os, hsum(a13), 4);
+}
+// @ts-ignore: decorator
+@inline function q8tile1x4(w: usize, rb: usize, xq: usize, qs: usize, xd: usize, ds: usize, blocks: i32, out: usize, os: usize): void {
+  const r0 = w + <usize>0 * rb;
+  const y0 = xq + <usize>0 * qs; const z0 = xd + <usize>0 * ds;
+  const y1 = xq + <usize>1 * qs; const z1 = xd + <usize>1 * ds;
+  const y2 = xq + <usize>2 * qs; const z2 = xd + <usize>2 * ds;
+  const y3 = xq + <usize>3 * qs; const z3 = xd + <usize>3 * ds;
+  let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a02 = f32x4.splat(0), a03 = f32x4.splat(0);
+  for (let b = 0; b < blocks; b++) {
+    const wo = <usize>b * Q8_BLOCK_BYTES;
+    const xo = <usize>b << 6;
+    const so = <usize>b << 2;
+    let i00: v128;
+    let i01: v128;
+    let i02: v128;
+    let i03: v128;
+    const w0_0 = v128.load8x8_s(r0 + wo, 2);
+    const u0_0 = v128.load(y0 + xo, 0);
+    i00 = i32x4.dot_i16x8_s(w0_0, u0_0);
+    const u1_0 = v128.load(y1 + xo, 0);
+    i01 = i32x4.dot_i16x8_s(w0_0, u1_0);
+    const u2_0 = v128.load(y2 + xo, 0);
+    i02 = i32x4.dot_i16x8_s(w0_0, u2_0);
+    const u3_0 = v128.load(y3 + xo, 0);
+    i03 = i32x4.dot_i16x8_s(w0_0, u3_0);
+    const w0_1 = v128.load8x8_s(r0 + wo, 10);
+    const u0_1 = v128.load(y0 + xo, 16);
+    i00 = i32x4.add(i00, i32x4.dot_i16x8_s(w0_1, u0_1));
+    const u1_1 = v128.load(y1 + xo, 16);
+    i01 = i32x4.add(i01, i32x4.dot_i16x8_s(w0_1, u1_1));
+    const u2_1 = v128.load(y2 + xo, 16);
+    i02 = i32x4.add(i02, i32x4.dot_i16x8_s(w0_1, u2_1));
+    const u3_1 = v128.load(y3 + xo, 16);
+    i03 = i32x4.add(i03, i32x4.dot_i16x8_s(w0_1, u3_1));
+    const w0_2 = v128.load8x8_s(r0 + wo, 18);
+    const u0_2 = v128.load(y0 + xo, 32);
+    i00 = i32x4.add(i00, i32x4.dot_i16x8_s(w0_2, u0_2));
+    const u1_2 = v128.load(y1 + xo, 32);
+    i01 = i32x4.add(i01, i32x4.dot_i16x8_s(w0_2, u1_2));
+    const u2_2 = v128.load(y2 + xo, 32);
+    i02 = i32x4.add(i02, i32x4.dot_i16x8_s(w0_2, u2_2));
+    const u3_2 = v128.load(y3 + xo, 32);
+    i03 = i32x4.add(i03, i32x4.dot_i16x8_s(w0_2, u3_2));
+    const w0_3 = v128.load8x8_s(r0 + wo, 26);
+    const u0_3 = v128.load(y0 + xo, 48);
+    i00 = i32x4.add(i00, i32x4.dot_i16x8_s(w0_3, u0_3));
+    const u1_3 = v128.load(y1 + xo, 48);
+    i01 = i32x4.add(i01, i32x4.dot_i16x8_s(w0_3, u1_3));
+    const u2_3 = v128.load(y2 + xo, 48);
+    i02 = i32x4.add(i02, i32x4.dot_i16x8_s(w0_3, u2_3));
+    const u3_3 = v128.load(y3 + xo, 48);
+    i03 = i32x4.add(i03, i32x4.dot_i16x8_s(w0_3, u3_3));
+    const h0 = halfToF32(load<u16>(r0 + wo));
+    const d0 = load<f32>(z0 + so);
+    const d1 = load<f32>(z1 + so);
+    const d2 = load<f32>(z2 + so);
+    const d3 = load<f32>(z3 + so);
+    a00 = madd(a00, f32x4.convert_i32x4_s(i00), f32x4.splat(h0 * d0));
+    a01 = madd(a01, f32x4.convert_i32x4_s(i01), f32x4.splat(h0 * d1));
+    a02 = madd(a02, f32x4.convert_i32x4_s(i02), f32x4.splat(h0 * d2));
+    a03 = madd(a03, f32x4.convert_i32x4_s(i03), f32x4.splat(h0 * d3));
+  }
+  store<f32>(out + <usize>0 * os, hsum(a00), 0);
+  store<f32>(out + <usize>1 * os, hsum(a01), 0);
+  store<f32>(out + <usize>2 * os, hsum(a02), 0);
+  store<f32>(out + <usize>3 * os, hsum(a03), 0);
+}
+// @ts-ignore: decorator
+@inline function q8tile2x1(w: usize, rb: usize, xq: usize, qs: usize, xd: usize, ds: usize, blocks: i32, out: usize, os: usize): void {
+  const r0 = w + <usize>0 * rb;
+  const r1 = w + <usize>1 * rb;
+  const y0 = xq + <usize>0 * qs; const z0 = xd + <usize>0 * ds;
+  let a00 = f32x4.splat(0);
+  let a10 = f32x4.splat(0);
+  for (let b = 0; b < blocks; b++) {
+    const wo = <usize>b * Q8_BLOCK_BYTES;
+    const xo = <usize>b << 6;
+    const so = <usize>b << 2;
+    let i00: v128;
+    let i10: v128;
+    const w0_0 = v128.load8x8_s(r0 + wo, 2);
+    const w1_0 = v128.load8x8_s(r1 + wo, 2);
+    const u0_0 = v128.load(y0 + xo, 0);
+    i00 = i32x4.dot_i16x8_s(w0_0, u0_0);
+    i10 = i32x4.dot_i16x8_s(w1_0, u0_0);
+    const w0_1 = v128.load8x8_s(r0 + wo, 10);
+    const w1_1 = v128.load8x8_s(r1 + wo, 10);
+    const u0_1 = v128.load(y0 + xo, 16);
+    i00 = i32x4.add(i00, i32x4.dot_i16x8_s(w0_1, u0_1));
+    i10 = i32x4.add(i10, i32x4.dot_i16x8_s(w1_1, u0_1));
+    const w0_2 = v128.load8x8_s(r0 + wo, 18);
+    const w1_2 = v128.load8x8_s(r1 + wo, 18);
+    const u0_2 = v128.load(y0 + xo, 32);
+    i00 = i32x4.add(i00, i32x4.dot_i16x8_s(w0_2, u0_2));
+    i10 = i32x4.add(i10, i32x4.dot_i16x8_s(w1_2, u0_2));
+    const w0_3 = v128.load8x8_s(r0 + wo, 26);
+    const w1_3 = v128.load8x8_s(r1 + wo, 26);
+    const u0_3 = v128.load(y0 + xo, 48);
+    i00 = i32x4.add(i00, i32x4.dot_i16x8_s(w0_3, u0_3));
+    i10 = i32x4.add(i10, i32x4.dot_i16x8_s(w1_3, u0_3));
+    const h0 = halfToF32(load<u16>(r0 + wo));
+    const h1 = halfToF32(load<u16>(r1 + wo));
+    const d0 = load<f32>(z0 + so);
+    a00 = madd(a00, f32x4.convert_i32x4_s(i00), f32x4.splat(h0 * d0));
+    a10 = madd(a10, f32x4.convert_i32x4_s(i10), f32x4.splat(h1 * d0));
+  }
+  store<f32>(out + <usize>0 * os, hsum(a00), 0); store<f32>(out + <usize>0 * os, hsum(a10), 4);
+}
+
+/** dotRowQ8 for four rows far apart (see dotRowFar4): four chains sharing each input block. */
+// @ts-ignore: decorator
+@inline function dotRowQ8Far4(r0: usize, r1: usize, r2: usize, r3: usize, xq: usize, xd: usize, blocks: i32, out: usize, q: usize): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  for (let b = 0; b < blocks; b++) {
+    const wo = <usize>b * Q8_BLOCK_BYTES;
+    const xo = xq + (<usize>b << 6);
+    const s = load<f32>(xd + (<usize>b << 2));
+    a0 = madd(a0, f32x4.convert_i32x4_s(q8dot(r0 + wo, xo)), f32x4.splat(halfToF32(load<u16>(r0 + wo)) * s));
+    a1 = madd(a1, f32x4.convert_i32x4_s(q8dot(r1 + wo, xo)), f32x4.splat(halfToF32(load<u16>(r1 + wo)) * s));
+    a2 = madd(a2, f32x4.convert_i32x4_s(q8dot(r2 + wo, xo)), f32x4.splat(halfToF32(load<u16>(r2 + wo)) * s));
+    a3 = madd(a3, f32x4.convert_i32x4_s(q8dot(r3 + wo, xo)), f32x4.splat(halfToF32(load<u16>(r3 + wo)) * s));
+  }
+  store<f32>(out, hsum(a0)); store<f32>(out + q, hsum(a1)); store<f32>(out + 2 * q, hsum(a2)); store<f32>(out + 3 * q, hsum(a3));
+}
+
+/**
+ * Q8_0 matrix–vector product for output rows [r0, r1) over an input quantized by quantizeQ16
+ * (four quarters side by side, as matvecImpl).
  * Matches: reference/math.ts matmul over the dequantized weights, within the input's quantization
  * error (Σ_blocks Σ|w| · 0.51·d) plus float32 rounding.
  */
 export function matvecQ8(out: usize, xq: usize, xd: usize, w: usize, n: i32, r0: i32, r1: i32): void {
-  const rb = <usize>(n >> 5) * Q8_BLOCK_BYTES;
-  for (let i = r0; i < r1; i++) store<f32>(out + (<usize>i << 2), dotRowQ8(w + <usize>i * rb, xq, xd, n));
+  const blocks = n >> 5;
+  const rb = <usize>blocks * Q8_BLOCK_BYTES;
+  const q = (r1 - r0) >> 2;
+  const qb = <usize>q * rb;
+  for (let i = r0; i < r0 + q; i++) {
+    const r = w + <usize>i * rb;
+    dotRowQ8Far4(r, r + qb, r + 2 * qb, r + 3 * qb, xq, xd, blocks, out + (<usize>i << 2), <usize>q << 2);
+  }
+  for (let i = r0 + 4 * q; i < r1; i++) store<f32>(out + (<usize>i << 2), dotRowQ8(w + <usize>i * rb, xq, xd, n));
 }
 
 /**
  * Q8_0 blocked matrix–matrix product: out[t*d + i] = W[i,:]·x[t,:] for `rows` quantized input rows
- * and output rows [r0, r1). Equals matvecQ8 per row bit for bit (the same per-row function over
- * weight blocks kept in cache).
+ * and output rows [r0, r1): ~64 KiB weight blocks, 2 × 4 register tiles. Equals matvecQ8 (and
+ * matmmSimpleQ8) per element bit for bit.
  */
 export function matmmQ8(out: usize, xq: usize, xd: usize, w: usize, n: i32, d: i32, rows: i32, r0: i32, r1: i32): void {
-  const rb = <usize>(n >> 5) * Q8_BLOCK_BYTES;
+  const blocks = n >> 5;
+  const rb = <usize>blocks * Q8_BLOCK_BYTES;
   const qs = <usize>n << 1;
-  const ds = <usize>(n >> 5) << 2;
+  const ds = <usize>blocks << 2;
   const os = <usize>d << 2;
-  const block = max<i32>(4, <i32>(65536 / rb));
+  const block = max<i32>(2, (<i32>(BLOCK_BYTES / <i32>rb) >> 1) << 1);
   for (let ib = r0; ib < r1; ib += block) {
     const ie = min<i32>(r1, ib + block);
-    for (let t = 0; t < rows; t++) {
-      const o = out + <usize>t * os;
-      for (let i = ib; i < ie; i++) store<f32>(o + (<usize>i << 2), dotRowQ8(w + <usize>i * rb, xq + <usize>t * qs, xd + <usize>t * ds, n));
+    let t = 0;
+    for (; t + 4 <= rows; t += 4) {
+      const qt = xq + <usize>t * qs, dt = xd + <usize>t * ds, ot = out + <usize>t * os;
+      let i = ib;
+      for (; i + 2 <= ie; i += 2) q8tile2x4(w + <usize>i * rb, rb, qt, qs, dt, ds, blocks, ot + (<usize>i << 2), os);
+      if (i < ie) q8tile1x4(w + <usize>i * rb, rb, qt, qs, dt, ds, blocks, ot + (<usize>i << 2), os);
     }
+    for (; t < rows; t++) {
+      const qt = xq + <usize>t * qs, dt = xd + <usize>t * ds, ot = out + <usize>t * os;
+      let i = ib;
+      for (; i + 2 <= ie; i += 2) q8tile2x1(w + <usize>i * rb, rb, qt, qs, dt, ds, blocks, ot + (<usize>i << 2), os);
+      if (i < ie) store<f32>(ot + (<usize>i << 2), dotRowQ8(w + <usize>i * rb, qt, dt, n));
+    }
+  }
+}
+
+/** The simple Q8_0 matrix–matrix product: dotRowQ8 per element (what matmmQ8 must equal). */
+export function matmmSimpleQ8(out: usize, xq: usize, xd: usize, w: usize, n: i32, d: i32, rows: i32, r0: i32, r1: i32): void {
+  const rb = <usize>(n >> 5) * Q8_BLOCK_BYTES;
+  for (let t = 0; t < rows; t++) {
+    const o = out + <usize>t * (<usize>d << 2);
+    for (let i = r0; i < r1; i++) store<f32>(o + (<usize>i << 2), dotRowQ8(w + <usize>i * rb, xq + <usize>t * (<usize>n << 1), xd + <usize>t * (<usize>(n >> 5) << 2), n));
   }
 }
 
@@ -314,6 +689,8 @@ export function matvecF32(out: usize, x: usize, w: usize, n: i32, r0: i32, r1: i
 export function matvecF16(out: usize, x: usize, w: usize, n: i32, r0: i32, r1: i32): void { matvecImpl(F16, out, x, w, n, r0, r1); }
 export function matmmF32(out: usize, x: usize, w: usize, n: i32, d: i32, rows: i32, r0: i32, r1: i32): void { matmmImpl(F32, out, x, w, n, d, rows, r0, r1); }
 export function matmmF16(out: usize, x: usize, w: usize, n: i32, d: i32, rows: i32, r0: i32, r1: i32): void { matmmImpl(F16, out, x, w, n, d, rows, r0, r1); }
+export function matmmSimpleF32(out: usize, x: usize, w: usize, n: i32, d: i32, rows: i32, r0: i32, r1: i32): void { matmmSimpleImpl(F32, out, x, w, n, d, rows, r0, r1); }
+export function matmmSimpleF16(out: usize, x: usize, w: usize, n: i32, d: i32, rows: i32, r0: i32, r1: i32): void { matmmSimpleImpl(F16, out, x, w, n, d, rows, r0, r1); }
 
 // ---------------------------------------------------------------------------------------------
 // Element-wise kernels (rows × width, so prefill runs them over all prompt rows in one call)
