@@ -95,6 +95,11 @@ export interface WasmBackendOptions {
    */
   readonly minParallelWork?: number;
   /**
+   * How long a waiting thread spins before sleeping in Atomics.wait, in milliseconds (default 2:
+   * shorter spins let the threads fall asleep between a decode step's jobs, threads.ts). Speed only.
+   */
+  readonly spinMs?: number;
+  /**
    * Prompt rows per chunk (default 32). Longer prompts run in consecutive chunks, which is the
    * same computation; the cap bounds the scratch memory (rows × vocab logits).
    */
@@ -172,7 +177,7 @@ export class WasmBackend implements Backend {
     this.output = matrix(w.output);
     this.outputNorm = this.vector(w.outputNorm);
     this.scratch = this.allocScratch(this.maxChunkRows);
-    this.pool = new ThreadPool(this.heap, threads, c.nKvHeads, options.minParallelWork);
+    this.pool = new ThreadPool(this.heap, threads, c.nKvHeads, options.minParallelWork, options.spinMs);
   }
 
   /** Threads running the products (the main thread included). */

@@ -5,8 +5,15 @@
  * (allowed on the main thread in Node, Deno and Bun) until every worker is done.
  *
  * A job is one to three matrix products that read the same input (Q/K/V; gate and up), so a
- * decode step posts four jobs per layer and one for the classifier. Waiting starts with a short
- * spin: a wake-up through Atomics.wait costs tens of microseconds, about as long as one product.
+ * decode step posts four jobs per layer and one for the classifier. Waiting starts with a spin of
+ * up to `spinMs` (2 ms) before Atomics.wait: a wake-up through Atomics.wait costs tens of
+ * microseconds, about as long as one product, and a decode step leaves gaps between jobs (norms,
+ * RoPE, the cache calls; the argmax between tokens) and waits of up to a share's length (a share
+ * of the 32000-row classifier is ~1.5 ms) on the side that finishes first. A spin of 2,000 loads
+ * (~2–4 µs) let the threads fall asleep there: 2 threads decoded at 0.8–1.3× one thread's speed on
+ * the 15M shape; spinning 0.5 / 1 / 2 / 5 ms: 1.15–1.44 / 1.32–1.48 / 1.58–1.68 / 1.44–1.47×
+ * (load average < 1, 2 cores). The spin burns the waiting core only while jobs keep coming; an
+ * idle pool sleeps after 2 ms.
  */
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
@@ -37,8 +44,8 @@ export interface AttendJob {
   readonly out: number;
 }
 
-/** Spins before Atomics.wait (iterations of an atomic load, a few microseconds). */
-const SPIN = 2_000;
+/** How long a waiting thread spins before Atomics.wait, in milliseconds (see the file comment). */
+export const SPIN_MS = 2;
 /**
  * Multiply-adds below which a job runs on the main thread alone: waking the workers and waiting for
  * them costs a few microseconds at best (much more on a busy machine), a few µs of work at ~5 G/s.
@@ -51,6 +58,7 @@ const START_TIMEOUT_MS = 60_000;
 export class ThreadPool {
   readonly threads: number;
   private readonly minParallelWork: number;
+  private readonly spinMs: number;
   private readonly jobSlots: number;
   private readonly heap: WasmHeap;
   private readonly ctrl: Int32Array;
@@ -61,11 +69,13 @@ export class ThreadPool {
   /**
    * `maxAttendJobs`: the most KV heads one attention job holds (the model's KV heads).
    * `minParallelWork`: multiply-adds below which a job runs on the main thread alone (tests set 0).
+   * `spinMs`: how long a waiting thread spins before sleeping in Atomics.wait.
    */
-  constructor(heap: WasmHeap, threads: number, maxAttendJobs = 0, minParallelWork = MIN_PARALLEL_WORK) {
+  constructor(heap: WasmHeap, threads: number, maxAttendJobs = 0, minParallelWork = MIN_PARALLEL_WORK, spinMs = SPIN_MS) {
     this.heap = heap;
     this.threads = threads;
     this.minParallelWork = minParallelWork;
+    this.spinMs = spinMs;
     this.jobSlots = Math.max(MAX_JOBS, maxAttendJobs);
     const words = controlWords(this.jobSlots);
     const control = heap.alloc(words * 4);
@@ -83,7 +93,7 @@ export class ThreadPool {
     const wasmPath = fileURLToPath(kernelsWasmUrl);
     for (let index = 1; index < threads; index++) {
       const worker = new Worker(new URL("./worker.mjs", import.meta.url), {
-        workerData: { wasmPath, memory: this.heap.memory, control, jobSlots: this.jobSlots, index, threads, spin: SPIN },
+        workerData: { wasmPath, memory: this.heap.memory, control, jobSlots: this.jobSlots, index, threads, spinMs: this.spinMs },
       });
       // The workers never keep the process alive: they only run while the main thread waits for them.
       worker.unref();
@@ -139,10 +149,14 @@ export class ThreadPool {
       mainError = e;
     }
     // Even when share 0 threw: the workers finish this job before the next one can be posted.
-    for (let spins = 0, done = Atomics.load(c, DONE); done < workers; done = Atomics.load(c, DONE)) {
-      if (++spins > SPIN) {
+    for (let spins = 0, until = 0, done = Atomics.load(c, DONE); done < workers; done = Atomics.load(c, DONE)) {
+      // The clock is read every 256 loads; past the deadline, sleep until a worker reports.
+      if ((++spins & 255) !== 0) continue;
+      const now = performance.now();
+      if (until === 0) until = now + this.spinMs;
+      else if (now > until) {
         Atomics.wait(c, DONE, done, 1000);
-        spins = 0;
+        until = 0;
       }
     }
     const workerFailed = Atomics.exchange(c, FAILED, 0) !== 0;

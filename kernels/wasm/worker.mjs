@@ -2,13 +2,14 @@
  * A worker thread of the wasm backend (threads.ts starts them with node:worker_threads, which
  * Node, Deno and Bun all provide): instantiates the kernels over the backend's shared memory, then
  * runs its share of every job the main thread posts in the control block, until told to stop.
- * Waiting: a short spin (a decode step posts a job every few microseconds), then Atomics.wait.
+ * Waiting: a spin of up to `spinMs` (a decode step posts a job every few to a few hundred
+ * microseconds; a wake-up from Atomics.wait costs tens), then Atomics.wait.
  */
 import { readFileSync } from "node:fs";
 import { workerData } from "node:worker_threads";
 import { controlWords, DONE, FAILED, GEN, OP, OP_STOP, READY, runShare } from "./share.mjs";
 
-const { wasmPath, memory, control, jobSlots, index, threads, spin } = workerData;
+const { wasmPath, memory, control, jobSlots, index, threads, spinMs } = workerData;
 const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(wasmPath)), { env: { memory } });
 const ctrl = new Int32Array(memory.buffer, control, controlWords(jobSlots));
 Atomics.add(ctrl, READY, 1);
@@ -16,10 +17,14 @@ Atomics.notify(ctrl, READY);
 
 let seen = 0;
 for (;;) {
-  for (let spins = 0; Atomics.load(ctrl, GEN) === seen; ) {
-    if (++spins > spin) {
+  for (let spins = 0, until = 0; Atomics.load(ctrl, GEN) === seen; ) {
+    // The clock is read every 256 loads; past the deadline, sleep until the next job is posted.
+    if ((++spins & 255) !== 0) continue;
+    const now = performance.now();
+    if (until === 0) until = now + spinMs;
+    else if (now > until) {
       Atomics.wait(ctrl, GEN, seen);
-      spins = 0;
+      until = 0;
     }
   }
   seen = Atomics.load(ctrl, GEN);
