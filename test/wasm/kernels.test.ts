@@ -215,6 +215,14 @@ describe("element-wise kernels", () => {
     const want = Float32Array.from(x);
     rope(want, nHeads, headDim, pos, 10000);
     expectClose(get(at, x.length), want, (i) => 2e-7 * Math.max(1, Math.abs(want[i]!)), `rope ${pos}`);
+    // ropeQK: query and key heads in one call, bit for bit two rope calls.
+    const kx = randomArray(next, 2 * headDim, 2);
+    const qa = put(x), ka = put(kx), qb = put(x), kb = put(kx);
+    k.ropeQK(qa, nHeads, ka, 2, headDim, pos, 10000);
+    k.rope(qb, nHeads, headDim, pos, 10000);
+    k.rope(kb, 2, headDim, pos, 10000);
+    expect(bytesOf(get(qa, x.length)).equals(bytesOf(get(qb, x.length)))).toBe(true);
+    expect(bytesOf(get(ka, kx.length)).equals(bytesOf(get(kb, kx.length)))).toBe(true);
   });
 
   it("softmax: within 1e-7 relative", () => {
