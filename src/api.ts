@@ -174,9 +174,9 @@ class StepWatcher {
     const { nLayers, nKvHeads } = target.layout;
     const bound = new Map<PropertyKey, unknown>();
     const afterAttention = (layer: number, kvHead: number, position: number, probs: readonly Float32Array[]): void => {
-      const positions = target.view(layer, kvHead).positions.slice();
+      const positions = Int32Array.from(target.view(layer, kvHead).positions);
       target.afterAttention(layer, kvHead, position, probs);
-      const kept = target.view(layer, kvHead).positions.slice();
+      const kept = Int32Array.from(target.view(layer, kvHead).positions);
       this.heads[layer * nKvHeads + kvHead] = { layer, kvHead, positions, probs: probs.slice(0, groupSize).map((p) => p.slice(0, positions.length)), kept };
     };
     const registerToken = (position: number, token: number): void => {

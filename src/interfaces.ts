@@ -24,8 +24,8 @@ export interface KvLayout {
 /** The entries a (layer, KV head) store holds right now, in increasing position order (spec §7). */
 export interface KvView {
   readonly length: number;
-  /** `[length]` absolute positions. */
-  readonly positions: Int32Array;
+  /** `[length]` absolute positions (16-bit while they fit, src/kv/head-store.ts). */
+  readonly positions: Int32Array | Uint16Array;
   /** `[length][headDim]` keys, RoPE already applied. */
   readonly keys: Float32Array;
   /** `[length][headDim]` values. */

@@ -44,7 +44,7 @@ export class RecoveryMeter {
   }
 
   /** Called with the positions a KV head attended at `position` (a decode step). */
-  observe(layer: number, kvHead: number, position: number, attended: Int32Array): void {
+  observe(layer: number, kvHead: number, position: number, attended: Int32Array | Uint16Array): void {
     const { nHeads, nKvHeads } = this.layout;
     const groupSize = nHeads / nKvHeads;
     const step = position - this.n;

@@ -18,7 +18,7 @@ export interface TokenTrace {
 }
 
 /** Sees each attention a backend reports, with the positions it attended (the view as read). */
-export type AttentionObserver = (layer: number, kvHead: number, position: number, attended: Int32Array, probs: readonly Float32Array[]) => void;
+export type AttentionObserver = (layer: number, kvHead: number, position: number, attended: Int32Array | Uint16Array, probs: readonly Float32Array[]) => void;
 
 /**
  * A KvCache that forwards every call to `inner` and records them (while `recording`), filed by

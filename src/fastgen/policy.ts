@@ -17,8 +17,8 @@ export interface PolicyBudgets {
 /** What a component looks at to decide which cached entries it keeps right now. */
 export interface KeepContext {
   /** Cached positions of this (layer, KV head), increasing. */
-  readonly positions: Int32Array;
-  /** Cumulative attention score of each cached entry (spec §12.6). */
+  readonly positions: Int32Array | Uint16Array;
+  /** Cumulative attention score of each cached entry (spec §12.6); empty for a policy that does not read them. */
   readonly scores: Float64Array;
   /** Number of cached entries (positions/scores may be longer). */
   readonly length: number;
@@ -53,6 +53,8 @@ export interface PolicyComponent {
   readonly name: string;
   /** True for `full`: the policy never evicts. */
   readonly keepsAll?: boolean;
+  /** True when `keep` ranks by cumulative scores (the store keeps them only then). */
+  readonly readsScores?: boolean;
   /** Sets `keep[e] = 1` for each cached entry `e` this component keeps. */
   keep(ctx: KeepContext, keep: Uint8Array): void;
   /** The set this component keeps of each prompt row, for recovery (spec §4). */
@@ -66,6 +68,8 @@ export interface KvHeadPolicy {
   readonly components: readonly PolicyComponent[];
   /** True when nothing is ever evicted. */
   readonly keepsAll: boolean;
+  /** True when a component ranks by cumulative scores. */
+  readonly readsScores: boolean;
 }
 
 export function unionPolicy(components: readonly PolicyComponent[]): KvHeadPolicy {
@@ -73,6 +77,7 @@ export function unionPolicy(components: readonly PolicyComponent[]): KvHeadPolic
     name: components.map((c) => c.name).join("+"),
     components,
     keepsAll: components.some((c) => c.keepsAll === true),
+    readsScores: components.some((c) => c.readsScores === true),
   };
 }
 

@@ -130,6 +130,8 @@ export class AdaptiveKvCache implements KvCache {
       for (let g = 0; g < this.layout.nKvHeads; g++) {
         const policy = policies[l]![g]!;
         const store = this.store(l, g);
+        // Scores were needed to profile and cut; from here only a policy that ranks by them reads them.
+        if (!policy.readsScores) store.dropScores();
         if (policy.keepsAll) store.compact(new Uint8Array(store.length).fill(1), "exact");
         else this.evict(store, policy, n - 1, "exact");
       }

@@ -9,7 +9,7 @@ export class FullKvCache implements KvCache {
   /** `storage`: where the stores' buffers live (default plain JS arrays; see Backend.kvStorage). */
   constructor(layout: KvLayout, storage?: KvStorage) {
     this.layout = layout;
-    this.stores = Array.from({ length: layout.nLayers * layout.nKvHeads }, () => new HeadStore(layout.headDim, 16, storage));
+    this.stores = Array.from({ length: layout.nLayers * layout.nKvHeads }, () => new HeadStore(layout.headDim, undefined, storage, false));
   }
 
   /** Gives every store's buffers back to its storage (needed for a backend's memory; no-op for JS arrays). */

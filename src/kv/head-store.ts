@@ -4,53 +4,89 @@
  * kept, so the bytes held really follow the kept count (spec §8).
  *
  * Keys, values and positions come from a {@link KvStorage} (plain JS arrays by default, or a
- * backend's own memory, where its attention kernel reads them in place); a resize allocates the
- * new buffers there and frees the old ones. Scores are the cache's own bookkeeping: always JS.
+ * backend's own memory, where its attention kernel reads them in place); a resize allocates the new
+ * buffers there and frees the old ones. Positions are 16-bit (a Uint16Array over an int32 buffer of
+ * half the length) while every position fits (< 65536), then 32-bit. Scores are the cache's own
+ * bookkeeping, always JS, and kept only while a policy reads them (`dropScores`). Spare room is
+ * bounded: at most max(SLACK_ENTRIES, capacity / 64) entries.
  */
 import { jsKvStorage, type KvStorage, type KvView } from "../interfaces.ts";
 
+/** Spare entries a store may always hold (the fixed part of its slack). */
+export const SLACK_ENTRIES = 16;
+/** Spare room beyond SLACK_ENTRIES, as a share of the capacity: 1/64. */
+const SLACK_SHIFT = 6;
+const U16_LIMIT = 65536;
+
 export class HeadStore implements KvView {
   length = 0;
-  positions: Int32Array;
+  positions: Uint16Array | Int32Array;
   keys: Float32Array;
   values: Float32Array;
-  /** Cumulative attention per entry, float64 (spec §12.3). */
+  /** Cumulative attention per entry, float64 (spec §12.3); empty once dropped. */
   scores: Float64Array;
   private readonly headDim: number;
   private readonly storage: KvStorage;
+  private tracksScores = true;
+  /** The storage buffer under `positions` (the same array once positions are 32-bit). */
+  private positionBuffer: Int32Array;
 
-  constructor(headDim: number, capacity = 16, storage: KvStorage = jsKvStorage) {
+  constructor(headDim: number, capacity = SLACK_ENTRIES, storage: KvStorage = jsKvStorage, scores = true) {
     this.headDim = headDim;
     this.storage = storage;
-    this.positions = storage.allocInt32(capacity);
+    this.tracksScores = scores;
+    this.positionBuffer = storage.allocInt32((capacity + 1) >> 1);
+    this.positions = u16Over(this.positionBuffer, capacity);
     this.keys = storage.allocFloat32(capacity * headDim);
     this.values = storage.allocFloat32(capacity * headDim);
-    this.scores = new Float64Array(capacity);
+    this.scores = new Float64Array(scores ? capacity : 0);
+  }
+
+  /** Whether cumulative scores are kept (a policy that ranks by them, or prefill). */
+  get hasScores(): boolean {
+    return this.tracksScores;
+  }
+
+  /** Stops keeping scores and frees them: for a head whose policy never reads them. */
+  dropScores(): void {
+    this.tracksScores = false;
+    this.scores = new Float64Array(0);
   }
 
   get capacity(): number {
-    return this.positions.length;
+    return this.keys.length / this.headDim;
   }
 
   /** Bytes held by this store's buffers. */
   get bytes(): number {
-    return this.positions.byteLength + this.keys.byteLength + this.values.byteLength + this.scores.byteLength;
+    return this.positionBuffer.byteLength + this.keys.byteLength + this.values.byteLength + this.scores.byteLength;
   }
 
   push(position: number, key: Float32Array, value: Float32Array): void {
-    // Grow by 1/8 (at least 16 entries): geometric, so appends stay amortised O(1), with little slack.
-    if (this.length === this.capacity) this.resize(this.capacity + Math.max(16, this.capacity >> 3));
+    if (position >= U16_LIMIT && this.positions instanceof Uint16Array) this.widenPositions();
+    // Grow by 1/64 (at least SLACK_ENTRIES): geometric, so appends stay amortised O(1), with bounded slack.
+    if (this.length === this.capacity) this.resize(this.capacity + Math.max(SLACK_ENTRIES, this.capacity >> SLACK_SHIFT));
     const d = this.headDim;
     this.positions[this.length] = position;
     this.keys.set(key.subarray(0, d), this.length * d);
     this.values.set(value.subarray(0, d), this.length * d);
-    this.scores[this.length] = 0;
+    if (this.tracksScores) this.scores[this.length] = 0;
     this.length++;
   }
 
-  /** Adds `weights[e]` to each entry's score. */
+  /** Adds `weights[e]` to each entry's score (nothing once scores are dropped). */
   addScores(weights: Float32Array): void {
+    if (!this.tracksScores) return;
     for (let e = 0; e < this.length; e++) this.scores[e] = this.scores[e]! + weights[e]!;
+  }
+
+  /** Positions past 16 bits: move them to 32-bit storage. */
+  private widenPositions(): void {
+    const wide = this.storage.allocInt32(this.capacity);
+    wide.set(this.positions.subarray(0, this.length));
+    this.storage.free(this.positionBuffer);
+    this.positionBuffer = wide;
+    this.positions = wide;
   }
 
   /** Keeps the entries with `keep[e] = 1`, in order; the others are gone. */
@@ -61,31 +97,34 @@ export class HeadStore implements KvView {
       if (!keep[e]) continue;
       if (w !== e) {
         this.positions[w] = this.positions[e]!;
-        this.scores[w] = this.scores[e]!;
+        if (this.tracksScores) this.scores[w] = this.scores[e]!;
         this.keys.copyWithin(w * d, e * d, (e + 1) * d);
         this.values.copyWithin(w * d, e * d, (e + 1) * d);
       }
       w++;
     }
     this.length = w;
-    // Release memory: exactly after prefill; during decode once the slack passes 1/4 of what is kept.
-    if (shrink === "exact" ? this.capacity > w : this.capacity > w + Math.max(16, w >> 2)) this.resize(shrink === "exact" ? w : w + 8);
+    // Release memory: exactly after prefill; during decode once the slack passes max(SLACK_ENTRIES, w / 64).
+    if (shrink === "exact" ? this.capacity > w : this.capacity > w + Math.max(SLACK_ENTRIES, w >> SLACK_SHIFT)) this.resize(shrink === "exact" ? w : w + (SLACK_ENTRIES >> 1));
   }
 
   private resize(capacity: number): void {
     const d = this.headDim;
     const n = this.length;
-    const positions = this.storage.allocInt32(capacity);
+    const narrow = this.positions instanceof Uint16Array;
+    const positionBuffer = this.storage.allocInt32(narrow ? (capacity + 1) >> 1 : capacity);
+    const positions = narrow ? u16Over(positionBuffer, capacity) : positionBuffer;
     positions.set(this.positions.subarray(0, n));
     const keys = this.storage.allocFloat32(capacity * d);
     keys.set(this.keys.subarray(0, n * d));
     const values = this.storage.allocFloat32(capacity * d);
     values.set(this.values.subarray(0, n * d));
-    const scores = new Float64Array(capacity);
-    scores.set(this.scores.subarray(0, n));
-    this.storage.free(this.positions);
+    const scores = new Float64Array(this.tracksScores ? capacity : 0);
+    if (this.tracksScores) scores.set(this.scores.subarray(0, n));
+    this.storage.free(this.positionBuffer);
     this.storage.free(this.keys);
     this.storage.free(this.values);
+    this.positionBuffer = positionBuffer;
     this.positions = positions;
     this.keys = keys;
     this.values = values;
@@ -94,10 +133,11 @@ export class HeadStore implements KvView {
 
   /** Gives the buffers back to the storage (the store is empty and unusable after). */
   release(): void {
-    this.storage.free(this.positions);
+    this.storage.free(this.positionBuffer);
     this.storage.free(this.keys);
     this.storage.free(this.values);
-    this.positions = new Int32Array(0);
+    this.positionBuffer = new Int32Array(0);
+    this.positions = new Uint16Array(0);
     this.keys = new Float32Array(0);
     this.values = new Float32Array(0);
     this.scores = new Float64Array(0);
@@ -109,4 +149,9 @@ export class HeadStore implements KvView {
     const d = this.headDim;
     return { length: n, positions: this.positions.subarray(0, n), keys: this.keys.subarray(0, n * d), values: this.values.subarray(0, n * d) };
   }
+}
+
+/** `length` 16-bit positions over an int32 storage buffer of at least half that length. */
+function u16Over(buffer: Int32Array, length: number): Uint16Array {
+  return new Uint16Array(buffer.buffer, buffer.byteOffset, length);
 }

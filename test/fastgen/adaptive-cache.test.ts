@@ -85,12 +85,21 @@ describe("adaptive cache decode semantics", () => {
   });
 
   it("the new position's score starts with this step's weights; scores accumulate over steps", () => {
-    const cache = makeCache();
+    const cache = makeCache(2, 1, 1); // frequent with k = L: nothing is evicted
     prefill(cache, [BOS, WORD, WORD, WORD], (p) => p + 1); // column sums: pos j gets (j+1) × (rows ≥ j)
     expect(Array.from(cache.store(0, 0).scores.subarray(0, 4))).toEqual([4, 6, 6, 4]);
-    cache.compress(only(BASELINE_POLICIES.full));
+    cache.compress(only(BASELINE_POLICIES.frequent));
     feed(cache, 4, WORD, () => 0.25);
     expect(Array.from(cache.store(0, 0).scores.subarray(0, 5))).toEqual([4.25, 6.25, 6.25, 4.25, 0.25]);
+  });
+
+  it("a policy that never ranks by scores drops them at compression (spec §8 bytes)", () => {
+    const cache = makeCache();
+    prefill(cache, [BOS, WORD, WORD, WORD], (p) => p + 1);
+    cache.compress(only(BASELINE_POLICIES.full));
+    feed(cache, 4, WORD, () => 0.25);
+    expect(cache.store(0, 0).scores.length).toBe(0);
+    expect(kept(cache)).toEqual([0, 1, 2, 3, 4]);
   });
 
   it("a union keeps the union, not the sum: heavy hitters inside the window are not counted twice", () => {
@@ -137,7 +146,7 @@ describe("adaptive cache memory (spec §8)", () => {
     const headDim = 16;
     const n = 200;
     const perEntryKv = headDim * 2 * 4; // K and V, float32
-    const bookkeeping = 4 + 8; // int32 position + float64 score
+    const bookkeeping = 2; // uint16 position; local never reads scores, so none are kept
     for (const rLocal of [0.1, 0.3, 0.5]) {
       const cache = makeCache(headDim, rLocal);
       prefill(cache, Array(n).fill(WORD));

@@ -30,7 +30,7 @@ export class RecordingCache implements KvCache {
 
   view(layer: number, kvHead: number): KvView {
     const v = this.inner.view(layer, kvHead);
-    this.calls.push({ kind: "view", layer, kvHead, positions: v.positions.slice() });
+    this.calls.push({ kind: "view", layer, kvHead, positions: Int32Array.from(v.positions) });
     return v;
   }
 

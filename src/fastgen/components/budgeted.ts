@@ -23,6 +23,7 @@ export interface HeadBudget {
 export function budgeted(head: HeadBudget): PolicyComponent {
   return {
     name: "budgeted",
+    readsScores: true,
     keep(ctx, keep) {
       const L = ctx.current + 1;
       keepRanked(

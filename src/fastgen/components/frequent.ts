@@ -62,6 +62,7 @@ function kthLargest(a: Float64Array, k: number): number {
 /** `frequent`: the heavy hitters, top-`k` by cumulative attention score (spec §3). */
 export const frequent: PolicyComponent = {
   name: "frequent",
+  readsScores: true,
   keep(ctx, keep) {
     for (const e of topK(ctx.scores, ctx.positions, ctx.length, ctx.budgets.frequentK)) keep[e] = 1;
   },
