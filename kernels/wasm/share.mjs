@@ -7,9 +7,17 @@
  * Every output element is computed by the same kernel code whichever thread runs it and however the
  * rows are split (kernels/wasm/assembly/index.ts), so results are bit-identical for every thread count.
  *
+ * A job is cut into SHARES shares (a few per thread) that the threads claim one at a time from
+ * the NEXT counter (Atomics.add), the main thread included: a worker that wakes late (a busy
+ * machine, a descheduled thread) leaves its shares to the others instead of making them wait, so
+ * a job never waits on a thread that has not started it. Which thread computes a share does not
+ * change its bytes.
+ *
  * Control block (int32 words in the shared memory, see threads.ts):
  *   GEN   incremented by the main thread to start a job; STOP in OP ends the workers
- *   DONE  workers that finished the current job
+ *   DONE  shares of the current job finished
+ *   NEXT  the next unclaimed share of the current job; CLOSED between jobs
+ *   SHARES the current job's shares
  *   READY workers that have started
  *   FAILED set by a worker whose share threw (a kernel trap); the main thread then throws
  *   OP, NJOBS, then NJOBS jobs of JOB_WORDS words each:
@@ -24,6 +32,10 @@ export const READY = 2;
 export const OP = 3;
 export const NJOBS = 4;
 export const FAILED = 5;
+export const NEXT = 6;
+export const SHARES = 7;
+/** NEXT between jobs: no claim succeeds while the main thread writes the next job. */
+export const CLOSED = 1 << 30;
 export const JOBS = 8;
 export const JOB_WORDS = 8;
 export const MAX_JOBS = 3;
@@ -44,7 +56,37 @@ export function shareOf(d, index, threads) {
   return [Math.floor((d * index) / threads), Math.floor((d * (index + 1)) / threads)];
 }
 
-/** Runs share `index` of the job described in `ctrl` with the kernel exports `k`. */
+/**
+ * Claims shares of the current job until none is left, running each; returns how many it ran.
+ * Each finished share counts in DONE (with a notify for a main thread asleep in Atomics.wait).
+ * A share that throws sets FAILED, still counts (so DONE always reaches SHARES), and the error
+ * propagates to the caller.
+ */
+export function claimShares(k, ctrl) {
+  let ran = 0;
+  for (;;) {
+    // SHARES is read after the claim: a claim can only succeed while NEXT is open, and the main
+    // thread writes SHARES and the job before opening it (a worker late for an earlier job may
+    // claim here; NEXT is CLOSED between jobs, so it then finds nothing).
+    const s = Atomics.add(ctrl, NEXT, 1);
+    const shares = Atomics.load(ctrl, SHARES);
+    if (s >= shares) return ran;
+    try {
+      runShare(k, ctrl, s, shares);
+    } catch (e) {
+      // Flagged before the share counts as done, so the main thread sees the flag for this job.
+      Atomics.store(ctrl, FAILED, 1);
+      throw e;
+    } finally {
+      ran++;
+      Atomics.add(ctrl, DONE, 1);
+      Atomics.notify(ctrl, DONE);
+    }
+  }
+  return ran;
+}
+
+/** Runs share `index` of `threads` shares of the job described in `ctrl` with the kernel exports `k`. */
 export function runShare(k, ctrl, index, threads) {
   const jobs = ctrl[NJOBS];
   if (ctrl[OP] === OP_ATTEND) {

@@ -18,7 +18,7 @@
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { kernelsWasmUrl, type WasmHeap } from "./runtime.ts";
-import { controlWords, DONE, FAILED, GEN, JOB_WORDS, JOBS, MAX_JOBS, NJOBS, OP, OP_ATTEND, OP_PRODUCTS, OP_STOP, READY, runShare } from "./share.mjs";
+import { claimShares, CLOSED, controlWords, DONE, FAILED, GEN, JOB_WORDS, JOBS, MAX_JOBS, NEXT, NJOBS, OP, OP_ATTEND, OP_PRODUCTS, OP_STOP, READY, runShare, SHARES } from "./share.mjs";
 
 /** One product: out[t][i] = W[i]·x[t] for `rows` rows, W `[d][n]` of `kind` (F32 0, F16 1, Q8_0 8: x, xd quantized). */
 export interface ProductJob {
@@ -52,6 +52,11 @@ export const SPIN_MS = 2;
  * Which thread computes a row does not change its bytes, so this changes speed only.
  */
 export const MIN_PARALLEL_WORK = 1 << 16;
+/**
+ * Shares per thread of a product job, claimed one at a time: with 2 threads, 8 shares — a worker
+ * that starts late leaves the main thread at most ~1/8 of the job to wait for, not half.
+ */
+const SHARES_PER_THREAD = 4;
 /** How long the constructor waits for the workers to start. */
 const START_TIMEOUT_MS = 60_000;
 
@@ -81,6 +86,7 @@ export class ThreadPool {
     const control = heap.alloc(words * 4);
     this.ctrl = heap.i32.subarray(control >> 2, (control >> 2) + words);
     this.ctrl.fill(0);
+    this.ctrl[NEXT] = CLOSED;
   }
 
   /**
@@ -138,18 +144,26 @@ export class ThreadPool {
       return;
     }
     if (this.workers.length === 0) this.start();
-    const workers = this.threads - 1;
+    // Products: a few shares per thread, claimed one at a time (share.mjs), so a late worker's
+    // part is taken by whoever is free. Attention: one share per thread (whole KV heads).
+    const shares = c[OP] === OP_ATTEND ? this.threads : SHARES_PER_THREAD * this.threads;
+    // The job's words were written while NEXT was CLOSED; open it last.
+    Atomics.store(c, SHARES, shares);
     Atomics.store(c, DONE, 0);
+    Atomics.store(c, NEXT, 0);
     Atomics.add(c, GEN, 1);
     Atomics.notify(c, GEN);
     let mainError: unknown;
-    try {
-      runShare(this.heap.kernels, c, 0, this.threads);
-    } catch (e) {
-      mainError = e;
+    for (;;) {
+      try {
+        claimShares(this.heap.kernels, c);
+        break;
+      } catch (e) {
+        mainError ??= e; // counted done; the other shares still run before the next job is posted
+      }
     }
-    // Even when share 0 threw: the workers finish this job before the next one can be posted.
-    for (let spins = 0, until = 0, done = Atomics.load(c, DONE); done < workers; done = Atomics.load(c, DONE)) {
+    // Wait only for shares a worker has claimed and is running.
+    for (let spins = 0, until = 0, done = Atomics.load(c, DONE); done < shares; done = Atomics.load(c, DONE)) {
       // The clock is read every 256 loads; past the deadline, sleep until a worker reports.
       if ((++spins & 255) !== 0) continue;
       const now = performance.now();
@@ -159,6 +173,7 @@ export class ThreadPool {
         until = 0;
       }
     }
+    Atomics.store(c, NEXT, CLOSED);
     const workerFailed = Atomics.exchange(c, FAILED, 0) !== 0;
     if (mainError !== undefined) throw mainError;
     if (workerFailed) throw new Error("a wasm worker thread failed (its error is on stderr)");

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 import { workerData } from "node:worker_threads";
-import { controlWords, DONE, FAILED, GEN, OP, OP_STOP, READY, runShare } from "./share.mjs";
+import { claimShares, controlWords, GEN, OP, OP_STOP, READY } from "./share.mjs";
 
 const { wasmPath, memory, control, jobSlots, index, threads, spinMs } = workerData;
 const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(wasmPath)), { env: { memory } });
@@ -29,13 +29,15 @@ for (;;) {
   }
   seen = Atomics.load(ctrl, GEN);
   if (ctrl[OP] === OP_STOP) break;
-  try {
-    runShare(instance.exports, ctrl, index, threads);
-  } catch (e) {
-    // Still report done (the main thread must not wait forever), flagged as failed.
-    console.error(`wasm worker ${index}: ${e?.stack ?? e}`);
-    Atomics.store(ctrl, FAILED, 1);
+  // Claim shares until none is left (the main thread claims too; a late worker may find none).
+  // A share that throws has still been counted done (claimShares), so the main thread never
+  // waits forever; it is flagged as failed and the main thread throws.
+  for (;;) {
+    try {
+      claimShares(instance.exports, ctrl);
+      break;
+    } catch (e) {
+      console.error(`wasm worker ${index}: ${e?.stack ?? e}`);
+    }
   }
-  Atomics.add(ctrl, DONE, 1);
-  Atomics.notify(ctrl, DONE);
 }
