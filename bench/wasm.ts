@@ -103,7 +103,7 @@ export async function wasmBench(argv: readonly string[] = process.argv.slice(2))
     let oneThreadDecode = NaN;
     for (let threads = 1; threads <= Math.max(1, availableParallelism()); threads++) {
       const backend = new WasmBackend(model, { threads });
-      measureWasm(backend, tokens, s.prefill, s.decode, 0); // warm-up round
+      measureWasm(backend, tokens, s.prefill, s.decode, 1); // warm-up round (also starts the worker threads)
       const ours = { prefillLastMs: Infinity, prefillAllMs: Infinity, decodeMs: Infinity };
       let theirs: { prefillMs: number; decodeMs: number } | undefined;
       for (let round = 0; round < s.repeats; round++) {
