@@ -1,68 +1,16 @@
 /**
  * FastGen end to end, reference vs gpu.js: the same chosen policies (except recoveries within
  * 1e-5 of T, spec §7), the same kept positions after every step, the same greedy tokens — for
- * each of the five candidate policies applied to every head, FastGen itself, and every baseline.
+ * each of the five candidate policies applied to every head, FastGen itself, the budgeted method
+ * and every baseline (the cases and the trace: test/support/fastgen-trace.ts).
  */
-import { beforeAll, expect, it } from "vitest";
+import { beforeAll, it } from "vitest";
 import { GpuBackend } from "../../kernels/gpu-backend.ts";
-import { type Backend, kvLayoutOf } from "../../src/interfaces.ts";
-import { CANDIDATE_NAMES, CANDIDATES } from "../../src/fastgen/candidates.ts";
-import { BASELINE_POLICIES, type CompressionSettings, compressionSettingsSchema } from "../../src/fastgen/methods.ts";
-import type { KvHeadPolicy } from "../../src/fastgen/policy.ts";
-import { CompressionSession } from "../../src/fastgen/session.ts";
-import { computeTokenClasses } from "../../src/fastgen/token-classes.ts";
-import { argmax } from "../../src/generation/sampler.ts";
 import { ReferenceTransformer } from "../../reference/transformer.ts";
-import { golden, stories260K } from "../support/shared.ts";
+import { CASES, expectSameTrace, model, trace } from "../support/fastgen-trace.ts";
 import { describeEachMode } from "./support.ts";
 
-const model = stories260K();
-const classes = computeTokenClasses(model.vocab!);
-const prompt = golden("quotes").promptTokens;
-const STEPS = 40;
-
-interface Trace {
-  tokens: number[];
-  /** After prefill and after every step: kept positions of every (layer, KV head). */
-  kept: string[];
-  policies: string[][];
-  recoveries: number[];
-}
-
-/** Greedy decoding through a compressed cache; `policy` forces one policy on every head, else the settings' method runs. */
-function trace(backend: Backend, settings: CompressionSettings, policy?: KvHeadPolicy): Trace {
-  const session = new CompressionSession(kvLayoutOf(model.config), classes, settings);
-  const { cache } = session;
-  const snapshot = () => {
-    const { nLayers, nKvHeads } = cache.layout;
-    const heads: string[] = [];
-    for (let l = 0; l < nLayers; l++) for (let g = 0; g < nKvHeads; g++) heads.push(Array.from(cache.view(l, g).positions).join(","));
-    return heads.join("|");
-  };
-  let logits = backend.prefill(prompt, 0, cache).at(-1)!;
-  if (policy) cache.compress(Array.from({ length: model.config.nLayers }, () => Array.from({ length: model.config.nKvHeads }, () => policy)));
-  else session.finishPrefill();
-  const kept = [snapshot()];
-  const tokens: number[] = [];
-  for (let p = prompt.length; p < prompt.length + STEPS; p++) {
-    const token = argmax(logits);
-    tokens.push(token);
-    logits = backend.forward(token, p, cache);
-    kept.push(snapshot());
-  }
-  const recoveries = session.profile?.layers.flat().flatMap((h) => CANDIDATE_NAMES.map((c) => h.recovery[c])) ?? [];
-  const policies = Array.from({ length: model.config.nLayers }, (_, l) => Array.from({ length: model.config.nKvHeads }, (_, g) => cache.policyOf(l, g)!.name));
-  return { tokens, kept, policies, recoveries };
-}
-
 const reference = new ReferenceTransformer(model);
-const settings = (over: Partial<CompressionSettings>) => compressionSettingsSchema.parse(over);
-
-const CASES: { name: string; settings: CompressionSettings; policy?: KvHeadPolicy }[] = [
-  ...CANDIDATES.map((policy) => ({ name: `every head ${policy.name}`, settings: settings({ method: "fastgen" }), policy })),
-  ...[0.8, 0.95].map((threshold) => ({ name: `fastgen T=${threshold}`, settings: settings({ method: "fastgen", threshold }) })),
-  ...(Object.keys(BASELINE_POLICIES) as (keyof typeof BASELINE_POLICIES)[]).map((method) => ({ name: method, settings: settings({ method, rLocal: 0.2, rFrequent: 0.2 }) })),
-];
 const expected = new Map(CASES.map((c) => [c.name, trace(reference, c.settings, c.policy)]));
 
 describeEachMode("FastGen reference vs gpu", (mode) => {
@@ -73,16 +21,6 @@ describeEachMode("FastGen reference vs gpu", (mode) => {
   });
 
   it.each(CASES.map((c) => [c.name, c] as const))("%s: same policies, kept positions after every step, greedy tokens", (_, c) => {
-    const want = expected.get(c.name)!;
-    const got = trace(gpu, c.settings, c.policy);
-    // Policies may differ only where a recovery lies within 1e-5 of T (spec §7).
-    const T = c.settings.threshold;
-    const nearT = want.recoveries.some((r) => Math.abs(r - T) < 1e-5) || got.recoveries.some((r) => Math.abs(r - T) < 1e-5);
-    if (!nearT) expect(got.policies).toEqual(want.policies);
-    got.recoveries.forEach((r, i) => expect(Math.abs(r - want.recoveries[i]!)).toBeLessThan(1e-5));
-    if (!nearT) {
-      expect(got.kept).toEqual(want.kept);
-      expect(got.tokens).toEqual(want.tokens);
-    }
+    expectSameTrace(trace(gpu, c.settings, c.policy), expected.get(c.name)!, c.settings.threshold);
   });
 });
