@@ -4,8 +4,7 @@
  * Install the peer once: npm run bench:peer-install. Run: npx tsx bench/llama-cpp.ts [--quick | --long]
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { join } from "node:path";
 import { kvLayoutOf } from "../src/interfaces.ts";
 import { argmax } from "../src/generation/sampler.ts";
 import { FullKvCache } from "../src/kv/full-cache.ts";
@@ -14,6 +13,7 @@ import { loadModel, resolveModelPath } from "../src/model/load.ts";
 import { SYNTH_SHAPES, synthModel } from "../src/model/synth.ts";
 import { benchBackends } from "./lib/backends.ts";
 import { benchTokens } from "./lib/models.ts";
+import { loadPeer } from "./lib/peer.ts";
 import { benchSize, outDir, type Row, writeReport } from "./lib/report.ts";
 import { isMainModule } from "../src/is-main.ts";
 
@@ -33,17 +33,6 @@ const SETTINGS = {
   long: { files: ["stories260K", "15M", "110M"], prefill: 128, decode: 128, repeats: 3 },
 } as const;
 
-const peerDir = resolve(import.meta.dirname ?? "bench", "peer");
-
-async function loadPeer(): Promise<Peer | string> {
-  if (!existsSync(join(peerDir, "node_modules", "node-llama-cpp"))) return "node-llama-cpp is not installed: run `npm run bench:peer-install`";
-  try {
-    return (await import(pathToFileURL(join(peerDir, "llama.mjs")).href)) as Peer;
-  } catch (e) {
-    return `node-llama-cpp failed to load: ${(e as Error).message}`;
-  }
-}
-
 /** The GGUF to compare on: stories260K as shipped, synthetic shapes written once under results/models. */
 function ggufFor(name: string, dir: string): string {
   if (name === "stories260K") return resolveModelPath();
@@ -59,7 +48,7 @@ export async function llamaCppBench(argv: readonly string[] = process.argv.slice
   const size = benchSize(argv);
   const s = SETTINGS[size];
   const dir = outDir(argv);
-  const peer = await loadPeer();
+  const peer = await loadPeer<Peer>();
   const notes: string[] = ["llama.cpp runs with 1 thread (our backends are single-threaded JavaScript), CPU only, F32 weights; best of the repeats for both."];
   if (typeof peer === "string") notes.push(`llama.cpp NOT measured: ${peer}`);
   const rows: Row[] = [];

@@ -11,8 +11,7 @@
  * Install the peer once: npm run bench:peer-install. Run: npx tsx bench/long-context.ts [--quick | --long] [--out DIR]
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { join } from "node:path";
 import { WasmBackend } from "../kernels/wasm/backend.ts";
 import { compressionSettingsSchema } from "../src/fastgen/methods.ts";
 import { compressPrompt, decodeCompressed } from "../src/fastgen/pipeline.ts";
@@ -22,6 +21,7 @@ import { llamaToGguf } from "../src/model/gguf-writer.ts";
 import { loadModel } from "../src/model/load.ts";
 import { SYNTH_SHAPES, synthModel } from "../src/model/synth.ts";
 import { benchTokens } from "./lib/models.ts";
+import { loadPeer } from "./lib/peer.ts";
 import { benchSize, outDir, type Row, writeReport } from "./lib/report.ts";
 
 interface PeerLong {
@@ -40,22 +40,11 @@ const SETTINGS = {
 /** H2O at 0.15 + 0.15 keeps ~27% of a 7,600-token prompt's entries after a few dozen steps. */
 const H2O = { method: "h2o", rLocal: 0.15, rFrequent: 0.15 } as const;
 
-const peerDir = resolve(import.meta.dirname ?? "bench", "peer");
-
-async function loadPeer(): Promise<PeerLong | string> {
-  if (!existsSync(join(peerDir, "node_modules", "node-llama-cpp"))) return "node-llama-cpp is not installed: run `npm run bench:peer-install`";
-  try {
-    return (await import(pathToFileURL(join(peerDir, "llama.mjs")).href)) as PeerLong;
-  } catch (e) {
-    return `node-llama-cpp failed to load: ${(e as Error).message}`;
-  }
-}
-
 export async function longContextBench(argv: readonly string[] = process.argv.slice(2)): Promise<string> {
   const size = benchSize(argv);
   const s = SETTINGS[size];
   const dir = outDir(argv);
-  const peer = await loadPeer();
+  const peer = await loadPeer<PeerLong>();
   const notes = [
     `Decode tok/s over ${s.decode} greedy steps after a ${s.prefill}-token prompt (the steps alone are timed). Ours through the FastGen pipeline (prefill → compress → decode); llama.cpp keeps its whole cache.`,
     "llama.cpp: the better of flash attention on and off; same thread count on both sides.",

@@ -14,8 +14,7 @@
  * Install the peer once: npm run bench:peer-install. Run: npx tsx bench/wasm.ts [--quick] [--out DIR]
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { join } from "node:path";
 import { WasmBackend } from "../kernels/wasm/backend.ts";
 import { argmax } from "../src/generation/sampler.ts";
 import { kvLayoutOf } from "../src/interfaces.ts";
@@ -26,6 +25,7 @@ import { SYNTH_SHAPES, synthModel } from "../src/model/synth.ts";
 import { isMainModule } from "../src/is-main.ts";
 import { availableParallelism } from "node:os";
 import { benchTokens } from "./lib/models.ts";
+import { loadPeer } from "./lib/peer.ts";
 import { benchSize, outDir, type Row, writeReport } from "./lib/report.ts";
 
 interface PeerResult {
@@ -42,17 +42,6 @@ const SETTINGS = {
   default: { shape: "15M", types: ["F32", "Q8_0"], prefill: 128, decode: 64, repeats: 5 },
   long: { shape: "15M", types: ["F32", "Q8_0"], prefill: 128, decode: 64, repeats: 10 },
 } as const;
-
-const peerDir = resolve(import.meta.dirname ?? "bench", "peer");
-
-async function loadPeer(): Promise<Peer | string> {
-  if (!existsSync(join(peerDir, "node_modules", "node-llama-cpp"))) return "node-llama-cpp is not installed: run `npm run bench:peer-install`";
-  try {
-    return (await import(pathToFileURL(join(peerDir, "llama.mjs")).href)) as Peer;
-  } catch (e) {
-    return `node-llama-cpp failed to load: ${(e as Error).message}`;
-  }
-}
 
 /** Prefill (last row only / every row) and decode times of the wasm backend, best of `repeats` rounds. */
 function measureWasm(backend: WasmBackend, tokens: number[], prefill: number, decode: number, repeats: number) {
@@ -85,7 +74,7 @@ export async function wasmBench(argv: readonly string[] = process.argv.slice(2))
   const size = benchSize(argv);
   const s = SETTINGS[size];
   const dir = outDir(argv);
-  const peer = await loadPeer();
+  const peer = await loadPeer<Peer>();
   const notes: string[] = [
     "CPU only; ratios against llama.cpp with the same thread count. prefill = tokens/s over the prompt but its last token; ours with only the last row's logits (prefillLast, like llama.cpp) and with every row's (prefill).",
     `The engines alternate round by round (${s.repeats} rounds after a warm-up, best round each), so a load that comes and goes on a shared machine hits both alike; compare ratios, not absolute figures, across runs.`,
