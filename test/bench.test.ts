@@ -10,7 +10,7 @@ import { repoRoot } from "../src/model/load.ts";
 const reportSchema = z.object({
   bench: z.string(),
   command: z.string().min(1),
-  machine: z.object({ cpu: z.string(), cores: z.number().int().positive(), memoryGiB: z.number(), runtime: z.string(), platform: z.string() }),
+  machine: z.object({ cpu: z.string(), cores: z.number().int().positive(), memoryGiB: z.number(), runtime: z.string(), platform: z.string(), loadAverage: z.array(z.number()).length(3) }),
   startedAt: z.string().datetime(),
   settings: z.record(z.string(), z.unknown()),
   rows: z.array(z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))).min(1),

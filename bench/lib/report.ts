@@ -1,6 +1,6 @@
 /** What every benchmark prints and writes: a table on the terminal and JSON under results/. */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus, totalmem } from "node:os";
+import { cpus, loadavg, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 
 export type Row = Record<string, string | number | boolean | null>;
@@ -22,6 +22,8 @@ export interface MachineInfo {
   readonly memoryGiB: number;
   readonly runtime: string;
   readonly platform: string;
+  /** The 1-, 5- and 15-minute load averages when the report was written (timings on a shared machine depend on it). */
+  readonly loadAverage: readonly number[];
 }
 
 export function machineInfo(): MachineInfo {
@@ -32,6 +34,7 @@ export function machineInfo(): MachineInfo {
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     runtime: `node ${process.versions.node}`,
     platform: `${process.platform} ${process.arch}`,
+    loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),
   };
 }
 
