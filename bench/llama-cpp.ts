@@ -3,16 +3,12 @@
  * files: prefill and decode tokens/s, ours (reference, each gpu.js mode) against theirs, as ratios.
  * Install the peer once: npm run bench:peer-install. Run: npx tsx bench/llama-cpp.ts [--quick | --long]
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { kvLayoutOf } from "../src/interfaces.ts";
 import { argmax } from "../src/generation/sampler.ts";
 import { FullKvCache } from "../src/kv/full-cache.ts";
-import { llamaToGguf } from "../src/model/gguf-writer.ts";
 import { loadModel, resolveModelPath } from "../src/model/load.ts";
-import { SYNTH_SHAPES, synthModel } from "../src/model/synth.ts";
 import { benchBackends } from "./lib/backends.ts";
-import { benchTokens } from "./lib/models.ts";
+import { benchTokens, synthGguf } from "./lib/models.ts";
 import { loadPeer } from "./lib/peer.ts";
 import { benchSize, outDir, type Row, writeReport } from "./lib/report.ts";
 import { isMainModule } from "../src/is-main.ts";
@@ -35,13 +31,7 @@ const SETTINGS = {
 
 /** The GGUF to compare on: stories260K as shipped, synthetic shapes written once under results/models. */
 function ggufFor(name: string, dir: string): string {
-  if (name === "stories260K") return resolveModelPath();
-  const path = join(dir, "models", `synth-${name}-f32.gguf`);
-  if (!existsSync(path)) {
-    mkdirSync(join(dir, "models"), { recursive: true });
-    writeFileSync(path, llamaToGguf(synthModel(SYNTH_SHAPES[name as "15M" | "110M"], 1), { tensorType: "F32" }));
-  }
-  return path;
+  return name === "stories260K" ? resolveModelPath() : synthGguf(dir, name as "15M" | "110M", "F32");
 }
 
 export async function llamaCppBench(argv: readonly string[] = process.argv.slice(2)): Promise<string> {

@@ -10,17 +10,13 @@
  *
  * Install the peer once: npm run bench:peer-install. Run: npx tsx bench/long-context.ts [--quick | --long] [--out DIR]
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { WasmBackend } from "../kernels/wasm/backend.ts";
 import { compressionSettingsSchema } from "../src/fastgen/methods.ts";
 import { compressPrompt, decodeCompressed } from "../src/fastgen/pipeline.ts";
 import { computeTokenClasses } from "../src/fastgen/token-classes.ts";
 import { isMainModule } from "../src/is-main.ts";
-import { llamaToGguf } from "../src/model/gguf-writer.ts";
 import { loadModel } from "../src/model/load.ts";
-import { SYNTH_SHAPES, synthModel } from "../src/model/synth.ts";
-import { benchTokens } from "./lib/models.ts";
+import { benchTokens, synthGguf } from "./lib/models.ts";
 import { loadPeer } from "./lib/peer.ts";
 import { benchSize, outDir, type Row, writeReport } from "./lib/report.ts";
 
@@ -50,9 +46,7 @@ export async function longContextBench(argv: readonly string[] = process.argv.sl
     "llama.cpp: the better of flash attention on and off; same thread count on both sides.",
   ];
   if (typeof peer === "string") notes.push(`llama.cpp NOT measured: ${peer}`);
-  mkdirSync(join(dir, "models"), { recursive: true });
-  const path = join(dir, "models", `synth-${s.shape}-f32.gguf`);
-  if (!existsSync(path)) writeFileSync(path, llamaToGguf(synthModel(SYNTH_SHAPES[s.shape], 1), { tensorType: "F32" }));
+  const path = synthGguf(dir, s.shape, "F32");
   const model = loadModel(path);
   const tokens = benchTokens(model, s.prefill + 1);
   const classes = computeTokenClasses(model.vocab!);

@@ -13,18 +13,14 @@
  *
  * Install the peer once: npm run bench:peer-install. Run: npx tsx bench/wasm.ts [--quick] [--out DIR]
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { WasmBackend } from "../kernels/wasm/backend.ts";
 import { argmax } from "../src/generation/sampler.ts";
 import { kvLayoutOf } from "../src/interfaces.ts";
 import { FullKvCache } from "../src/kv/full-cache.ts";
-import { llamaToGguf } from "../src/model/gguf-writer.ts";
 import { loadModel } from "../src/model/load.ts";
-import { SYNTH_SHAPES, synthModel } from "../src/model/synth.ts";
 import { isMainModule } from "../src/is-main.ts";
 import { availableParallelism } from "node:os";
-import { benchTokens } from "./lib/models.ts";
+import { benchTokens, synthGguf } from "./lib/models.ts";
 import { loadPeer } from "./lib/peer.ts";
 import { benchSize, outDir, type Row, writeReport } from "./lib/report.ts";
 
@@ -81,11 +77,9 @@ export async function wasmBench(argv: readonly string[] = process.argv.slice(2))
   ];
   if (typeof peer === "string") notes.push(`llama.cpp NOT measured: ${peer}`);
   const rows: Row[] = [];
-  mkdirSync(join(dir, "models"), { recursive: true });
   const tps = (ms: number, tokens: number) => (1000 * tokens) / ms;
   for (const type of s.types) {
-    const path = join(dir, "models", `synth-${s.shape}-${type.toLowerCase()}.gguf`);
-    if (!existsSync(path)) writeFileSync(path, llamaToGguf(synthModel(SYNTH_SHAPES[s.shape], 1), { tensorType: type }));
+    const path = synthGguf(dir, s.shape, type);
     const model = loadModel(path);
     const tokens = benchTokens(model, s.prefill + 1);
     const label = `${s.shape} ${type}`;

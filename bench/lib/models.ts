@@ -1,4 +1,7 @@
 /** The models benchmarks run: stories260K (real weights) and seeded synthetic shapes. */
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { type GgufTensorType, llamaToGguf } from "../../src/model/gguf-writer.ts";
 import { loadModel, resolveModelPath } from "../../src/model/load.ts";
 import { SYNTH_SHAPES, synthModel, type SynthShapeName } from "../../src/model/synth.ts";
 import type { LlamaModel } from "../../src/model/types.ts";
@@ -13,4 +16,17 @@ export function benchModel(shape: BenchShape): LlamaModel {
 export function benchTokens(model: LlamaModel, count: number): number[] {
   const V = model.config.vocabSize;
   return Array.from({ length: count }, (_, i) => (i === 0 ? 1 : 3 + ((i * 7919) % (V - 3))));
+}
+
+/**
+ * A seeded synthetic shape as a GGUF file of `type`, written once under `<dir>/models` (the peer
+ * reads files): the path.
+ */
+export function synthGguf(dir: string, shape: SynthShapeName, type: GgufTensorType): string {
+  const path = join(dir, "models", `synth-${shape}-${type.toLowerCase()}.gguf`);
+  if (!existsSync(path)) {
+    mkdirSync(join(dir, "models"), { recursive: true });
+    writeFileSync(path, llamaToGguf(synthModel(SYNTH_SHAPES[shape], 1), { tensorType: type }));
+  }
+  return path;
 }
