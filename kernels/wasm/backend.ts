@@ -24,7 +24,7 @@ import { availableParallelism } from "node:os";
 import { type Backend, groupSize, type KvCache, type KvStorage, type KvView } from "../../src/interfaces.ts";
 import type { LlamaConfig, LlamaModel } from "../../src/model/types.ts";
 import { type Kernels, kernelModule, WasmHeap } from "./runtime.ts";
-import { type AttendJob, type ProductJob, ThreadPool } from "./threads.ts";
+import { type PackedProducts, type ProductJob, ThreadPool } from "./threads.ts";
 
 /** The thread count used when none is given: this machine's cores (os.availableParallelism). */
 export function defaultThreads(): number {
@@ -66,6 +66,33 @@ interface LayerPtrs {
   readonly w3: Matrix;
 }
 
+/** One matrix product of a layer: its weights, output buffer and rows. */
+interface Output {
+  readonly m: Matrix;
+  readonly out: number;
+  readonly d: number;
+}
+
+/**
+ * One job of one to three products that read the same input `x` (`n` columns): Q/K/V, the output
+ * projection, gate and up, down, the classifier. `decode` is its one-row form, written out once.
+ */
+interface Products {
+  readonly x: number;
+  readonly n: number;
+  readonly outputs: readonly Output[];
+  /** Some matrix is Q8_0: x is quantized per block first (kernels' file comment). */
+  readonly quantized: boolean;
+  readonly decode: PackedProducts;
+}
+
+interface LayerJobs {
+  readonly qkv: Products;
+  readonly wo: Products;
+  readonly gateUp: Products;
+  readonly down: Products;
+}
+
 /** Activation buffers for up to `rows` prompt rows (byte offsets), names as in reference/transformer.ts. */
 interface Scratch {
   readonly rows: number;
@@ -99,6 +126,8 @@ export interface WasmBackendOptions {
    * shorter spins let the threads fall asleep between a decode step's jobs, threads.ts). Speed only.
    */
   readonly spinMs?: number;
+  /** Shares of a product job per thread, claimed one at a time (default 4, threads.ts). Speed only. */
+  readonly sharesPerThread?: number;
   /**
    * Prompt rows per chunk (default 128). Longer prompts run in consecutive chunks, which is the
    * same computation; the cap bounds the scratch memory (rows × vocab logits: 16 MB at 128 rows
@@ -124,6 +153,14 @@ export class WasmBackend implements Backend {
   private readonly maxChunkRows: number;
   private readonly scratch: Scratch;
   private readonly pool: ThreadPool;
+  /** Each layer's product jobs and the classifier's (one-row forms written out once). */
+  private readonly jobs: LayerJobs[];
+  private readonly classifier: Products;
+  /** Row 0's keys and values per KV head (a decode step's appends), views made once. */
+  private readonly row0Keys: Float32Array[];
+  private readonly row0Values: Float32Array[];
+  /** The views of one row's attention, per KV head (reused). */
+  private readonly views: KvView[] = [];
   /** Views attended where they lie (a cache on `kvStorage`) and views copied into scratch first (any other cache). */
   readonly viewStats = { inPlace: 0, copied: 0 };
   /** Attention scratch, grown with the longest view seen: probs [nKvHeads][group][cap]. */
@@ -180,7 +217,29 @@ export class WasmBackend implements Backend {
     this.output = matrix(w.output);
     this.outputNorm = this.vector(w.outputNorm);
     this.scratch = this.allocScratch(this.maxChunkRows);
-    this.pool = new ThreadPool(this.heap, threads, c.nKvHeads, options.minParallelWork, options.spinMs);
+    this.pool = new ThreadPool(this.heap, threads, c.nKvHeads, options.minParallelWork, options.spinMs, options.sharesPerThread);
+    const s = this.scratch;
+    const qDim = c.nHeads * c.headDim;
+    const kvDim = c.nKvHeads * c.headDim;
+    this.jobs = this.layers.map((w) => ({
+      qkv: this.productJob(s.xb, c.dim, [
+        { m: w.wq, out: s.q, d: qDim },
+        { m: w.wk, out: s.k, d: kvDim },
+        { m: w.wv, out: s.v, d: kvDim },
+      ]),
+      wo: this.productJob(s.xb, qDim, [{ m: w.wo, out: s.xb2, d: c.dim }]),
+      gateUp: this.productJob(s.xb, c.dim, [
+        { m: w.w1, out: s.hb, d: c.hiddenDim },
+        { m: w.w3, out: s.hb2, d: c.hiddenDim },
+      ]),
+      down: this.productJob(s.hb, c.hiddenDim, [{ m: w.w2, out: s.xb2, d: c.dim }]),
+    }));
+    this.classifier = this.productJob(s.x, c.dim, [{ m: this.output, out: s.logits, d: c.vocabSize }]);
+    // Scratch is allocated once, before any growth could move past it: these views stay valid.
+    const f32 = this.heap.f32;
+    const headView = (base: number, g: number) => f32.subarray((base >> 2) + g * c.headDim, (base >> 2) + (g + 1) * c.headDim);
+    this.row0Keys = Array.from({ length: c.nKvHeads }, (_, g) => headView(s.k, g));
+    this.row0Values = Array.from({ length: c.nKvHeads }, (_, g) => headView(s.v, g));
   }
 
   /** Threads running the products (the main thread included). */
@@ -269,17 +328,28 @@ export class WasmBackend implements Backend {
     };
   }
 
+  /** The job of `outputs` reading x, with its one-row form written out. */
+  private productJob(x: number, n: number, outputs: readonly Output[]): Products {
+    const quantized = outputs.some((o) => o.m.type === TYPE_ID.Q8_0);
+    return { x, n, outputs, quantized, decode: ThreadPool.pack(this.productList(x, n, 1, outputs)) };
+  }
+
+  private productList(x: number, n: number, rows: number, outputs: readonly Output[]): ProductJob[] {
+    const { xq, xd } = this.scratch;
+    return outputs.map(({ m, out, d }) => ({ kind: m.type, out, x: m.type === TYPE_ID.Q8_0 ? xq : x, xd, w: m.ptr, n, d, rows }));
+  }
+
   /**
    * out[t][i] = W[i]·x[t] for `rows` rows, for one to three matrices reading the same input x
    * (one job for the thread pool): the matrix–vector kernel for one row (decode), the blocked
    * matrix–matrix kernel for several (prefill); both sum each element the same way. A Q8_0 matrix
-   * reads x quantized per block (once for the job; kernels' file comment).
+   * reads x quantized per block (once for the job; kernels' file comment). `x` overrides the job's
+   * input (the classifier of the last row only).
    */
-  private products(x: number, n: number, rows: number, outputs: readonly { m: Matrix; out: number; d: number }[]): void {
-    const { xq, xd } = this.scratch;
-    if (outputs.some((o) => o.m.type === TYPE_ID.Q8_0)) this.k.quantizeQ16(x, n, rows, xq, xd);
-    const jobs: ProductJob[] = outputs.map(({ m, out, d }) => ({ kind: m.type, out, x: m.type === TYPE_ID.Q8_0 ? xq : x, xd, w: m.ptr, n, d, rows }));
-    this.pool.run(jobs);
+  private products(job: Products, rows: number, x = job.x): void {
+    if (job.quantized) this.k.quantizeQ16(x, job.n, rows, this.scratch.xq, this.scratch.xd);
+    if (rows === 1 && x === job.x) this.pool.runPacked(job.decode);
+    else this.pool.run(this.productList(x, job.n, rows, job.outputs));
   }
 
   /** Rows `start..start+tokens.length-1` through every layer (tokens.length ≤ maxChunkRows). */
@@ -289,7 +359,6 @@ export class WasmBackend implements Backend {
     const s = this.scratch;
     const { dim, headDim, hiddenDim, vocabSize, normEps } = c;
     const qDim = c.nHeads * headDim;
-    const kvDim = c.nKvHeads * headDim;
     const rows = tokens.length;
 
     // The tokens' embeddings start the residual stream (dequantized from the file's type).
@@ -297,29 +366,23 @@ export class WasmBackend implements Backend {
 
     for (let l = 0; l < c.nLayers; l++) {
       const w = this.layers[l]!;
+      const jobs = this.jobs[l]!;
       // --- attention: Q/K/V for all rows, then RoPE and attention through the cache, row by row ---
       k.rmsnorm(s.xb, s.x, w.attnNorm, dim, rows, normEps);
-      this.products(s.xb, dim, rows, [
-        { m: w.wq, out: s.q, d: qDim },
-        { m: w.wk, out: s.k, d: kvDim },
-        { m: w.wv, out: s.v, d: kvDim },
-      ]);
+      this.products(jobs.qkv, rows);
       for (let r = 0; r < rows; r++) {
         const position = start + r;
         if (l === 0) cache.registerToken(position, tokens[r]!);
-        this.attendRow(l, position, s.q + r * qDim * 4, s.k + r * kvDim * 4, s.v + r * kvDim * 4, s.xb + r * qDim * 4, cache);
+        this.attendRow(l, position, r, s.q + r * qDim * 4, s.xb + r * qDim * 4, cache);
       }
       // Output projection and residual.
-      this.products(s.xb, qDim, rows, [{ m: w.wo, out: s.xb2, d: dim }]);
+      this.products(jobs.wo, rows);
       k.addInPlace(s.x, s.xb2, rows * dim);
       // --- SwiGLU feed-forward: w2( silu(w1 x) ⊙ w3 x ) ---
       k.rmsnorm(s.xb, s.x, w.ffnNorm, dim, rows, normEps);
-      this.products(s.xb, dim, rows, [
-        { m: w.w1, out: s.hb, d: hiddenDim },
-        { m: w.w3, out: s.hb2, d: hiddenDim },
-      ]);
+      this.products(jobs.gateUp, rows);
       k.swiglu(s.hb, s.hb2, rows * hiddenDim);
-      this.products(s.hb, hiddenDim, rows, [{ m: w.w2, out: s.xb2, d: dim }]);
+      this.products(jobs.down, rows);
       k.addInPlace(s.x, s.xb2, rows * dim);
     }
 
@@ -328,7 +391,7 @@ export class WasmBackend implements Backend {
     const first = logitsOf === "last" ? rows - 1 : 0;
     const x = s.x + first * dim * 4;
     k.rmsnorm(x, x, this.outputNorm, dim, rows - first, normEps);
-    this.products(x, dim, rows - first, [{ m: this.output, out: s.logits, d: vocabSize }]);
+    this.products(this.classifier, rows - first, x);
     const f32 = this.heap.f32;
     const base = s.logits >> 2;
     return tokens.slice(first).map((_, r) => f32.slice(base + r * vocabSize, base + (r + 1) * vocabSize));
@@ -340,26 +403,48 @@ export class WasmBackend implements Backend {
    * then report each head's probabilities in KV-head order (spec §6, §12.7). Against the
    * reference's order (view, attend, report, per head) the views of all heads are read before the
    * first report — the KvCache contract allows it: a report changes only its own store.
+   * Row `r` of the chunk: its key and value are at row r of the K and V scratch.
    */
-  private attendRow(l: number, position: number, q: number, key: number, value: number, out: number, cache: KvCache): void {
+  private attendRow(l: number, position: number, r: number, q: number, out: number, cache: KvCache): void {
     const c = this.config;
     const { headDim, nKvHeads } = c;
     const group = groupSize(c);
     const k = this.k;
+    const s = this.scratch;
+    const kvDim = nKvHeads * headDim;
+    const key = s.k + r * kvDim * 4;
+    const value = s.v + r * kvDim * 4;
     k.ropeQK(q, c.nHeads, key, nKvHeads, headDim, position, c.ropeTheta);
     let f32 = this.heap.f32;
     for (let g = 0; g < nKvHeads; g++) {
-      const at = (g * headDim * 4) >> 2;
-      cache.append(l, g, position, f32.subarray((key >> 2) + at, (key >> 2) + at + headDim), f32.subarray((value >> 2) + at, (value >> 2) + at + headDim));
+      if (r === 0) cache.append(l, g, position, this.row0Keys[g]!, this.row0Values[g]!);
+      else {
+        const at = (key >> 2) + g * headDim;
+        const vat = (value >> 2) + g * headDim;
+        cache.append(l, g, position, f32.subarray(at, at + headDim), f32.subarray(vat, vat + headDim));
+      }
     }
-    const views: KvView[] = [];
-    for (let g = 0; g < nKvHeads; g++) views.push(cache.view(l, g));
-    this.ensureAttention(Math.max(...views.map((v) => v.length)));
-    const jobs: AttendJob[] = views.map((view, g) => {
-      const [keys, values] = this.entries(view, g);
-      return { q: q + g * group * headDim * 4, keys, values, len: view.length, headDim, group, probs: this.probsOf(g), out: out + g * group * headDim * 4 };
-    });
-    this.pool.attend(jobs);
+    const views = this.views;
+    let longest = 0;
+    for (let g = 0; g < nKvHeads; g++) {
+      const view = cache.view(l, g);
+      views[g] = view;
+      if (view.length > longest) longest = view.length;
+    }
+    this.ensureAttention(longest);
+    // The jobs' words, written in place: q, keys, values, len, headDim, group, probs, out.
+    const words = this.pool.attendWords;
+    for (let g = 0, at = 0; g < nKvHeads; g++, at += 8) {
+      const view = views[g]!;
+      words[at] = q + g * group * headDim * 4;
+      this.entries(view, g, words, at + 1);
+      words[at + 3] = view.length;
+      words[at + 4] = headDim;
+      words[at + 5] = group;
+      words[at + 6] = this.probsOf(g);
+      words[at + 7] = out + g * group * headDim * 4;
+    }
+    this.pool.attendWritten(nKvHeads);
     f32 = this.heap.f32;
     for (let g = 0; g < nKvHeads; g++) {
       const len = views[g]!.length;
@@ -377,16 +462,18 @@ export class WasmBackend implements Backend {
   }
 
   /**
-   * Byte offsets of KV head g's view's keys and values: where they lie if in this memory, else
-   * copied into that head's part of the copy scratch (allocated on first need: a cache on
-   * `kvStorage` never needs it).
+   * Byte offsets of KV head g's view's keys and values, written to `words[at]`, `words[at + 1]`:
+   * where they lie if in this memory, else copied into that head's part of the copy scratch
+   * (allocated on first need: a cache on `kvStorage` never needs it).
    */
-  private entries(view: KvView, g: number): [number, number] {
+  private entries(view: KvView, g: number, words: Int32Array, at: number): void {
     const c = this.config;
     const n = view.length * c.headDim;
     if (this.heap.owns(view.keys) && this.heap.owns(view.values)) {
       this.viewStats.inPlace++;
-      return [view.keys.byteOffset, view.values.byteOffset];
+      words[at] = view.keys.byteOffset;
+      words[at + 1] = view.values.byteOffset;
+      return;
     }
     this.viewStats.copied++;
     const headBytes = this.attnCap * c.headDim * 4;
@@ -400,7 +487,8 @@ export class WasmBackend implements Backend {
     const f32 = this.heap.f32;
     f32.set(view.keys.subarray(0, n), keys >> 2);
     f32.set(view.values.subarray(0, n), values >> 2);
-    return [keys, values];
+    words[at] = keys;
+    words[at + 1] = values;
   }
 
   /** Grows the probabilities scratch to `len` entries per query head (geometrically; old spans are reused later). */

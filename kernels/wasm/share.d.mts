@@ -7,6 +7,8 @@ export declare const NJOBS: number;
 export declare const FAILED: number;
 export declare const NEXT: number;
 export declare const SHARES: number;
+export declare const MAIN_ASLEEP: number;
+export declare const WORKERS_ASLEEP: number;
 export declare const CLOSED: number;
 export declare const JOBS: number;
 export declare const JOB_WORDS: number;

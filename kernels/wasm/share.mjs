@@ -13,30 +13,40 @@
  * a job never waits on a thread that has not started it. Which thread computes a share does not
  * change its bytes.
  *
- * Control block (int32 words in the shared memory, see threads.ts):
- *   GEN   incremented by the main thread to start a job; STOP in OP ends the workers
- *   DONE  shares of the current job finished
- *   NEXT  the next unclaimed share of the current job; CLOSED between jobs
- *   SHARES the current job's shares
- *   READY workers that have started
- *   FAILED set by a worker whose share threw (a kernel trap); the main thread then throws
- *   OP, NJOBS, then NJOBS jobs of JOB_WORDS words each:
+ * Control block (int32 words in the shared memory, 64-byte aligned, see threads.ts). Words that
+ * different threads write often sit on cache lines of their own (16 words = 64 bytes), so a thread
+ * spinning on one does not keep losing its line to another thread's writes to a neighbour:
+ *   line 0 (written by the main thread only, before a job opens):
+ *     GEN   incremented by the main thread to start a job; STOP in OP ends the workers
+ *     SHARES the current job's shares; OP, NJOBS; READY workers that have started
+ *   line 1: DONE  shares of the current job finished (every thread adds)
+ *   line 2: NEXT  the next unclaimed share of the current job; CLOSED between jobs (every thread claims)
+ *   line 3: FAILED set by a worker whose share threw (a kernel trap); the main thread then throws
+ *           MAIN_ASLEEP 1 while the main thread sleeps in Atomics.wait on DONE (else 0)
+ *           WORKERS_ASLEEP workers sleeping in Atomics.wait on GEN
+ *     A thread notifies only when the other side says it sleeps (Atomics.notify takes a lock;
+ *     a decode step posts ~30 jobs of a few shares each). Atomics are sequentially consistent:
+ *     "add DONE, then read MAIN_ASLEEP" against "set MAIN_ASLEEP, then wait while DONE is unchanged"
+ *     cannot both miss, so no wake-up is lost (the same for GEN and WORKERS_ASLEEP).
+ *   then NJOBS jobs of JOB_WORDS words each, from JOBS:
  *     OP_PRODUCTS: products (at most MAX_JOBS): kind, out, x, xd, w, n, d, rows — split by output rows;
  *     OP_ATTEND: one KV head's attention each (up to the model's KV heads): q, keys, values, len,
  *       headDim, group, probs, out — split by KV heads.
  * The block holds JOBS + jobSlots · JOB_WORDS words (jobSlots = max(MAX_JOBS, KV heads)).
  */
 export const GEN = 0;
-export const DONE = 1;
-export const READY = 2;
-export const OP = 3;
-export const NJOBS = 4;
-export const FAILED = 5;
-export const NEXT = 6;
-export const SHARES = 7;
+export const READY = 1;
+export const OP = 2;
+export const NJOBS = 3;
+export const SHARES = 4;
+export const DONE = 16;
+export const NEXT = 32;
+export const FAILED = 48;
+export const MAIN_ASLEEP = 49;
+export const WORKERS_ASLEEP = 50;
 /** NEXT between jobs: no claim succeeds while the main thread writes the next job. */
 export const CLOSED = 1 << 30;
-export const JOBS = 8;
+export const JOBS = 64;
 export const JOB_WORDS = 8;
 export const MAX_JOBS = 3;
 /** Words of a control block with room for `jobSlots` jobs. */
@@ -58,7 +68,7 @@ export function shareOf(d, index, threads) {
 
 /**
  * Claims shares of the current job until none is left, running each; returns how many it ran.
- * Each finished share counts in DONE (with a notify for a main thread asleep in Atomics.wait).
+ * Each finished share counts in DONE (with a notify when the main thread sleeps in Atomics.wait).
  * A share that throws sets FAILED, still counts (so DONE always reaches SHARES), and the error
  * propagates to the caller.
  */
@@ -80,7 +90,7 @@ export function claimShares(k, ctrl) {
     } finally {
       ran++;
       Atomics.add(ctrl, DONE, 1);
-      Atomics.notify(ctrl, DONE);
+      if (Atomics.load(ctrl, MAIN_ASLEEP) !== 0) Atomics.notify(ctrl, DONE);
     }
   }
   return ran;

@@ -18,7 +18,7 @@
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { kernelsWasmUrl, type WasmHeap } from "./runtime.ts";
-import { claimShares, CLOSED, controlWords, DONE, FAILED, GEN, JOB_WORDS, JOBS, MAX_JOBS, NEXT, NJOBS, OP, OP_ATTEND, OP_PRODUCTS, OP_STOP, READY, runShare, SHARES } from "./share.mjs";
+import { claimShares, CLOSED, controlWords, DONE, FAILED, GEN, JOB_WORDS, JOBS, MAIN_ASLEEP, MAX_JOBS, NEXT, NJOBS, OP, OP_ATTEND, OP_PRODUCTS, OP_STOP, READY, runShare, SHARES, WORKERS_ASLEEP } from "./share.mjs";
 
 /** One product: out[t][i] = W[i]·x[t] for `rows` rows, W `[d][n]` of `kind` (F32 0, F16 1, Q8_0 8: x, xd quantized). */
 export interface ProductJob {
@@ -30,6 +30,15 @@ export interface ProductJob {
   readonly n: number;
   readonly d: number;
   readonly rows: number;
+}
+
+/** Product jobs written out as control words once (`ThreadPool.pack`), for jobs posted every decode step. */
+export interface PackedProducts {
+  /** JOB_WORDS words per product. */
+  readonly words: Int32Array;
+  readonly count: number;
+  /** Multiply-adds of the whole job. */
+  readonly work: number;
 }
 
 /** One KV head's attention (kernels' `attend`): the group's query heads over `len` kept entries. */
@@ -53,10 +62,18 @@ export const SPIN_MS = 2;
  */
 export const MIN_PARALLEL_WORK = 1 << 16;
 /**
- * Shares per thread of a product job, claimed one at a time: with 2 threads, 8 shares — a worker
- * that starts late leaves the main thread at most ~1/8 of the job to wait for, not half.
+ * Shares per thread of a large product job, claimed one at a time: with 2 threads, 8 shares — a
+ * worker that starts late leaves the main thread at most ~1/8 of the job to wait for, not half.
  */
-const SHARES_PER_THREAD = 4;
+export const SHARES_PER_THREAD = 4;
+/**
+ * Multiply-adds per share below which a product job gets fewer shares (at least one per thread):
+ * each share costs a claim and a count on cache lines the threads pass back and forth, and a
+ * decode step of the 15M shape posts 24 layer jobs of 80–450 K multiply-adds. With one share per
+ * thread for those (and 8 for the classifier), 2 threads decoded Q8_0 at 1.4–1.6× one thread,
+ * against 1.1–1.3× with 8 shares for every job (15 alternating rounds, bench/wasm.ts's shape).
+ */
+export const SHARE_WORK = 1 << 18;
 /** How long the constructor waits for the workers to start. */
 const START_TIMEOUT_MS = 60_000;
 
@@ -64,6 +81,7 @@ export class ThreadPool {
   readonly threads: number;
   private readonly minParallelWork: number;
   private readonly spinMs: number;
+  private readonly sharesPerThread: number;
   private readonly jobSlots: number;
   private readonly heap: WasmHeap;
   private readonly ctrl: Int32Array;
@@ -75,15 +93,18 @@ export class ThreadPool {
    * `maxAttendJobs`: the most KV heads one attention job holds (the model's KV heads).
    * `minParallelWork`: multiply-adds below which a job runs on the main thread alone (tests set 0).
    * `spinMs`: how long a waiting thread spins before sleeping in Atomics.wait.
+   * `sharesPerThread`: shares of a product job per thread, claimed one at a time.
    */
-  constructor(heap: WasmHeap, threads: number, maxAttendJobs = 0, minParallelWork = MIN_PARALLEL_WORK, spinMs = SPIN_MS) {
+  constructor(heap: WasmHeap, threads: number, maxAttendJobs = 0, minParallelWork = MIN_PARALLEL_WORK, spinMs = SPIN_MS, sharesPerThread = SHARES_PER_THREAD) {
     this.heap = heap;
     this.threads = threads;
     this.minParallelWork = minParallelWork;
     this.spinMs = spinMs;
+    this.sharesPerThread = sharesPerThread;
     this.jobSlots = Math.max(MAX_JOBS, maxAttendJobs);
     const words = controlWords(this.jobSlots);
-    const control = heap.alloc(words * 4);
+    // 64-byte aligned, so the block's cache lines are its own (share.mjs).
+    const control = (heap.alloc(words * 4 + 48) + 63) & ~63;
     this.ctrl = heap.i32.subarray(control >> 2, (control >> 2) + words);
     this.ctrl.fill(0);
     this.ctrl[NEXT] = CLOSED;
@@ -115,25 +136,54 @@ export class ThreadPool {
     }
   }
 
-  /** Runs the products (at most 3, reading inputs already in memory) on every thread, split by output rows; returns when all are done. */
-  run(jobs: readonly ProductJob[]): void {
+  /** Control words of up to MAX_JOBS products (reading inputs already in memory), for {@link runPacked}. */
+  static pack(jobs: readonly ProductJob[]): PackedProducts {
     if (jobs.length > MAX_JOBS) throw new RangeError(`at most ${MAX_JOBS} products per job`);
+    const words = new Int32Array(jobs.length * JOB_WORDS);
+    jobs.forEach((j, i) => words.set([j.kind, j.out, j.x, j.xd, j.w, j.n, j.d, j.rows], i * JOB_WORDS));
+    return { words, count: jobs.length, work: jobs.reduce((sum, j) => sum + j.n * j.d * j.rows, 0) };
+  }
+
+  /** Runs the products on every thread, split by output rows; returns when all are done. */
+  run(jobs: readonly ProductJob[]): void {
+    this.runPacked(ThreadPool.pack(jobs));
+  }
+
+  /** {@link run} with the jobs' words written once (a decode step's products never change). */
+  runPacked(packed: PackedProducts): void {
     const c = this.ctrl;
     c[OP] = OP_PRODUCTS;
-    c[NJOBS] = jobs.length;
-    jobs.forEach((j, i) => c.set([j.kind, j.out, j.x, j.xd, j.w, j.n, j.d, j.rows], JOBS + i * JOB_WORDS));
-    this.dispatch(jobs.reduce((sum, j) => sum + j.n * j.d * j.rows, 0));
+    c[NJOBS] = packed.count;
+    c.set(packed.words, JOBS);
+    this.dispatch(packed.work);
   }
 
   /** Runs one attention per KV head on every thread, split by KV heads; returns when all are done. */
   attend(jobs: readonly AttendJob[]): void {
     if (jobs.length > this.jobSlots) throw new RangeError(`at most ${this.jobSlots} attention jobs at once`);
     const c = this.ctrl;
-    c[OP] = OP_ATTEND;
-    c[NJOBS] = jobs.length;
     jobs.forEach((j, i) => c.set([j.q, j.keys, j.values, j.len, j.headDim, j.group, j.probs, j.out], JOBS + i * JOB_WORDS));
+    this.attendWritten(jobs.length);
+  }
+
+  /**
+   * The words of `count` attention jobs, to fill in place (JOB_WORDS each: q, keys, values, len,
+   * headDim, group, probs, out) before {@link attendWritten}: no objects per decode step.
+   */
+  get attendWords(): Int32Array {
+    return this.ctrl.subarray(JOBS, JOBS + this.jobSlots * JOB_WORDS);
+  }
+
+  /** Runs the `count` attention jobs written into {@link attendWords}. */
+  attendWritten(count: number): void {
+    if (count > this.jobSlots) throw new RangeError(`at most ${this.jobSlots} attention jobs at once`);
+    const c = this.ctrl;
+    c[OP] = OP_ATTEND;
+    c[NJOBS] = count;
     // Scores and the value mix: 2 multiply-adds per entry and dimension for each query head.
-    this.dispatch(jobs.reduce((sum, j) => sum + 2 * j.len * j.headDim * j.group, 0));
+    let work = 0;
+    for (let i = 0, at = JOBS; i < count; i++, at += JOB_WORDS) work += 2 * c[at + 3]! * c[at + 4]! * c[at + 5]!;
+    this.dispatch(work);
   }
 
   /** The job in the control block, on the main thread alone when small, else on every thread. */
@@ -144,15 +194,16 @@ export class ThreadPool {
       return;
     }
     if (this.workers.length === 0) this.start();
-    // Products: a few shares per thread, claimed one at a time (share.mjs), so a late worker's
-    // part is taken by whoever is free. Attention: one share per thread (whole KV heads).
-    const shares = c[OP] === OP_ATTEND ? this.threads : SHARES_PER_THREAD * this.threads;
+    // Products: up to a few shares per thread (SHARE_WORK each at least), claimed one at a time
+    // (share.mjs), so a late worker's part is taken by whoever is free. Attention: one share per
+    // thread (whole KV heads).
+    const shares = c[OP] === OP_ATTEND ? this.threads : Math.min(this.sharesPerThread * this.threads, Math.max(this.threads, Math.floor(work / SHARE_WORK)));
     // The job's words were written while NEXT was CLOSED; open it last.
     Atomics.store(c, SHARES, shares);
     Atomics.store(c, DONE, 0);
     Atomics.store(c, NEXT, 0);
     Atomics.add(c, GEN, 1);
-    Atomics.notify(c, GEN);
+    if (Atomics.load(c, WORKERS_ASLEEP) !== 0) Atomics.notify(c, GEN);
     let mainError: unknown;
     for (;;) {
       try {
@@ -169,7 +220,9 @@ export class ThreadPool {
       const now = performance.now();
       if (until === 0) until = now + this.spinMs;
       else if (now > until) {
+        Atomics.store(c, MAIN_ASLEEP, 1);
         Atomics.wait(c, DONE, done, 1000);
+        Atomics.store(c, MAIN_ASLEEP, 0);
         until = 0;
       }
     }

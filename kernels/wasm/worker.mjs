@@ -7,7 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 import { workerData } from "node:worker_threads";
-import { claimShares, controlWords, GEN, OP, OP_STOP, READY } from "./share.mjs";
+import { claimShares, controlWords, GEN, OP, OP_STOP, READY, WORKERS_ASLEEP } from "./share.mjs";
 
 const { wasmPath, memory, control, jobSlots, index, threads, spinMs } = workerData;
 const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(wasmPath)), { env: { memory } });
@@ -23,7 +23,9 @@ for (;;) {
     const now = performance.now();
     if (until === 0) until = now + spinMs;
     else if (now > until) {
+      Atomics.add(ctrl, WORKERS_ASLEEP, 1);
       Atomics.wait(ctrl, GEN, seen);
+      Atomics.sub(ctrl, WORKERS_ASLEEP, 1);
       until = 0;
     }
   }
