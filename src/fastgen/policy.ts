@@ -81,9 +81,13 @@ export function unionPolicy(components: readonly PolicyComponent[]): KvHeadPolic
   };
 }
 
-/** Marks the entries a policy keeps: the union of its components' sets (spec §12.5). */
-export function keptEntries(policy: KvHeadPolicy, ctx: KeepContext): Uint8Array {
-  const keep = new Uint8Array(ctx.length);
+/**
+ * Marks the entries a policy keeps: the union of its components' sets (spec §12.5). `into`: a
+ * buffer to reuse (at least `ctx.length` long; cleared here), else a new one.
+ */
+export function keptEntries(policy: KvHeadPolicy, ctx: KeepContext, into?: Uint8Array): Uint8Array {
+  const keep = into ?? new Uint8Array(ctx.length);
+  if (into) keep.fill(0, 0, ctx.length);
   for (const c of policy.components) c.keep(ctx, keep);
   return keep;
 }

@@ -31,8 +31,16 @@ export function mulberry32(seed: number): () => number {
 }
 
 export function argmax(x: ArrayLike<number>): number {
+  // The best value in a local: one read per element (this runs over the whole vocabulary every step).
   let best = 0;
-  for (let i = 1; i < x.length; i++) if (x[i]! > x[best]!) best = i;
+  let max = x[0]!;
+  for (let i = 1; i < x.length; i++) {
+    const v = x[i]!;
+    if (v > max) {
+      max = v;
+      best = i;
+    }
+  }
   return best;
 }
 

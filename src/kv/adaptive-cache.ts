@@ -45,6 +45,8 @@ export class AdaptiveKvCache implements KvCache {
   private rows: Float32Array[][][] | null;
   readonly layout: KvLayout;
   private readonly options: AdaptiveCacheOptions;
+  /** The marks of one eviction (reused: every decode step evicts in every KV head). */
+  private keep = new Uint8Array(64);
 
   /** `storage`: where the stores' keys, values and positions live (default plain JS arrays; see Backend.kvStorage). */
   constructor(layout: KvLayout, options: AdaptiveCacheOptions, storage?: KvStorage) {
@@ -149,6 +151,7 @@ export class AdaptiveKvCache implements KvCache {
   }
 
   private evict(store: HeadStore, policy: KvHeadPolicy, current: number, shrink: "exact" | "lazy"): void {
+    if (this.keep.length < store.length) this.keep = new Uint8Array(Math.max(store.length, 2 * this.keep.length));
     const ctx: KeepContext = {
       positions: store.positions,
       scores: store.scores,
@@ -158,7 +161,7 @@ export class AdaptiveKvCache implements KvCache {
       isSpecial: this.isSpecial,
       isPunct: this.isPunct,
     };
-    store.compact(keptEntries(policy, ctx), shrink);
+    store.compact(keptEntries(policy, ctx, this.keep), shrink);
   }
 
   /** Gives every store's buffers back to its storage (needed for a backend's memory; no-op for JS arrays). */

@@ -92,16 +92,22 @@ export class HeadStore implements KvView {
   /** Keeps the entries with `keep[e] = 1`, in order; the others are gone. */
   compact(keep: Uint8Array, shrink: "exact" | "lazy"): void {
     const d = this.headDim;
-    let w = 0;
-    for (let e = 0; e < this.length; e++) {
-      if (!keep[e]) continue;
-      if (w !== e) {
-        this.positions[w] = this.positions[e]!;
-        if (this.tracksScores) this.scores[w] = this.scores[e]!;
-        this.keys.copyWithin(w * d, e * d, (e + 1) * d);
-        this.values.copyWithin(w * d, e * d, (e + 1) * d);
-      }
-      w++;
+    const n = this.length;
+    // The kept prefix stays where it is; after it, each run of kept entries moves down in one copy
+    // (a decode step usually evicts one or two entries from the middle of a long store).
+    let e = 0;
+    while (e < n && keep[e]) e++;
+    let w = e;
+    while (e < n) {
+      while (e < n && !keep[e]) e++;
+      const from = e;
+      while (e < n && keep[e]) e++;
+      if (e === from) break;
+      this.positions.copyWithin(w, from, e);
+      if (this.tracksScores) this.scores.copyWithin(w, from, e);
+      this.keys.copyWithin(w * d, from * d, e * d);
+      this.values.copyWithin(w * d, from * d, e * d);
+      w += e - from;
     }
     this.length = w;
     // Release memory: exactly after prefill; during decode once the slack passes max(SLACK_ENTRIES, w / 64).

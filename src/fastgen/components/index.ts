@@ -1,4 +1,4 @@
-export { frequent, topK } from "./frequent.ts";
+export { frequent, markTopK, topK } from "./frequent.ts";
 export { full } from "./full.ts";
 export { local } from "./local.ts";
 export { punct } from "./punct.ts";

@@ -1,0 +1,83 @@
+/**
+ * HeadStore.compact moves runs of kept entries in one copy each; it must equal the plain
+ * definition (keep entry e where keep[e] = 1, in order) for positions, keys, values and scores,
+ * whatever the pattern of runs. And the reused buffers of a decode step (keptEntries' `into`,
+ * markTopK's marks) hold nothing over from the step before.
+ */
+import { describe, expect, it } from "vitest";
+import { markTopK } from "../../src/fastgen/components/frequent.ts";
+import { frequent, local } from "../../src/fastgen/components/index.ts";
+import { keptEntries, type KeepContext, unionPolicy } from "../../src/fastgen/policy.ts";
+import { mulberry32 } from "../../src/generation/sampler.ts";
+import { HeadStore } from "../../src/kv/head-store.ts";
+
+const headDim = 4;
+
+function filled(length: number, random: () => number): HeadStore {
+  const store = new HeadStore(headDim);
+  for (let p = 0; p < length; p++) {
+    store.push(p * 3, Float32Array.from({ length: headDim }, (_, i) => p + i / 10), Float32Array.from({ length: headDim }, (_, i) => -p - i / 10));
+    store.scores[p] = Math.floor(random() * 1000);
+  }
+  return store;
+}
+
+describe("HeadStore.compact", () => {
+  it("equals keeping the marked entries in order, on 500 random patterns", () => {
+    const random = mulberry32(7);
+    for (let c = 0; c < 500; c++) {
+      const length = Math.floor(random() * 80);
+      const store = filled(length, random);
+      // Runs of every kind: all kept, none kept, one evicted, long runs, alternating.
+      const density = [0, 0.1, 0.5, 0.9, 0.99, 1][c % 6]!;
+      const keep = Uint8Array.from({ length }, () => (random() < density ? 1 : 0));
+      const kept = [...keep.keys()].filter((e) => keep[e]);
+      const expected = {
+        positions: kept.map((e) => store.positions[e]!),
+        scores: kept.map((e) => store.scores[e]!),
+        keys: kept.flatMap((e) => [...store.keys.subarray(e * headDim, (e + 1) * headDim)]),
+        values: kept.flatMap((e) => [...store.values.subarray(e * headDim, (e + 1) * headDim)]),
+      };
+      store.compact(keep, c % 2 === 0 ? "exact" : "lazy");
+      const view = store.view();
+      expect(view.length, `case ${c}`).toBe(kept.length);
+      expect([...view.positions], `case ${c}`).toEqual(expected.positions);
+      expect([...store.scores.subarray(0, kept.length)], `case ${c}`).toEqual(expected.scores);
+      expect([...view.keys], `case ${c}`).toEqual(expected.keys);
+      expect([...view.values], `case ${c}`).toEqual(expected.values);
+    }
+  });
+});
+
+describe("reused marks", () => {
+  const ctx = (scores: number[], current: number): KeepContext => ({
+    positions: Int32Array.from(scores, (_, e) => e),
+    scores: Float64Array.from(scores),
+    length: scores.length,
+    current,
+    budgets: { window: 2, frequentK: 2, sinks: 0 },
+    isSpecial: () => false,
+    isPunct: () => false,
+  });
+
+  it("keptEntries clears a reused buffer before marking", () => {
+    const policy = unionPolicy([local, frequent]);
+    const into = new Uint8Array(16).fill(1);
+    const keep = keptEntries(policy, ctx([5, 0, 0, 9, 0, 0, 0], 6), into);
+    expect(keep).toBe(into);
+    // frequent: entries 3 (9) and 0 (5); local, window 2: positions 5 and 6.
+    expect([...keep.subarray(0, 7)]).toEqual([1, 0, 0, 1, 0, 1, 1]);
+    expect([...keep.subarray(0, 7)]).toEqual([...keptEntries(policy, ctx([5, 0, 0, 9, 0, 0, 0], 6))]);
+  });
+
+  it("markTopK only adds marks and ranks the first `length` entries (scratch reused across calls)", () => {
+    const big = Float64Array.from({ length: 1000 }, (_, e) => e);
+    const keep = new Uint8Array(1000);
+    markTopK(big, Int32Array.from(big), 1000, 10, keep);
+    expect(keep.reduce((a, b) => a + b, 0)).toBe(10);
+    const small = new Uint8Array(4);
+    small[0] = 1; // an earlier component's mark stays
+    markTopK(Float64Array.of(0, 3, 2, 1), Int32Array.of(0, 1, 2, 3), 4, 1, small);
+    expect([...small]).toEqual([1, 1, 0, 0]);
+  });
+});
