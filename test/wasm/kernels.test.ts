@@ -234,6 +234,25 @@ describe("element-wise kernels", () => {
     expectClose(get(at, 300), want, (i) => 1e-7 * want[i]! + 1e-12, "softmax");
   });
 
+  it("softmax: the two-lane exp gives the reference's float32 bits on 200,000 entries spread over [-100, 0] (odd length, ±inf and tiny ranges too)", () => {
+    // x − max down to −100 crosses the scalar fallback below −87 and float32's subnormals.
+    const n = 200_001;
+    const s = Float32Array.from({ length: n }, () => -100 * next());
+    s[7] = 0;
+    const at = put(s);
+    k.softmax(at, n);
+    const want = Float32Array.from(s);
+    softmax(want);
+    expect(bytesOf(get(at, n)).equals(bytesOf(want))).toBe(true);
+    for (const row of [Float32Array.of(-Infinity, 0, 1), Float32Array.of(3), Float32Array.of(1e-30, -1e-30, 0, 5e-45)]) {
+      const p = put(row);
+      k.softmax(p, row.length);
+      const w = Float32Array.from(row);
+      softmax(w);
+      expect(bytesOf(get(p, row.length)).equals(bytesOf(w))).toBe(true);
+    }
+  });
+
   it("swiglu and the residual add: bit for bit", () => {
     const n = 100;
     const h = randomArray(next, n, 6);
