@@ -53,6 +53,8 @@ export class AdaptiveKvCache implements KvCache {
     this.layout = layout;
     this.options = options;
     this.stores = Array.from({ length: layout.nLayers * layout.nKvHeads }, () => new HeadStore(layout.headDim, 16, storage));
+    // Until compress cuts every store to size, the stores may double as the prompt fills them.
+    for (const s of this.stores) s.doubling = true;
     this.rows = options.recordPromptAttention
       ? Array.from({ length: layout.nLayers }, () => Array.from({ length: layout.nHeads }, () => []))
       : null;
@@ -132,6 +134,7 @@ export class AdaptiveKvCache implements KvCache {
       for (let g = 0; g < this.layout.nKvHeads; g++) {
         const policy = policies[l]![g]!;
         const store = this.store(l, g);
+        store.doubling = false;
         // Scores were needed to profile and cut; from here only a policy that ranks by them reads them.
         if (!policy.readsScores) store.dropScores();
         if (policy.keepsAll) store.compact(new Uint8Array(store.length).fill(1), "exact");

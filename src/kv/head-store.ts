@@ -28,6 +28,12 @@ export class HeadStore implements KvView {
   private readonly headDim: number;
   private readonly storage: KvStorage;
   private tracksScores = true;
+  /**
+   * Grow by doubling instead of by 1/64: for a store filling with a prompt that is cut to size
+   * right after (AdaptiveKvCache before `compress`), so a prompt of n entries costs O(log n)
+   * reallocations, not O(n/16). The bounded slack holds once it is off again.
+   */
+  doubling = false;
   /** The storage buffer under `positions` (the same array once positions are 32-bit). */
   private positionBuffer: Int32Array;
 
@@ -65,7 +71,7 @@ export class HeadStore implements KvView {
   push(position: number, key: Float32Array, value: Float32Array): void {
     if (position >= U16_LIMIT && this.positions instanceof Uint16Array) this.widenPositions();
     // Grow by 1/64 (at least SLACK_ENTRIES): geometric, so appends stay amortised O(1), with bounded slack.
-    if (this.length === this.capacity) this.resize(this.capacity + Math.max(SLACK_ENTRIES, this.capacity >> SLACK_SHIFT));
+    if (this.length === this.capacity) this.resize(this.capacity + Math.max(SLACK_ENTRIES, this.doubling ? this.capacity : this.capacity >> SLACK_SHIFT));
     const d = this.headDim;
     this.positions[this.length] = position;
     this.keys.set(key.subarray(0, d), this.length * d);

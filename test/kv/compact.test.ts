@@ -81,3 +81,23 @@ describe("reused marks", () => {
     expect([...small]).toEqual([1, 1, 0, 0]);
   });
 });
+
+describe("HeadStore growth", () => {
+  it("doubles while filling a prompt, is cut to size by an exact compact, then grows with bounded slack", () => {
+    const store = new HeadStore(headDim);
+    store.doubling = true;
+    const key = new Float32Array(headDim);
+    const capacities = new Set<number>();
+    for (let p = 0; p < 1000; p++) {
+      store.push(p, key, key);
+      capacities.add(store.capacity);
+    }
+    // 16, 32, …, 1024: a handful of reallocations, not one per 16 entries.
+    expect([...capacities]).toEqual([16, 32, 64, 128, 256, 512, 1024]);
+    store.doubling = false;
+    store.compact(new Uint8Array(1000).fill(1), "exact");
+    expect(store.capacity).toBe(1000);
+    store.push(1000, key, key);
+    expect(store.capacity).toBe(1000 + Math.max(16, 1000 >> 6));
+  });
+});

@@ -162,14 +162,17 @@ export async function evalCommand(argv: readonly string[], io: CommandIO, tty?: 
     { outDir, reportPath, ...(flags.json ? { jsonPath: flags.json } : {}), png: flags.png },
     { promptsPath, modelPath, ...(flags.tokenizer ? { tokenizerPath: flags.tokenizer } : {}), ...(flags.notes ? { notesPath: flags.notes } : {}) },
   );
-  const { model, tokenizer, backend } = await openModel(flags);
+  // Prompts are independent: one worker per core is the best split for the CPU backends (the wasm
+  // threads only help on products far larger than the embedded models'); gpu.js gets one.
+  const workers = flags.workers ?? (flags.quick || flags.backend === "gpu" ? 1 : availableParallelism());
+  // With several workers each runs on one wasm thread, so the cores are not oversubscribed; the
+  // main thread's backend (named in the report) is set up the same way.
+  const threads = workers > 1 ? 1 : flags.threads;
+  const { model, tokenizer, backend } = await openModel({ ...flags, threads });
   const config = model.config;
   if (flags.attentionHead && (flags.attentionHead.layer >= config.nLayers || flags.attentionHead.head >= config.nHeads)) {
     throw new InputError(`--attention-head: the model has layers 0..${config.nLayers - 1} and query heads 0..${config.nHeads - 1}`);
   }
-  // Prompts are independent: one worker per core is the best split for the CPU backends (the wasm
-  // threads only help on products far larger than the embedded models'); gpu.js gets one.
-  const workers = flags.workers ?? (flags.quick || flags.backend === "gpu" ? 1 : availableParallelism());
   const options = {
     promptsPath,
     limit: flags.limit ?? preset.limit,
@@ -198,8 +201,7 @@ export async function evalCommand(argv: readonly string[], io: CommandIO, tty?: 
       config,
       modelPath,
       ...(flags.tokenizer ? { tokenizerPath: flags.tokenizer } : {}),
-      // With several workers each runs on one wasm thread, so the cores are not oversubscribed.
-      backendOptions: { backend: flags.backend, gpuMode: flags.gpuMode, threads: workers > 1 ? 1 : flags.threads },
+      backendOptions: { backend: flags.backend, gpuMode: flags.gpuMode, threads },
     },
     { ...options, promptsPath: resolve(promptsPath) },
     { ...(tty?.isTTY ? { tty: { write: (t: string) => void tty.write(t), ...(tty.columns ? { columns: tty.columns } : {}) } } : {}), line: io.warn },
