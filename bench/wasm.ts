@@ -8,12 +8,16 @@
  * Prefill is timed two ways for us: `prefillLast` (the last row's logits only — what generation
  * needs and what llama.cpp computes for a prompt, so the like-for-like figure) and `prefill`
  * (every row's logits, the Backend contract, which adds the classifier for every row).
- * The engines alternate round by round (best round each, after a warm-up of ours; llama.cpp's
- * measure loads the model each round), so a load that comes and goes hits both alike.
+ * The engines and thread counts alternate round by round (best round each, after a warm-up of
+ * ours; llama.cpp's measure loads the model each round), so a load that comes and goes hits all
+ * alike. Last, a memory-bandwidth probe (the F32 matrix–vector kernel over 256 MB with each thread
+ * count): the ceiling of thread scaling for a decode that streams its weights from memory.
  *
  * Install the peer once: npm run bench:peer-install. Run: npx tsx bench/wasm.ts [--quick] [--out DIR]
  */
 import { WasmBackend } from "../kernels/wasm/backend.ts";
+import { WasmHeap } from "../kernels/wasm/runtime.ts";
+import { ThreadPool } from "../kernels/wasm/threads.ts";
 import { argmax } from "../src/generation/sampler.ts";
 import { kvLayoutOf } from "../src/interfaces.ts";
 import { FullKvCache } from "../src/kv/full-cache.ts";
@@ -66,6 +70,38 @@ function measureWasm(backend: WasmBackend, tokens: number[], prefill: number, de
   return best;
 }
 
+/** Weights streamed by the bandwidth probe: far beyond any cache of this machine. */
+const BANDWIDTH_MB = 256;
+
+/**
+ * Memory bandwidth the F32 matrix–vector kernel reaches with each thread count (GB/s, best of
+ * `rounds` rounds, alternating): a 256 MB `[d][1024]` matrix times a vector.
+ */
+function measureBandwidth(threadCounts: readonly number[], rounds: number): number[] {
+  const n = 1024;
+  const d = (BANDWIDTH_MB * 2 ** 20) / (4 * n);
+  const heap = new WasmHeap();
+  const w = heap.alloc(d * n * 4);
+  const x = heap.alloc(n * 4);
+  const out = heap.alloc(d * 4);
+  // Written, not just allocated: untouched pages may all map one zero page and never reach memory.
+  heap.f32.fill(0.5, w >> 2, (w >> 2) + d * n);
+  heap.f32.fill(1, x >> 2, (x >> 2) + n);
+  const pools = threadCounts.map((threads) => new ThreadPool(heap, threads));
+  const job = [{ kind: 0, out, x, xd: 0, w, n, d, rows: 1 }];
+  const best = threadCounts.map(() => 0);
+  for (let round = 0; round <= rounds; round++) {
+    for (const [i, pool] of pools.entries()) {
+      const t0 = performance.now();
+      for (let rep = 0; rep < 4; rep++) pool.run(job);
+      const gbPerS = (4 * d * n * 4) / ((performance.now() - t0) / 1000) / 1e9;
+      if (round > 0) best[i] = Math.max(best[i]!, gbPerS); // round 0 warms up (and starts the workers)
+    }
+  }
+  for (const pool of pools) pool.dispose();
+  return best;
+}
+
 export async function wasmBench(argv: readonly string[] = process.argv.slice(2)): Promise<string> {
   const size = benchSize(argv);
   const s = SETTINGS[size];
@@ -78,50 +114,68 @@ export async function wasmBench(argv: readonly string[] = process.argv.slice(2))
   if (typeof peer === "string") notes.push(`llama.cpp NOT measured: ${peer}`);
   const rows: Row[] = [];
   const tps = (ms: number, tokens: number) => (1000 * tokens) / ms;
+  const threadCounts = Array.from({ length: Math.max(1, availableParallelism()) }, (_, i) => i + 1);
   for (const type of s.types) {
     const path = synthGguf(dir, s.shape, type);
     const model = loadModel(path);
     const tokens = benchTokens(model, s.prefill + 1);
     const label = `${s.shape} ${type}`;
-    let oneThreadDecode = NaN;
-    for (let threads = 1; threads <= Math.max(1, availableParallelism()); threads++) {
-      const backend = new WasmBackend(model, { threads });
-      measureWasm(backend, tokens, s.prefill, s.decode, 1); // warm-up round (also starts the worker threads)
-      const ours = { prefillLastMs: Infinity, prefillAllMs: Infinity, decodeMs: Infinity };
-      let theirs: { prefillMs: number; decodeMs: number } | undefined;
-      for (let round = 0; round < s.repeats; round++) {
+    // Every thread count's backend lives through the whole run, and each round measures them all
+    // (with llama.cpp at the same count just before): the ratios between thread counts and against
+    // llama.cpp come from the same minutes of a machine whose speed drifts.
+    const backends = threadCounts.map((threads) => new WasmBackend(model, { threads }));
+    for (const b of backends) measureWasm(b, tokens, s.prefill, s.decode, 1); // warm-up round (also starts the worker threads)
+    const ours = backends.map(() => ({ prefillLastMs: Infinity, prefillAllMs: Infinity, decodeMs: Infinity }));
+    const theirs: ({ prefillMs: number; decodeMs: number } | undefined)[] = backends.map(() => undefined);
+    for (let round = 0; round < s.repeats; round++) {
+      for (const [i, threads] of threadCounts.entries()) {
         if (typeof peer !== "string") {
           try {
             const r = await peer.measure({ modelPath: path, tokens, prefill: s.prefill, decode: s.decode, threads, repeats: 1 });
-            theirs = { prefillMs: Math.min(theirs?.prefillMs ?? Infinity, r.prefillMs), decodeMs: Math.min(theirs?.decodeMs ?? Infinity, r.decodeMs) };
+            theirs[i] = { prefillMs: Math.min(theirs[i]?.prefillMs ?? Infinity, r.prefillMs), decodeMs: Math.min(theirs[i]?.decodeMs ?? Infinity, r.decodeMs) };
           } catch (e) {
             if (round === 0) notes.push(`llama.cpp (${threads} threads) failed on ${label}: ${(e as Error).message}`);
           }
         }
-        const m = measureWasm(backend, tokens, s.prefill, s.decode, 1);
-        ours.prefillLastMs = Math.min(ours.prefillLastMs, m.prefillLastMs);
-        ours.prefillAllMs = Math.min(ours.prefillAllMs, m.prefillAllMs);
-        ours.decodeMs = Math.min(ours.decodeMs, m.decodeMs);
+        const m = measureWasm(backends[i]!, tokens, s.prefill, s.decode, 1);
+        const best = ours[i]!;
+        best.prefillLastMs = Math.min(best.prefillLastMs, m.prefillLastMs);
+        best.prefillAllMs = Math.min(best.prefillAllMs, m.prefillAllMs);
+        best.decodeMs = Math.min(best.decodeMs, m.decodeMs);
       }
+    }
+    const oneThreadDecode = tps(ours[0]!.decodeMs, s.decode);
+    for (const [i, threads] of threadCounts.entries()) {
+      const backend = backends[i]!;
       backend.dispose();
-      const peerRow = theirs && { prefill: tps(theirs.prefillMs, s.prefill - 1), decode: tps(theirs.decodeMs, s.decode) };
+      const peerResult = theirs[i];
+      const peerRow = peerResult && { prefill: tps(peerResult.prefillMs, s.prefill - 1), decode: tps(peerResult.decodeMs, s.decode) };
       if (peerRow) {
         rows.push({ model: label, engine: `llama.cpp (${threads} thread${threads === 1 ? "" : "s"})`, prefillTokPerS: peerRow.prefill, prefillAllRowsTokPerS: null, decodeTokPerS: peerRow.decode, prefillVsLlamaCpp: null, decodeVsLlamaCpp: null, decodeVsOwn1Thread: null });
       }
-      const prefill = tps(ours.prefillLastMs, s.prefill - 1);
-      const decode = tps(ours.decodeMs, s.decode);
-      if (threads === 1) oneThreadDecode = decode;
+      const prefill = tps(ours[i]!.prefillLastMs, s.prefill - 1);
+      const decode = tps(ours[i]!.decodeMs, s.decode);
       rows.push({
         model: label,
         engine: `fastgen-ts ${backend.name}`,
         prefillTokPerS: prefill,
-        prefillAllRowsTokPerS: tps(ours.prefillAllMs, s.prefill - 1),
+        prefillAllRowsTokPerS: tps(ours[i]!.prefillAllMs, s.prefill - 1),
         decodeTokPerS: decode,
         prefillVsLlamaCpp: peerRow ? prefill / peerRow.prefill : null,
         decodeVsLlamaCpp: peerRow ? decode / peerRow.decode : null,
         decodeVsOwn1Thread: decode / oneThreadDecode,
       });
     }
+  }
+  // The ceiling for more threads on a decode that streams its weights from memory.
+  if (size !== "quick") {
+    const bandwidth = measureBandwidth(threadCounts, s.repeats);
+    for (const [i, threads] of threadCounts.entries()) {
+      rows.push({ model: `memory: F32 matrix–vector over ${BANDWIDTH_MB} MB`, engine: `wasm kernel (${threads} thread${threads === 1 ? "" : "s"})`, bandwidthGBPerS: bandwidth[i]!, decodeVsOwn1Thread: bandwidth[i]! / bandwidth[0]! });
+    }
+    notes.push(
+      `memory rows: the F32 matrix–vector kernel over ${BANDWIDTH_MB} MB of weights (far beyond the caches), GB/s read, rounds alternating between thread counts. A decode that reads all its weights from memory every token (15M F32: 60 MB > the L3 cache) cannot speed up with threads by more than this bandwidth does.`,
+    );
   }
   return writeReport(
     {
