@@ -74,8 +74,9 @@ export class HeadStore implements KvView {
     if (this.length === this.capacity) this.resize(this.capacity + Math.max(SLACK_ENTRIES, this.doubling ? this.capacity : this.capacity >> SLACK_SHIFT));
     const d = this.headDim;
     this.positions[this.length] = position;
-    this.keys.set(key.subarray(0, d), this.length * d);
-    this.values.set(value.subarray(0, d), this.length * d);
+    // A key of exactly headDim (the usual case) is copied without making a view of it first.
+    this.keys.set(key.length === d ? key : key.subarray(0, d), this.length * d);
+    this.values.set(value.length === d ? value : value.subarray(0, d), this.length * d);
     if (this.tracksScores) this.scores[this.length] = 0;
     this.length++;
   }
