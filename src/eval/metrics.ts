@@ -38,11 +38,23 @@ export interface RowComparison {
   readonly logpCompressed: number;
 }
 
-export function compareRow(full: ArrayLike<number>, compressed: ArrayLike<number>, forced: number): RowComparison {
-  const lf = logSoftmaxF64(full);
+/** What a full-cache row is compared by: its log-probabilities and argmax, worked out once for every method. */
+export interface ReferenceRow {
+  readonly logProbs: Float64Array;
+  readonly top: number;
+}
+
+export function referenceRow(logits: ArrayLike<number>): ReferenceRow {
+  return { logProbs: logSoftmaxF64(logits), top: argmax(logits) };
+}
+
+/** `full`: the full cache's logits, or their {@link referenceRow} (an eval compares one row against every setting). */
+export function compareRow(full: ArrayLike<number> | ReferenceRow, compressed: ArrayLike<number>, forced: number): RowComparison {
+  const ref = "logProbs" in full ? full : referenceRow(full);
+  const lf = ref.logProbs;
   const lc = logSoftmaxF64(compressed);
   if (!(forced >= 0 && forced < lf.length)) throw new RangeError(`forced token ${forced} is outside the vocabulary`);
-  return { kl: klFromLogProbs(lf, lc), top1: argmax(full) === argmax(compressed), logpFull: lf[forced]!, logpCompressed: lc[forced]! };
+  return { kl: klFromLogProbs(lf, lc), top1: ref.top === argmax(compressed), logpFull: lf[forced]!, logpCompressed: lc[forced]! };
 }
 
 /** Means over the compared rows (spec §10 "report the means"). */

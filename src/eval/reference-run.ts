@@ -6,6 +6,7 @@
 import { type Backend, kvLayoutOf } from "../interfaces.ts";
 import { argmax, checkFiniteLogits } from "../generation/sampler.ts";
 import { FullKvCache } from "../kv/full-cache.ts";
+import { type ReferenceRow, referenceRow } from "./metrics.ts";
 import { type TokenTrace, TracingCache } from "./trace.ts";
 
 export interface ReferenceRun {
@@ -14,6 +15,8 @@ export interface ReferenceRun {
   readonly continuation: readonly number[];
   /** `rows[i]`: logits at position n+i (after feeding c_i), predicting c_{i+1}; i = 0..N-1. */
   readonly rows: readonly Float32Array[];
+  /** `compared[i]`: rows[i]'s log-probabilities and argmax, what every setting is compared against. */
+  readonly compared: readonly ReferenceRow[];
   /** Trace of positions 0..n+N-1: `steps[p]`, probs over positions 0..p. */
   readonly steps: readonly TokenTrace[];
 }
@@ -36,5 +39,5 @@ export function runReference(backend: Backend, promptTokens: readonly number[], 
     continuation.push(argmax(row));
   }
   // Filed by position (steps[p] is position p) whatever order the backend registered them in.
-  return { promptTokens, continuation, rows, steps: [...cache.steps].sort((a, b) => a.position - b.position) };
+  return { promptTokens, continuation, rows, compared: rows.map(referenceRow), steps: [...cache.steps].sort((a, b) => a.position - b.position) };
 }

@@ -53,7 +53,7 @@ export function runSetting(backend: Backend, classes: TokenClasses, settings: Co
   for (let i = 0; i < N; i++) {
     const row = backend.forward(ref.continuation[i]!, n + i, probe);
     session.recordStep();
-    const cmp = compareRow(ref.rows[i]!, row, ref.continuation[i + 1]!);
+    const cmp = compareRow(ref.compared[i]!, row, ref.continuation[i + 1]!);
     rows.push(cmp);
     if (!fork && !cmp.top1) {
       // Greedy decoding with this cache would leave the reference here; keep the trace up to this step.

@@ -68,7 +68,7 @@ export class TracingCache implements KvCache {
     this.observe?.(layer, kvHead, position, this.inner.view(layer, kvHead).positions, probs);
     const step = this.stepAt(position);
     // Copies: a backend may reuse its buffers.
-    if (step) step.probs[layer * this.layout.nKvHeads + kvHead] = probs.map((p) => Float32Array.from(p));
+    if (step) step.probs[layer * this.layout.nKvHeads + kvHead] = probs.map((p) => p.slice());
     this.inner.afterAttention(layer, kvHead, position, probs);
   }
 

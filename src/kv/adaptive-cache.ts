@@ -102,7 +102,7 @@ export class AdaptiveKvCache implements KvCache {
     for (const p of probs) store.addScores(p);
     if (this.rows && !this.policies) {
       const groupSize = this.layout.nHeads / this.layout.nKvHeads;
-      probs.forEach((p, i) => this.rows![layer]![kvHead * groupSize + i]!.push(Float32Array.from(p)));
+      probs.forEach((p, i) => this.rows![layer]![kvHead * groupSize + i]!.push(p.slice()));
     }
     // Spec §6 step 4 / §12.7: re-apply the policy right after this layer's attention.
     const policy = this.policies?.[layer]?.[kvHead];
