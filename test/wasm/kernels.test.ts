@@ -2,9 +2,11 @@
  * Each wasm kernel against the reference function its comment names (reference/math.ts, the
  * attention loop of reference/transformer.ts, gguf.ts's dequantization), on seeded random data.
  * Tolerances, and why:
- * - rmsnorm, swiglu, residual add, F16/Q8_0 dequantization: exact (the same float64/float32 arithmetic);
- * - rope, softmax: within 1 float32 ulp-scale (AssemblyScript's pow/cos/sin/exp against V8's may
- *   differ in the last bit of a double, which almost always rounds away);
+ * - rmsnorm, residual add, F16/Q8_0 dequantization: exact (the same float64/float32 arithmetic);
+ * - swiglu, softmax: the same float32 bytes on large random inputs (their exp is our two-lane
+ *   polynomial, within the last bit of a double of V8's Math.exp, which rounds away);
+ * - rope: within 1 float32 ulp-scale (AssemblyScript's pow/cos/sin against V8's may differ in the
+ *   last bit of a double, which almost always rounds away);
  * - products: float32 sums against reference float64 sums, bounded by 1e-6 · Σ|w·x| (n ≤ 800);
  *   and the blocked product equals the matrix–vector product bit for bit, whatever the row range;
  * - Q8_0 products: also the input's int16 block quantization, bounded by Σ_blocks Σ|w|·0.51·d.
@@ -251,6 +253,19 @@ describe("element-wise kernels", () => {
       softmax(w);
       expect(bytesOf(get(p, row.length)).equals(bytesOf(w))).toBe(true);
     }
+  });
+
+  it("swiglu: the two-lane exp gives the reference's float32 bits on 200,001 entries over [-100, 100], ±inf and NaN included", () => {
+    const n = 200_001;
+    const h = Float32Array.from({ length: n }, () => 200 * next() - 100);
+    const u = Float32Array.from({ length: n }, () => 4 * next() - 2);
+    h[10] = Infinity;
+    h[11] = -Infinity;
+    h[13] = NaN;
+    const hp = put(h);
+    k.swiglu(hp, put(u), n);
+    const want = h.map((v, i) => silu(v) * u[i]!);
+    expect(bytesOf(get(hp, n)).equals(bytesOf(want))).toBe(true);
   });
 
   it("swiglu and the residual add: bit for bit", () => {

@@ -754,10 +754,30 @@ export function ropeQK(q: usize, nHeads: i32, k: usize, nKvHeads: i32, headDim: 
 
 /**
  * h[i] = silu(h[i]) · u[i] over `n` entries, silu(v) = v / (1 + e^-v).
- * Matches: the SwiGLU line of reference/transformer.ts (math.ts silu), in the same f64 arithmetic.
+ * Matches: the SwiGLU line of reference/transformer.ts (math.ts silu), in the same f64 arithmetic,
+ * with e^-v from expLanes (two lanes at a time, |v| ≤ 87; else scalar Math.exp): within the last
+ * bit of a double of V8's, which rounds to the same float32 (the test compares bytes).
  */
 export function swiglu(h: usize, u: usize, n: i32): void {
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  const one = f64x2.splat(1);
+  const lim = f64x2.splat(-EXP_LANES_MIN);
+  for (; i + 2 <= n; i += 2) {
+    const o = <usize>i << 2;
+    const v = f64x2.promote_low_f32x4(v128.load64_zero(h + o));
+    if (i64x2.all_true(f64x2.le(f64x2.abs(v), lim))) {
+      const silu = f64x2.div(v, f64x2.add(one, expLanes(f64x2.neg(v))));
+      const out = f64x2.mul(silu, f64x2.promote_low_f32x4(v128.load64_zero(u + o)));
+      v128.store64_lane(h + o, f32x4.demote_f64x2_zero(out), 0);
+    } else {
+      // Out of expLanes' range (or NaN): this pair with the scalar exp.
+      for (let j: usize = 0; j < 8; j += 4) {
+        const x = <f64>load<f32>(h + o + j);
+        store<f32>(h + o + j, <f32>((x / (1 + Math.exp(-x))) * <f64>load<f32>(u + o + j)));
+      }
+    }
+  }
+  for (; i < n; i++) {
     const o = <usize>i << 2;
     const v = <f64>load<f32>(h + o);
     store<f32>(h + o, <f32>((v / (1 + Math.exp(-v))) * <f64>load<f32>(u + o)));
