@@ -1,6 +1,6 @@
 // Bun smoke suite: `bun test smoke/bun.test.ts`.
 import { expect, test } from "bun:test";
-import { checkGoldenLogits, checkGreedyStory, checkProfile } from "./checks.ts";
+import { checkGoldenLogits, checkGreedyStory, checkProfile, checkWasmThreads } from "./checks.ts";
 
 for (const name of ["once", "quotes", "long"]) {
   test(`golden logits (${name}), reference`, async () => expect(await checkGoldenLogits(name)).toBeLessThan(1e-4));
@@ -15,3 +15,9 @@ for (const mode of ["webasm", "cpu"] as const) {
     expect(await checkGreedyStory({ backend: "gpu", mode })).toContain("Lily");
   });
 }
+
+// wasm: worker threads (node:worker_threads) over one shared memory, the same bytes as one thread.
+test("golden logits (once, 48 rows) on 1 and 2 wasm threads, and greedy story on 2", async () => {
+  expect(await checkWasmThreads("once", 2)).toBeLessThan(1e-4);
+  expect(await checkGreedyStory({ backend: "wasm", threads: 2 })).toContain("Lily");
+});

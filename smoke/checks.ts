@@ -1,7 +1,8 @@
 /**
  * Plain, runtime-agnostic checks (they throw on failure) shared by the Node (vitest), Deno
  * (`deno test`) and Bun (`bun test`) suites: golden logits, a FastGen profile on a golden prompt,
- * and a short greedy generation, on the reference backend and on a gpu.js mode.
+ * and a short greedy generation, on the reference backend, on a gpu.js mode, and on the wasm
+ * backend with its worker threads (node:worker_threads in all three runtimes).
  */
 import { kvLayoutOf } from "../src/interfaces.ts";
 import { createBackend, type GpuMode } from "../src/create-backend.ts";
@@ -9,18 +10,21 @@ import { compressionSettingsSchema } from "../src/fastgen/methods.ts";
 import { computeTokenClasses } from "../src/fastgen/token-classes.ts";
 import { compressPrompt, generateCompressed } from "../src/fastgen/pipeline.ts";
 import { FullKvCache } from "../src/kv/full-cache.ts";
+import { WasmBackend } from "../kernels/wasm/backend.ts";
 import { Tokenizer } from "../src/tokenizer/tokenizer.ts";
 // The same loaders and comparison the vitest suites use (plain modules, no test runner inside).
 import { compareLogits } from "../test/support/compare.ts";
 import { golden, stories260K as stories } from "../test/support/shared.ts";
 
-export type CheckBackend = { backend: "reference" } | { backend: "gpu"; mode: GpuMode };
+export type CheckBackend = { backend: "reference" } | { backend: "gpu"; mode: GpuMode } | { backend: "wasm"; threads: number };
 
 function fail(message: string): never {
   throw new Error(message);
 }
 
 async function backendFor(choice: CheckBackend) {
+  // wasm: every product and attention job split between the threads, however small (stories260K's are).
+  if (choice.backend === "wasm") return new WasmBackend(stories(), { threads: choice.threads, minParallelWork: 0 });
   return createBackend(stories(), { backend: choice.backend, gpuMode: choice.backend === "gpu" ? choice.mode : "auto" });
 }
 
@@ -70,4 +74,29 @@ export async function checkGreedyStory(choice: CheckBackend = { backend: "refere
   const text = tokenizer.decode([...prompt, ...tokens]);
   if (!text.startsWith(DOCUMENTED_STORY)) fail(`greedy story differs: ${JSON.stringify(text.slice(0, 160))}`);
   return text;
+}
+
+/**
+ * The wasm backend's threads: golden case `name`'s logits on 1 and on `threads` threads (worker
+ * threads started, every job split) must be the same bytes, and within 1e-4 of the golden ones.
+ */
+export async function checkWasmThreads(name: string, threads = 2, rows = 48): Promise<number> {
+  const meta = golden(name);
+  const n = Math.min(rows, meta.rows);
+  const run = async (t: number) => {
+    const backend = await backendFor({ backend: "wasm", threads: t });
+    const out = backend.prefill(meta.tokens.slice(0, n), 0, new FullKvCache(kvLayoutOf(stories().config)));
+    backend.dispose();
+    return out;
+  };
+  const one = await run(1);
+  const many = await run(threads);
+  for (let r = 0; r < n; r++) {
+    const a = one[r]!;
+    const b = many[r]!;
+    for (let i = 0; i < a.length; i++) {
+      if (!Object.is(a[i], b[i])) fail(`${name}: row ${r}, logit ${i}: ${a[i]} on 1 thread, ${b[i]} on ${threads}`);
+    }
+  }
+  return checkGoldenLogits(name, { backend: "wasm", threads }, rows);
 }

@@ -1,5 +1,5 @@
 // Deno smoke suite: `deno test --allow-read --allow-env smoke/deno.test.ts` (or `deno task test`).
-import { checkGoldenLogits, checkGreedyStory, checkProfile } from "./checks.ts";
+import { checkGoldenLogits, checkGreedyStory, checkProfile, checkWasmThreads } from "./checks.ts";
 
 for (const name of ["once", "quotes", "long"]) {
   Deno.test(`golden logits (${name}), reference`, async () => void (await checkGoldenLogits(name)));
@@ -14,3 +14,9 @@ for (const mode of ["webasm", "cpu"] as const) {
     await checkGreedyStory({ backend: "gpu", mode });
   });
 }
+
+// wasm: worker threads (node:worker_threads) over one shared memory, the same bytes as one thread.
+Deno.test("golden logits (once, 48 rows) on 1 and 2 wasm threads, and greedy story on 2", async () => {
+  await checkWasmThreads("once", 2);
+  await checkGreedyStory({ backend: "wasm", threads: 2 });
+});
