@@ -31,6 +31,8 @@ export interface BrowserOpenOptions {
   readonly gpuMode?: GpuMode;
   /** Extra special tokens or a replacement punctuation set. */
   readonly tokenClasses?: TokenClassOptions;
+  /** Threads for the wasm backend (default: the browser's logical cores, `navigator.hardwareConcurrency`). */
+  readonly threads?: number;
 }
 
 /** Opens a model from its bytes with a backend: the browser's counterpart of index.ts's `openFastGen`. */
@@ -38,7 +40,13 @@ export async function openFastGen(options: BrowserOpenOptions): Promise<FastGen>
   const name = options.name ?? "model";
   const model = loadModelFromBytes(options.model, name, options.tokenizer);
   if (!model.vocab) throw new InputError(`${name}: no tokenizer; pass the llama2.c tokenizer file's bytes as \`tokenizer\``);
-  const backend = await createBackend(model, { backend: options.backend ?? "reference", gpuMode: options.gpuMode ?? "auto" });
+  const backend = await createBackend(model, {
+    backend: options.backend ?? "reference",
+    gpuMode: options.gpuMode ?? "auto",
+    ...(options.threads !== undefined ? { threads: options.threads } : {}),
+    // Web Workers start only while this thread returns to its event loop: start them now.
+    startThreads: true,
+  });
   return new FastGen(model, new Tokenizer(model.vocab), backend, computeTokenClasses(model.vocab, options.tokenClasses));
 }
 

@@ -23,6 +23,12 @@ export interface BackendOptions {
   readonly gpuMode: GpuMode;
   /** Threads for the wasm backend (`wasm`, `auto`); default: this machine's cores. Results do not depend on it. */
   readonly threads?: number;
+  /**
+   * Start the wasm backend's worker threads before returning, without blocking (else they start
+   * with the first job big enough to split). A browser needs it: a Web Worker cannot start while
+   * its parent blocks.
+   */
+  readonly startThreads?: boolean;
 }
 
 export async function createBackend(model: LlamaModel, options: BackendOptions): Promise<Backend> {
@@ -31,7 +37,9 @@ export async function createBackend(model: LlamaModel, options: BackendOptions):
     const { defaultThreads, WasmBackend, wasmUnavailable } = await import("../kernels/wasm/backend.ts");
     // auto: the reference when the wasm backend cannot run this model here (not built, no SIMD, head size).
     if (options.backend === "auto" && wasmUnavailable(model.config) !== undefined) return new ReferenceTransformer(model);
-    return new WasmBackend(model, { threads: options.threads ?? defaultThreads() });
+    const backend = new WasmBackend(model, { threads: options.threads ?? defaultThreads() });
+    if (options.startThreads) await backend.startThreads();
+    return backend;
   }
   const { GpuBackend } = await import("../kernels/gpu-backend.ts");
   return new GpuBackend(model, { mode: options.gpuMode });

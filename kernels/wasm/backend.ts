@@ -281,6 +281,14 @@ export class WasmBackend implements Backend {
     return last[0]!;
   }
 
+  /**
+   * Starts the worker threads now, without blocking (they otherwise start with the first job big
+   * enough to split). Needed in a browser, where a Web Worker cannot start while its parent blocks.
+   */
+  startThreads(): Promise<void> {
+    return this.pool.startAsync();
+  }
+
   /** Stops the worker threads (the memory goes with the backend object). */
   dispose(): void {
     this.pool.dispose();

@@ -1,8 +1,11 @@
 /**
- * Worker threads for the wasm backend: `threads - 1` workers (started on the first job big enough to split) (node:worker_threads — Node, Deno and
- * Bun all provide it) over the backend's one shared memory; the main thread takes share 0 of each
- * job itself. Work is split by output rows (share.mjs), the main thread blocks with Atomics.wait
- * (allowed on the main thread in Node, Deno and Bun) until every worker is done.
+ * Worker threads for the wasm backend: `threads - 1` workers over the backend's one shared
+ * memory, started on the first job big enough to split (or ahead, `startAsync`, which a browser
+ * needs). They are node:worker_threads workers (Node, Deno and Bun all provide it; a page gets
+ * module Web Workers through web/shims/node-worker-threads.ts). The main thread takes shares of
+ * each job itself. Work is split by output rows (share.mjs), the main thread blocks with
+ * Atomics.wait (allowed on the main thread in Node, Deno and Bun, and in a Web Worker, where the
+ * page runs the library) until every share is done.
  *
  * A job is one to three matrix products that read the same input (Q/K/V; gate and up), so a
  * decode step posts four jobs per layer and one for the classifier. Waiting starts with a spin of
@@ -115,6 +118,30 @@ export class ThreadPool {
    * all small (stories260K) never pays for threads it would not use.
    */
   private start(): void {
+    this.spawn();
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    for (let ready = Atomics.load(this.ctrl, READY); ready < this.threads - 1; ready = Atomics.load(this.ctrl, READY)) {
+      if (Date.now() > deadline) this.notStarted();
+      Atomics.wait(this.ctrl, READY, ready, 100);
+    }
+  }
+
+  /**
+   * Starts the workers now and resolves when they run, without blocking this thread. A browser
+   * starts a Web Worker only while its parent returns to the event loop, so there the workers must
+   * be started this way before the first job (the blocking start would wait for them forever).
+   */
+  async startAsync(): Promise<void> {
+    if (this.threads === 1 || this.workers.length > 0 || this.disposed) return;
+    this.spawn();
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    while (Atomics.load(this.ctrl, READY) < this.threads - 1) {
+      if (Date.now() > deadline) this.notStarted();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  private spawn(): void {
     const threads = this.threads;
     const control = this.ctrl.byteOffset;
     const wasmPath = fileURLToPath(kernelsWasmUrl);
@@ -126,14 +153,11 @@ export class ThreadPool {
       worker.unref();
       this.workers.push(worker);
     }
-    const deadline = Date.now() + START_TIMEOUT_MS;
-    for (let ready = Atomics.load(this.ctrl, READY); ready < threads - 1; ready = Atomics.load(this.ctrl, READY)) {
-      if (Date.now() > deadline) {
-        this.dispose();
-        throw new Error(`the wasm backend's ${threads - 1} worker thread(s) did not start within ${START_TIMEOUT_MS / 1000} s`);
-      }
-      Atomics.wait(this.ctrl, READY, ready, 100);
-    }
+  }
+
+  private notStarted(): never {
+    this.dispose();
+    throw new Error(`the wasm backend's ${this.threads - 1} worker thread(s) did not start within ${START_TIMEOUT_MS / 1000} s`);
   }
 
   /** Control words of up to MAX_JOBS products (reading inputs already in memory), for {@link runPacked}. */

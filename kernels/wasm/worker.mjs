@@ -1,16 +1,21 @@
 /**
- * A worker thread of the wasm backend (threads.ts starts them with node:worker_threads, which
- * Node, Deno and Bun all provide): instantiates the kernels over the backend's shared memory, then
- * runs its share of every job the main thread posts in the control block, until told to stop.
- * Waiting: a spin of up to `spinMs` (a decode step posts a job every few to a few hundred
- * microseconds; a wake-up from Atomics.wait costs tens), then Atomics.wait.
+ * A worker thread of the wasm backend: instantiates the kernels over the backend's shared memory,
+ * then runs its share of every job the main thread posts in the control block, until told to stop.
+ * Under Node, Deno and Bun, threads.ts starts it with node:worker_threads and its settings come as
+ * `workerData`; in a browser (web/shims/node-worker-threads.ts) it is a module Web Worker and they
+ * come as its first message. Waiting: a spin of up to `spinMs` (a decode step posts a job every few
+ * to a few hundred microseconds; a wake-up from Atomics.wait costs tens), then Atomics.wait.
  */
-import { readFileSync } from "node:fs";
-import { workerData } from "node:worker_threads";
 import { claimShares, controlWords, GEN, OP, OP_STOP, READY, WORKERS_ASLEEP } from "./share.mjs";
 
-const { wasmPath, memory, control, jobSlots, index, threads, spinMs } = workerData;
-const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(wasmPath)), { env: { memory } });
+const nodeLike = typeof process !== "undefined" && process.versions?.node !== undefined;
+const { wasmPath, memory, control, jobSlots, index, spinMs } = nodeLike
+  ? (await import("node:worker_threads")).workerData
+  : await new Promise((resolve) => {
+      globalThis.addEventListener("message", (e) => resolve(e.data), { once: true });
+    });
+const bytes = nodeLike ? (await import("node:fs")).readFileSync(wasmPath) : new Uint8Array(await (await fetch(wasmPath)).arrayBuffer());
+const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
 const ctrl = new Int32Array(memory.buffer, control, controlWords(jobSlots));
 Atomics.add(ctrl, READY, 1);
 Atomics.notify(ctrl, READY);

@@ -289,6 +289,25 @@ async function main(): Promise<void> {
       check(JSON.stringify(run.tokens) === JSON.stringify(expected.tokens), `${backend}: tokens = the CLI's reference tokens`);
       log(`  page: ${run.status}`);
       if (backend === "gpu") await p.screenshot({ path: join(outDir, "gpu-webgl2-laptop.png") });
+      if (backend === "wasm") {
+        // Worker threads: as many as the browser has cores (module Web Workers over the shared memory).
+        const cores = await p.evaluate(() => navigator.hardwareConcurrency);
+        const want = `wasm (${cores} thread${cores === 1 ? "" : "s"})`;
+        check(run.backend === want, `wasm: the page runs ${want} (navigator.hardwareConcurrency)`, run.backend);
+        // BabyLlama's feed-forward products are big enough to split between the threads every token.
+        await p.setInputFiles("#file", [join(repo, "models/babyllama105.bin"), join(repo, "models/tok105.bin")]);
+        await p.waitForFunction(() => /Ready: babyllama105\.bin/.test(document.getElementById("status-text")!.textContent ?? ""), null, { timeout: 60_000 });
+        await p.fill("#max-tokens", "64");
+        const babyWasm = await generateOnPage(p);
+        const babyAtT = JSON.parse(
+          cli(["generate", "--backend", "reference", "--json", "--prompt", PROMPT, "--policy", "fastgen", "--threshold", String(T), "--max-tokens", "64", ...babyArgs]).stdout,
+        ) as CliGenerate;
+        check(
+          babyWasm.text === babyAtT.text && babyWasm.backend === want,
+          `wasm: dropped llama2.c model on ${want}: story text = the CLI's reference story`,
+          babyWasm.text === babyAtT.text ? babyWasm.backend : JSON.stringify(babyWasm.text.slice(0, 120)),
+        );
+      }
       runs[backend] = { ran: run.backend, tokPerSec: run.tokPerSec, tokens: run.tokens.length, textMatchesCli: run.text === expected.text };
       if (backend === "gpu") {
         // Stop, mid-run: the worker sees it between tokens.

@@ -1,9 +1,6 @@
-/**
- * node:os for the page: the wasm backend's default thread count. Its extra threads are
- * node:worker_threads workers, which a page does not have, so the page runs it on one thread.
- */
+/** node:os for the page: the wasm backend's default thread count is the browser's logical cores. */
 export function availableParallelism(): number {
-  return 1;
+  return Math.max(1, globalThis.navigator?.hardwareConcurrency ?? 1);
 }
 
 export default { availableParallelism };
