@@ -99,7 +99,7 @@ export class AdaptiveKvCache implements KvCache {
   afterAttention(layer: number, kvHead: number, position: number, probs: readonly Float32Array[]): void {
     const store = this.store(layer, kvHead);
     // Spec §6 step 3 / §12.6: every query head of the group adds its weights.
-    for (const p of probs) store.addScores(p);
+    store.addScoresOf(probs);
     if (this.rows && !this.policies) {
       const groupSize = this.layout.nHeads / this.layout.nKvHeads;
       probs.forEach((p, i) => this.rows![layer]![kvHead * groupSize + i]!.push(p.slice()));

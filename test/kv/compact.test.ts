@@ -101,3 +101,22 @@ describe("HeadStore growth", () => {
     expect(store.capacity).toBe(1000 + Math.max(16, 1000 >> 6));
   });
 });
+
+describe("HeadStore.addScoresOf", () => {
+  it("gives the bits of one addScores per query head, in order, for groups of 1 to 5 heads", () => {
+    const random = mulberry32(11);
+    for (let group = 1; group <= 5; group++) {
+      const one = filled(300, random);
+      const fused = new HeadStore(headDim);
+      for (let p = 0; p < 300; p++) fused.push(one.positions[p]!, one.keys.subarray(p * headDim, (p + 1) * headDim), one.values.subarray(p * headDim, (p + 1) * headDim));
+      fused.scores.set(one.scores.subarray(0, 300));
+      for (let step = 0; step < 20; step++) {
+        // Weights over 2^-60 … 2^10, so a double sum of them rounds and the order of the additions shows in the bits.
+        const weights = Array.from({ length: group }, () => Float32Array.from({ length: 300 }, () => random() * 2 ** Math.floor(random() * 70 - 60)));
+        for (const w of weights) one.addScores(w);
+        fused.addScoresOf(weights);
+      }
+      expect(Buffer.from(fused.scores.buffer, 0, 300 * 8).equals(Buffer.from(one.scores.buffer, 0, 300 * 8)), `group ${group}`).toBe(true);
+    }
+  });
+});
