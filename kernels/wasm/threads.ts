@@ -88,6 +88,11 @@ export class ThreadPool {
   private readonly jobSlots: number;
   private readonly heap: WasmHeap;
   private readonly ctrl: Int32Array;
+  /**
+   * The words of `count` attention jobs, to fill in place (JOB_WORDS each: q, keys, values, len,
+   * headDim, group, probs, out) before {@link attendWritten}: no objects per decode step.
+   */
+  readonly attendWords: Int32Array;
   private readonly workers: Worker[] = [];
   /** After dispose, every job runs on the main thread (the results are the same). */
   private disposed = false;
@@ -111,6 +116,7 @@ export class ThreadPool {
     this.ctrl = heap.i32.subarray(control >> 2, (control >> 2) + words);
     this.ctrl.fill(0);
     this.ctrl[NEXT] = CLOSED;
+    this.attendWords = this.ctrl.subarray(JOBS, JOBS + this.jobSlots * JOB_WORDS);
   }
 
   /**
@@ -188,14 +194,6 @@ export class ThreadPool {
     const c = this.ctrl;
     jobs.forEach((j, i) => c.set([j.q, j.keys, j.values, j.len, j.headDim, j.group, j.probs, j.out], JOBS + i * JOB_WORDS));
     this.attendWritten(jobs.length);
-  }
-
-  /**
-   * The words of `count` attention jobs, to fill in place (JOB_WORDS each: q, keys, values, len,
-   * headDim, group, probs, out) before {@link attendWritten}: no objects per decode step.
-   */
-  get attendWords(): Int32Array {
-    return this.ctrl.subarray(JOBS, JOBS + this.jobSlots * JOB_WORDS);
   }
 
   /** Runs the `count` attention jobs written into {@link attendWords}. */
