@@ -18,7 +18,7 @@ import { isMainModule } from "../src/is-main.ts";
 import { loadModel } from "../src/model/load.ts";
 import { benchTokens, synthGguf } from "./lib/models.ts";
 import { loadPeer } from "./lib/peer.ts";
-import { benchSize, outDir, type Row, writeReport } from "./lib/report.ts";
+import { benchSize, outDir, progress, type Row, writeReport } from "./lib/report.ts";
 
 interface PeerLong {
   measureLongContext(o: { modelPath: string; tokens: number[]; prefill: number; decode: number; threads: number; flashAttention: boolean }): Promise<{
@@ -52,11 +52,13 @@ export async function longContextBench(argv: readonly string[] = process.argv.sl
   const classes = computeTokenClasses(model.vocab!);
   const tps = (ms: number) => (1000 * s.decode) / ms;
   const rows: Row[] = [];
+  const started = performance.now();
   for (const threads of s.threads) {
     let best: { tokPerS: number; flash: boolean } | undefined;
     if (typeof peer !== "string") {
       for (const flashAttention of [false, true]) {
         try {
+          progress("long-context", `llama.cpp, ${threads} thread(s), flash attention ${flashAttention ? "on" : "off"}: ${s.prefill}-token prompt, ${s.decode} steps`, started);
           const r = await peer.measureLongContext({ modelPath: path, tokens, prefill: s.prefill, decode: s.decode, threads, flashAttention });
           const tokPerS = tps(r.decodeMs);
           rows.push({ threads, engine: `llama.cpp, full cache, flash attention ${flashAttention ? "on" : "off"}`, kept: 1, decodeTokPerS: tokPerS, vsLlamaCppBest: null });
@@ -69,6 +71,7 @@ export async function longContextBench(argv: readonly string[] = process.argv.sl
     const backend = new WasmBackend(model, { threads });
     for (const settings of [{ method: "full" } as const, H2O]) {
       const parsed = compressionSettingsSchema.parse(settings);
+      progress("long-context", `ours, ${backend.name}, ${settings.method === "full" ? "full cache" : "H2O"}: ${s.prefill}-token prompt, ${s.decode} steps`, started);
       // The prompt but its last token goes through prefill, as llama.cpp's side does; the last prompt token starts decoding.
       const prompt = compressPrompt(backend, classes, parsed, tokens.slice(0, s.prefill));
       const t0 = performance.now();

@@ -26,7 +26,7 @@ import { isMainModule } from "../src/is-main.ts";
 import { availableParallelism } from "node:os";
 import { benchTokens, synthGguf } from "./lib/models.ts";
 import { loadPeer } from "./lib/peer.ts";
-import { benchSize, outDir, type Row, writeReport } from "./lib/report.ts";
+import { benchSize, outDir, progress, type Row, writeReport } from "./lib/report.ts";
 
 interface PeerResult {
   prefillMs: number;
@@ -114,6 +114,7 @@ export async function wasmBench(argv: readonly string[] = process.argv.slice(2))
   if (typeof peer === "string") notes.push(`llama.cpp NOT measured: ${peer}`);
   const rows: Row[] = [];
   const tps = (ms: number, tokens: number) => (1000 * tokens) / ms;
+  const started = performance.now();
   const threadCounts = Array.from({ length: Math.max(1, availableParallelism()) }, (_, i) => i + 1);
   for (const type of s.types) {
     const path = synthGguf(dir, s.shape, type);
@@ -128,6 +129,7 @@ export async function wasmBench(argv: readonly string[] = process.argv.slice(2))
     const ours = backends.map(() => ({ prefillLastMs: Infinity, prefillAllMs: Infinity, decodeMs: Infinity }));
     const theirs: ({ prefillMs: number; decodeMs: number } | undefined)[] = backends.map(() => undefined);
     for (let round = 0; round < s.repeats; round++) {
+      progress("wasm", `${label}: round ${round + 1} of ${s.repeats}`, started);
       for (const [i, threads] of threadCounts.entries()) {
         if (typeof peer !== "string") {
           try {
@@ -169,6 +171,7 @@ export async function wasmBench(argv: readonly string[] = process.argv.slice(2))
   }
   // The ceiling for more threads on a decode that streams its weights from memory.
   if (size !== "quick") {
+    progress("wasm", `memory bandwidth, ${BANDWIDTH_MB} MB`, started);
     const bandwidth = measureBandwidth(threadCounts, s.repeats);
     for (const [i, threads] of threadCounts.entries()) {
       rows.push({ model: `memory: F32 matrix–vector over ${BANDWIDTH_MB} MB`, engine: `wasm kernel (${threads} thread${threads === 1 ? "" : "s"})`, bandwidthGBPerS: bandwidth[i]!, decodeVsOwn1Thread: bandwidth[i]! / bandwidth[0]! });

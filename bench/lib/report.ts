@@ -40,6 +40,14 @@ export function machineInfo(): MachineInfo {
 
 export const resultsDir = (dir = "results") => resolve(dir);
 
+/**
+ * A progress line on stderr (the table and JSON stay on stdout): what a benchmark is about to do,
+ * with the seconds since it started, so a run of minutes is never silent.
+ */
+export function progress(bench: string, what: string, started: number): void {
+  process.stderr.write(`${bench}: ${what} (${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
+}
+
 /** Prints the rows as a table and writes `<dir>/bench-<name>.json`; returns the path. */
 export function writeReport(report: Omit<BenchReport, "machine">, dir = "results"): string {
   const full: BenchReport = { ...report, machine: machineInfo() };
