@@ -1,5 +1,5 @@
 /** What every benchmark prints and writes: a table on the terminal and JSON under results/. */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -24,9 +24,37 @@ export interface MachineInfo {
   readonly platform: string;
   /** The 1-, 5- and 15-minute load averages when the report was written (timings on a shared machine depend on it). */
   readonly loadAverage: readonly number[];
+  /**
+   * Share of this machine's CPU time, over the benchmark's run, that the hypervisor gave to other
+   * guests ("steal" in /proc/stat; Linux only, else null). While it is high, a thread is now and
+   * then descheduled mid-job and the others wait for it: thread scaling suffers most.
+   */
+  readonly cpuSteal: number | null;
 }
 
-export function machineInfo(): MachineInfo {
+/** Total and steal CPU time from /proc/stat's first line (user nice system idle iowait irq softirq steal …), in ticks. */
+function cpuTicks(): { total: number; steal: number } | undefined {
+  try {
+    const f = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+    if (f.length < 8 || f.some((x) => !Number.isFinite(x))) return undefined;
+    return { total: f.reduce((a, b) => a + b, 0), steal: f[7]! };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where the current benchmark's run started counting (module load, then each report). */
+let ticksAtStart = cpuTicks();
+
+function stealSinceStart(): number | null {
+  const now = cpuTicks();
+  const start = ticksAtStart;
+  ticksAtStart = now;
+  if (!now || !start || now.total <= start.total) return null;
+  return (now.steal - start.steal) / (now.total - start.total);
+}
+
+export function machineInfo(cpuSteal: number | null = null): MachineInfo {
   const c = cpus();
   return {
     cpu: c[0]?.model ?? "unknown",
@@ -35,6 +63,7 @@ export function machineInfo(): MachineInfo {
     runtime: `node ${process.versions.node}`,
     platform: `${process.platform} ${process.arch}`,
     loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),
+    cpuSteal: cpuSteal === null ? null : Math.round(cpuSteal * 1000) / 1000,
   };
 }
 
@@ -50,10 +79,12 @@ export function progress(bench: string, what: string, started: number): void {
 
 /** Prints the rows as a table and writes `<dir>/bench-<name>.json`; returns the path. */
 export function writeReport(report: Omit<BenchReport, "machine">, dir = "results"): string {
-  const full: BenchReport = { ...report, machine: machineInfo() };
+  const full: BenchReport = { ...report, machine: machineInfo(stealSinceStart()) };
   console.log(`\n## ${report.bench}\n`);
   console.table(report.rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === "number" ? round(v) : v]))));
   for (const n of report.notes ?? []) console.log(`  ${n}`);
+  const steal = full.machine.cpuSteal;
+  if (steal !== null) console.log(`  CPU steal during this run: ${(100 * steal).toFixed(1)}% of the machine's CPU time went to other guests${steal > 0.02 ? " (thread-scaling figures suffer most)" : ""}.`);
   mkdirSync(resultsDir(dir), { recursive: true });
   const path = join(resultsDir(dir), `bench-${report.bench}.json`);
   writeFileSync(path, JSON.stringify(full, null, 2) + "\n");
