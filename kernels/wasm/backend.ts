@@ -281,6 +281,11 @@ export class WasmBackend implements Backend {
     return last[0]!;
   }
 
+  /** Worker threads started besides the calling one (0 until the first job big enough to split, or `startThreads`). */
+  get workersRunning(): number {
+    return this.pool.running;
+  }
+
   /**
    * Starts the worker threads now, without blocking (they otherwise start with the first job big
    * enough to split). Needed in a browser, where a Web Worker cannot start while its parent blocks.

@@ -166,6 +166,11 @@ export class ThreadPool {
     throw new Error(`the wasm backend's ${this.threads - 1} worker thread(s) did not start within ${START_TIMEOUT_MS / 1000} s`);
   }
 
+  /** Worker threads that have started (0 until a job big enough to split, or `startAsync`; not counted down by `dispose`). */
+  get running(): number {
+    return Atomics.load(this.ctrl, READY);
+  }
+
   /** Control words of up to MAX_JOBS products (reading inputs already in memory), for {@link runPacked}. */
   static pack(jobs: readonly ProductJob[]): PackedProducts {
     if (jobs.length > MAX_JOBS) throw new RangeError(`at most ${MAX_JOBS} products per job`);

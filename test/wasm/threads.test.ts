@@ -118,3 +118,19 @@ it("a kernel that traps in a worker thread is an error on the main thread, and t
   const ref = backend(model, 1).prefill([1, 403, 407], 0, new FullKvCache(kvLayoutOf(model.config)));
   again.forEach((row, i) => expect(Buffer.from(row.buffer).equals(Buffer.from(ref[i]!.buffer))).toBe(true));
 });
+
+it("threads started ahead without blocking (startThreads, what a browser needs) give the same bytes; createBackend's startThreads does it", async () => {
+  const model = stories260K();
+  const prompt = golden("quotes").promptTokens;
+  const lazy = logitsBytes(backend(model, 1), model, prompt);
+  const ahead = backend(model, 2);
+  expect(ahead.workersRunning).toBe(0);
+  await ahead.startThreads();
+  expect(ahead.workersRunning).toBe(1);
+  await ahead.startThreads(); // a second call finds them running
+  expect(logitsBytes(ahead, model, prompt).equals(lazy)).toBe(true);
+  const { createBackend } = await import("../../src/create-backend.ts");
+  const created = await createBackend(model, { backend: "wasm", gpuMode: "auto", threads: 2, startThreads: true });
+  expect(created.name).toBe("wasm (2 threads)");
+  created.dispose?.();
+});
