@@ -282,8 +282,8 @@ export class WasmBackend implements Backend {
   }
 
   /** Worker threads started besides the calling one (0 until the first job big enough to split, or `startThreads`). */
-  get workersRunning(): number {
-    return this.pool.running;
+  get workersStarted(): number {
+    return this.pool.started;
   }
 
   /**

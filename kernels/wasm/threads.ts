@@ -167,7 +167,7 @@ export class ThreadPool {
   }
 
   /** Worker threads that have started (0 until a job big enough to split, or `startAsync`; not counted down by `dispose`). */
-  get running(): number {
+  get started(): number {
     return Atomics.load(this.ctrl, READY);
   }
 

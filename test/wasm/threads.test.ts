@@ -124,9 +124,9 @@ it("threads started ahead without blocking (startThreads, what a browser needs) 
   const prompt = golden("quotes").promptTokens;
   const lazy = logitsBytes(backend(model, 1), model, prompt);
   const ahead = backend(model, 2);
-  expect(ahead.workersRunning).toBe(0);
+  expect(ahead.workersStarted).toBe(0);
   await ahead.startThreads();
-  expect(ahead.workersRunning).toBe(1);
+  expect(ahead.workersStarted).toBe(1);
   await ahead.startThreads(); // a second call finds them running
   expect(logitsBytes(ahead, model, prompt).equals(lazy)).toBe(true);
   const { createBackend } = await import("../../src/create-backend.ts");
