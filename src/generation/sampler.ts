@@ -66,11 +66,18 @@ export function argmax(x: ArrayLike<number>): number {
       b0 = i;
     }
   }
+  // The best of the four lanes: the larger maximum, on a tie the smaller index (an unset lane has b = -1).
   let best = b0;
   let max = m0;
-  if (m1 > max || (m1 === max && b1 >= 0 && (best < 0 || b1 < best))) [max, best] = [m1, b1];
-  if (m2 > max || (m2 === max && b2 >= 0 && (best < 0 || b2 < best))) [max, best] = [m2, b2];
-  if (m3 > max || (m3 === max && b3 >= 0 && (best < 0 || b3 < best))) [max, best] = [m3, b3];
+  if (m1 > max || (m1 === max && b1 >= 0 && (best < 0 || b1 < best))) {
+    max = m1;
+    best = b1;
+  }
+  if (m2 > max || (m2 === max && b2 >= 0 && (best < 0 || b2 < best))) {
+    max = m2;
+    best = b2;
+  }
+  if (m3 > max || (m3 === max && b3 >= 0 && (best < 0 || b3 < best))) best = b3;
   return best < 0 ? 0 : best;
 }
 
