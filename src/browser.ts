@@ -31,7 +31,7 @@ export interface BrowserOpenOptions {
   readonly gpuMode?: GpuMode;
   /** Extra special tokens or a replacement punctuation set. */
   readonly tokenClasses?: TokenClassOptions;
-  /** Threads for the wasm backend (default: the browser's logical cores, `navigator.hardwareConcurrency`). */
+  /** Threads for the wasm backend (default: the browser's logical cores, `navigator.hardwareConcurrency`, or 1 for a model under 2 M multiply-adds per token). */
   readonly threads?: number;
 }
 

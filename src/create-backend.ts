@@ -21,7 +21,10 @@ export const MAX_THREADS = 256;
 export interface BackendOptions {
   readonly backend: BackendName;
   readonly gpuMode: GpuMode;
-  /** Threads for the wasm backend (`wasm`, `auto`); default: this machine's cores. Results do not depend on it. */
+  /**
+   * Threads for the wasm backend (`wasm`, `auto`); default: this machine's cores, or 1 for a model
+   * under 2 M multiply-adds per token (kernels/wasm/backend.ts defaultThreads). Results do not depend on it.
+   */
   readonly threads?: number;
   /**
    * Start the wasm backend's worker threads before returning, without blocking (else they start
@@ -37,7 +40,7 @@ export async function createBackend(model: LlamaModel, options: BackendOptions):
     const { defaultThreads, WasmBackend, wasmUnavailable } = await import("../kernels/wasm/backend.ts");
     // auto: the reference when the wasm backend cannot run this model here (not built, no SIMD, head size).
     if (options.backend === "auto" && wasmUnavailable(model.config) !== undefined) return new ReferenceTransformer(model);
-    const backend = new WasmBackend(model, { threads: options.threads ?? defaultThreads() });
+    const backend = new WasmBackend(model, { threads: options.threads ?? defaultThreads(model.config) });
     if (options.startThreads) await backend.startThreads();
     return backend;
   }

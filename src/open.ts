@@ -16,7 +16,7 @@ export interface OpenOptions {
   readonly tokenizer?: string;
   /** `auto` (default: the wasm kernels, the fastest available), `reference` (the float32 oracle), `wasm` or `gpu`. */
   readonly backend?: BackendName;
-  /** Worker threads of the wasm backend (default: this machine's cores); results are identical for every count. */
+  /** Threads of the wasm backend (default: this machine's cores, or 1 for a model under 2 M multiply-adds per token); results are identical for every count. */
   readonly threads?: number;
   /** gpu.js mode for `backend: "gpu"` (default `auto`). */
   readonly gpuMode?: GpuMode;
@@ -33,7 +33,8 @@ export async function openFastGen(options: OpenOptions = {}): Promise<FastGen> {
   const path = resolveModelPath(options.model);
   const model = loadModel(path, options.tokenizer ? { tokenizerPath: options.tokenizer } : {});
   if (!model.vocab) throw new InputError(`${path}: no tokenizer; pass the llama2.c tokenizer file as \`tokenizer\``);
-  const backend = await createBackend(model, { backend: options.backend ?? "auto", gpuMode: options.gpuMode ?? "auto", ...(threads ? { threads } : {}) });
+  // Worker threads start while the model opens, not inside the first call that would split a job.
+  const backend = await createBackend(model, { backend: options.backend ?? "auto", gpuMode: options.gpuMode ?? "auto", ...(threads ? { threads } : {}), startThreads: true });
   return new FastGen(model, new Tokenizer(model.vocab), backend, computeTokenClasses(model.vocab, options.tokenClasses));
 }
 

@@ -26,8 +26,27 @@ import type { LlamaConfig, LlamaModel } from "../../src/model/types.ts";
 import { type Kernels, kernelModule, WasmHeap } from "./runtime.ts";
 import { type PackedProducts, type ProductJob, ThreadPool } from "./threads.ts";
 
-/** The thread count used when none is given: this machine's cores (os.availableParallelism). */
-export function defaultThreads(): number {
+/**
+ * Multiply-adds per token below which the default is one thread: starting the worker threads takes
+ * ~150 ms here (a worker runtime and the kernels compiled again), and such a model's jobs are too
+ * small to split with profit (stories260K: 0.26 M, BabyLlama: 0.94 M; on 2 threads `generate` on
+ * stories260K took 0.25–0.30 s against 0.14–0.16 s on one).
+ */
+export const SMALL_MODEL_WORK = 2_000_000;
+
+/** Multiply-adds of one token's forward pass outside attention: the layers' products and the classifier. */
+export function tokenWork(c: LlamaConfig): number {
+  const qDim = c.nHeads * c.headDim;
+  const kvDim = c.nKvHeads * c.headDim;
+  return c.nLayers * (c.dim * qDim + 2 * c.dim * kvDim + qDim * c.dim + 3 * c.dim * c.hiddenDim) + c.dim * c.vocabSize;
+}
+
+/**
+ * The thread count used when none is given: this machine's cores (os.availableParallelism), or one
+ * for a model under SMALL_MODEL_WORK multiply-adds per token.
+ */
+export function defaultThreads(config?: LlamaConfig): number {
+  if (config && tokenWork(config) < SMALL_MODEL_WORK) return 1;
   return availableParallelism();
 }
 

@@ -1,7 +1,6 @@
 /** Flags and set-up shared by the commands that run the model. */
 import { z } from "zod";
 import type { Backend } from "../interfaces.ts";
-import { availableParallelism } from "node:os";
 import { BACKEND_NAMES, createBackend, GPU_MODES, MAX_THREADS } from "../create-backend.ts";
 import { InputError } from "../errors.ts";
 import { METHOD_NAMES } from "../fastgen/methods.ts";
@@ -11,15 +10,12 @@ import type { LlamaModel } from "../model/types.ts";
 import { Tokenizer } from "../tokenizer/tokenizer.ts";
 import type { FlagSpecs } from "./args.ts";
 
-/** --threads default: this machine's cores. */
-const DEFAULT_THREADS = availableParallelism();
-
 export const MODEL_FLAGS: FlagSpecs = {
   model: { kind: "string", help: "GGUF file or llama2.c checkpoint (else $FASTGEN_MODEL, else the search path)" },
   tokenizer: { kind: "string", help: "llama2.c tokenizer file (default: tok<vocab>.bin next to the checkpoint)" },
   backend: { kind: "string", help: `${BACKEND_NAMES.join(" | ")} (auto: wasm, the fastest here; reference: the float32 oracle)`, default: "auto" },
   "gpu-mode": { kind: "string", help: `gpu.js mode for --backend gpu: ${GPU_MODES.join(" | ")}`, default: "auto" },
-  threads: { kind: "number", help: "threads for the wasm backend (results are identical for every count; default: this machine's cores)", default: String(DEFAULT_THREADS) },
+  threads: { kind: "number", help: "threads for the wasm backend (results are identical for every count)", default: "this machine's cores; 1 for a model under 2 M multiply-adds per token" },
 };
 
 export const modelFlagsSchema = z.object({
@@ -27,7 +23,7 @@ export const modelFlagsSchema = z.object({
   tokenizer: z.string().min(1).optional(),
   backend: z.enum(BACKEND_NAMES, { error: `backend must be one of ${BACKEND_NAMES.join(", ")}` }).default("auto"),
   gpuMode: z.enum(GPU_MODES, { error: `gpu-mode must be one of ${GPU_MODES.join(", ")}` }).default("auto"),
-  threads: z.number().int({ error: "threads must be a whole number" }).min(1, { error: "threads must be at least 1" }).max(MAX_THREADS, { error: `threads must be at most ${MAX_THREADS}` }).default(DEFAULT_THREADS),
+  threads: z.number().int({ error: "threads must be a whole number" }).min(1, { error: "threads must be at least 1" }).max(MAX_THREADS, { error: `threads must be at most ${MAX_THREADS}` }).optional(),
 });
 
 export const COMPRESSION_FLAGS: FlagSpecs = {
@@ -53,7 +49,8 @@ export async function openModel(flags: z.infer<typeof modelFlagsSchema>): Promis
   const path = resolveModelPath(flags.model);
   const model = loadModel(path, flags.tokenizer ? { tokenizerPath: flags.tokenizer } : {});
   if (!model.vocab) throw new InputError(`${path}: no tokenizer found; pass --tokenizer PATH (a llama2.c tokenizer file)`);
-  const backend = await createBackend(model, { backend: flags.backend, gpuMode: flags.gpuMode, threads: flags.threads });
+  // The worker threads start here, before any command times its work (they take ~150 ms to start).
+  const backend = await createBackend(model, { backend: flags.backend, gpuMode: flags.gpuMode, ...(flags.threads !== undefined ? { threads: flags.threads } : {}), startThreads: true });
   return { model, tokenizer: new Tokenizer(model.vocab), backend };
 }
 

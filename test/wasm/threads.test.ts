@@ -134,3 +134,17 @@ it("threads started ahead without blocking (startThreads, what a browser needs) 
   expect(created.name).toBe("wasm (2 threads)");
   created.dispose?.();
 });
+
+it("the default thread count: one for models under 2 M multiply-adds per token (both embedded models), the machine's cores above", async () => {
+  const { availableParallelism } = await import("node:os");
+  const { defaultThreads, SMALL_MODEL_WORK, tokenWork } = await import("../../kernels/wasm/backend.ts");
+  const { createBackend } = await import("../../src/create-backend.ts");
+  expect(tokenWork(stories260K().config)).toBe(259_328);
+  expect(defaultThreads(stories260K().config)).toBe(1);
+  const big = synthModel(SYNTH_SHAPES["15M"], 1).config;
+  expect(tokenWork(big)).toBeGreaterThan(SMALL_MODEL_WORK);
+  expect(defaultThreads(big)).toBe(availableParallelism());
+  const b = await createBackend(stories260K(), { backend: "auto", gpuMode: "auto" });
+  expect(b.name).toBe("wasm (1 thread)");
+  b.dispose?.();
+});

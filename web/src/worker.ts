@@ -57,7 +57,9 @@ async function open(source: ModelSource, backend: ToWorker & { type: "open" }): 
   fg?.dispose();
   fg = undefined;
   modelName = name;
-  return openFastGen({ model: bytes, tokenizer, name, backend: backend.backend });
+  // The wasm backend on every core the browser reports, whatever the model's size: the page shows
+  // the threaded path (the library's own default keeps small models on one thread).
+  return openFastGen({ model: bytes, tokenizer, name, backend: backend.backend, threads: Math.max(1, navigator.hardwareConcurrency || 1) });
 }
 
 function modelInfo(f: FastGen): ModelInfo {
