@@ -24,6 +24,7 @@ import { availableParallelism } from "node:os";
 import { type Backend, groupSize, type KvCache, type KvStorage, type KvView } from "../../src/interfaces.ts";
 import type { LlamaConfig, LlamaModel } from "../../src/model/types.ts";
 import { type Kernels, kernelModule, WasmHeap } from "./runtime.ts";
+import { JOB_WORDS } from "./share.mjs";
 import { type PackedProducts, type ProductJob, ThreadPool } from "./threads.ts";
 
 /**
@@ -145,8 +146,6 @@ export interface WasmBackendOptions {
    * shorter spins let the threads fall asleep between a decode step's jobs, threads.ts). Speed only.
    */
   readonly spinMs?: number;
-  /** Shares of a product job per thread, claimed one at a time (default 4, threads.ts). Speed only. */
-  readonly sharesPerThread?: number;
   /**
    * Prompt rows per chunk (default 128). Longer prompts run in consecutive chunks, which is the
    * same computation; the cap bounds the scratch memory (rows × vocab logits: 16 MB at 128 rows
@@ -175,9 +174,6 @@ export class WasmBackend implements Backend {
   /** Each layer's product jobs and the classifier's (one-row forms written out once). */
   private readonly jobs: LayerJobs[];
   private readonly classifier: Products;
-  /** Row 0's keys and values per KV head (a decode step's appends), views made once. */
-  private readonly row0Keys: Float32Array[];
-  private readonly row0Values: Float32Array[];
   /** The views of one row's attention, per KV head (reused). */
   private readonly views: KvView[] = [];
   /** Views attended where they lie (a cache on `kvStorage`) and views copied into scratch first (any other cache). */
@@ -236,7 +232,7 @@ export class WasmBackend implements Backend {
     this.output = matrix(w.output);
     this.outputNorm = this.vector(w.outputNorm);
     this.scratch = this.allocScratch(this.maxChunkRows);
-    this.pool = new ThreadPool(this.heap, threads, c.nKvHeads, options.minParallelWork, options.spinMs, options.sharesPerThread);
+    this.pool = new ThreadPool(this.heap, threads, c.nKvHeads, options.minParallelWork, options.spinMs);
     const s = this.scratch;
     const qDim = c.nHeads * c.headDim;
     const kvDim = c.nKvHeads * c.headDim;
@@ -254,11 +250,6 @@ export class WasmBackend implements Backend {
       down: this.productJob(s.hb, c.hiddenDim, [{ m: w.w2, out: s.xb2, d: c.dim }]),
     }));
     this.classifier = this.productJob(s.x, c.dim, [{ m: this.output, out: s.logits, d: c.vocabSize }]);
-    // Scratch is allocated once, before any growth could move past it: these views stay valid.
-    const f32 = this.heap.f32;
-    const headView = (base: number, g: number) => f32.subarray((base >> 2) + g * c.headDim, (base >> 2) + (g + 1) * c.headDim);
-    this.row0Keys = Array.from({ length: c.nKvHeads }, (_, g) => headView(s.k, g));
-    this.row0Values = Array.from({ length: c.nKvHeads }, (_, g) => headView(s.v, g));
   }
 
   /** Threads running the products (the main thread included). */
@@ -449,12 +440,9 @@ export class WasmBackend implements Backend {
     k.ropeQK(q, c.nHeads, key, nKvHeads, headDim, position, c.ropeTheta);
     let f32 = this.heap.f32;
     for (let g = 0; g < nKvHeads; g++) {
-      if (r === 0) cache.append(l, g, position, this.row0Keys[g]!, this.row0Values[g]!);
-      else {
-        const at = (key >> 2) + g * headDim;
-        const vat = (value >> 2) + g * headDim;
-        cache.append(l, g, position, f32.subarray(at, at + headDim), f32.subarray(vat, vat + headDim));
-      }
+      const at = (key >> 2) + g * headDim;
+      const vat = (value >> 2) + g * headDim;
+      cache.append(l, g, position, f32.subarray(at, at + headDim), f32.subarray(vat, vat + headDim));
     }
     const views = this.views;
     let longest = 0;
@@ -466,7 +454,7 @@ export class WasmBackend implements Backend {
     this.ensureAttention(longest);
     // The jobs' words, written in place: q, keys, values, len, headDim, group, probs, out.
     const words = this.pool.attendWords;
-    for (let g = 0, at = 0; g < nKvHeads; g++, at += 8) {
+    for (let g = 0, at = 0; g < nKvHeads; g++, at += JOB_WORDS) {
       const view = views[g]!;
       words[at] = q + g * group * headDim * 4;
       this.entries(view, g, words, at + 1);

@@ -44,18 +44,6 @@ export interface PackedProducts {
   readonly work: number;
 }
 
-/** One KV head's attention (kernels' `attend`): the group's query heads over `len` kept entries. */
-export interface AttendJob {
-  readonly q: number;
-  readonly keys: number;
-  readonly values: number;
-  readonly len: number;
-  readonly headDim: number;
-  readonly group: number;
-  readonly probs: number;
-  readonly out: number;
-}
-
 /** How long a waiting thread spins before Atomics.wait, in milliseconds (see the file comment). */
 export const SPIN_MS = 2;
 /**
@@ -84,7 +72,6 @@ export class ThreadPool {
   readonly threads: number;
   private readonly minParallelWork: number;
   private readonly spinMs: number;
-  private readonly sharesPerThread: number;
   private readonly jobSlots: number;
   private readonly heap: WasmHeap;
   private readonly ctrl: Int32Array;
@@ -101,14 +88,12 @@ export class ThreadPool {
    * `maxAttendJobs`: the most KV heads one attention job holds (the model's KV heads).
    * `minParallelWork`: multiply-adds below which a job runs on the main thread alone (tests set 0).
    * `spinMs`: how long a waiting thread spins before sleeping in Atomics.wait.
-   * `sharesPerThread`: shares of a product job per thread, claimed one at a time.
    */
-  constructor(heap: WasmHeap, threads: number, maxAttendJobs = 0, minParallelWork = MIN_PARALLEL_WORK, spinMs = SPIN_MS, sharesPerThread = SHARES_PER_THREAD) {
+  constructor(heap: WasmHeap, threads: number, maxAttendJobs = 0, minParallelWork = MIN_PARALLEL_WORK, spinMs = SPIN_MS) {
     this.heap = heap;
     this.threads = threads;
     this.minParallelWork = minParallelWork;
     this.spinMs = spinMs;
-    this.sharesPerThread = sharesPerThread;
     this.jobSlots = Math.max(MAX_JOBS, maxAttendJobs);
     const words = controlWords(this.jobSlots);
     // 64-byte aligned, so the block's cache lines are its own (share.mjs).
@@ -193,15 +178,7 @@ export class ThreadPool {
     this.dispatch(packed.work);
   }
 
-  /** Runs one attention per KV head on every thread, split by KV heads; returns when all are done. */
-  attend(jobs: readonly AttendJob[]): void {
-    if (jobs.length > this.jobSlots) throw new RangeError(`at most ${this.jobSlots} attention jobs at once`);
-    const c = this.ctrl;
-    jobs.forEach((j, i) => c.set([j.q, j.keys, j.values, j.len, j.headDim, j.group, j.probs, j.out], JOBS + i * JOB_WORDS));
-    this.attendWritten(jobs.length);
-  }
-
-  /** Runs the `count` attention jobs written into {@link attendWords}. */
+  /** Runs the `count` attention jobs written into {@link attendWords} (one per KV head) on every thread, split by KV heads; returns when all are done. */
   attendWritten(count: number): void {
     if (count > this.jobSlots) throw new RangeError(`at most ${this.jobSlots} attention jobs at once`);
     const c = this.ctrl;
@@ -224,7 +201,7 @@ export class ThreadPool {
     // Products: up to a few shares per thread (SHARE_WORK each at least), claimed one at a time
     // (share.mjs), so a late worker's part is taken by whoever is free. Attention: one share per
     // thread (whole KV heads).
-    const shares = c[OP] === OP_ATTEND ? this.threads : Math.min(this.sharesPerThread * this.threads, Math.max(this.threads, Math.floor(work / SHARE_WORK)));
+    const shares = c[OP] === OP_ATTEND ? this.threads : Math.min(SHARES_PER_THREAD * this.threads, Math.max(this.threads, Math.floor(work / SHARE_WORK)));
     // The job's words were written while NEXT was CLOSED; open it last.
     Atomics.store(c, SHARES, shares);
     Atomics.store(c, DONE, 0);

@@ -103,7 +103,7 @@ export class HeadStore implements KvView {
       const [a, b] = weights as [Float32Array, Float32Array];
       for (let e = 0; e < n; e++) s[e] = s[e]! + a[e]! + b[e]!;
     } else {
-      for (const w of weights) for (let e = 0; e < n; e++) s[e] = s[e]! + w[e]!;
+      for (const w of weights) this.addScores(w);
     }
   }
 
