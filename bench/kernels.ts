@@ -21,7 +21,7 @@ import { KernelRuntime, readBack } from "../kernels/runtime.ts";
 import { resident, toDevice } from "../kernels/transfer.ts";
 import { ReferenceTransformer } from "../reference/transformer.ts";
 import { type Backend, kvLayoutOf } from "../src/interfaces.ts";
-import { mulberry32 } from "../src/generation/sampler.ts";
+import { mulberry32 } from "../src/random.ts";
 import type { KvView } from "../src/interfaces.ts";
 import { FullKvCache } from "../src/kv/full-cache.ts";
 import type { LlamaModel } from "../src/model/types.ts";

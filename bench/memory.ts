@@ -5,7 +5,7 @@
  * Run: node --expose-gc --import tsx bench/memory.ts [--quick | --long] [--out DIR]
  */
 import { BASELINE_POLICIES } from "../src/fastgen/methods.ts";
-import type { AdaptiveKvCache } from "../src/kv/adaptive-cache.ts";
+import type { AdaptiveKvCache } from "../src/fastgen/adaptive-cache.ts";
 import { filledCache } from "./lib/fill-cache.ts";
 import { benchModel } from "./lib/models.ts";
 import { benchSize, outDir, type Row, writeReport } from "./lib/report.ts";

@@ -11,7 +11,7 @@ import { profileHeads } from "../src/fastgen/profiler.ts";
 import { CompressionSession } from "../src/fastgen/session.ts";
 import { computeTokenClasses } from "../src/fastgen/token-classes.ts";
 import { generateCompressed } from "../src/fastgen/pipeline.ts";
-import { AdaptiveKvCache } from "../src/kv/adaptive-cache.ts";
+import { AdaptiveKvCache } from "../src/fastgen/adaptive-cache.ts";
 import { Tokenizer } from "../src/tokenizer/tokenizer.ts";
 import { benchBackends } from "./lib/backends.ts";
 import { benchModel } from "./lib/models.ts";
@@ -47,7 +47,7 @@ export async function profilingBench(argv: readonly string[] = process.argv.slic
     for (const name of s.prompts) {
       const prompt = tokenizer.encode(PROMPTS[name]);
       const gen = { maxTokens: s.tokens, sampling: { temperature: 0, topP: 0.9, seed: 0 } };
-      const newCache = (record: boolean) => new AdaptiveKvCache(layout, { classes, rLocal: 0.3, rFrequent: 0.3, sinks: 0, recordPromptAttention: record });
+      const newCache = (record: boolean) => new AdaptiveKvCache(layout, { classes, sizes: { rLocal: 0.3, rFrequent: 0.3, sinks: 0 }, recordPromptAttention: record });
       // A prefilled, recorded cache for timing the profiler alone; and a prefilled session whose
       // finishPrefill (the pipeline's profile + compress step) is timed.
       const profiled = newCache(true);

@@ -17,7 +17,7 @@ import type { BudgetReport } from "./fastgen/budget/profile.ts";
 import type { ProfileReport } from "./fastgen/profiler.ts";
 import { compressPrompt, decodeCompressed } from "./fastgen/pipeline.ts";
 import type { CompressionSummary, KvBytesReport } from "./fastgen/session.ts";
-import type { CacheFootprint } from "./kv/adaptive-cache.ts";
+import type { CacheFootprint } from "./fastgen/adaptive-cache.ts";
 import type { TokenClasses } from "./fastgen/token-classes.ts";
 import { type SamplingOptions, samplingSchema } from "./generation/sampler.ts";
 import { InputError } from "./errors.ts";

@@ -23,14 +23,16 @@ export { kvLayoutOf } from "./interfaces.ts";
 export { BACKEND_NAMES, createBackend, GPU_MODES } from "./create-backend.ts";
 export type { BackendName, GpuMode } from "./create-backend.ts";
 export { FullKvCache } from "./kv/full-cache.ts";
-export { AdaptiveKvCache } from "./kv/adaptive-cache.ts";
-export type { AdaptiveCacheOptions, CacheFootprint } from "./kv/adaptive-cache.ts";
+export { AdaptiveKvCache } from "./fastgen/adaptive-cache.ts";
+export type { AdaptiveCacheOptions, CacheFootprint } from "./fastgen/adaptive-cache.ts";
 
 // FastGen: token classes, policies, profiler, sessions.
 export { computeTokenClasses, isPunctuationPiece } from "./fastgen/token-classes.ts";
 export type { TokenClasses, TokenClassOptions } from "./fastgen/token-classes.ts";
-export { floorMin1, keptEntries, unionPolicy } from "./fastgen/policy.ts";
-export type { KeepContext, KvHeadPolicy, PolicyBudgets, PolicyComponent, ProfileContext, RowRule } from "./fastgen/policy.ts";
+export { floorMin1, keptEntries, policySizes, unionPolicy } from "./fastgen/policy.ts";
+export { budgeted, budgetedPolicies, type HeadBudget } from "./fastgen/budget/component.ts";
+export type { GqaReduction, TokenClassLookup } from "./fastgen/prompt-attention.ts";
+export type { KeepContext, KvHeadPolicy, PolicyComponent, PolicySizeSettings, PolicySizes, ProfileContext, RowRule } from "./fastgen/policy.ts";
 export * as components from "./fastgen/components/index.ts";
 export { CANDIDATE_NAMES, CANDIDATES } from "./fastgen/candidates.ts";
 export type { CandidateName } from "./fastgen/candidates.ts";
@@ -48,5 +50,6 @@ export { decodeTokens, generateTokens } from "./generation/generate.ts";
 export type { DecodeOptions, GeneratedToken } from "./generation/generate.ts";
 export { compressPrompt, decodeCompressed, generateCompressed, teacherForce } from "./fastgen/pipeline.ts";
 export type { CompressedGeneration, CompressedPrompt } from "./fastgen/pipeline.ts";
-export { argmax, mulberry32, Sampler, softmaxF64 } from "./generation/sampler.ts";
+export { argmax, Sampler, softmaxF64 } from "./generation/sampler.ts";
+export { mulberry32 } from "./random.ts";
 export type { SamplingOptions } from "./generation/sampler.ts";

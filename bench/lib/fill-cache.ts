@@ -5,8 +5,8 @@
  */
 import { kvLayoutOf } from "../../src/interfaces.ts";
 import { type KvHeadPolicy } from "../../src/fastgen/policy.ts";
-import { mulberry32 } from "../../src/generation/sampler.ts";
-import { AdaptiveKvCache } from "../../src/kv/adaptive-cache.ts";
+import { mulberry32 } from "../../src/random.ts";
+import { AdaptiveKvCache } from "../../src/fastgen/adaptive-cache.ts";
 import type { LlamaModel } from "../../src/model/types.ts";
 
 export function filledCache(model: LlamaModel, length: number, policy: KvHeadPolicy, ratios: { rLocal: number; rFrequent: number }, seed = 1): AdaptiveKvCache {
@@ -14,7 +14,7 @@ export function filledCache(model: LlamaModel, length: number, policy: KvHeadPol
   const V = model.config.vocabSize;
   const classes = { special: new Uint8Array(V), punct: new Uint8Array(V) };
   classes.special[1] = 1;
-  const cache = new AdaptiveKvCache(layout, { classes, ...ratios, sinks: 4, recordPromptAttention: false });
+  const cache = new AdaptiveKvCache(layout, { classes, sizes: { ...ratios, sinks: 4 }, recordPromptAttention: false });
   const random = mulberry32(seed);
   const key = new Float32Array(layout.headDim);
   const value = new Float32Array(layout.headDim);

@@ -6,17 +6,11 @@
 import { outcomesOf } from "./aggregate.ts";
 import { type MatchedBaseline, perPromptWins } from "./matched.ts";
 import type { PromptOutcome } from "./prompt-eval.ts";
+import { bandLabel, LENGTH_BANDS, promptsInBand } from "./length-bands.ts";
 import type { EvalSetting } from "./settings.ts";
 import { type RecoveryDrift, recoveryDrift } from "./stability.ts";
 
 /** Prompt-length bands in tokens, [from, to). */
-export const LENGTH_BANDS: readonly (readonly [number, number])[] = [
-  [0, 40],
-  [40, 120],
-  [120, 220],
-  [220, Infinity],
-];
-
 export interface LengthBand {
   readonly band: string;
   readonly prompts: number;
@@ -29,13 +23,13 @@ export interface LengthBand {
 
 export function byLength(settings: readonly EvalSetting[], prompts: readonly PromptOutcome[], fastgen: EvalSetting, baselines: readonly string[]): LengthBand[] {
   return LENGTH_BANDS.flatMap(([from, to]) => {
-    const inBand = prompts.filter((p) => p.promptTokens >= from && p.promptTokens < to);
+    const inBand = promptsInBand(prompts, from, to);
     if (inBand.length === 0) return [];
     const fg = outcomesOf(inBand, fastgen.id);
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     return [
       {
-        band: to === Infinity ? `≥ ${from}` : `${from}–${to - 1}`,
+        band: bandLabel(from, to),
         prompts: inBand.length,
         compression: mean(fg.map((o) => o.compression.mean)),
         kl: mean(fg.map((o) => o.teacher.kl)),

@@ -4,7 +4,7 @@
  * spec §6 step 2). Reduced per KV head like the profiler (min or mean over the group, spec §4).
  */
 import type { CompressionSession } from "../fastgen/session.ts";
-import type { GqaReduction } from "../fastgen/profiler.ts";
+import type { GqaReduction } from "../fastgen/prompt-attention.ts";
 import type { KvLayout } from "../interfaces.ts";
 import type { ReferenceRun } from "./reference-run.ts";
 

@@ -5,7 +5,7 @@
  * extra settings (`observeSettings`) rerun FastGen and budgeted with recovery over the last W rows.
  */
 import { type CompressionSettings, compressionSettingsSchema, type MethodName } from "../fastgen/methods.ts";
-import type { GqaReduction } from "../fastgen/profiler.ts";
+import type { GqaReduction } from "../fastgen/prompt-attention.ts";
 
 /** Methods swept over one knob and read at FastGen's compression (budgeted's knob is C). */
 export const SWEPT_BASELINES = ["budgeted", "local", "frequent", "h2o", "streaming"] as const;

@@ -5,7 +5,7 @@
  */
 import { CANDIDATE_NAMES, type CandidateName } from "../fastgen/candidates.ts";
 import { outcomesOf } from "./aggregate.ts";
-import { LENGTH_BANDS } from "./by-length.ts";
+import { bandLabel, LENGTH_BANDS, promptsInBand } from "./length-bands.ts";
 import type { PromptOutcome } from "./prompt-eval.ts";
 import type { HeadRecovery } from "./recovery.ts";
 import type { EvalSetting } from "./settings.ts";
@@ -128,7 +128,7 @@ export interface ObserveRow {
  */
 export function observeStudy(pairs: readonly { readonly base: EvalSetting; readonly variant: EvalSetting }[], prompts: readonly PromptOutcome[]): ObserveRow[] {
   const bands: [string, readonly PromptOutcome[]][] = [
-    ...LENGTH_BANDS.map(([from, to]): [string, readonly PromptOutcome[]] => [to === Infinity ? `≥ ${from}` : `${from}–${to - 1}`, prompts.filter((p) => p.promptTokens >= from && p.promptTokens < to)]),
+    ...LENGTH_BANDS.map(([from, to]): [string, readonly PromptOutcome[]] => [bandLabel(from, to), promptsInBand(prompts, from, to)]),
     ["all", prompts],
   ];
   const rows: ObserveRow[] = [];

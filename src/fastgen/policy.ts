@@ -4,8 +4,8 @@
  * once for profiling (spec §4, per prompt row) and once for the live cache (spec §5, §6).
  */
 
-/** Budgets and settings shared by all components (spec §3). */
-export interface PolicyBudgets {
+/** The sizes every component reads (spec §3): computed only by {@link policySizes}. */
+export interface PolicySizes {
   /** Local window `w = floorMin1(rLocal · n)`, fixed after prefill. */
   readonly window: number;
   /** Heavy hitters `k = floorMin1(rFrequent · L)`; L is the prompt length when profiling, the current length when decoding. */
@@ -24,7 +24,7 @@ export interface KeepContext {
   readonly length: number;
   /** Position of the newest token, `p = L - 1`. */
   readonly current: number;
-  readonly budgets: PolicyBudgets;
+  readonly sizes: PolicySizes;
   isSpecial(position: number): boolean;
   isPunct(position: number): boolean;
 }
@@ -43,7 +43,7 @@ export interface ProfileContext {
   readonly n: number;
   /** Column sums of the attention, summed over the KV head's query heads (spec §12.1). */
   readonly columnScores: Float64Array;
-  readonly budgets: PolicyBudgets;
+  readonly sizes: PolicySizes;
   isSpecial(position: number): boolean;
   isPunct(position: number): boolean;
 }
@@ -105,6 +105,27 @@ export function unionRowRule(policy: KvHeadPolicy, ctx: ProfileContext): RowRule
     }
   }
   return { columns, window };
+}
+
+/** The ratios a user sets, from which {@link policySizes} derives the sizes. */
+export interface PolicySizeSettings {
+  readonly rLocal: number;
+  readonly rFrequent: number;
+  /** StreamingLLM's sinks (spec §9); 0 where no policy keeps sinks. */
+  readonly sinks: number;
+}
+
+/**
+ * The one place window and heavy-hitter sizes are computed (spec §3, §12.4): the window
+ * `w = floorMin1(rLocal · n)` from the prompt length n (fixed after prefill), the heavy hitters
+ * `k = floorMin1(rFrequent · L)` from the current length L (L = n while profiling).
+ */
+export function policySizes(settings: PolicySizeSettings, promptLength: number, currentLength: number): PolicySizes {
+  return {
+    window: floorMin1(settings.rLocal, promptLength),
+    frequentK: floorMin1(settings.rFrequent, currentLength),
+    sinks: settings.sinks,
+  };
 }
 
 /** `floorMin1(r · x)` in double arithmetic (spec §12.4). */

@@ -5,11 +5,15 @@
  */
 import type { KvLayout } from "../interfaces.ts";
 import { CANDIDATE_NAMES, CANDIDATES, type CandidateName } from "./candidates.ts";
-import { floorMin1, type PolicyBudgets, type ProfileContext, unionRowRule } from "./policy.ts";
-import { firstObservedRow } from "./budget/curve.ts";
-import type { PromptAttention } from "./prompt-attention.ts";
-
-export type GqaReduction = "min" | "mean";
+import { type PolicySizes, type ProfileContext, policySizes, unionRowRule } from "./policy.ts";
+import {
+  firstObservedRow,
+  type GqaReduction,
+  groupColumnScores,
+  type PromptAttention,
+  queryHeadsOf,
+  type TokenClassLookup,
+} from "./prompt-attention.ts";
 
 export interface ProfileSettings {
   /** Recovery threshold T in [0, 1]. */
@@ -39,43 +43,23 @@ export interface ProfileReport {
   readonly settings: ProfileSettings;
   /** Prompt length n. */
   readonly n: number;
-  readonly budgets: PolicyBudgets;
+  /** The window and heavy-hitter sizes the candidates were scored with (k from n). */
+  readonly sizes: PolicySizes;
   /** `layers[l][g]` */
   readonly layers: readonly (readonly KvHeadProfile[])[];
-}
-
-export interface TokenClassLookup {
-  isSpecial(position: number): boolean;
-  isPunct(position: number): boolean;
-}
-
-/** Column sums of the group's attention (spec §12.1), in float64. */
-export function groupColumnScores(attention: PromptAttention, layer: number, heads: readonly number[]): Float64Array {
-  const scores = new Float64Array(attention.n);
-  for (const h of heads) {
-    for (let i = 0; i < attention.n; i++) {
-      const row = attention.row(layer, h, i);
-      for (let j = 0; j <= i; j++) scores[j] = scores[j]! + row[j]!;
-    }
-  }
-  return scores;
 }
 
 export function profileHeads(attention: PromptAttention, layout: KvLayout, classes: TokenClassLookup, settings: ProfileSettings): ProfileReport {
   const n = attention.n;
   if (n < 1) throw new RangeError("cannot profile an empty prompt");
-  const budgets: PolicyBudgets = {
-    window: floorMin1(settings.rLocal, n),
-    frequentK: floorMin1(settings.rFrequent, n),
-    sinks: 0,
-  };
-  const groupSize = layout.nHeads / layout.nKvHeads;
+  // Spec §4: k from n while profiling; FastGen's candidates keep no sinks.
+  const sizes = policySizes({ ...settings, sinks: 0 }, n, n);
   const layers: KvHeadProfile[][] = [];
   for (let l = 0; l < layout.nLayers; l++) {
     const row: KvHeadProfile[] = [];
     for (let g = 0; g < layout.nKvHeads; g++) {
-      const heads = Array.from({ length: groupSize }, (_, i) => g * groupSize + i);
-      const ctx: ProfileContext = { n, columnScores: groupColumnScores(attention, l, heads), budgets, ...bind(classes) };
+      const heads = queryHeadsOf(layout, g);
+      const ctx: ProfileContext = { n, columnScores: groupColumnScores(attention, l, heads), sizes, ...bind(classes) };
       const rules = CANDIDATES.map((c) => unionRowRule(c, ctx));
       const queryHeads = heads.map((h) => ({
         head: h,
@@ -88,7 +72,7 @@ export function profileHeads(attention: PromptAttention, layout: KvLayout, class
     }
     layers.push(row);
   }
-  return { settings, n, budgets, layers };
+  return { settings, n, sizes, layers };
 }
 
 function bind(classes: TokenClassLookup): TokenClassLookup {

@@ -28,3 +28,35 @@ export function promptAttentionFromRows(rows: Float32Array[][][]): PromptAttenti
 export function promptAttentionFromMatrices(matrices: Float32Array[][], n: number): PromptAttention {
   return promptAttentionFromRows(matrices.map((layer) => layer.map((m) => Array.from({ length: n }, (_, i) => m.slice(i * n, i * n + i + 1)))));
 }
+
+/** How a KV head's recovery is taken from its query heads' (spec §4 "GQA"): the least, or the mean. */
+export type GqaReduction = "min" | "mean";
+
+/** Which positions hold special and punctuation tokens (spec §2; token classes belong to positions, §12.8). */
+export interface TokenClassLookup {
+  isSpecial(position: number): boolean;
+  isPunct(position: number): boolean;
+}
+
+/** The query heads that read KV head `g` (spec §2: `G(g)`, consecutive heads). */
+export function queryHeadsOf(layout: { readonly nHeads: number; readonly nKvHeads: number }, g: number): number[] {
+  const groupSize = layout.nHeads / layout.nKvHeads;
+  return Array.from({ length: groupSize }, (_, i) => g * groupSize + i);
+}
+
+/** Column sums of the group's attention `Σ_h Σ_i A_h[i, j]` (spec §12.1), in float64 (§12.3). */
+export function groupColumnScores(attention: PromptAttention, layer: number, heads: readonly number[]): Float64Array {
+  const scores = new Float64Array(attention.n);
+  for (const h of heads) {
+    for (let i = 0; i < attention.n; i++) {
+      const row = attention.row(layer, h, i);
+      for (let j = 0; j <= i; j++) scores[j] = scores[j]! + row[j]!;
+    }
+  }
+  return scores;
+}
+
+/** First prompt row that counts for recovery: 0, or `n − observe` with an observation window (spec §13.1). */
+export function firstObservedRow(n: number, observe: number | undefined): number {
+  return observe === undefined ? 0 : Math.max(0, n - observe);
+}

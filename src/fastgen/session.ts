@@ -3,12 +3,11 @@
  * uniform policy, and the compression figures of spec §8 / §12.13.
  */
 import type { KvLayout, KvStorage } from "../interfaces.ts";
-import { AdaptiveKvCache, type CacheFootprint } from "../kv/adaptive-cache.ts";
+import { AdaptiveKvCache, type CacheFootprint } from "./adaptive-cache.ts";
+import { budgetedPolicies } from "./budget/component.ts";
 import { BUDGET_SINKS, type BudgetReport, profileBudget } from "./budget/profile.ts";
 import { candidateByName } from "./candidates.ts";
-import { budgeted, full } from "./components/index.ts";
 import { BASELINE_POLICIES, type CompressionSettings, profiles } from "./methods.ts";
-import { unionPolicy } from "./policy.ts";
 import { type ProfileReport, profileHeads } from "./profiler.ts";
 import type { TokenClasses } from "./token-classes.ts";
 
@@ -39,13 +38,9 @@ export class CompressionSession {
   /** `storage`: where the cache's buffers live (default plain JS arrays; a backend's `kvStorage`). */
   constructor(layout: KvLayout, classes: TokenClasses, settings: CompressionSettings, storage?: KvStorage) {
     this.settings = settings;
-    this.cache = new AdaptiveKvCache(layout, {
-      classes,
-      rLocal: settings.rLocal,
-      rFrequent: settings.rFrequent,
-      sinks: settings.sinks,
-      recordPromptAttention: profiles(settings.method),
-    }, storage);
+    // The cache gets the token classes and the ratios; which policy each head runs comes at compress().
+    const sizes = { rLocal: settings.rLocal, rFrequent: settings.rFrequent, sinks: settings.sinks };
+    this.cache = new AdaptiveKvCache(layout, { classes, sizes, recordPromptAttention: profiles(settings.method) }, storage);
   }
 
   /** The profile FastGen took (undefined for baselines or before prefill ended). */
@@ -70,8 +65,7 @@ export class CompressionSession {
       // Ranked by the scores the cache holds, so the cut at row n−1 is exactly the profiled set.
       const report = profileBudget(this.cache.promptAttention(), layout, this.cache, { ...s, sinks: BUDGET_SINKS }, (l, g) => this.cache.store(l, g).scores);
       this.budgetReport = report;
-      const n = report.n;
-      this.cache.compress(report.layers.map((heads) => heads.map((h) => (h.kept >= n ? unionPolicy([full]) : unionPolicy([budgeted({ n, kept: h.kept, window: h.window, windowShare: h.windowShare, sinks: BUDGET_SINKS })])))));
+      this.cache.compress(budgetedPolicies(report, BUDGET_SINKS));
     } else {
       const policy = BASELINE_POLICIES[s.method];
       this.cache.compress(Array.from({ length: layout.nLayers }, () => Array.from({ length: layout.nKvHeads }, () => policy)));

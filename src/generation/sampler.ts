@@ -1,5 +1,6 @@
 /** Turning logits into the next token: greedy, or temperature + top-p (nucleus) sampling with a seeded PRNG. */
 import { z } from "zod";
+import { mulberry32 } from "../random.ts";
 import { InputError } from "../errors.ts";
 
 /** The smallest positive temperature: anything lower is greedy in all but name, and far lower overflows. */
@@ -17,18 +18,6 @@ export const samplingSchema = z.object({
   seed: z.number().int().min(0).max(2 ** 32 - 1).default(42),
 });
 export type SamplingOptions = z.infer<typeof samplingSchema>;
-
-/** mulberry32: a small, fast, seedable 32-bit PRNG; deterministic across runtimes. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function argmax(x: ArrayLike<number>): number {
   // The first index of the largest value (NaN never wins; a NaN at 0 returns 0, as a plain scan

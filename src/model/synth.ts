@@ -3,7 +3,7 @@
  * values do not matter (issue: benchmarks). The vocabulary is synthetic but well-formed:
  * <unk>, <s>, </s>, the 256 byte pieces, then "▁t<i>" pieces.
  */
-import { mulberry32 } from "../generation/sampler.ts";
+import { mulberry32 } from "../random.ts";
 import { validateConfig } from "./config.ts";
 import { TokenType, type LayerWeights, type LlamaConfig, type LlamaModel, type Vocab } from "./types.ts";
 

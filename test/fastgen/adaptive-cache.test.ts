@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { frequent, local, special } from "../../src/fastgen/components/index.ts";
 import { BASELINE_POLICIES } from "../../src/fastgen/methods.ts";
 import { type KvHeadPolicy, unionPolicy } from "../../src/fastgen/policy.ts";
-import { AdaptiveKvCache } from "../../src/kv/adaptive-cache.ts";
+import { AdaptiveKvCache } from "../../src/fastgen/adaptive-cache.ts";
 
 const BOS = 1;
 const EOS = 2;
@@ -15,7 +15,7 @@ const classes = {
 };
 
 function makeCache(headDim = 2, rLocal = 0.3, rFrequent = 0.3) {
-  return new AdaptiveKvCache({ nLayers: 1, nHeads: 1, nKvHeads: 1, headDim }, { classes, rLocal, rFrequent, sinks: 4, recordPromptAttention: false });
+  return new AdaptiveKvCache({ nLayers: 1, nHeads: 1, nKvHeads: 1, headDim }, { classes, sizes: { rLocal, rFrequent, sinks: 4 }, recordPromptAttention: false });
 }
 
 /** Feeds one token: append, attend with `weight(position)` over the current view, report. Returns the positions attended. */

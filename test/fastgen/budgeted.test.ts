@@ -5,8 +5,8 @@ import { MIN_WINDOW_SHARE, recoveryCurve } from "../../src/fastgen/budget/curve.
 import { headFloor, profileBudget, totalBudget } from "../../src/fastgen/budget/profile.ts";
 import { keepRanked, scaleToLength, structuralOrder } from "../../src/fastgen/budget/ranking.ts";
 import { compressionSettingsSchema } from "../../src/fastgen/methods.ts";
-import { groupColumnScores, profileHeads, type TokenClassLookup } from "../../src/fastgen/profiler.ts";
-import { type PromptAttention, promptAttentionFromMatrices } from "../../src/fastgen/prompt-attention.ts";
+import { profileHeads } from "../../src/fastgen/profiler.ts";
+import { groupColumnScores, type PromptAttention, promptAttentionFromMatrices, type TokenClassLookup } from "../../src/fastgen/prompt-attention.ts";
 import { CompressionSession } from "../../src/fastgen/session.ts";
 
 const n = 20;

@@ -1,8 +1,8 @@
 /** The profiler on hand-built attention matrices whose right policy is known (spec §4). */
 import { describe, expect, it } from "vitest";
 import { CANDIDATE_NAMES } from "../../src/fastgen/candidates.ts";
-import { type GqaReduction, profileHeads, type TokenClassLookup } from "../../src/fastgen/profiler.ts";
-import { promptAttentionFromMatrices } from "../../src/fastgen/prompt-attention.ts";
+import { profileHeads } from "../../src/fastgen/profiler.ts";
+import { type GqaReduction, promptAttentionFromMatrices, type TokenClassLookup } from "../../src/fastgen/prompt-attention.ts";
 
 const n = 20;
 // Position 0 is BOS (special); positions 5, 10, 15 are punctuation.
@@ -65,7 +65,7 @@ describe("profiler on hand-built heads", () => {
     for (let i = 0; i < n; i++) expected += Math.fround(1 / (1 + i * 1e-4));
     expect(report.layers[0]![0]!.recovery.special).toBeCloseTo(expected / n, 6);
     // Budgets: w = k = floorMin1(0.3 · 20) = 6.
-    expect(report.budgets).toMatchObject({ window: 6, frequentK: 6 });
+    expect(report.sizes).toMatchObject({ window: 6, frequentK: 6 });
   });
 
   it("T = 0 puts every head on special; T above every non-full recovery puts every head on full", () => {

@@ -1,7 +1,7 @@
 /** topK (frequent's heavy hitters) against the plain definition: sort by (score desc, position desc), take k. */
 import { describe, expect, it } from "vitest";
 import { topK } from "../../src/fastgen/components/frequent.ts";
-import { mulberry32 } from "../../src/generation/sampler.ts";
+import { mulberry32 } from "../../src/random.ts";
 
 function topKBySort(scores: Float64Array, positions: Int32Array, k: number): number[] {
   const order = Array.from({ length: scores.length }, (_, e) => e);

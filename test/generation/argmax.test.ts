@@ -1,6 +1,7 @@
 /** argmax (four interleaved running maxima) against the plain scan it replaces, ties, NaN and ±inf included. */
 import { describe, expect, it } from "vitest";
-import { argmax, mulberry32 } from "../../src/generation/sampler.ts";
+import { argmax } from "../../src/generation/sampler.ts";
+import { mulberry32 } from "../../src/random.ts";
 
 /** The definition: scan from x[0], keep the first index of a strictly larger value. */
 function plainArgmax(x: ArrayLike<number>): number {

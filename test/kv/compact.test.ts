@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { markTopK } from "../../src/fastgen/components/frequent.ts";
 import { frequent, local } from "../../src/fastgen/components/index.ts";
 import { keptEntries, type KeepContext, unionPolicy } from "../../src/fastgen/policy.ts";
-import { mulberry32 } from "../../src/generation/sampler.ts";
+import { mulberry32 } from "../../src/random.ts";
 import { HeadStore } from "../../src/kv/head-store.ts";
 
 const headDim = 4;
@@ -55,7 +55,7 @@ describe("reused marks", () => {
     scores: Float64Array.from(scores),
     length: scores.length,
     current,
-    budgets: { window: 2, frequentK: 2, sinks: 0 },
+    sizes: { window: 2, frequentK: 2, sinks: 0 },
     isSpecial: () => false,
     isPunct: () => false,
   });

@@ -14,7 +14,8 @@
 import { describe, expect, test } from "vitest";
 import { ReferenceTransformer } from "../../reference/transformer.ts";
 import { InputError, ModelFileError } from "../../src/errors.ts";
-import { mulberry32, NonFiniteLogitsError, checkFiniteLogits } from "../../src/generation/sampler.ts";
+import { checkFiniteLogits, NonFiniteLogitsError } from "../../src/generation/sampler.ts";
+import { mulberry32 } from "../../src/random.ts";
 import { kvLayoutOf } from "../../src/interfaces.ts";
 import { FullKvCache } from "../../src/kv/full-cache.ts";
 import { parseGguf } from "../../src/model/gguf.ts";

@@ -25,7 +25,7 @@ export function fixture(path: string): Uint8Array {
 }
 
 /** The project's seeded PRNG, so every fuzz variant can be reproduced from its seed. */
-export { mulberry32 } from "../../src/generation/sampler.ts";
+export { mulberry32 } from "../../src/random.ts";
 
 /** Runs `fn`, expects a ModelFileError naming `path`, and checks the message contains every `parts`. */
 export function expectModelFileError(fn: () => unknown, path: string, ...parts: string[]): ModelFileError {

@@ -7,7 +7,7 @@ import { expect, it } from "vitest";
 import { WasmBackend } from "../../kernels/wasm/backend.ts";
 import { computeTokenClasses } from "../../src/fastgen/token-classes.ts";
 import { kvLayoutOf } from "../../src/interfaces.ts";
-import { AdaptiveKvCache } from "../../src/kv/adaptive-cache.ts";
+import { AdaptiveKvCache } from "../../src/fastgen/adaptive-cache.ts";
 import { FullKvCache } from "../../src/kv/full-cache.ts";
 import { local as localComponent } from "../../src/fastgen/components/index.ts";
 import { unionPolicy } from "../../src/fastgen/policy.ts";
@@ -35,7 +35,7 @@ it("a cache in wasm memory gives the same logits bytes as one in JS arrays, and 
 it("eviction frees wasm memory, held bytes follow what is kept, and released space is reused", () => {
   const wasm = new WasmBackend(model);
   const classes = computeTokenClasses(model.vocab!);
-  const newCache = () => new AdaptiveKvCache(layout, { classes, rLocal: 0.1, rFrequent: 0.1, sinks: 0, recordPromptAttention: false }, wasm.kvStorage);
+  const newCache = () => new AdaptiveKvCache(layout, { classes, sizes: { rLocal: 0.1, rFrequent: 0.1, sinks: 0 }, recordPromptAttention: false }, wasm.kvStorage);
   // A first run sizes the backend's attention scratch for this prompt length; then only caches allocate.
   const warmup = newCache();
   wasm.prefill(prompt, 0, warmup);

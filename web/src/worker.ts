@@ -97,8 +97,8 @@ function profile(f: FastGen, prompt: string, threshold: number): ProfileView {
     prompt,
     threshold,
     n: report.n,
-    window: report.budgets.window,
-    frequentK: report.budgets.frequentK,
+    window: report.sizes.window,
+    frequentK: report.sizes.frequentK,
     candidates: CANDIDATE_NAMES,
     layers: report.layers.map((heads) =>
       heads.map((h) => ({ layer: h.layer, kvHead: h.kvHead, policy: h.policy, recovery: h.recovery, queryHeads: h.queryHeads.map((q) => ({ head: q.head, recovery: q.recovery })) })),

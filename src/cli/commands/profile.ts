@@ -70,7 +70,7 @@ export async function profileCommand(argv: readonly string[], io: CommandIO, col
     );
   } else {
     const counts = policyCounts(report);
-    io.out(`FastGen profile of a ${report.n}-token prompt, T = ${flags.threshold}, GQA ${flags.gqa}, w = ${report.budgets.window}, k = ${report.budgets.frequentK} (backend ${backend.name})\n\n`);
+    io.out(`FastGen profile of a ${report.n}-token prompt, T = ${flags.threshold}, GQA ${flags.gqa}, w = ${report.sizes.window}, k = ${report.sizes.frequentK} (backend ${backend.name})\n\n`);
     io.out(renderProfileGrid(report, color) + "\n\n");
     io.out(`KV heads per policy: ${CANDIDATE_NAMES.map((n) => `${n} ${counts[n]}`).join(", ")}\n`);
     io.out(`KV cache compression after the prompt: ${(100 * compression).toFixed(1)}%\n`);

@@ -6,8 +6,7 @@
  * Each row i is scored as FastGen scores its candidates: fixed columns (structural, heavy) plus the
  * band `i − w < j ≤ i`, where w is the window's width in positions.
  */
-import type { PromptAttention } from "../prompt-attention.ts";
-import type { GqaReduction } from "../profiler.ts";
+import { firstObservedRow, type GqaReduction, type PromptAttention } from "../prompt-attention.ts";
 
 export interface HeadCurve {
   /** `value[c]`: the group's recovery (min or mean over its query heads) keeping c entries. */
@@ -41,11 +40,6 @@ export interface CurveInput {
  * `frequent` baseline's failure, docs/results.md).
  */
 export const MIN_WINDOW_SHARE = 0.5;
-
-/** First prompt row that counts for recovery. */
-export function firstObservedRow(n: number, observe: number | undefined): number {
-  return observe === undefined ? 0 : Math.max(0, n - observe);
-}
 
 /** Per query head: `suf[t·n + j] = Σ_{i ≥ max(t, i0)} A[i, j]` and the band prefix `band[w] = Σ_{i ≥ i0} Σ_{d < w} A[i, i − d]`. */
 function tables(att: PromptAttention, layer: number, head: number, i0: number): { suf: Float64Array; band: Float64Array } {

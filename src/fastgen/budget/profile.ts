@@ -3,9 +3,7 @@
  * total budget B = round((1 − C) · nLayers · nKvHeads · n) spread over the heads by `allocate`.
  */
 import type { KvLayout } from "../../interfaces.ts";
-import type { GqaReduction, TokenClassLookup } from "../profiler.ts";
-import { groupColumnScores } from "../profiler.ts";
-import type { PromptAttention } from "../prompt-attention.ts";
+import { type GqaReduction, groupColumnScores, type PromptAttention, queryHeadsOf, type TokenClassLookup } from "../prompt-attention.ts";
 import { allocate } from "./allocate.ts";
 import { recoveryCurve } from "./curve.ts";
 import { structuralOrder } from "./ranking.ts";
@@ -76,13 +74,12 @@ export function profileBudget(
 ): BudgetReport {
   const n = attention.n;
   if (n < 1) throw new RangeError("cannot profile an empty prompt");
-  const groupSize = layout.nHeads / layout.nKvHeads;
   const H = layout.nLayers * layout.nKvHeads;
   const structural = structuralOrder(n, classes, settings.sinks);
   const curves = [];
   for (let l = 0; l < layout.nLayers; l++) {
     for (let g = 0; g < layout.nKvHeads; g++) {
-      const heads = Array.from({ length: groupSize }, (_, i) => g * groupSize + i);
+      const heads = queryHeadsOf(layout, g);
       const scores = scoresOf ? scoresOf(l, g) : groupColumnScores(attention, l, heads);
       curves.push(recoveryCurve({ attention, layer: l, heads, scores, structural, gqa: settings.gqa, ...(settings.observe !== undefined ? { observe: settings.observe } : {}) }));
     }

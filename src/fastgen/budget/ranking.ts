@@ -5,7 +5,7 @@
  *   3. the window: the newest other entries, `round(share · r)` of them, where r is what tiers 1–2 left of b;
  *   4. the rest by cumulative score, higher first, equal scores → newer first (as `topK`, spec §7).
  */
-import type { TokenClassLookup } from "../profiler.ts";
+import type { TokenClassLookup } from "../prompt-attention.ts";
 
 /** Sinks and special tokens (tier 1), then punctuation (tier 2), of positions 0..n-1. */
 export function structuralOrder(n: number, classes: TokenClassLookup, sinks: number): number[] {

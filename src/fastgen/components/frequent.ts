@@ -93,13 +93,13 @@ export const frequent: PolicyComponent = {
   name: "frequent",
   readsScores: true,
   keep(ctx, keep) {
-    markTopK(ctx.scores, ctx.positions, ctx.length, ctx.budgets.frequentK, keep);
+    markTopK(ctx.scores, ctx.positions, ctx.length, ctx.sizes.frequentK, keep);
   },
   rowRule(ctx) {
     // Spec §4: one set F per KV head, ranked by the prompt's column sums, k from n.
     const columns = new Uint8Array(ctx.n);
     const positions = Int32Array.from({ length: ctx.n }, (_, j) => j);
-    markTopK(ctx.columnScores, positions, ctx.n, ctx.budgets.frequentK, columns);
+    markTopK(ctx.columnScores, positions, ctx.n, ctx.sizes.frequentK, columns);
     return { columns, window: 0 };
   },
 };

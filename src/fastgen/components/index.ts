@@ -4,4 +4,3 @@ export { local } from "./local.ts";
 export { punct } from "./punct.ts";
 export { sinks } from "./sinks.ts";
 export { special } from "./special.ts";
-export { budgeted, type HeadBudget } from "./budgeted.ts";

@@ -4,10 +4,10 @@ import type { PolicyComponent } from "../policy.ts";
 export const local: PolicyComponent = {
   name: "local",
   keep(ctx, keep) {
-    const from = ctx.current - ctx.budgets.window;
+    const from = ctx.current - ctx.sizes.window;
     for (let e = 0; e < ctx.length; e++) if (ctx.positions[e]! > from) keep[e] = 1;
   },
   rowRule(ctx) {
-    return { columns: null, window: ctx.budgets.window };
+    return { columns: null, window: ctx.sizes.window };
   },
 };

@@ -4,11 +4,11 @@ import type { PolicyComponent } from "../policy.ts";
 export const sinks: PolicyComponent = {
   name: "sinks",
   keep(ctx, keep) {
-    for (let e = 0; e < ctx.length; e++) if (ctx.positions[e]! < ctx.budgets.sinks) keep[e] = 1;
+    for (let e = 0; e < ctx.length; e++) if (ctx.positions[e]! < ctx.sizes.sinks) keep[e] = 1;
   },
   rowRule(ctx) {
     const columns = new Uint8Array(ctx.n);
-    columns.fill(1, 0, Math.min(ctx.n, ctx.budgets.sinks));
+    columns.fill(1, 0, Math.min(ctx.n, ctx.sizes.sinks));
     return { columns, window: 0 };
   },
 };

@@ -5,18 +5,16 @@
  * every later token appends, attends, adds scores and re-applies the policy.
  * Baselines (spec §9) are the same cache with one policy for every head.
  */
-import type { TokenClasses } from "../fastgen/token-classes.ts";
-import { floorMin1, type KeepContext, type KvHeadPolicy, keptEntries, type PolicyBudgets } from "../fastgen/policy.ts";
-import type { PromptAttention } from "../fastgen/prompt-attention.ts";
 import type { KvCache, KvLayout, KvStorage, KvView } from "../interfaces.ts";
-import { HeadStore } from "./head-store.ts";
+import { HeadStore } from "../kv/head-store.ts";
+import { type KeepContext, type KvHeadPolicy, keptEntries, type PolicySizes, type PolicySizeSettings, policySizes } from "./policy.ts";
+import type { PromptAttention } from "./prompt-attention.ts";
+import type { TokenClasses } from "./token-classes.ts";
 
 export interface AdaptiveCacheOptions {
   readonly classes: TokenClasses;
-  readonly rLocal: number;
-  readonly rFrequent: number;
-  /** StreamingLLM sinks (absolute positions 0..sinks-1). */
-  readonly sinks: number;
+  /** The ratios the policies' sizes come from (spec §3; sinks: spec §9). */
+  readonly sizes: PolicySizeSettings;
   /** Keep the prompt's attention rows for the profiler. */
   readonly recordPromptAttention: boolean;
 }
@@ -40,7 +38,8 @@ export class AdaptiveKvCache implements KvCache {
   private tokens = new Int32Array(64);
   private seqLength = 0;
   private policies: (readonly KvHeadPolicy[])[] | null = null;
-  private budgets: PolicyBudgets | null = null;
+  /** Prompt length n, fixed by `compress` (the window's base, spec §3). */
+  private promptLength = 0;
   /** `rows[layer][head][i]`, while recording. */
   private rows: Float32Array[][][] | null;
   readonly layout: KvLayout;
@@ -128,7 +127,7 @@ export class AdaptiveKvCache implements KvCache {
     }
     const n = this.seqLength;
     this.policies = policies;
-    this.budgets = { window: floorMin1(this.options.rLocal, n), frequentK: 0, sinks: this.options.sinks };
+    this.promptLength = n;
     this.rows = null;
     for (let l = 0; l < this.layout.nLayers; l++) {
       for (let g = 0; g < this.layout.nKvHeads; g++) {
@@ -147,10 +146,10 @@ export class AdaptiveKvCache implements KvCache {
     return this.policies?.[layer]?.[kvHead];
   }
 
-  /** Budgets in force: the window fixed at compression, k for the current length (spec §3). */
-  currentBudgets(): PolicyBudgets {
-    if (!this.budgets) throw new Error("the cache is not compressed yet");
-    return { ...this.budgets, frequentK: floorMin1(this.options.rFrequent, this.seqLength) };
+  /** Sizes in force: the window fixed at compression, k for the current length (spec §3). */
+  currentSizes(): PolicySizes {
+    if (!this.policies) throw new Error("the cache is not compressed yet");
+    return policySizes(this.options.sizes, this.promptLength, this.seqLength);
   }
 
   private evict(store: HeadStore, policy: KvHeadPolicy, current: number, shrink: "exact" | "lazy"): void {
@@ -160,7 +159,7 @@ export class AdaptiveKvCache implements KvCache {
       scores: store.scores,
       length: store.length,
       current,
-      budgets: { ...this.budgets!, frequentK: floorMin1(this.options.rFrequent, current + 1) },
+      sizes: policySizes(this.options.sizes, this.promptLength, current + 1),
       isSpecial: this.isSpecial,
       isPunct: this.isPunct,
     };

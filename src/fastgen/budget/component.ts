@@ -1,5 +1,7 @@
-import { keepRanked, scaleToLength } from "../budget/ranking.ts";
-import type { PolicyComponent } from "../policy.ts";
+import { full } from "../components/full.ts";
+import { type KvHeadPolicy, type PolicyComponent, unionPolicy } from "../policy.ts";
+import type { BudgetReport } from "./profile.ts";
+import { keepRanked, scaleToLength } from "./ranking.ts";
 
 /** What the budgeted profile gave one KV head at the end of an n-token prompt (docs/algorithm.md §10). */
 export interface HeadBudget {
@@ -41,4 +43,14 @@ export function budgeted(head: HeadBudget): PolicyComponent {
       return { columns, window: head.window };
     },
   };
+}
+
+/** The policy of every (layer, KV head) the budgeted profile gave: `full` for a head that keeps the whole prompt. */
+export function budgetedPolicies(report: BudgetReport, sinks: number): KvHeadPolicy[][] {
+  const n = report.n;
+  return report.layers.map((heads) =>
+    heads.map((h) =>
+      h.kept >= n ? unionPolicy([full]) : unionPolicy([budgeted({ n, kept: h.kept, window: h.window, windowShare: h.windowShare, sinks })]),
+    ),
+  );
 }
