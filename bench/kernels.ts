@@ -7,18 +7,18 @@
  * Run: xvfb-run -a npx tsx bench/kernels.ts [--quick] [--out DIR]   (without a display: no headlessgl)
  */
 import { Bench } from "tinybench";
-import { bucket } from "../kernels/buckets.ts";
-import { GpuBackend } from "../kernels/gpu-backend.ts";
-import { KvPacker } from "../kernels/kv-pack.ts";
-import { availableModes, GPU_MODES, modeAvailability } from "../kernels/modes.ts";
-import { attention } from "../kernels/ops/attention.ts";
-import { matmul, uploadMatrix } from "../kernels/ops/matmul.ts";
-import { rmsnorm } from "../kernels/ops/rmsnorm.ts";
-import { rope, ropeTable } from "../kernels/ops/rope.ts";
-import { softmax } from "../kernels/ops/softmax.ts";
-import { swiglu } from "../kernels/ops/swiglu.ts";
-import { KernelRuntime, readBack } from "../kernels/runtime.ts";
-import { resident, toDevice } from "../kernels/transfer.ts";
+import { bucket } from "../kernels/gpu/buckets.ts";
+import { GpuBackend } from "../kernels/gpu/gpu-backend.ts";
+import { KvPacker } from "../kernels/gpu/kv-pack.ts";
+import { availableModes, GPU_MODES, modeAvailability } from "../kernels/gpu/modes.ts";
+import { attention } from "../kernels/gpu/ops/attention.ts";
+import { matmul, uploadMatrix } from "../kernels/gpu/ops/matmul.ts";
+import { rmsnorm } from "../kernels/gpu/ops/rmsnorm.ts";
+import { rope, ropeTable } from "../kernels/gpu/ops/rope.ts";
+import { softmax } from "../kernels/gpu/ops/softmax.ts";
+import { swiglu } from "../kernels/gpu/ops/swiglu.ts";
+import { KernelRuntime, readBack } from "../kernels/gpu/runtime.ts";
+import { resident, toDevice } from "../kernels/gpu/transfer.ts";
 import { ReferenceTransformer } from "../reference/transformer.ts";
 import { type Backend, kvLayoutOf } from "../src/interfaces.ts";
 import { mulberry32 } from "../src/random.ts";
@@ -27,7 +27,7 @@ import { FullKvCache } from "../src/kv/full-cache.ts";
 import type { LlamaModel } from "../src/model/types.ts";
 import { type BenchShape, benchModel, benchTokens } from "./lib/models.ts";
 import { benchSize, outDir, type Row, writeReport } from "./lib/report.ts";
-import { refAttention, refMatmul, refRmsnorm, refRope, refSoftmax, refSwiglu } from "../test/kernels/reference-ops.ts";
+import { refAttention, refMatmul, refRmsnorm, refRope, refSoftmax, refSwiglu } from "../test/gpu/reference-ops.ts";
 import { isMainModule } from "../src/is-main.ts";
 
 const SETTINGS = {

@@ -5,8 +5,7 @@
  * Keys and values live in a {@link KvCache}: the transformer appends, reads the kept entries,
  * and reports its attention, so a compressing cache plugs in without changing a line here.
  */
-import type { Backend } from "../src/interfaces.ts";
-import type { KvCache } from "../src/interfaces.ts";
+import { type Backend, checkRunArguments, type KvCache } from "../src/interfaces.ts";
 import type { LlamaConfig, LlamaModel, LlamaWeights } from "../src/model/types.ts";
 import { matmul, rmsnorm, rope, silu, softmax } from "./math.ts";
 
@@ -46,9 +45,8 @@ export class ReferenceTransformer implements Backend {
     const qDim = c.nHeads * headDim;
     const kvDim = c.nKvHeads * headDim;
     const groupSize = c.nHeads / c.nKvHeads;
-    if (!Number.isInteger(token) || token < 0 || token >= c.vocabSize) {
-      throw new RangeError(`token id ${token} is outside the vocabulary (0..${c.vocabSize - 1})`);
-    }
+    // The same checks as every backend: a bad id, position or cache fails before any math.
+    checkRunArguments(c, [token], position, cache);
 
     // The token's embedding is the start of the residual stream.
     x.set(this.w.tokenEmbedding.subarray(token * dim, (token + 1) * dim));
@@ -119,7 +117,9 @@ export class ReferenceTransformer implements Backend {
   }
 
   prefill(tokens: readonly number[], start: number, cache: KvCache): Float32Array[] {
-    // The reference runs a prompt the simplest way: one token after another.
+    // The reference runs a prompt the simplest way: one token after another (checked whole first,
+    // as the batched backends do, so a bad id late in the prompt leaves the cache untouched).
+    checkRunArguments(this.config, tokens, start, cache);
     return tokens.map((token, i) => this.forward(token, start + i, cache));
   }
 

@@ -6,12 +6,12 @@
 import { ReferenceTransformer } from "../reference/transformer.ts";
 import type { Backend } from "./interfaces.ts";
 import type { LlamaModel } from "./model/types.ts";
-// Type-only: the mode names are checked against kernels/modes.ts without loading gpu.js here.
-import type { GpuModeOption } from "../kernels/modes.ts";
+// Type-only: the mode names are checked against kernels/gpu/modes.ts without loading gpu.js here.
+import type { GpuModeOption } from "../kernels/gpu/modes.ts";
 
 export const BACKEND_NAMES = ["auto", "reference", "wasm", "gpu"] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
-/** gpu.js modes for `--gpu-mode` (kernels/modes.ts says which are available and why). */
+/** gpu.js modes for `--gpu-mode` (kernels/gpu/modes.ts says which are available and why). */
 export const GPU_MODES = ["auto", "headlessgl", "webasm", "cpu"] as const satisfies readonly GpuModeOption[];
 export type GpuMode = (typeof GPU_MODES)[number];
 
@@ -44,6 +44,6 @@ export async function createBackend(model: LlamaModel, options: BackendOptions):
     if (options.startThreads) await backend.startThreads();
     return backend;
   }
-  const { GpuBackend } = await import("../kernels/gpu-backend.ts");
+  const { GpuBackend } = await import("../kernels/gpu/gpu-backend.ts");
   return new GpuBackend(model, { mode: options.gpuMode });
 }

@@ -99,3 +99,37 @@ export interface Backend {
 export function kvLayoutOf(config: LlamaConfig): KvLayout {
   return { nLayers: config.nLayers, nHeads: config.nHeads, nKvHeads: config.nKvHeads, headDim: config.headDim };
 }
+
+/**
+ * The checks every backend makes before it runs `tokens` at positions `start..` (the same for the
+ * reference and the kernels, so a bad call fails the same way on each): token ids inside the
+ * vocabulary, a non-negative whole start, and a cache laid out for this model.
+ */
+export function checkRunArguments(config: LlamaConfig, tokens: readonly number[], start: number, cache: KvCache): void {
+  for (const token of tokens) {
+    if (!Number.isInteger(token) || token < 0 || token >= config.vocabSize) {
+      throw new RangeError(`token id ${token} is outside the vocabulary (0..${config.vocabSize - 1})`);
+    }
+  }
+  if (!Number.isInteger(start) || start < 0) throw new RangeError(`start position ${start} is not a non-negative integer`);
+  const l = cache.layout;
+  if (l.nLayers !== config.nLayers || l.nHeads !== config.nHeads || l.nKvHeads !== config.nKvHeads || l.headDim !== config.headDim) {
+    throw new RangeError("the KV cache layout does not match the model");
+  }
+}
+
+/** A positive whole number of prompt rows per chunk, or a RangeError naming the setting. */
+export function checkChunkRows(rows: number): number {
+  if (!Number.isInteger(rows) || rows < 1) throw new RangeError(`maxChunkRows must be a positive integer, got ${rows}`);
+  return rows;
+}
+
+/**
+ * Runs a prompt in consecutive chunks of at most `rows` tokens (the batched backends' prefill):
+ * `run(chunk, chunkStart, isLast)` for each, in order; returns what each run returned.
+ */
+export function inChunks<T>(tokens: readonly number[], start: number, rows: number, run: (chunk: readonly number[], chunkStart: number, isLast: boolean) => T): T[] {
+  const out: T[] = [];
+  for (let at = 0; at < tokens.length; at += rows) out.push(run(tokens.slice(at, at + rows), start + at, at + rows >= tokens.length));
+  return out;
+}

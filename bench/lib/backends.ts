@@ -2,7 +2,7 @@
 import type { Backend } from "../../src/interfaces.ts";
 import { createBackend } from "../../src/create-backend.ts";
 import type { LlamaModel } from "../../src/model/types.ts";
-import { availableModes, GPU_MODES, type GpuMode, modeAvailability } from "../../kernels/modes.ts";
+import { availableModes, GPU_MODES, type GpuMode, modeAvailability } from "../../kernels/gpu/modes.ts";
 
 export interface BackendChoice {
   readonly label: string;

@@ -9,7 +9,7 @@
  * loaded serves several rows). Attention goes through the KV cache row by row in position order,
  * with the calls `forward` makes for each token, so every cache (FullKvCache, FastGen's
  * AdaptiveKvCache, any policy) sees what it would see token by token. As in the gpu backend
- * (kernels/gpu-backend.ts), the call order differs from the reference's only where the KvCache
+ * (kernels/gpu/gpu-backend.ts), the call order differs from the reference's only where the KvCache
  * contract allows it (src/interfaces.ts: the stores are independent): across layers (layer 0 of
  * every row before layer 1 of the first) and within a row (every KV head's view is read before
  * the first afterAttention, so all heads attend in one job).
@@ -21,7 +21,7 @@
  * arrays is copied into a scratch buffer first (cost ∝ kept entries either way).
  */
 import { availableParallelism } from "node:os";
-import { type Backend, groupSize, type KvCache, type KvStorage, type KvView } from "../../src/interfaces.ts";
+import { type Backend, checkChunkRows, checkRunArguments, groupSize, inChunks, type KvCache, type KvStorage, type KvView } from "../../src/interfaces.ts";
 import type { LlamaConfig, LlamaModel } from "../../src/model/types.ts";
 import { type Kernels, kernelModule, WasmHeap } from "./runtime.ts";
 import { JOB_WORDS } from "./share.mjs";
@@ -192,10 +192,7 @@ export class WasmBackend implements Backend {
     if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
     this.name = `wasm (${threads} thread${threads === 1 ? "" : "s"})`;
     if (c.headDim % 4 !== 0) throw new RangeError(wasmUnavailable(c));
-    this.maxChunkRows = options.maxChunkRows ?? 128;
-    if (!Number.isInteger(this.maxChunkRows) || this.maxChunkRows < 1) {
-      throw new RangeError(`maxChunkRows must be a positive integer, got ${this.maxChunkRows}`);
-    }
+    this.maxChunkRows = checkChunkRows(options.maxChunkRows ?? 128);
     this.heap = new WasmHeap();
     this.k = this.heap.kernels;
     this.kvStorage = wasmKvStorage(this.heap);
@@ -267,12 +264,8 @@ export class WasmBackend implements Backend {
   }
 
   prefill(tokens: readonly number[], start: number, cache: KvCache): Float32Array[] {
-    this.check(tokens, start, cache);
-    const logits: Float32Array[] = [];
-    for (let at = 0; at < tokens.length; at += this.maxChunkRows) {
-      logits.push(...this.chunk(tokens.slice(at, at + this.maxChunkRows), start + at, cache, "all"));
-    }
-    return logits;
+    checkRunArguments(this.config, tokens, start, cache);
+    return inChunks(tokens, start, this.maxChunkRows, (chunk, at) => this.chunk(chunk, at, cache, "all")).flat();
   }
 
   /**
@@ -282,13 +275,9 @@ export class WasmBackend implements Backend {
    */
   prefillLast(tokens: readonly number[], start: number, cache: KvCache): Float32Array {
     if (tokens.length === 0) throw new RangeError("prefillLast needs at least one token");
-    this.check(tokens, start, cache);
-    let last: Float32Array[] = [];
-    for (let at = 0; at < tokens.length; at += this.maxChunkRows) {
-      const final = at + this.maxChunkRows >= tokens.length;
-      last = this.chunk(tokens.slice(at, at + this.maxChunkRows), start + at, cache, final ? "last" : "none");
-    }
-    return last[0]!;
+    checkRunArguments(this.config, tokens, start, cache);
+    const chunks = inChunks(tokens, start, this.maxChunkRows, (chunk, at, isLast) => this.chunk(chunk, at, cache, isLast ? "last" : "none"));
+    return chunks.at(-1)![0]!;
   }
 
   /** Worker threads started besides the calling one (0 until the first job big enough to split, or `startThreads`). */
@@ -307,20 +296,6 @@ export class WasmBackend implements Backend {
   /** Stops the worker threads (the memory goes with the backend object). */
   dispose(): void {
     this.pool.dispose();
-  }
-
-  private check(tokens: readonly number[], start: number, cache: KvCache): void {
-    const c = this.config;
-    for (const token of tokens) {
-      if (!Number.isInteger(token) || token < 0 || token >= c.vocabSize) {
-        throw new RangeError(`token id ${token} is outside the vocabulary (0..${c.vocabSize - 1})`);
-      }
-    }
-    if (!Number.isInteger(start) || start < 0) throw new RangeError(`start position ${start} is not a non-negative integer`);
-    const l = cache.layout;
-    if (l.nLayers !== c.nLayers || l.nHeads !== c.nHeads || l.nKvHeads !== c.nKvHeads || l.headDim !== c.headDim) {
-      throw new RangeError("the KV cache layout does not match the model");
-    }
   }
 
   /** A float32 vector copied into the memory. */

@@ -1,5 +1,5 @@
 /**
- * FastGen end to end as a trace, for holding a backend to the reference (test/kernels and test/wasm
+ * FastGen end to end as a trace, for holding a backend to the reference (test/gpu and test/wasm
  * fastgen-e2e): greedy decoding through a compressed cache, with the kept positions of every
  * (layer, KV head) after prefill and after every step, the chosen policies and every recovery.
  */

@@ -1,5 +1,5 @@
 /**
- * FastGen end to end, reference vs wasm (the sibling of test/kernels/fastgen-e2e.test.ts), with 1
+ * FastGen end to end, reference vs wasm (the sibling of test/gpu/fastgen-e2e.test.ts), with 1
  * and 2 threads (every product split between them) and with the cache's buffers in JS arrays and in
  * the wasm backend's memory (Backend.kvStorage): the same chosen policies (except recoveries within
  * 1e-5 of T, spec §7), the same kept positions of every (layer, KV head) after prefill and after

@@ -15,8 +15,8 @@ import { describe, expect, it } from "vitest";
 import { matmul, rmsnorm, rope, silu, softmax } from "../../reference/math.ts";
 import { WasmHeap } from "../../kernels/wasm/runtime.ts";
 import { floatToHalf, halfToFloat } from "../../src/model/gguf.ts";
-import { expectClose, randomArray, rng } from "../kernels/support.ts";
-import { matmulMagnitude, refAttention } from "../kernels/reference-ops.ts";
+import { expectClose, randomArray, rng } from "../gpu/support.ts";
+import { matmulMagnitude, refAttention } from "../gpu/reference-ops.ts";
 
 const heap = new WasmHeap();
 const k = heap.kernels;

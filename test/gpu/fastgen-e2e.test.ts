@@ -5,7 +5,7 @@
  * and every baseline (the cases and the trace: test/support/fastgen-trace.ts).
  */
 import { beforeAll, it } from "vitest";
-import { GpuBackend } from "../../kernels/gpu-backend.ts";
+import { GpuBackend } from "../../kernels/gpu/gpu-backend.ts";
 import { ReferenceTransformer } from "../../reference/transformer.ts";
 import { CASES, expectSameTrace, model, trace } from "../support/fastgen-trace.ts";
 import { describeEachMode } from "./support.ts";

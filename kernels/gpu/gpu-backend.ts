@@ -15,9 +15,8 @@
  * within a row, where the views of all KV heads are read before the first `afterAttention`
  * (all query heads attend in one kernel call).
  */
-import type { Backend } from "../src/interfaces.ts";
-import type { KvCache } from "../src/interfaces.ts";
-import type { LlamaConfig, LlamaModel } from "../src/model/types.ts";
+import { type Backend, checkChunkRows, checkRunArguments, inChunks, type KvCache } from "../../src/interfaces.ts";
+import type { LlamaConfig, LlamaModel } from "../../src/model/types.ts";
 import { type AttendStats, LayerAttention } from "./attend.ts";
 import { bucket } from "./buckets.ts";
 import { KvPacker } from "./kv-pack.ts";
@@ -55,10 +54,7 @@ export class GpuBackend implements Backend {
     this.mode = resolveMode(options.mode ?? "auto");
     this.name = `gpu (${this.mode})`;
     this.config = model.config;
-    this.maxChunkRows = options.maxChunkRows ?? 64;
-    if (!Number.isInteger(this.maxChunkRows) || this.maxChunkRows < 1) {
-      throw new RangeError(`maxChunkRows must be a positive integer, got ${this.maxChunkRows}`);
-    }
+    this.maxChunkRows = checkChunkRows(options.maxChunkRows ?? 64);
     this.rt = new KernelRuntime(this.mode);
     this.weights = uploadWeights(this.rt, model);
     this.embedding = model.weights.tokenEmbedding;
@@ -82,30 +78,12 @@ export class GpuBackend implements Backend {
   }
 
   prefill(tokens: readonly number[], start: number, cache: KvCache): Float32Array[] {
-    this.check(tokens, start, cache);
-    const logits: Float32Array[] = [];
-    for (let at = 0; at < tokens.length; at += this.maxChunkRows) {
-      logits.push(...this.chunk(tokens.slice(at, at + this.maxChunkRows), start + at, cache));
-    }
-    return logits;
+    checkRunArguments(this.config, tokens, start, cache);
+    return inChunks(tokens, start, this.maxChunkRows, (chunk, at) => this.chunk(chunk, at, cache)).flat();
   }
 
   dispose(): void {
     void this.rt.destroy();
-  }
-
-  private check(tokens: readonly number[], start: number, cache: KvCache): void {
-    const c = this.config;
-    for (const token of tokens) {
-      if (!Number.isInteger(token) || token < 0 || token >= c.vocabSize) {
-        throw new RangeError(`token id ${token} is outside the vocabulary (0..${c.vocabSize - 1})`);
-      }
-    }
-    if (!Number.isInteger(start) || start < 0) throw new RangeError(`start position ${start} is not a non-negative integer`);
-    const l = cache.layout;
-    if (l.nLayers !== c.nLayers || l.nHeads !== c.nHeads || l.nKvHeads !== c.nKvHeads || l.headDim !== c.headDim) {
-      throw new RangeError("the KV cache layout does not match the model");
-    }
   }
 
   /** Rows `start..start+tokens.length-1` through every layer, as one batch padded to a bucket size. */

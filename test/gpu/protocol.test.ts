@@ -4,7 +4,7 @@
  * that match the reference's; and a cache that evicts during prefill is seen row by row.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { GpuBackend } from "../../kernels/gpu-backend.ts";
+import { GpuBackend } from "../../kernels/gpu/gpu-backend.ts";
 import { ReferenceTransformer } from "../../reference/transformer.ts";
 import { kvLayoutOf } from "../../src/interfaces.ts";
 import { FullKvCache } from "../../src/kv/full-cache.ts";

@@ -1,6 +1,6 @@
 /** Shared helpers of the kernel tests: the modes to run in, seeded random data, comparisons. */
 import { describe } from "vitest";
-import { GPU_MODES, type GpuMode, modeAvailability } from "../../kernels/modes.ts";
+import { GPU_MODES, type GpuMode, modeAvailability } from "../../kernels/gpu/modes.ts";
 import { mulberry32 } from "../../src/random.ts";
 
 /** Every gpu.js mode, with whether it runs here; an unavailable one is skipped with its reason printed. */

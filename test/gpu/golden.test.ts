@@ -5,7 +5,7 @@
  * headlessgl, where a decode step costs ~30 ms on the software rasterizer).
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { GpuBackend } from "../../kernels/gpu-backend.ts";
+import { GpuBackend } from "../../kernels/gpu/gpu-backend.ts";
 import { kvLayoutOf } from "../../src/interfaces.ts";
 import { FullKvCache } from "../../src/kv/full-cache.ts";
 import { compareLogits } from "../support/compare.ts";

@@ -1,8 +1,8 @@
 /** The GpuBackend as a Backend: its mode and name, prefill = per-token forward, argument checks. */
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { GpuBackend } from "../../kernels/gpu-backend.ts";
+import { GpuBackend } from "../../kernels/gpu/gpu-backend.ts";
 import { ReferenceTransformer } from "../../reference/transformer.ts";
-import { availableModes, modeAvailability, resolveMode } from "../../kernels/modes.ts";
+import { availableModes, modeAvailability, resolveMode } from "../../kernels/gpu/modes.ts";
 import { kvLayoutOf } from "../../src/interfaces.ts";
 import { InputError } from "../../src/errors.ts";
 import { FullKvCache } from "../../src/kv/full-cache.ts";

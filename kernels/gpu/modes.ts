@@ -17,7 +17,7 @@
  */
 import { GPU } from "gpu.js";
 import { createRequire } from "node:module";
-import { InputError } from "../src/errors.ts";
+import { InputError } from "../../src/errors.ts";
 
 export type GpuMode = "headlessgl" | "webgl2" | "webasm" | "cpu";
 export type GpuModeOption = GpuMode | "auto";

@@ -1,5 +1,5 @@
 /**
- * The gpu.js traps the kernels are built around (kernels/README.md "Traps"). For each: a canary
+ * The gpu.js traps the kernels are built around (kernels/gpu/README.md "Traps"). For each: a canary
  * that shows the trap is real in this gpu.js (if one starts failing, gpu.js changed and the README
  * should say so), and a test of our code that would fail if we fell into it.
  */
@@ -7,13 +7,13 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { GPU, type IKernelRunShortcut, type KernelFunction, type Texture } from "gpu.js";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { KvPacker } from "../../kernels/kv-pack.ts";
-import { attention, attentionScores } from "../../kernels/ops/attention.ts";
-import { matmul, uploadMatrix } from "../../kernels/ops/matmul.ts";
-import { rmsnorm } from "../../kernels/ops/rmsnorm.ts";
-import { MASK, softmax } from "../../kernels/ops/softmax.ts";
-import { KernelRuntime, readBack } from "../../kernels/runtime.ts";
-import { resident, toDevice } from "../../kernels/transfer.ts";
+import { KvPacker } from "../../kernels/gpu/kv-pack.ts";
+import { attention, attentionScores } from "../../kernels/gpu/ops/attention.ts";
+import { matmul, uploadMatrix } from "../../kernels/gpu/ops/matmul.ts";
+import { rmsnorm } from "../../kernels/gpu/ops/rmsnorm.ts";
+import { MASK, softmax } from "../../kernels/gpu/ops/softmax.ts";
+import { KernelRuntime, readBack } from "../../kernels/gpu/runtime.ts";
+import { resident, toDevice } from "../../kernels/gpu/transfer.ts";
 import { repoRoot } from "../../src/model/load.ts";
 import type { KvView } from "../../src/interfaces.ts";
 import { refAttention, refMatmul, refRmsnorm } from "./reference-ops.ts";

@@ -4,7 +4,7 @@
  * (buckets.ts), plus the real length of every view. Each (layer, KV head) keeps its own length:
  * a compressing cache holds a different number of entries per head.
  */
-import type { KvLayout, KvView } from "../src/interfaces.ts";
+import type { KvLayout, KvView } from "../../src/interfaces.ts";
 import { bucket } from "./buckets.ts";
 
 export interface PackedKv {

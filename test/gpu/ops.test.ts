@@ -9,15 +9,15 @@
  * of large arguments really is that far off). Worst-case bounds, not tuned to observed errors.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { MIN_CAPACITY, KvPacker } from "../../kernels/kv-pack.ts";
-import { attention } from "../../kernels/ops/attention.ts";
-import { matmul, matmulAdd, uploadMatrix } from "../../kernels/ops/matmul.ts";
-import { rmsnorm } from "../../kernels/ops/rmsnorm.ts";
-import { rope, ropeTable } from "../../kernels/ops/rope.ts";
-import { MASK, softmax } from "../../kernels/ops/softmax.ts";
-import { swiglu } from "../../kernels/ops/swiglu.ts";
-import { hostArray, KernelRuntime, readBack } from "../../kernels/runtime.ts";
-import { resident, toDevice } from "../../kernels/transfer.ts";
+import { MIN_CAPACITY, KvPacker } from "../../kernels/gpu/kv-pack.ts";
+import { attention } from "../../kernels/gpu/ops/attention.ts";
+import { matmul, matmulAdd, uploadMatrix } from "../../kernels/gpu/ops/matmul.ts";
+import { rmsnorm } from "../../kernels/gpu/ops/rmsnorm.ts";
+import { rope, ropeTable } from "../../kernels/gpu/ops/rope.ts";
+import { MASK, softmax } from "../../kernels/gpu/ops/softmax.ts";
+import { swiglu } from "../../kernels/gpu/ops/swiglu.ts";
+import { hostArray, KernelRuntime, readBack } from "../../kernels/gpu/runtime.ts";
+import { resident, toDevice } from "../../kernels/gpu/transfer.ts";
 import type { KvView } from "../../src/interfaces.ts";
 import { matmulMagnitude, refAttention, refMatmul, refRmsnorm, refRope, refSoftmax, refSwiglu } from "./reference-ops.ts";
 import { describeEachMode, expectClose, randomArray, rng } from "./support.ts";

@@ -4,7 +4,7 @@
  * stacked so one kernel computes them: `[wq; wk; wv]` and `[w1; w3]` (rows are outputs, so
  * stacking row-major matrices is concatenation).
  */
-import type { LlamaModel } from "../src/model/types.ts";
+import type { LlamaModel } from "../../src/model/types.ts";
 import { type Matrix, uploadMatrix } from "./ops/matmul.ts";
 import type { KernelArg, KernelRuntime } from "./runtime.ts";
 import { resident } from "./transfer.ts";

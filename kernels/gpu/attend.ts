@@ -11,7 +11,7 @@
  * entry). From the first mismatch on (a cache that evicted), rows are attended one at a time over
  * their actual views. Either way each row's attention is over exactly the entries its view holds.
  */
-import type { KvCache, KvView } from "../src/interfaces.ts";
+import type { KvCache, KvView } from "../../src/interfaces.ts";
 import type { KvPacker } from "./kv-pack.ts";
 import { attention } from "./ops/attention.ts";
 import { type KernelRuntime, readBack } from "./runtime.ts";
