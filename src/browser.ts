@@ -11,12 +11,11 @@
  * ```
  * @module
  */
-import { FastGen } from "./api.ts";
-import { type BackendName, createBackend, type GpuMode } from "./create-backend.ts";
-import { InputError } from "./errors.ts";
+import { FastGen } from "./api/fastgen.ts";
+import { openLoadedModel } from "./api/open-model.ts";
+import type { BackendName, GpuMode } from "./create-backend.ts";
 import { computeTokenClasses, type TokenClassOptions } from "./fastgen/token-classes.ts";
 import { loadModelFromBytes } from "./model/from-bytes.ts";
-import { Tokenizer } from "./tokenizer/tokenizer.ts";
 
 export interface BrowserOpenOptions {
   /** The model file's bytes: GGUF (detected by its magic) or a llama2.c checkpoint. */
@@ -35,20 +34,14 @@ export interface BrowserOpenOptions {
   readonly threads?: number;
 }
 
-/** Opens a model from its bytes with a backend: the browser's counterpart of index.ts's `openFastGen`. */
+/** Opens a model from its bytes with a backend: the browser's counterpart of index.ts's `openFastGen` (both through api/open-model.ts). */
 export async function openFastGen(options: BrowserOpenOptions): Promise<FastGen> {
   const name = options.name ?? "model";
-  const model = loadModelFromBytes(options.model, name, options.tokenizer);
-  if (!model.vocab) throw new InputError(`${name}: no tokenizer; pass the llama2.c tokenizer file's bytes as \`tokenizer\``);
-  const backend = await createBackend(model, {
-    backend: options.backend ?? "reference",
-    gpuMode: options.gpuMode ?? "auto",
-    ...(options.threads !== undefined ? { threads: options.threads } : {}),
-    // Web Workers start only while this thread returns to its event loop: start them now.
-    startThreads: true,
-  });
-  return new FastGen(model, new Tokenizer(model.vocab), backend, computeTokenClasses(model.vocab, options.tokenClasses));
+  const loaded = loadModelFromBytes(options.model, name, options.tokenizer);
+  const choice = { backend: options.backend ?? "reference", gpuMode: options.gpuMode ?? "auto", threads: options.threads };
+  const { model, tokenizer, backend } = await openLoadedModel(loaded, name, choice, "pass the llama2.c tokenizer file's bytes as `tokenizer`");
+  return new FastGen(model, tokenizer, backend, computeTokenClasses(tokenizer.vocab, options.tokenClasses));
 }
 
 // Everything else, as index.ts exports it.
-export * from "./public.ts";
+export * from "./api/public.ts";

@@ -8,9 +8,9 @@
  */
 
 // Opening a model from a file (the browser entry opens one from bytes instead).
-export { openFastGen } from "./open.ts";
-export type { OpenOptions } from "./open.ts";
+export { openFastGen } from "./api/open.ts";
+export type { OpenOptions } from "./api/open.ts";
 export { DEFAULT_MODEL_FILE, loadModel, modelSearchPath, resolveModelPath } from "./model/load.ts";
 
 // Everything else: the same in every entry.
-export * from "./public.ts";
+export * from "./api/public.ts";

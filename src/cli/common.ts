@@ -1,7 +1,7 @@
 /** Flags and set-up shared by the commands that run the model. */
 import { z } from "zod";
-import type { Backend } from "../interfaces.ts";
-import { BACKEND_NAMES, createBackend, GPU_MODES, MAX_THREADS } from "../create-backend.ts";
+import { type OpenedModel, openLoadedModel } from "../api/open-model.ts";
+import { BACKEND_NAMES, GPU_MODES, MAX_THREADS } from "../create-backend.ts";
 import { InputError } from "../errors.ts";
 import { METHOD_NAMES } from "../fastgen/methods.ts";
 import { computeTokenClasses, type TokenClasses } from "../fastgen/token-classes.ts";
@@ -39,19 +39,12 @@ export const COMPRESSION_FLAGS: FlagSpecs = {
   punct: { kind: "string", help: "replace the punctuation set: comma-separated ids or pieces (\",\" is id 432 in stories260K)" },
 };
 
-export interface OpenedModel {
-  readonly model: LlamaModel;
-  readonly tokenizer: Tokenizer;
-  readonly backend: Backend;
-}
+export type { OpenedModel } from "../api/open-model.ts";
 
 export async function openModel(flags: z.infer<typeof modelFlagsSchema>): Promise<OpenedModel> {
   const path = resolveModelPath(flags.model);
   const model = loadModel(path, flags.tokenizer ? { tokenizerPath: flags.tokenizer } : {});
-  if (!model.vocab) throw new InputError(`${path}: no tokenizer found; pass --tokenizer PATH (a llama2.c tokenizer file)`);
-  // The worker threads start here, before any command times its work (they take ~150 ms to start).
-  const backend = await createBackend(model, { backend: flags.backend, gpuMode: flags.gpuMode, ...(flags.threads !== undefined ? { threads: flags.threads } : {}), startThreads: true });
-  return { model, tokenizer: new Tokenizer(model.vocab), backend };
+  return openLoadedModel(model, path, flags, "pass --tokenizer PATH (a llama2.c tokenizer file)");
 }
 
 /** Token classes with the user's --special / --punct overrides. */

@@ -11,18 +11,18 @@
  * }
  * ```
  */
-import type { Backend, KvCache } from "./interfaces.ts";
-import { type CompressionSettings, compressionSettingsSchema, type MethodName } from "./fastgen/methods.ts";
-import type { BudgetReport } from "./fastgen/budget/profile.ts";
-import type { ProfileReport } from "./fastgen/profiler.ts";
-import { compressPrompt, decodeCompressed } from "./fastgen/pipeline.ts";
-import type { CompressionSummary, KvBytesReport } from "./fastgen/session.ts";
-import type { CacheFootprint } from "./fastgen/adaptive-cache.ts";
-import type { TokenClasses } from "./fastgen/token-classes.ts";
-import { type SamplingOptions, samplingSchema } from "./generation/sampler.ts";
-import { InputError } from "./errors.ts";
-import type { LlamaModel } from "./model/types.ts";
-import { Tokenizer } from "./tokenizer/tokenizer.ts";
+import type { Backend, KvCache } from "../interfaces.ts";
+import { type CompressionSettings, compressionSettingsSchema, type MethodName } from "../fastgen/methods.ts";
+import type { BudgetReport } from "../fastgen/budget/profile.ts";
+import type { ProfileReport } from "../fastgen/profiler.ts";
+import { compressPrompt, decodeCompressed } from "../fastgen/pipeline.ts";
+import type { CompressionSummary, KvBytesReport } from "../fastgen/session.ts";
+import type { CacheFootprint } from "../fastgen/adaptive-cache.ts";
+import type { TokenClasses } from "../fastgen/token-classes.ts";
+import { type SamplingOptions, samplingSchema } from "../generation/sampler.ts";
+import { InputError } from "../errors.ts";
+import type { LlamaModel } from "../model/types.ts";
+import { Tokenizer } from "../tokenizer/tokenizer.ts";
 
 /** FastGen settings a caller may set; the rest take the spec's defaults. */
 export type CompressionOptions = Partial<Omit<CompressionSettings, "method">> & { readonly policy?: MethodName };
