@@ -5,7 +5,7 @@
  * Run: npx tsx bench/context.ts [--quick | --long] [--out DIR]
  */
 import { Bench } from "tinybench";
-import { BASELINE_POLICIES } from "../src/fastgen/methods.ts";
+import { BASELINE_POLICIES } from "../src/fastgen/settings.ts";
 import { benchBackends } from "./lib/backends.ts";
 import { filledCache } from "./lib/fill-cache.ts";
 import { benchModel } from "./lib/models.ts";

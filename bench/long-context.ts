@@ -11,7 +11,7 @@
  * Install the peer once: npm run bench:peer-install. Run: npx tsx bench/long-context.ts [--quick | --long] [--out DIR]
  */
 import { WasmBackend } from "../kernels/wasm/backend.ts";
-import { compressionSettingsSchema } from "../src/fastgen/methods.ts";
+import { compressionSettingsSchema } from "../src/fastgen/settings.ts";
 import { compressPrompt, decodeCompressed } from "../src/fastgen/pipeline.ts";
 import { computeTokenClasses } from "../src/fastgen/token-classes.ts";
 import { isMainModule } from "../src/is-main.ts";
@@ -34,7 +34,7 @@ const SETTINGS = {
 } as const;
 
 /** H2O at 0.15 + 0.15 keeps ~27% of a 7,600-token prompt's entries after a few dozen steps. */
-const H2O = { method: "h2o", rLocal: 0.15, rFrequent: 0.15 } as const;
+const H2O = { policy: "h2o", rLocal: 0.15, rFrequent: 0.15 } as const;
 
 export async function longContextBench(argv: readonly string[] = process.argv.slice(2)): Promise<string> {
   const size = benchSize(argv);
@@ -69,9 +69,9 @@ export async function longContextBench(argv: readonly string[] = process.argv.sl
       }
     }
     const backend = new WasmBackend(model, { threads });
-    for (const settings of [{ method: "full" } as const, H2O]) {
+    for (const settings of [{ policy: "full" } as const, H2O]) {
       const parsed = compressionSettingsSchema.parse(settings);
-      progress("long-context", `ours, ${backend.name}, ${settings.method === "full" ? "full cache" : "H2O"}: ${s.prefill}-token prompt, ${s.decode} steps`, started);
+      progress("long-context", `ours, ${backend.name}, ${settings.policy === "full" ? "full cache" : "H2O"}: ${s.prefill}-token prompt, ${s.decode} steps`, started);
       // The prompt but its last token goes through prefill, as llama.cpp's side does; the last prompt token starts decoding.
       const prompt = compressPrompt(backend, classes, parsed, tokens.slice(0, s.prefill));
       const t0 = performance.now();
@@ -82,7 +82,7 @@ export async function longContextBench(argv: readonly string[] = process.argv.sl
       const tokPerS = (1000 * (steps - 1)) / ms;
       rows.push({
         threads,
-        engine: `fastgen-ts ${backend.name}, ${settings.method === "full" ? "full cache" : "H2O 0.15 + 0.15"}`,
+        engine: `fastgen-ts ${backend.name}, ${settings.policy === "full" ? "full cache" : "H2O 0.15 + 0.15"}`,
         kept: 1 - footprint.compression,
         decodeTokPerS: tokPerS,
         vsLlamaCppBest: best ? tokPerS / best.tokPerS : null,

@@ -4,7 +4,7 @@
  * after a forced GC. If eviction only masked entries, the process memory would not move.
  * Run: node --expose-gc --import tsx bench/memory.ts [--quick | --long] [--out DIR]
  */
-import { BASELINE_POLICIES } from "../src/fastgen/methods.ts";
+import { BASELINE_POLICIES } from "../src/fastgen/settings.ts";
 import type { AdaptiveKvCache } from "../src/fastgen/adaptive-cache.ts";
 import { filledCache } from "./lib/fill-cache.ts";
 import { benchModel } from "./lib/models.ts";

@@ -6,7 +6,7 @@
  */
 import { Bench } from "tinybench";
 import { type Backend, kvLayoutOf } from "../src/interfaces.ts";
-import { compressionSettingsSchema } from "../src/fastgen/methods.ts";
+import { compressionSettingsSchema } from "../src/fastgen/settings.ts";
 import { profileHeads } from "../src/fastgen/profiler.ts";
 import { CompressionSession } from "../src/fastgen/session.ts";
 import { computeTokenClasses } from "../src/fastgen/token-classes.ts";
@@ -39,7 +39,7 @@ export async function profilingBench(argv: readonly string[] = process.argv.slic
   const model = benchModel("stories260K");
   const tokenizer = new Tokenizer(model.vocab!);
   const classes = computeTokenClasses(model.vocab!);
-  const settings = compressionSettingsSchema.parse({ method: "fastgen", threshold: 0.95 });
+  const settings = compressionSettingsSchema.parse({ policy: "fastgen", threshold: 0.95 });
   const layout = kvLayoutOf(model.config);
   const rows: Row[] = [];
   for (const choice of benchBackends().slice(0, size === "long" ? undefined : 1)) {
@@ -55,7 +55,7 @@ export async function profilingBench(argv: readonly string[] = process.argv.slic
       let session = new CompressionSession(layout, classes, settings);
       const bench = new Bench({ iterations: s.iterations, time: 0, warmupIterations: 1, warmupTime: 0 });
       bench
-        .add("generate (full cache)", () => void generateCompressed(backend, classes, { ...settings, method: "full" }, prompt, gen))
+        .add("generate (full cache)", () => void generateCompressed(backend, classes, { ...settings, policy: "full" }, prompt, gen))
         .add("generate (fastgen)", () => void generateCompressed(backend, classes, settings, prompt, gen))
         .add("prefill, not recording", () => void backend.prefill(prompt, 0, newCache(false)))
         .add("prefill, recording attention", () => void backend.prefill(prompt, 0, newCache(true)))

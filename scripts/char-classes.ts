@@ -9,7 +9,7 @@
  */
 import { kvLayoutOf } from "../src/interfaces.ts";
 import { createBackend } from "../src/create-backend.ts";
-import { compressionSettingsSchema } from "../src/fastgen/methods.ts";
+import { compressionSettingsSchema } from "../src/fastgen/settings.ts";
 import { CompressionSession } from "../src/fastgen/session.ts";
 import { computeTokenClasses } from "../src/fastgen/token-classes.ts";
 import { loadPromptSet } from "../src/eval/prompts.ts";
@@ -28,7 +28,7 @@ const layout = kvLayoutOf(model.config);
 for (const p of loadPromptSet(promptsPath).prompts.slice(0, Number(limitArg))) {
   const tokens = p.tokens ?? tokenizer.encode(p.text!);
   const n = Math.min(tokens.length, model.config.trainedContextLength);
-  const session = new CompressionSession(layout, classes, compressionSettingsSchema.parse({ method: "fastgen" }));
+  const session = new CompressionSession(layout, classes, compressionSettingsSchema.parse({ policy: "fastgen" }));
   backend.prefill(tokens.slice(0, n), 0, session.cache);
   const att = session.cache.promptAttention();
   // Mean mass a column receives per later row, over layers and heads (the column's mean attention weight).

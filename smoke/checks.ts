@@ -6,7 +6,7 @@
  */
 import { kvLayoutOf } from "../src/interfaces.ts";
 import { createBackend, type GpuMode } from "../src/create-backend.ts";
-import { compressionSettingsSchema } from "../src/fastgen/methods.ts";
+import { compressionSettingsSchema } from "../src/fastgen/settings.ts";
 import { computeTokenClasses } from "../src/fastgen/token-classes.ts";
 import { compressPrompt, generateCompressed } from "../src/fastgen/pipeline.ts";
 import { FullKvCache } from "../src/kv/full-cache.ts";
@@ -50,7 +50,7 @@ export async function checkProfile(choice: CheckBackend = { backend: "reference"
   const tokenizer = new Tokenizer(m.vocab!);
   const prompt = 'Tom and Lily were playing in the garden. "Look, a butterfly!" said Lily.';
   const backend = await backendFor(choice);
-  const { session } = compressPrompt(backend, computeTokenClasses(m.vocab!), compressionSettingsSchema.parse({ method: "fastgen", threshold: 0.95 }), tokenizer.encode(prompt));
+  const { session } = compressPrompt(backend, computeTokenClasses(m.vocab!), compressionSettingsSchema.parse({ policy: "fastgen", threshold: 0.95 }), tokenizer.encode(prompt));
   backend.dispose();
   const table = session.policyTable();
   if (table.length !== m.config.nLayers || table.some((l) => l.length !== m.config.nKvHeads)) fail("profile has the wrong shape");
@@ -65,7 +65,7 @@ export async function checkGreedyStory(choice: CheckBackend = { backend: "refere
   const tokenizer = new Tokenizer(m.vocab!);
   const prompt = tokenizer.encode("Once upon a time");
   const backend = await backendFor(choice);
-  const { tokens } = generateCompressed(backend, computeTokenClasses(m.vocab!), compressionSettingsSchema.parse({ method: "full" }), prompt, {
+  const { tokens } = generateCompressed(backend, computeTokenClasses(m.vocab!), compressionSettingsSchema.parse({ policy: "full" }), prompt, {
     maxTokens,
     sampling: { temperature: 0, topP: 0.9, seed: 0 },
     stopTokens: [1, 2],

@@ -12,7 +12,7 @@
  * ```
  */
 import type { Backend, KvCache } from "../interfaces.ts";
-import { type CompressionSettings, compressionSettingsSchema, type MethodName } from "../fastgen/methods.ts";
+import { type CompressionSettings, compressionSettingsSchema, type PolicyName } from "../fastgen/settings.ts";
 import type { BudgetReport } from "../fastgen/budget/profile.ts";
 import type { ProfileReport } from "../fastgen/profiler.ts";
 import { compressPrompt, decodeCompressed } from "../fastgen/pipeline.ts";
@@ -25,7 +25,7 @@ import type { LlamaModel } from "../model/types.ts";
 import { Tokenizer } from "../tokenizer/tokenizer.ts";
 
 /** FastGen settings a caller may set; the rest take the spec's defaults. */
-export type CompressionOptions = Partial<Omit<CompressionSettings, "method">> & { readonly policy?: MethodName };
+export type CompressionOptions = Partial<Omit<CompressionSettings, "policy">> & { readonly policy?: PolicyName };
 
 export interface GenerateOptions extends CompressionOptions, Partial<SamplingOptions> {
   /** New tokens at most (default 256). */
@@ -100,7 +100,7 @@ export class FastGen {
   /** Settings with the spec's defaults filled in and every value checked. */
   settings(options: CompressionOptions = {}): CompressionSettings {
     const { policy, ...rest } = options;
-    const parsed = compressionSettingsSchema.safeParse({ ...rest, method: policy ?? "fastgen" });
+    const parsed = compressionSettingsSchema.safeParse({ ...rest, policy: policy ?? "fastgen" });
     if (!parsed.success) throw new InputError(parsed.error.issues.map((i) => i.message).join("; "));
     return parsed.data;
   }

@@ -34,14 +34,14 @@ export { budgeted, budgetedPolicies, type HeadBudget } from "../fastgen/budget/c
 export type { GqaReduction, TokenClassLookup } from "../fastgen/prompt-attention.ts";
 export type { KeepContext, KvHeadPolicy, PolicyComponent, PolicySizeSettings, PolicySizes, ProfileContext, RowRule } from "../fastgen/policy.ts";
 export * as components from "../fastgen/components/index.ts";
-export { CANDIDATE_NAMES, CANDIDATES } from "../fastgen/candidates.ts";
+export { CANDIDATE_LABELS, CANDIDATE_NAMES, CANDIDATES } from "../fastgen/candidates.ts";
 export type { CandidateName } from "../fastgen/candidates.ts";
 export { policyCounts, profileHeads } from "../fastgen/profiler.ts";
 export type { KvHeadProfile, ProfileReport, ProfileSettings, RecoveryReport } from "../fastgen/profiler.ts";
 export { promptAttentionFromMatrices, promptAttentionFromRows } from "../fastgen/prompt-attention.ts";
 export type { PromptAttention } from "../fastgen/prompt-attention.ts";
-export { BASELINE_POLICIES, compressionSettingsSchema, METHOD_NAMES } from "../fastgen/methods.ts";
-export type { CompressionSettings, MethodName } from "../fastgen/methods.ts";
+export { BASELINE_POLICIES, compressionSettingsSchema, POLICY_NAMES } from "../fastgen/settings.ts";
+export type { CompressionSettings, PolicyName } from "../fastgen/settings.ts";
 export { CompressionSession } from "../fastgen/session.ts";
 export type { CompressionSummary, KvBytesReport } from "../fastgen/session.ts";
 

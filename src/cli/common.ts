@@ -3,7 +3,7 @@ import { z } from "zod";
 import { type OpenedModel, openLoadedModel } from "../api/open-model.ts";
 import { BACKEND_NAMES, GPU_MODES, MAX_THREADS } from "../create-backend.ts";
 import { InputError } from "../errors.ts";
-import { METHOD_NAMES } from "../fastgen/methods.ts";
+import { POLICY_NAMES } from "../fastgen/settings.ts";
 import { computeTokenClasses, type TokenClasses } from "../fastgen/token-classes.ts";
 import { loadModel, resolveModelPath } from "../model/load.ts";
 import type { LlamaModel } from "../model/types.ts";
@@ -27,7 +27,7 @@ export const modelFlagsSchema = z.object({
 });
 
 export const COMPRESSION_FLAGS: FlagSpecs = {
-  policy: { kind: "string", help: `${METHOD_NAMES.join(" | ")}` },
+  policy: { kind: "string", help: `${POLICY_NAMES.join(" | ")}` },
   threshold: { kind: "number", help: "FastGen recovery threshold T in [0, 1]", default: "0.95" },
   "r-local": { kind: "number", help: "local window ratio of the prompt length, (0, 1]", default: "0.3" },
   "r-frequent": { kind: "number", help: "heavy-hitter ratio of the current length, (0, 1]", default: "0.3" },

@@ -43,7 +43,7 @@ export type MetricName = keyof typeof METRICS;
 
 export interface SettingSummary {
   readonly setting: string;
-  readonly method: EvalSetting["method"];
+  readonly policy: EvalSetting["policy"];
   readonly value: number | null;
   readonly prompts: number;
   readonly stats: Readonly<Record<MetricName, Stat>>;
@@ -62,6 +62,6 @@ export function summarize(settings: readonly EvalSetting[], prompts: readonly Pr
   return settings.map((s) => {
     const outcomes = outcomesOf(prompts, s.id);
     const stats = Object.fromEntries(Object.entries(METRICS).map(([name, f]) => [name, stat(outcomes.map(f))])) as Record<MetricName, Stat>;
-    return { setting: s.id, method: s.method, value: s.value, prompts: outcomes.length, stats };
+    return { setting: s.id, policy: s.policy, value: s.value, prompts: outcomes.length, stats };
   });
 }

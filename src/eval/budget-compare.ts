@@ -1,6 +1,6 @@
 /**
  * Budgeted against FastGen and the baselines at fixed compressions (docs/algorithm.md §10): every
- * method's sweep is a curve of (mean compression, metric) points, read at each target compression
+ * policy's sweep is a curve of (mean compression, metric) points, read at each target compression
  * by linear interpolation (matched.ts); outside a sweep's range there is no value. Per prompt, the
  * same reading on that prompt's own curves counts where budgeted's KL is lower.
  */
@@ -15,19 +15,19 @@ const READ: readonly MetricName[] = ["kl", "top1", "llr", "freeAgreement", "reco
 
 export interface TargetReading {
   readonly compression: number;
-  /** `values[method][metric]`, absent outside the method's sweep. */
+  /** `values[policy][metric]`, absent outside the policy's sweep. */
   readonly values: Readonly<Record<string, Partial<Record<MetricName, number>>>>;
   /** Per rival: prompts where budgeted's KL is lower, higher, and matched at all (both curves reach the target on that prompt). */
   readonly klWins: Readonly<Record<string, { readonly budgeted: number; readonly rival: number; readonly matched: number }>>;
 }
 
-function curve(summaries: readonly SettingSummary[], method: string, metric: MetricName) {
-  return summaries.filter((s) => s.method === method).map((s) => ({ x: s.stats[MATCH_ON].mean, y: s.stats[metric].mean }));
+function curve(summaries: readonly SettingSummary[], policy: string, metric: MetricName) {
+  return summaries.filter((s) => s.policy === policy).map((s) => ({ x: s.stats[MATCH_ON].mean, y: s.stats[metric].mean }));
 }
 
-function promptCurve(settings: readonly EvalSetting[], p: PromptOutcome, method: string) {
+function promptCurve(settings: readonly EvalSetting[], p: PromptOutcome, policy: string) {
   return settings
-    .filter((s) => s.method === method)
+    .filter((s) => s.policy === policy)
     .map((s) => p.outcomes.find((o) => o.setting === s.id)!)
     .map((o) => ({ x: METRICS[MATCH_ON](o), y: o.teacher.kl }));
 }
@@ -38,8 +38,8 @@ export function compareAtTargets(
   prompts: readonly PromptOutcome[],
   targets: readonly number[] = BUDGET_TARGETS,
 ): TargetReading[] {
-  if (!settings.some((s) => s.method === "budgeted")) return [];
-  const methods = ["budgeted", ...BUDGET_RIVALS].filter((m) => settings.some((s) => s.method === m));
+  if (!settings.some((s) => s.policy === "budgeted")) return [];
+  const methods = ["budgeted", ...BUDGET_RIVALS].filter((m) => settings.some((s) => s.policy === m));
   return targets.map((c) => {
     const values: Record<string, Partial<Record<MetricName, number>>> = {};
     for (const m of methods) {

@@ -34,7 +34,7 @@ export function byLength(settings: readonly EvalSetting[], prompts: readonly Pro
         compression: mean(fg.map((o) => o.compression.mean)),
         kl: mean(fg.map((o) => o.teacher.kl)),
         recovery: recoveryDrift(fg.flatMap((o) => o.heads ?? []), fastgen.value!),
-        klWins: Object.fromEntries(baselines.filter((b) => settings.some((s) => s.method === b)).map((b) => [b, perPromptWins(settings, inBand, fastgen.id, b)])),
+        klWins: Object.fromEntries(baselines.filter((b) => settings.some((s) => s.policy === b)).map((b) => [b, perPromptWins(settings, inBand, fastgen.id, b)])),
       },
     ];
   });

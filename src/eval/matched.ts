@@ -34,7 +34,7 @@ export const COMPARED: readonly MetricName[] = ["kl", "top1", "llr", "freeAgreem
 export const HIGHER_IS_BETTER: Readonly<Partial<Record<MetricName, boolean>>> = { kl: false, top1: true, llr: true, freeAgreement: true, commonPrefix: true, recoveryDecode: true };
 
 export interface MatchedBaseline {
-  readonly method: string;
+  readonly policy: string;
   /** Interpolated metric values at FastGen's compression; absent metrics: out of the sweep's range. */
   readonly values: Partial<Record<MetricName, number>>;
   /** The sweep's compression range. */
@@ -53,28 +53,28 @@ export interface MatchedRow {
   readonly baselines: readonly MatchedBaseline[];
 }
 
-function curve(summaries: readonly SettingSummary[], method: string, metric: MetricName): CurvePoint[] {
-  return summaries.filter((s) => s.method === method).map((s) => ({ x: s.stats[MATCH_ON].mean, y: s.stats[metric].mean }));
+function curve(summaries: readonly SettingSummary[], policy: string, metric: MetricName): CurvePoint[] {
+  return summaries.filter((s) => s.policy === policy).map((s) => ({ x: s.stats[MATCH_ON].mean, y: s.stats[metric].mean }));
 }
 
 export function matchAtFastgen(settings: readonly EvalSetting[], summaries: readonly SettingSummary[], prompts: readonly PromptOutcome[], baselines: readonly string[]): MatchedRow[] {
   return summaries
-    .filter((s) => s.method === "fastgen")
+    .filter((s) => s.policy === "fastgen")
     .map((fg) => {
       const c = fg.stats[MATCH_ON].mean;
       const rows = baselines
-        .filter((b) => summaries.some((s) => s.method === b))
-        .map((method): MatchedBaseline => {
-          const xs = curve(summaries, method, MATCH_ON).map((p) => p.x);
+        .filter((b) => summaries.some((s) => s.policy === b))
+        .map((policy): MatchedBaseline => {
+          const xs = curve(summaries, policy, MATCH_ON).map((p) => p.x);
           const values: Partial<Record<MetricName, number>> = {};
           for (const m of COMPARED) {
-            const v = interpolateAt(curve(summaries, method, m), c);
+            const v = interpolateAt(curve(summaries, policy, m), c);
             if (v !== undefined) values[m] = v;
           }
           const range: [number, number] = [Math.min(...xs), Math.max(...xs)];
-          const base = { method, values, range, klWins: perPromptWins(settings, prompts, fg.setting, method) };
+          const base = { policy, values, range, klWins: perPromptWins(settings, prompts, fg.setting, policy) };
           if (c >= range[0] && c <= range[1]) return base;
-          const near = summaries.filter((s) => s.method === method).reduce((a, b) => (Math.abs(b.stats[MATCH_ON].mean - c) < Math.abs(a.stats[MATCH_ON].mean - c) ? b : a));
+          const near = summaries.filter((s) => s.policy === policy).reduce((a, b) => (Math.abs(b.stats[MATCH_ON].mean - c) < Math.abs(a.stats[MATCH_ON].mean - c) ? b : a));
           return { ...base, nearest: { setting: near.setting, compression: near.stats[MATCH_ON].mean, values: Object.fromEntries(COMPARED.map((m) => [m, near.stats[m].mean])) } };
         });
       return { setting: fg.setting, threshold: fg.value!, compression: c, fastgen: Object.fromEntries(COMPARED.map((m) => [m, fg.stats[m].mean])), baselines: rows };
@@ -82,8 +82,8 @@ export function matchAtFastgen(settings: readonly EvalSetting[], summaries: read
 }
 
 /** Per prompt: the baseline's own curve on that prompt, read at that prompt's FastGen compression, against FastGen's KL. */
-export function perPromptWins(settings: readonly EvalSetting[], prompts: readonly PromptOutcome[], fastgen: string, method: string): MatchedBaseline["klWins"] {
-  const ids = settings.filter((s) => s.method === method).map((s) => s.id);
+export function perPromptWins(settings: readonly EvalSetting[], prompts: readonly PromptOutcome[], fastgen: string, policy: string): MatchedBaseline["klWins"] {
+  const ids = settings.filter((s) => s.policy === policy).map((s) => s.id);
   const fg = outcomesOf(prompts, fastgen);
   let wins = 0;
   let losses = 0;

@@ -38,7 +38,7 @@ export interface RowComparison {
   readonly logpCompressed: number;
 }
 
-/** What a full-cache row is compared by: its log-probabilities and argmax, worked out once for every method. */
+/** What a full-cache row is compared by: its log-probabilities and argmax, worked out once for every policy. */
 export interface ReferenceRow {
   readonly logProbs: Float64Array;
   readonly top: number;

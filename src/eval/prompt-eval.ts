@@ -4,7 +4,7 @@
  */
 import { type Backend, kvLayoutOf } from "../interfaces.ts";
 import type { CompressionSummary, KvBytesReport } from "../fastgen/session.ts";
-import { profiles } from "../fastgen/methods.ts";
+import { profiles } from "../fastgen/settings.ts";
 import type { TokenClasses } from "../fastgen/token-classes.ts";
 import { type AttentionCapture, captureAttention } from "./attention-capture.ts";
 import type { FreeRunningMetrics, TeacherForcedMetrics } from "./metrics.ts";
@@ -70,7 +70,7 @@ export function evaluatePrompt(
       compression: run.compression,
       kvBytes: run.kvBytes,
       recovery: { decode: mean((h) => h.decode), end: mean((h) => h.end) },
-      ...(profiles(s.method) ? { heads: run.heads } : {}),
+      ...(profiles(s.policy) ? { heads: run.heads } : {}),
     };
   });
   return { id: prompt.id, promptTokens: prompt.tokens.length, forced: prompt.forced, seconds: (performance.now() - started) / 1000, outcomes, ...(capture ? { attention: capture } : {}) };

@@ -1,6 +1,6 @@
 /**
  * The full-cache reference for one prompt (spec §10): greedy continuation, its logits, and a trace
- * of every step (the prefill to replay into each method's cache; the decode steps' full attention
+ * of every step (the prefill to replay into each policy's cache; the decode steps' full attention
  * for the recovery-during-decoding metric).
  */
 import { type Backend, kvLayoutOf } from "../interfaces.ts";
@@ -27,7 +27,7 @@ export function runReference(backend: Backend, promptTokens: readonly number[], 
   if (!Number.isInteger(forcedTokens) || forcedTokens < 1) throw new RangeError(`need at least one forced token, got ${forcedTokens}`);
   const cache = new TracingCache(new FullKvCache(kvLayoutOf(backend.config)), { recording: true });
   const prefillRows = backend.prefill(promptTokens, 0, cache);
-  // The full cache's rows are what every method is measured against: a NaN here would make every metric NaN.
+  // The full cache's rows are what every policy is measured against: a NaN here would make every metric NaN.
   prefillRows.forEach((row, p) => checkFiniteLogits(row, `at position ${p}`));
   const continuation = [argmax(prefillRows[prefillRows.length - 1]!)];
   const rows: Float32Array[] = [];

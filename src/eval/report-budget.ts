@@ -1,4 +1,4 @@
-/** The report's sections on the budgeted method (docs/algorithm.md §10) and the observation window. */
+/** The report's sections on the budgeted policy (docs/algorithm.md §10) and the observation window. */
 import { budgetCells } from "./charts/budget-map.ts";
 import { pct, sig, table } from "./report-format.ts";
 import type { EvalRun } from "./run-eval.ts";
@@ -11,7 +11,7 @@ export function budgetSection(run: EvalRun): string {
   const rivals = methods.filter((m) => m !== "budgeted");
   const out: string[] = [
     `## Budgeted against FastGen and the baselines at fixed compressions\n`,
-    `Each method's sweep (FastGen over T, budgeted over C, each baseline over r) is read at the compression in the first column by linear interpolation between its two neighbouring settings (mean compression over decode steps, as above); "—" where the sweep does not reach it. The last columns count the prompts where budgeted's KL is lower than the other method's, each read on that prompt's own curves (budgeted : other, of the prompts both reach).\n`,
+    `Each policy's sweep (FastGen over T, budgeted over C, each baseline over r) is read at the compression in the first column by linear interpolation between its two neighbouring settings (mean compression over decode steps, as above); "—" where the sweep does not reach it. The last columns count the prompts where budgeted's KL is lower than the other policy's, each read on that prompt's own curves (budgeted : other, of the prompts both reach).\n`,
     table(
       ["compression", ...methods.map((m) => `${m} KL`), ...methods.map((m) => `${m} top-1`), "budgeted / h2o KL", ...rivals.map((m) => `lower KL vs ${m}`)],
       rows.map((r) => {

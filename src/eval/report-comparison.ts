@@ -38,12 +38,12 @@ export function matchedTable(row: MatchedRow): string {
       if (b.nearest) {
         // Out of the sweep's range: the closest setting as measured, in italics and never bold.
         const n = b.nearest;
-        return [`${b.method}: not reached (sweep spans ${pct(b.range[0], 0)}–${pct(b.range[1], 0)}); nearest ${n.setting}`, `*${pct(n.compression)}*`, ...COMPARED.map((m) => `*${fmt(m, n.values[m]!)}*`), wins];
+        return [`${b.policy}: not reached (sweep spans ${pct(b.range[0], 0)}–${pct(b.range[1], 0)}); nearest ${n.setting}`, `*${pct(n.compression)}*`, ...COMPARED.map((m) => `*${fmt(m, n.values[m]!)}*`), wins];
       }
-      return [`${b.method} (interpolated)`, pct(row.compression), ...COMPARED.map((m) => cell(m, b.values[m])), wins];
+      return [`${b.policy} (interpolated)`, pct(row.compression), ...COMPARED.map((m) => cell(m, b.values[m])), wins];
     }),
   ];
-  return table(["method", "compression", ...COMPARED.map((m) => METRIC_TITLES[m]!), "prompts with lower KL, FastGen : baseline"], rows);
+  return table(["policy", "compression", ...COMPARED.map((m) => METRIC_TITLES[m]!), "prompts with lower KL, FastGen : baseline"], rows);
 }
 
 /** Sentences saying where FastGen wins and loses at one threshold, from the numbers alone. */
@@ -62,15 +62,15 @@ export function verdicts(row: MatchedRow): string[] {
         return f !== undefined && v !== undefined && (HIGHER_IS_BETTER[m] ? f < v : f > v);
       });
       const list = (ms: MetricName[]) => ms.map((m) => `${METRIC_TITLES[m]} ${fmt(m, row.fastgen[m]!)} vs ${fmt(m, b.values[m]!)}`).join(", ");
-      return `- T=${row.threshold} against ${b.method}: FastGen better on ${better.length ? list(better) : "nothing"}; worse on ${worse.length ? list(worse) : "nothing"}.`;
+      return `- T=${row.threshold} against ${b.policy}: FastGen better on ${better.length ? list(better) : "nothing"}; worse on ${worse.length ? list(worse) : "nothing"}.`;
     });
 }
 
 /** The headline thresholds by prompt-length band. */
 export function lengthSection(run: EvalRun, headline: readonly number[]): string {
-  const shown = run.settings.filter((s) => s.method === "fastgen" && headline.includes(s.value!));
+  const shown = run.settings.filter((s) => s.policy === "fastgen" && headline.includes(s.value!));
   if (shown.length === 0) return "";
-  const baselines = SWEPT_BASELINES.filter((b) => run.settings.some((s) => s.method === b));
+  const baselines = SWEPT_BASELINES.filter((b) => run.settings.some((s) => s.policy === b));
   const parts = [
     `### By prompt length
 `,

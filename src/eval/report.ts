@@ -69,7 +69,7 @@ export function buildReport(ctx: ReportContext): string {
   out.push(budgetSection(run));
 
   out.push(`## Compression against quality\n`);
-  out.push(`One point per setting (mean over prompts), one line per method; the full cache is left out (it is the reference: KL 0, agreement 100%). Up and to the right is better except for KL (down and to the right).\n`);
+  out.push(`One point per setting (mean over prompts), one line per policy; the full cache is left out (it is the reference: KL 0, agreement 100%). Up and to the right is better except for KL (down and to the right).\n`);
   out.push(picture(ctx, "pareto", "compression against each quality metric"));
 
   out.push(`## Set-up\n`);
@@ -92,14 +92,14 @@ export function buildReport(ctx: ReportContext): string {
   out.push(`## How it is measured (spec §8, §10, §12.12)\n`);
   out.push(
     [
-      `For each prompt of n tokens the full cache decodes greedily N + 1 tokens c₀…c_N. Every method then gets the same prefill (recorded once and replayed into its own cache, which leaves the cache exactly as a real prefill would), is profiled and compressed after row n − 1, and is **teacher-forced** with c₀…c_{N−1} at positions n…n+N−1.`,
-      `The **compared rows** are the N rows at positions n…n+N−1, each predicting the next forced token c₁…c_N: exactly the rows produced through the compressed cache. Row n − 1 (predicting c₀) comes from the prefill, is identical for every method, and is not counted.`,
+      `For each prompt of n tokens the full cache decodes greedily N + 1 tokens c₀…c_N. Every policy then gets the same prefill (recorded once and replayed into its own cache, which leaves the cache exactly as a real prefill would), is profiled and compressed after row n − 1, and is **teacher-forced** with c₀…c_{N−1} at positions n…n+N−1.`,
+      `The **compared rows** are the N rows at positions n…n+N−1, each predicting the next forced token c₁…c_N: exactly the rows produced through the compressed cache. Row n − 1 (predicting c₀) comes from the prefill, is identical for every policy, and is not counted.`,
       ``,
       `- **KL** = mean over the compared rows of KL(p_full ‖ p_compressed), in nats, computed in float64 from the float32 logits.`,
       `- **top-1** = share of compared rows whose argmax agrees with the full cache's (which is the forced token).`,
       `- **LLR** = mean log p_compressed(forced) − mean log p_full(forced), nats per token; 0 is no loss, negative is worse.`,
       `- **free agr.** / **prefix**: greedy decoding through the compressed cache produces f₁…f_N after the shared c₀; the share of positions with f_i = c_i, and the number of leading tokens that agree. (Computed by forking the teacher-forced run at its first disagreement: until then the two runs are the same computation.)`,
-      `- **compression** = 1 − kept / (layers · KV heads · L) (spec §8), after prefill, at the end, and averaged over the decode steps (§12.13), all from the teacher-forced run so that every method sees the same tokens. Methods are **matched on the mean over decode steps**.`,
+      `- **compression** = 1 − kept / (layers · KV heads · L) (spec §8), after prefill, at the end, and averaged over the decode steps (§12.13), all from the teacher-forced run so that every policy sees the same tokens. Methods are **matched on the mean over decode steps**.`,
       `- **byte saving** = 1 − bytes the compressed cache's buffers really hold (keys, values, positions, and float64 scores where a policy ranks by them) / bytes of a full float32 K+V cache, at the end. With head dimension ${config.headDim}, one kept entry is ${2 * config.headDim * 4} bytes of K+V plus a 16-bit position, plus an 8-byte score on heads that rank by scores (frequent, h2o, FastGen's SPF/SPFL, budgeted), and buffers keep at most max(16 entries, 1/64) spare, so the byte saving trails the entry compression a little.`,
       `- **recovery** (attention recovery during decoding): at each decode step, the attention mass the full cache gives to the positions a compressed head attended (its kept positions plus the new token), averaged over the steps, reduced over each KV head's query heads with ${o.gqa} like the profiler, then averaged over the KV heads. "end" uses the last ${endWindow(o.forced)} steps (the last quarter).`,
       `- Every prompt counts once: each number is the mean over prompts of the per-prompt means; ± is the 95% interval of that mean (1.96 · sd / √prompts).`,

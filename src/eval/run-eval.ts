@@ -96,7 +96,7 @@ export async function runEvaluation(env: EvalEnvironment, options: EvalOptions, 
   }
   const settings = buildSettings(options);
   // Variants run only when their base setting is in the sweep.
-  const variants = observeSettings(options).filter((v) => settings.some((s) => s.method === v.method && s.value === v.value));
+  const variants = observeSettings(options).filter((v) => settings.some((s) => s.policy === v.policy && s.value === v.value));
   const threshold = options.thresholds.includes(options.attention.threshold) ? options.attention.threshold : options.thresholds[Math.floor(options.thresholds.length / 2)];
   const attention: AttentionRequest | undefined =
     threshold === undefined
@@ -133,7 +133,7 @@ export async function runEvaluation(env: EvalEnvironment, options: EvalOptions, 
     budgetTargets: compareAtTargets(settings, summaries, prompts),
     observeSettings: variants,
     observe: observeStudy(
-      variants.map((variant) => ({ base: settings.find((s) => s.method === variant.method && s.value === variant.value)!, variant })),
+      variants.map((variant) => ({ base: settings.find((s) => s.policy === variant.policy && s.value === variant.value)!, variant })),
       prompts,
     ),
     ...(captured ? { attention: captured } : {}),

@@ -1,11 +1,11 @@
 /**
- * One method and setting on one prompt, against the full-cache reference (spec §10):
+ * One policy and setting on one prompt, against the full-cache reference (spec §10):
  * teacher forcing through the compressed cache (rows n..n+N-1, each predicting the next forced
  * token), free-running greedy decoding forked from it at the first disagreement, compression and
  * bytes (spec §8), and the attention recovery during decoding.
  */
 import type { Backend, KvCache } from "../interfaces.ts";
-import type { CompressionSettings } from "../fastgen/methods.ts";
+import type { CompressionSettings } from "../fastgen/settings.ts";
 import { compressPrompt } from "../fastgen/pipeline.ts";
 import type { CompressionSummary, CompressionSession, KvBytesReport } from "../fastgen/session.ts";
 import type { TokenClasses } from "../fastgen/token-classes.ts";
@@ -18,7 +18,7 @@ import { type AttentionObserver, replayTrace, type TokenTrace, TracingCache } fr
 export interface SettingRun {
   readonly teacher: TeacherForcedMetrics;
   readonly free: FreeRunningMetrics;
-  /** Of the teacher-forced run: every method sees the same tokens. */
+  /** Of the teacher-forced run: every policy sees the same tokens. */
   readonly compression: CompressionSummary;
   readonly kvBytes: KvBytesReport;
   /** Per (layer, KV head), layer-major. */

@@ -77,7 +77,7 @@ export function recoveryDrift(heads: readonly HeadRecovery[], threshold: number)
 
 export function stabilityOf(settings: readonly EvalSetting[], prompts: readonly PromptOutcome[]): ThresholdStability[] {
   return settings
-    .filter((s) => s.method === "fastgen")
+    .filter((s) => s.policy === "fastgen")
     .map((s) => {
       const perPrompt = outcomesOf(prompts, s.id).map((o) => o.heads ?? []);
       const all = perPrompt.flat();
@@ -145,7 +145,7 @@ export function observeStudy(pairs: readonly { readonly base: EvalSetting; reado
           prompts: inBand.length,
           compression: mean(o.map((x) => x.compression.mean)),
           kl: mean(o.map((x) => x.teacher.kl)),
-          recovery: recoveryDrift(o.flatMap((x) => x.heads ?? []), s.method === "fastgen" ? s.value! : NaN),
+          recovery: recoveryDrift(o.flatMap((x) => x.heads ?? []), s.policy === "fastgen" ? s.value! : NaN),
         });
       }
     }

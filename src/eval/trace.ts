@@ -1,7 +1,7 @@
 /**
- * Recording and replaying what a backend does on a KV cache. Before compression every method's
+ * Recording and replaying what a backend does on a KV cache. Before compression every policy's
  * cache keeps everything, so the prefill is the same for all (spec §12.11, §12.12): it is run once,
- * recorded, and replayed into each method's fresh cache — the cache then holds exactly the state a
+ * recorded, and replayed into each policy's fresh cache — the cache then holds exactly the state a
  * real prefill would leave. The same trick forks a teacher-forced run into a free-running one.
  */
 import type { KvCache, KvLayout, KvView } from "../interfaces.ts";

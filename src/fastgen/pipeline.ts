@@ -6,7 +6,7 @@
  */
 import { type Backend, type KvCache, kvLayoutOf } from "../interfaces.ts";
 import { decodeTokens, type DecodeOptions, type GeneratedToken } from "../generation/generate.ts";
-import type { CompressionSettings } from "./methods.ts";
+import type { CompressionSettings } from "./settings.ts";
 import type { ProfileReport } from "./profiler.ts";
 import { CompressionSession } from "./session.ts";
 import type { TokenClasses } from "./token-classes.ts";

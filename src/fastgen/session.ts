@@ -7,7 +7,7 @@ import { AdaptiveKvCache, type CacheFootprint } from "./adaptive-cache.ts";
 import { budgetedPolicies } from "./budget/component.ts";
 import { BUDGET_SINKS, type BudgetReport, profileBudget } from "./budget/profile.ts";
 import { candidateByName } from "./candidates.ts";
-import { BASELINE_POLICIES, type CompressionSettings, profiles } from "./methods.ts";
+import { BASELINE_POLICIES, type CompressionSettings, profiles } from "./settings.ts";
 import { type ProfileReport, profileHeads } from "./profiler.ts";
 import type { TokenClasses } from "./token-classes.ts";
 
@@ -40,7 +40,7 @@ export class CompressionSession {
     this.settings = settings;
     // The cache gets the token classes and the ratios; which policy each head runs comes at compress().
     const sizes = { rLocal: settings.rLocal, rFrequent: settings.rFrequent, sinks: settings.sinks };
-    this.cache = new AdaptiveKvCache(layout, { classes, sizes, recordPromptAttention: profiles(settings.method) }, storage);
+    this.cache = new AdaptiveKvCache(layout, { classes, sizes, recordPromptAttention: profiles(settings.policy) }, storage);
   }
 
   /** The profile FastGen took (undefined for baselines or before prefill ended). */
@@ -57,17 +57,17 @@ export class CompressionSession {
   finishPrefill(): void {
     const { layout } = this.cache;
     const s = this.settings;
-    if (s.method === "fastgen") {
+    if (s.policy === "fastgen") {
       const report = profileHeads(this.cache.promptAttention(), layout, this.cache, s);
       this.profileReport = report;
       this.cache.compress(report.layers.map((heads) => heads.map((h) => candidateByName(h.policy))));
-    } else if (s.method === "budgeted") {
+    } else if (s.policy === "budgeted") {
       // Ranked by the scores the cache holds, so the cut at row n−1 is exactly the profiled set.
       const report = profileBudget(this.cache.promptAttention(), layout, this.cache, { ...s, sinks: BUDGET_SINKS }, (l, g) => this.cache.store(l, g).scores);
       this.budgetReport = report;
       this.cache.compress(budgetedPolicies(report, BUDGET_SINKS));
     } else {
-      const policy = BASELINE_POLICIES[s.method];
+      const policy = BASELINE_POLICIES[s.policy];
       this.cache.compress(Array.from({ length: layout.nLayers }, () => Array.from({ length: layout.nKvHeads }, () => policy)));
     }
     this.prefillFootprint = this.cache.footprint();

@@ -16,7 +16,7 @@ describe("runsOf", () => {
 });
 
 describe("the compression-vs-quality picture", () => {
-  it("draws every method but the full-cache reference, with FastGen's thresholds as labels", async () => {
+  it("draws every policy but the full-cache reference, with FastGen's thresholds as labels", async () => {
     const settings = buildSettings({ thresholds: [0.9, 0.95], ratios: { local: [0.5], frequent: [], h2o: [0.2], streaming: [] }, rLocal: 0.3, rFrequent: 0.3, gqa: "min", sinks: 4 });
     const fake = (c: number, kl: number) => ({ compression: c, kl });
     const prompts = [promptOutcome("a", { full: fake(0, 0), "fastgen T=0.9": fake(0.4, 0.01), "fastgen T=0.95": fake(0.3, 0.002), "local r=0.5": fake(0.7, 0.2), "h2o r=0.2": fake(0.6, 0.05) })];

@@ -7,7 +7,7 @@ import { kvLayoutOf } from "../../src/interfaces.ts";
 import { compareRow, freeRunningAgreement, summarizeRows } from "../../src/eval/metrics.ts";
 import { runReference } from "../../src/eval/reference-run.ts";
 import { runSetting } from "../../src/eval/setting-run.ts";
-import { type CompressionSettings, compressionSettingsSchema } from "../../src/fastgen/methods.ts";
+import { type CompressionSettings, compressionSettingsSchema } from "../../src/fastgen/settings.ts";
 import { computeTokenClasses } from "../../src/fastgen/token-classes.ts";
 import { generateCompressed, teacherForce } from "../../src/fastgen/pipeline.ts";
 import { FullKvCache } from "../../src/kv/full-cache.ts";
@@ -27,18 +27,18 @@ const greedy = { temperature: 0, topP: 1, seed: 0 };
 const settings = (over: Partial<CompressionSettings>) => compressionSettingsSchema.parse(over);
 
 const CASES: [string, CompressionSettings][] = [
-  ["fastgen T=0.9", settings({ method: "fastgen", threshold: 0.9 })],
-  ["fastgen T=0.98", settings({ method: "fastgen", threshold: 0.98 })],
-  ["h2o r=0.1", settings({ method: "h2o", rLocal: 0.1, rFrequent: 0.1 })],
-  ["local r=0.3", settings({ method: "local", rLocal: 0.3 })],
-  ["frequent r=0.5", settings({ method: "frequent", rFrequent: 0.5 })],
-  ["streaming r=0.2", settings({ method: "streaming", rLocal: 0.2 })],
-  ["full", settings({ method: "full" })],
+  ["fastgen T=0.9", settings({ policy: "fastgen", threshold: 0.9 })],
+  ["fastgen T=0.98", settings({ policy: "fastgen", threshold: 0.98 })],
+  ["h2o r=0.1", settings({ policy: "h2o", rLocal: 0.1, rFrequent: 0.1 })],
+  ["local r=0.3", settings({ policy: "local", rLocal: 0.3 })],
+  ["frequent r=0.5", settings({ policy: "frequent", rFrequent: 0.5 })],
+  ["streaming r=0.2", settings({ policy: "streaming", rLocal: 0.2 })],
+  ["full", settings({ policy: "full" })],
 ];
 
 describe("the full-cache reference", () => {
   it("is greedy decoding with the full cache, and its rows are the plain forward pass's", () => {
-    const plain = generateCompressed(backend, classes, settings({ method: "full" }), prompt, { maxTokens: N + 1, sampling: greedy });
+    const plain = generateCompressed(backend, classes, settings({ policy: "full" }), prompt, { maxTokens: N + 1, sampling: greedy });
     expect(ref.continuation).toEqual(plain.tokens);
     const rows = backend.prefill(forcedTokens, 0, new FullKvCache(kvLayoutOf(model.config)));
     expect(ref.rows).toEqual(rows.slice(n));
@@ -66,12 +66,12 @@ describe.each(CASES)("%s", (_name, s) => {
 
 describe("runSetting details", () => {
   it("exercises the fork: aggressive compression leaves the reference early", () => {
-    const run = runSetting(backend, classes, settings({ method: "h2o", rLocal: 0.1, rFrequent: 0.1 }), ref);
+    const run = runSetting(backend, classes, settings({ policy: "h2o", rLocal: 0.1, rFrequent: 0.1 }), ref);
     expect(run.free.commonPrefix).toBeLessThan(N);
   });
 
   it("full: KL exactly 0, every agreement 1, every head recovers all the attention", () => {
-    const run = runSetting(backend, classes, settings({ method: "full" }), ref);
+    const run = runSetting(backend, classes, settings({ policy: "full" }), ref);
     expect(run.teacher).toMatchObject({ kl: 0, klMax: 0, top1: 1, llr: 0 });
     expect(run.free).toEqual({ agreement: 1, commonPrefix: N });
     for (const h of run.heads) {
@@ -83,8 +83,8 @@ describe("runSetting details", () => {
 
   it("FastGen heads carry their profiled recovery, at least T unless full", () => {
     const T = 0.95;
-    const run = runSetting(backend, classes, settings({ method: "fastgen", threshold: T }), ref);
-    const forced = teacherForce(backend, classes, settings({ method: "fastgen", threshold: T }), forcedTokens, n);
+    const run = runSetting(backend, classes, settings({ policy: "fastgen", threshold: T }), ref);
+    const forced = teacherForce(backend, classes, settings({ policy: "fastgen", threshold: T }), forcedTokens, n);
     for (const h of run.heads) {
       const p = forced.session.profile!.layers[h.layer]![h.kvHead]!;
       expect(h.profile).toBe(p.recovery[p.policy]);
@@ -95,7 +95,7 @@ describe("runSetting details", () => {
 
   it("a narrow local window recovers less attention than a wide one", () => {
     const mean = (r: number) => {
-      const run = runSetting(backend, classes, settings({ method: "local", rLocal: r }), ref);
+      const run = runSetting(backend, classes, settings({ policy: "local", rLocal: r }), ref);
       return run.heads.reduce((a, h) => a + h.decode, 0) / run.heads.length;
     };
     const narrow = mean(0.1);
@@ -104,7 +104,7 @@ describe("runSetting details", () => {
   });
 
   it("watch records, per KV head and decode step, increasing positions that include the new token", () => {
-    const run = runSetting(backend, classes, settings({ method: "fastgen", threshold: 0.9 }), ref, true);
+    const run = runSetting(backend, classes, settings({ policy: "fastgen", threshold: 0.9 }), ref, true);
     const { nLayers, nKvHeads } = model.config;
     expect(run.watched).toHaveLength(nLayers * nKvHeads);
     for (const steps of run.watched) {
@@ -114,6 +114,6 @@ describe("runSetting details", () => {
         for (let e = 1; e < positions.length; e++) expect(positions[e]!).toBeGreaterThan(positions[e - 1]!);
       });
     }
-    expect(runSetting(backend, classes, settings({ method: "full" }), ref).watched).toEqual([]);
+    expect(runSetting(backend, classes, settings({ policy: "full" }), ref).watched).toEqual([]);
   });
 });

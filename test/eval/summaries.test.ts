@@ -63,7 +63,7 @@ describe("matchAtFastgen", () => {
     expect(row!.threshold).toBe(0.95);
     expect(row!.compression).toBeCloseTo(0.6333333333, 8);
     expect(row!.fastgen.kl).toBeCloseTo(0.1, 12);
-    expect(row!.baselines.map((b) => b.method)).toEqual(["h2o"]);
+    expect(row!.baselines.map((b) => b.policy)).toEqual(["h2o"]);
     const h2o = row!.baselines[0]!;
     expect(h2o.values.kl).toBeCloseTo(0.2 + (0.1 * (0.6333333333 - 0.6)) / 0.2, 8);
     expect(h2o.range[0]).toBeCloseTo(0.4, 12);

@@ -1,7 +1,7 @@
 /** Decode semantics of the adaptive cache (spec §5, §6, §7, §8), driven directly with chosen attention. */
 import { describe, expect, it } from "vitest";
 import { frequent, local, special } from "../../src/fastgen/components/index.ts";
-import { BASELINE_POLICIES } from "../../src/fastgen/methods.ts";
+import { BASELINE_POLICIES } from "../../src/fastgen/settings.ts";
 import { type KvHeadPolicy, unionPolicy } from "../../src/fastgen/policy.ts";
 import { AdaptiveKvCache } from "../../src/fastgen/adaptive-cache.ts";
 

@@ -1,7 +1,7 @@
 /** BabyLlama (character vocabulary): its token classes, and FastGen and budgeted end to end on it. */
 import { describe, expect, it } from "vitest";
 import { createBackend } from "../../src/create-backend.ts";
-import { compressionSettingsSchema } from "../../src/fastgen/methods.ts";
+import { compressionSettingsSchema } from "../../src/fastgen/settings.ts";
 import { teacherForce } from "../../src/fastgen/pipeline.ts";
 import { computeTokenClasses, idsOf } from "../../src/fastgen/token-classes.ts";
 import { argmax } from "../../src/generation/sampler.ts";
@@ -28,9 +28,9 @@ describe("compression on BabyLlama", () => {
     const backend = await createBackend(model, { backend: "reference", gpuMode: "auto" });
     const tokens = new Tokenizer(vocab).encode('Tom said, "Look at the big red ball!" Lily ran to see it. They played all day in the sun.');
     const n = 40;
-    const full = teacherForce(backend, classes, compressionSettingsSchema.parse({ method: "full" }), tokens, n).rows;
+    const full = teacherForce(backend, classes, compressionSettingsSchema.parse({ policy: "full" }), tokens, n).rows;
     for (const compression of [0.3, 0.6]) {
-      const { rows, session } = teacherForce(backend, classes, compressionSettingsSchema.parse({ method: "budgeted", compression }), tokens, n);
+      const { rows, session } = teacherForce(backend, classes, compressionSettingsSchema.parse({ policy: "budgeted", compression }), tokens, n);
       const s = session.summary();
       expect(s.afterPrefill).toBeCloseTo(compression, 2);
       expect(Math.abs(s.mean - compression)).toBeLessThan(0.03);

@@ -1,10 +1,10 @@
-/** The budgeted method (docs/algorithm.md §10) on hand-built heads whose right budget is known. */
+/** The budgeted policy (docs/algorithm.md §10) on hand-built heads whose right budget is known. */
 import { describe, expect, it } from "vitest";
 import { allocate, bestStep } from "../../src/fastgen/budget/allocate.ts";
 import { MIN_WINDOW_SHARE, recoveryCurve } from "../../src/fastgen/budget/curve.ts";
 import { headFloor, profileBudget, totalBudget } from "../../src/fastgen/budget/profile.ts";
 import { keepRanked, scaleToLength, structuralOrder } from "../../src/fastgen/budget/ranking.ts";
-import { compressionSettingsSchema } from "../../src/fastgen/methods.ts";
+import { compressionSettingsSchema } from "../../src/fastgen/settings.ts";
 import { profileHeads } from "../../src/fastgen/profiler.ts";
 import { groupColumnScores, type PromptAttention, promptAttentionFromMatrices, type TokenClassLookup } from "../../src/fastgen/prompt-attention.ts";
 import { CompressionSession } from "../../src/fastgen/session.ts";
@@ -209,7 +209,7 @@ describe("budgeted cache", () => {
   const classes = { special: Uint8Array.from({ length: 10 }, (_, i) => (i === 1 ? 1 : 0)), punct: Uint8Array.from({ length: 10 }, (_, i) => (i === 5 ? 1 : 0)) };
 
   it("cuts each head to its profiled set after the prompt, then keeps round(kept · L / n) by the same ranking", () => {
-    const s = compressionSettingsSchema.parse({ method: "budgeted", compression: 0.5, sinks: 1 });
+    const s = compressionSettingsSchema.parse({ policy: "budgeted", compression: 0.5, sinks: 1 });
     const session = new CompressionSession(layoutOf(4), classes, s);
     const { cache } = session;
     const feed = (p: number, token: number, weight: (h: number, i: number, j: number) => number) => {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { kvLayoutOf } from "../../src/interfaces.ts";
 import { CANDIDATE_NAMES } from "../../src/fastgen/candidates.ts";
-import { type CompressionSettings, compressionSettingsSchema, METHOD_NAMES } from "../../src/fastgen/methods.ts";
+import { type CompressionSettings, compressionSettingsSchema, POLICY_NAMES } from "../../src/fastgen/settings.ts";
 import { CompressionSession } from "../../src/fastgen/session.ts";
 import { computeTokenClasses } from "../../src/fastgen/token-classes.ts";
 import { generateCompressed, teacherForce } from "../../src/fastgen/pipeline.ts";
@@ -28,7 +28,7 @@ describe.each(goldenNames)("golden prompt %s", (name) => {
   const g = golden(name);
 
   it("T = 0.95: profile, compression and the first 64 greedy tokens are the same on every run", () => {
-    const run = () => generateCompressed(backend, classes, settings({ method: "fastgen", threshold: 0.95 }), g.promptTokens, greedy);
+    const run = () => generateCompressed(backend, classes, settings({ policy: "fastgen", threshold: 0.95 }), g.promptTokens, greedy);
     const a = run();
     const b = run();
     expect(b.tokens).toEqual(a.tokens);
@@ -44,15 +44,15 @@ describe.each(goldenNames)("golden prompt %s", (name) => {
   });
 
   it("T = 0 puts every KV head on special", () => {
-    const s = profileOf(g.promptTokens, settings({ method: "fastgen", threshold: 0 }));
+    const s = profileOf(g.promptTokens, settings({ policy: "fastgen", threshold: 0 }));
     expect(s.policyTable().flat().every((p) => p === "special")).toBe(true);
   });
 
   it("T above every non-full recovery puts every head on full, and then the logits equal the full cache's exactly", () => {
-    const probe = profileOf(g.promptTokens, settings({ method: "fastgen", threshold: 0 }));
+    const probe = profileOf(g.promptTokens, settings({ policy: "fastgen", threshold: 0 }));
     const maxNonFull = Math.max(...probe.profile!.layers.flat().flatMap((h) => CANDIDATE_NAMES.slice(0, 4).map((c) => h.recovery[c])));
     // Bypass the schema's [0, 1] range: float32 rows can sum a hair above 1 (spec §12.3).
-    const s: CompressionSettings = { ...settings({ method: "fastgen" }), threshold: maxNonFull + 1e-12 };
+    const s: CompressionSettings = { ...settings({ policy: "fastgen" }), threshold: maxNonFull + 1e-12 };
     const forced = teacherForce(backend, classes, s, g.tokens.slice(0, g.promptTokens.length + 40), g.promptTokens.length);
     expect(forced.session.policyTable().flat().every((p) => p === "full")).toBe(true);
     const plain = backend.prefill(g.tokens.slice(0, g.promptTokens.length + 40), 0, new FullKvCache(kvLayoutOf(model.config)));
@@ -64,14 +64,14 @@ describe.each(goldenNames)("golden prompt %s", (name) => {
 describe("baselines through the same generate path", () => {
   const g = golden("quotes");
 
-  it.each(METHOD_NAMES)("%s generates, compresses as it should, and reports bytes", (method) => {
-    const { tokens, session } = generateCompressed(backend, classes, settings({ method }), g.promptTokens, greedy);
+  it.each(POLICY_NAMES)("%s generates, compresses as it should, and reports bytes", (policy) => {
+    const { tokens, session } = generateCompressed(backend, classes, settings({ policy }), g.promptTokens, greedy);
     expect(tokens.length).toBeGreaterThan(0);
     const s = session.summary();
     const bytes = session.kvBytes();
-    if (method === "full") {
+    if (policy === "full") {
       expect(s).toMatchObject({ afterPrefill: 0, final: 0, mean: 0 });
-    } else if (method !== "fastgen") {
+    } else if (policy !== "fastgen") {
       expect(s.final).toBeGreaterThan(0.3);
       expect(bytes.compressed).toBeLessThan(bytes.full);
     }
@@ -80,7 +80,7 @@ describe("baselines through the same generate path", () => {
   it("full gives logits identical to the plain reference", () => {
     const tokens = g.tokens.slice(0, 120);
     const plain = backend.prefill(tokens, 0, new FullKvCache(kvLayoutOf(model.config)));
-    const viaCache = teacherForce(backend, classes, settings({ method: "full" }), tokens, g.promptTokens.length);
+    const viaCache = teacherForce(backend, classes, settings({ policy: "full" }), tokens, g.promptTokens.length);
     expect(viaCache.rows).toEqual(plain);
   });
 
@@ -88,7 +88,7 @@ describe("baselines through the same generate path", () => {
     const tokens = g.tokens.slice(0, 120);
     const plain = backend.prefill(tokens, 0, new FullKvCache(kvLayoutOf(model.config)));
     const n = g.promptTokens.length;
-    const h2o = teacherForce(backend, classes, settings({ method: "h2o", rLocal: 0.1, rFrequent: 0.1 }), tokens, n);
+    const h2o = teacherForce(backend, classes, settings({ policy: "h2o", rLocal: 0.1, rFrequent: 0.1 }), tokens, n);
     expect(h2o.rows.slice(0, n)).toEqual(plain.slice(0, n));
     expect(h2o.rows.slice(n)).not.toEqual(plain.slice(n));
   });

@@ -1,7 +1,7 @@
 /**
  * FastGen end to end, reference vs gpu.js: the same chosen policies (except recoveries within
  * 1e-5 of T, spec §7), the same kept positions after every step, the same greedy tokens — for
- * each of the five candidate policies applied to every head, FastGen itself, the budgeted method
+ * each of the five candidate policies applied to every head, FastGen itself, the budgeted policy
  * and every baseline (the cases and the trace: test/support/fastgen-trace.ts).
  */
 import { beforeAll, it } from "vitest";

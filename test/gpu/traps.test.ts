@@ -29,7 +29,7 @@ function host(value: unknown): Float32Array {
 }
 
 it("trap 1, static: every loop in a kernel body is bounded by this.constants, never by an argument", () => {
-  const dir = join(repoRoot, "kernels");
+  const dir = join(repoRoot, "kernels", "gpu");
   const files = ["transfer.ts", ...readdirSync(join(dir, "ops")).map((f) => join("ops", f))].filter((f) => f.endsWith(".ts"));
   let bodies = 0;
   for (const file of files) {

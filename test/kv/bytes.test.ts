@@ -7,7 +7,7 @@
  * head dimension 32 up (64 is tested), and is stated as its own allowance at head dimension 8.
  */
 import { describe, expect, it } from "vitest";
-import { compressionSettingsSchema, type MethodName } from "../../src/fastgen/methods.ts";
+import { compressionSettingsSchema, type PolicyName } from "../../src/fastgen/settings.ts";
 import { CompressionSession } from "../../src/fastgen/session.ts";
 import { FullKvCache } from "../../src/kv/full-cache.ts";
 import { HeadStore, SLACK_ENTRIES } from "../../src/kv/head-store.ts";
@@ -49,7 +49,7 @@ function run(layout: Layout, cache: KvCache, from: number, to: number, afterEach
 describe("bytes that follow entries", () => {
   const n = 40;
   const steps = 1000;
-  const methods: [MethodName, object][] = [
+  const methods: [PolicyName, object][] = [
     ["full", {}],
     ["fastgen", { threshold: 0.9 }],
     ["budgeted", { compression: 0.5 }],
@@ -63,10 +63,10 @@ describe("bytes that follow entries", () => {
     ...methods.map(([m, o]) => [small, m, o] as const),
     ...methods.filter(([m]) => m !== "full").map(([m, o]) => [{ nLayers: 1, nHeads: 2, nKvHeads: 2, headDim: 64 }, m, o] as const),
   ];
-  for (const [layout, method, over] of cases) {
-    it(`head dim ${layout.headDim}, ${method} ${JSON.stringify(over)}: held ≤ (1 − c) · full · 1.05 (+ scores where read) + a fixed slack per head at every step of ${steps}`, () => {
+  for (const [layout, policy, over] of cases) {
+    it(`head dim ${layout.headDim}, ${policy} ${JSON.stringify(over)}: held ≤ (1 − c) · full · 1.05 (+ scores where read) + a fixed slack per head at every step of ${steps}`, () => {
       const H = layout.nLayers * layout.nKvHeads;
-      const session = new CompressionSession(layout, classes, compressionSettingsSchema.parse({ method, ...over }));
+      const session = new CompressionSession(layout, classes, compressionSettingsSchema.parse({ policy, ...over }));
       run(layout, session.cache, 0, n);
       session.finishPrefill();
       const scoreHeads = Array.from({ length: H }, (_, i) => session.cache.policyOf(Math.floor(i / layout.nKvHeads), i % layout.nKvHeads)!.readsScores).filter(Boolean).length;
@@ -79,7 +79,7 @@ describe("bytes that follow entries", () => {
       });
       expect(worst).toBeLessThanOrEqual(0);
       const f = session.cache.footprint();
-      if (method === "full") expect(f.heldBytes).toBeLessThanOrEqual(1.05 * f.fullBytes);
+      if (policy === "full") expect(f.heldBytes).toBeLessThanOrEqual(1.05 * f.fullBytes);
       for (let l = 0; l < layout.nLayers; l++) {
         for (let g = 0; g < layout.nKvHeads; g++) {
           const store = session.cache.store(l, g);

@@ -5,7 +5,7 @@
  */
 import { expect } from "vitest";
 import { CANDIDATE_NAMES, CANDIDATES } from "../../src/fastgen/candidates.ts";
-import { BASELINE_POLICIES, type CompressionSettings, compressionSettingsSchema } from "../../src/fastgen/methods.ts";
+import { BASELINE_POLICIES, type CompressionSettings, compressionSettingsSchema } from "../../src/fastgen/settings.ts";
 import type { KvHeadPolicy } from "../../src/fastgen/policy.ts";
 import { CompressionSession } from "../../src/fastgen/session.ts";
 import { computeTokenClasses } from "../../src/fastgen/token-classes.ts";
@@ -26,7 +26,7 @@ export interface Trace {
   recoveries: number[];
 }
 
-/** Greedy decoding through a compressed cache; `policy` forces one policy on every head, else the settings' method runs. */
+/** Greedy decoding through a compressed cache; `policy` forces one policy on every head, else the settings' policy runs. */
 export function trace(backend: Backend, settings: CompressionSettings, policy?: KvHeadPolicy, storage?: KvStorage): Trace {
   const session = new CompressionSession(kvLayoutOf(model.config), classes, settings, storage);
   const { cache } = session;
@@ -54,12 +54,12 @@ export function trace(backend: Backend, settings: CompressionSettings, policy?: 
 
 const settings = (over: Partial<CompressionSettings>) => compressionSettingsSchema.parse(over);
 
-/** Each candidate on every head, FastGen at two thresholds, the budgeted method, every baseline. */
+/** Each candidate on every head, FastGen at two thresholds, the budgeted policy, every baseline. */
 export const CASES: { name: string; settings: CompressionSettings; policy?: KvHeadPolicy }[] = [
-  ...CANDIDATES.map((policy) => ({ name: `every head ${policy.name}`, settings: settings({ method: "fastgen" }), policy })),
-  ...[0.8, 0.95].map((threshold) => ({ name: `fastgen T=${threshold}`, settings: settings({ method: "fastgen", threshold }) })),
-  { name: "budgeted C=0.5", settings: settings({ method: "budgeted", compression: 0.5 }) },
-  ...(Object.keys(BASELINE_POLICIES) as (keyof typeof BASELINE_POLICIES)[]).map((method) => ({ name: method, settings: settings({ method, rLocal: 0.2, rFrequent: 0.2 }) })),
+  ...CANDIDATES.map((policy) => ({ name: `every head ${policy.name}`, settings: settings({ policy: "fastgen" }), policy })),
+  ...[0.8, 0.95].map((threshold) => ({ name: `fastgen T=${threshold}`, settings: settings({ policy: "fastgen", threshold }) })),
+  { name: "budgeted C=0.5", settings: settings({ policy: "budgeted", compression: 0.5 }) },
+  ...(Object.keys(BASELINE_POLICIES) as (keyof typeof BASELINE_POLICIES)[]).map((policy) => ({ name: policy, settings: settings({ policy, rLocal: 0.2, rFrequent: 0.2 }) })),
 ];
 
 /** Same policies (except where a recovery lies within 1e-5 of T, spec §7), kept positions after every step, greedy tokens. */

@@ -4,7 +4,7 @@
  * the wasm backend's memory (Backend.kvStorage): the same chosen policies (except recoveries within
  * 1e-5 of T, spec §7), the same kept positions of every (layer, KV head) after prefill and after
  * every decode step, the same greedy tokens — for each of the five candidate policies applied to
- * every head, FastGen itself, the budgeted method and every baseline.
+ * every head, FastGen itself, the budgeted policy and every baseline.
  */
 import { afterAll, expect, it } from "vitest";
 import { WasmBackend } from "../../kernels/wasm/backend.ts";

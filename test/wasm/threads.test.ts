@@ -7,7 +7,7 @@
 import { afterAll, expect, it } from "vitest";
 import { WasmBackend } from "../../kernels/wasm/backend.ts";
 import { CompressionSession } from "../../src/fastgen/session.ts";
-import { compressionSettingsSchema } from "../../src/fastgen/methods.ts";
+import { compressionSettingsSchema } from "../../src/fastgen/settings.ts";
 import { computeTokenClasses } from "../../src/fastgen/token-classes.ts";
 import { argmax } from "../../src/generation/sampler.ts";
 import { kvLayoutOf } from "../../src/interfaces.ts";
@@ -62,7 +62,7 @@ it("FastGen: identical policies, kept positions after every step and greedy toke
   const classes = computeTokenClasses(model.vocab!);
   const prompt = golden("quotes").promptTokens;
   const run = (b: WasmBackend) => {
-    const session = new CompressionSession(kvLayoutOf(model.config), classes, compressionSettingsSchema.parse({ method: "fastgen", threshold: 0.95 }), b.kvStorage);
+    const session = new CompressionSession(kvLayoutOf(model.config), classes, compressionSettingsSchema.parse({ policy: "fastgen", threshold: 0.95 }), b.kvStorage);
     const { cache } = session;
     const kept = () => Array.from({ length: model.config.nLayers * model.config.nKvHeads }, (_, s) => Array.from(cache.view(Math.floor(s / model.config.nKvHeads), s % model.config.nKvHeads).positions).join(",")).join("|");
     let logits = b.prefill(prompt, 0, cache).at(-1)!;

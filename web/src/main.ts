@@ -3,7 +3,7 @@
  * and the cache over time. The model runs in a Web Worker (worker.ts) through fastgen-ts's public
  * API; this thread only draws what the worker reports.
  */
-import { BACKEND_NAMES, type BackendName, CANDIDATE_NAMES, type CandidateName, type DecodeStep, type MethodName } from "fastgen-ts";
+import { BACKEND_NAMES, type BackendName, CANDIDATE_LABELS, CANDIDATE_NAMES, type DecodeStep, type PolicyName } from "fastgen-ts";
 import { type FromWorker, type GenerateRequest, type ModelInfo, type ModelSource, type ProfileView, type TokenInfo, type ToWorker, unpackStep } from "./protocol.ts";
 
 const DEFAULT_PROMPT = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park.";
@@ -20,13 +20,6 @@ const BACKEND_LABELS: Record<string, string> = {
   gpu: "gpu.js WebGL2",
 };
 
-const SHORT: Record<CandidateName, string> = {
-  special: "S",
-  "special+punct": "SP",
-  "special+punct+frequent": "SPF",
-  "special+punct+frequent+local": "SPFL",
-  full: "FULL",
-} as Record<CandidateName, string>;
 
 const $ = <T extends HTMLElement>(id: string): T => {
   const el = document.getElementById(id);
@@ -217,7 +210,7 @@ function readRequest(): GenerateRequest {
   const num = (el: HTMLInputElement, fallback: number) => (Number.isFinite(el.valueAsNumber) ? el.valueAsNumber : fallback);
   return {
     prompt: ui.prompt.value,
-    policy: ui.policy.value as MethodName,
+    policy: ui.policy.value as PolicyName,
     threshold: Number(ui.threshold.value),
     temperature: num(ui.temperature, 0),
     topP: 0.9,
@@ -382,7 +375,7 @@ function renderLegend(): void {
   ui.legend.replaceChildren(
     ...CANDIDATE_NAMES.map((n) => {
       const li = document.createElement("li");
-      li.innerHTML = `<span class="swatch" style="background:${POLICY_COLORS[n] ?? "#888"}"></span><b>${SHORT[n] ?? n}</b> ${escapeHtml(n)}`;
+      li.innerHTML = `<span class="swatch" style="background:${POLICY_COLORS[n] ?? "#888"}"></span><b>${CANDIDATE_LABELS[n] ?? n}</b> ${escapeHtml(n)}`;
       return li;
     }),
   );
@@ -395,7 +388,7 @@ function renderGrid(): void {
   ui.grid.style.setProperty("--cols", String(m.nKvHeads));
   ui.grid.dataset.threshold = String(p.threshold);
   ui.grid.dataset.prompt = p.prompt;
-  const policy = state.run?.request.policy ?? (ui.policy.value as MethodName);
+  const policy = state.run?.request.policy ?? (ui.policy.value as PolicyName);
   ui.gridCaption.textContent =
     `FastGen's profile of the ${p.n}-token prompt at T = ${p.threshold.toFixed(2)} (window ${p.window}, frequent k ${p.frequentK}; ${p.ms.toFixed(0)} ms)` +
     (policy !== "fastgen" ? `. This run uses ${policy} for every head.` : ".");
@@ -424,7 +417,7 @@ function renderGrid(): void {
       b.dataset.policy = h.policy;
       b.dataset.recovery = JSON.stringify(h.recovery);
       b.style.background = POLICY_COLORS[h.policy] ?? "#888";
-      b.textContent = SHORT[h.policy] ?? h.policy;
+      b.textContent = CANDIDATE_LABELS[h.policy] ?? h.policy;
       const selected = h.layer === state.head.layer && h.kvHead === state.head.kvHead;
       b.setAttribute("aria-pressed", String(selected));
       b.setAttribute("aria-label", `layer ${h.layer}, KV head ${h.kvHead}: ${h.policy}. ${recoverySentence(h.recovery, p.threshold)}`);
@@ -444,7 +437,7 @@ function recoveryTable(h: ProfileView["layers"][number][number], T: number): str
     const ok = v >= T;
     const chosen = n === h.policy;
     const q = h.queryHeads.map((qh) => `${(100 * qh.recovery[n]).toFixed(1)}`).join(" / ");
-    return `<tr class="${chosen ? "chosen" : ""}"><td><span class="swatch" style="background:${POLICY_COLORS[n]}"></span>${SHORT[n]}</td><td class="num">${(100 * v).toFixed(1)}%</td><td class="num dim">${q}</td><td>${ok ? (chosen ? "✓ chosen" : "≥ T") : "< T"}</td></tr>`;
+    return `<tr class="${chosen ? "chosen" : ""}"><td><span class="swatch" style="background:${POLICY_COLORS[n]}"></span>${CANDIDATE_LABELS[n]}</td><td class="num">${(100 * v).toFixed(1)}%</td><td class="num dim">${q}</td><td>${ok ? (chosen ? "✓ chosen" : "≥ T") : "< T"}</td></tr>`;
   }).join("");
   return (
     `<strong>Layer ${h.layer}, KV head ${h.kvHead} → ${escapeHtml(h.policy)}</strong>` +
@@ -798,7 +791,7 @@ function initControls(): void {
     BACKEND_NAMES.map((b) => [b, BACKEND_LABELS[b] ?? b]),
     params.get("backend") ?? defaultBackend,
   );
-  const policies: MethodName[] = ["fastgen", "full", "local", "frequent", "h2o", "streaming"];
+  const policies: PolicyName[] = ["fastgen", "full", "local", "frequent", "h2o", "streaming"];
   fillSelect(
     ui.policy,
     policies.map((p) => [p, p]),

@@ -1,5 +1,5 @@
 /** Messages between the page (main.ts) and the model's Web Worker (worker.ts). */
-import type { BackendName, CacheFootprint, CandidateName, DecodeStep, MethodName } from "fastgen-ts";
+import type { BackendName, CacheFootprint, CandidateName, DecodeStep, PolicyName } from "fastgen-ts";
 
 export type ModelSource =
   | { readonly kind: "builtin"; readonly file: string; readonly tokenizer?: string }
@@ -7,7 +7,7 @@ export type ModelSource =
 
 export interface GenerateRequest {
   readonly prompt: string;
-  readonly policy: MethodName;
+  readonly policy: PolicyName;
   readonly threshold: number;
   readonly temperature: number;
   readonly topP: number;
@@ -69,7 +69,7 @@ export interface ProfileView {
 }
 
 export type FromWorker =
-  | { readonly type: "opened"; readonly id: number; readonly backend: string; readonly model: ModelInfo; readonly ms: number; readonly methods: readonly MethodName[] }
+  | { readonly type: "opened"; readonly id: number; readonly backend: string; readonly model: ModelInfo; readonly ms: number; readonly methods: readonly PolicyName[] }
   | { readonly type: "profiled"; readonly id: number; readonly profile: ProfileView; readonly promptTokens: readonly TokenInfo[] }
   | { readonly type: "started"; readonly id: number; readonly promptTokens: readonly TokenInfo[]; readonly maxPositions: number }
   | { readonly type: "token"; readonly id: number; readonly token: TokenInfo }

@@ -2,7 +2,7 @@
  * The model's thread: opens a model with fastgen-ts's public API (the browser entry), profiles
  * prompts and generates, posting every token and every decode step's attention to the page.
  */
-import { CANDIDATE_NAMES, type FastGen, METHOD_NAMES, openFastGen } from "fastgen-ts";
+import { CANDIDATE_NAMES, type FastGen, POLICY_NAMES, openFastGen } from "fastgen-ts";
 import { type FromWorker, type ModelInfo, type ModelSource, packStep, type ProfileView, type TokenInfo, type ToWorker } from "./protocol.ts";
 
 let fg: FastGen | undefined;
@@ -173,7 +173,7 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
         const t0 = performance.now();
         const f = await open(m.source, m);
         fg = f;
-        post({ type: "opened", id: m.id, backend: f.backend.name, model: modelInfo(f), ms: performance.now() - t0, methods: METHOD_NAMES });
+        post({ type: "opened", id: m.id, backend: f.backend.name, model: modelInfo(f), ms: performance.now() - t0, methods: POLICY_NAMES });
         return;
       }
       if (!fg) throw new Error("no model is open");

@@ -1,5 +1,5 @@
 /**
- * `fastgen eval`: FastGen against the baselines on a prompt set (spec §9, §10): every method and
+ * `fastgen eval`: FastGen against the baselines on a prompt set (spec §9, §10): every policy and
  * setting, the quality metrics at matched compression, pictures, a Markdown report and a JSON file.
  */
 import { availableParallelism } from "node:os";
@@ -7,7 +7,7 @@ import { basename, extname, join, relative, resolve } from "node:path";
 import { z } from "zod";
 import { InputError } from "../../errors.ts";
 import { readInputText } from "../../output-file.ts";
-import { compressionSettingsSchema } from "../../fastgen/methods.ts";
+import { compressionSettingsSchema } from "../../fastgen/settings.ts";
 import { checkEvalOutputs } from "../../eval/output-paths.ts";
 import { runEvaluation } from "../../eval/run-eval.ts";
 import { SWEPT_BASELINES } from "../../eval/settings.ts";

@@ -1,6 +1,6 @@
 /** `fastgen generate`: a story from a prompt, streamed, through the chosen cache policy. */
 import { z } from "zod";
-import { compressionSettingsSchema, METHOD_NAMES } from "../../fastgen/methods.ts";
+import { compressionSettingsSchema, POLICY_NAMES } from "../../fastgen/settings.ts";
 import { generateCompressed } from "../../fastgen/pipeline.ts";
 import { samplingSchema } from "../../generation/sampler.ts";
 import { type FlagSpecs, parseFlags } from "../args.ts";
@@ -19,17 +19,17 @@ export const GENERATE_FLAGS: FlagSpecs = {
   json: { kind: "boolean", help: "print one JSON object instead of streaming text" },
   ...MODEL_FLAGS,
   ...COMPRESSION_FLAGS,
-  policy: { kind: "string", help: METHOD_NAMES.join(" | "), default: "full" },
+  policy: { kind: "string", help: POLICY_NAMES.join(" | "), default: "full" },
 };
 
 const schema = modelFlagsSchema
-  .extend(compressionSettingsSchema.omit({ method: true }).shape)
+  .extend(compressionSettingsSchema.omit({ policy: true }).shape)
   .extend(samplingSchema.shape)
   .extend({
     prompt: z.string().default(DEFAULT_PROMPT),
     maxTokens: z.number().int("max-tokens must be a whole number").min(0).max(1 << 20).default(256),
     json: z.boolean().default(false),
-    policy: compressionSettingsSchema.shape.method.default("full"),
+    policy: compressionSettingsSchema.shape.policy.default("full"),
     special: z.string().optional(),
     punct: z.string().optional(),
   });
@@ -38,7 +38,7 @@ export async function generateCommand(argv: readonly string[], io: CommandIO): P
   const flags = validateFlags(schema, parseFlags(argv, GENERATE_FLAGS));
   const { model, tokenizer, backend } = await openModel(flags);
   const classes = tokenClassesFor(tokenizer, flags.special, flags.punct);
-  const settings = { ...flags, method: flags.policy };
+  const settings = { ...flags, policy: flags.policy };
   const promptTokens = encodePrompt(model, tokenizer, flags.prompt, "--prompt");
   // The last generated token is not fed back, so n + maxTokens - 1 positions run.
   checkContext(model, promptTokens.length + flags.maxTokens - 1, `the prompt's ${promptTokens.length} tokens and --max-tokens ${flags.maxTokens}`, io.warn);

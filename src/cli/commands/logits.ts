@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { InputError, printable } from "../../errors.ts";
-import { compressionSettingsSchema, METHOD_NAMES } from "../../fastgen/methods.ts";
+import { compressionSettingsSchema, POLICY_NAMES } from "../../fastgen/settings.ts";
 import { teacherForce } from "../../fastgen/pipeline.ts";
 import { checkFiniteLogits } from "../../generation/sampler.ts";
 import { resolveModelPath } from "../../model/load.ts";
@@ -22,15 +22,15 @@ export const LOGITS_FLAGS: FlagSpecs = {
   "prompt-length": { kind: "number", help: "profile and compress after the first N tokens (needed with a compressing policy)" },
   ...MODEL_FLAGS,
   ...COMPRESSION_FLAGS,
-  policy: { kind: "string", help: METHOD_NAMES.join(" | "), default: "full" },
+  policy: { kind: "string", help: POLICY_NAMES.join(" | "), default: "full" },
 };
 
-const schema = modelFlagsSchema.extend(compressionSettingsSchema.omit({ method: true }).shape).extend({
+const schema = modelFlagsSchema.extend(compressionSettingsSchema.omit({ policy: true }).shape).extend({
   tokens: z.string().regex(/^\s*\d+(\s*,\s*\d+)*\s*$/, "tokens must be comma-separated non-negative integers").optional(),
   prompt: z.string().optional(),
   out: z.string({ error: "--out FILE is required" }).min(1),
   promptLength: z.number().int("prompt-length must be a whole number").min(1, "prompt-length must be at least 1").optional(),
-  policy: compressionSettingsSchema.shape.method.default("full"),
+  policy: compressionSettingsSchema.shape.policy.default("full"),
   special: z.string().optional(),
   punct: z.string().optional(),
 });
@@ -63,7 +63,7 @@ export async function logitsCommand(argv: readonly string[], io: CommandIO): Pro
     );
   }
   const classes = tokenClassesFor(tokenizer, flags.special, flags.punct);
-  const { rows, session } = teacherForce(backend, classes, { ...flags, method: flags.policy }, tokens, flags.promptLength ?? tokens.length);
+  const { rows, session } = teacherForce(backend, classes, { ...flags, policy: flags.policy }, tokens, flags.promptLength ?? tokens.length);
   // A NaN row is an error, not data: a differential test would compare NaN with NaN and learn nothing.
   rows.forEach((row, p) => checkFiniteLogits(row, `at position ${p}`));
   const V = model.config.vocabSize;

@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { CANDIDATE_NAMES } from "../../fastgen/candidates.ts";
-import { compressionSettingsSchema } from "../../fastgen/methods.ts";
+import { compressionSettingsSchema } from "../../fastgen/settings.ts";
 import { policyCounts } from "../../fastgen/profiler.ts";
 import { compressPrompt } from "../../fastgen/pipeline.ts";
 import { type FlagSpecs, parseFlags } from "../args.ts";
@@ -28,7 +28,7 @@ export const PROFILE_FLAGS: FlagSpecs = {
   policy: { kind: "string", help: PROFILED.join(" | "), default: "fastgen" },
 };
 
-const schema = modelFlagsSchema.extend(compressionSettingsSchema.omit({ method: true, sinks: true }).shape).extend({
+const schema = modelFlagsSchema.extend(compressionSettingsSchema.omit({ policy: true, sinks: true }).shape).extend({
   policy: z.enum(PROFILED, { error: `policy must be one of ${PROFILED.join(", ")} (the methods that profile)` }).default("fastgen"),
   prompt: z.string().default(DEFAULT_PROMPT),
   json: z.boolean().default(false),
@@ -48,7 +48,7 @@ export async function profileCommand(argv: readonly string[], io: CommandIO, col
     backend.dispose();
     return;
   }
-  const { session, profile } = compressPrompt(backend, classes, { ...flags, method: "fastgen", sinks: 0 }, promptTokens);
+  const { session, profile } = compressPrompt(backend, classes, { ...flags, policy: "fastgen", sinks: 0 }, promptTokens);
   const report = profile!;
   const compression = session.summary().afterPrefill;
   if (flags.json) {
@@ -87,7 +87,7 @@ export async function profileCommand(argv: readonly string[], io: CommandIO, col
 }
 
 function budgetedProfile(backend: Backend, classes: TokenClasses, flags: z.infer<typeof schema>, promptTokens: number[], io: CommandIO, color: boolean): void {
-  const { session } = compressPrompt(backend, classes, { ...flags, method: "budgeted", sinks: 0 }, promptTokens);
+  const { session } = compressPrompt(backend, classes, { ...flags, policy: "budgeted", sinks: 0 }, promptTokens);
   const report = session.budget!;
   const compression = session.summary().afterPrefill;
   if (flags.json) {

@@ -1,5 +1,5 @@
 /**
- * The budget map: for each compression C of the budgeted method, layers × KV heads coloured by the
+ * The budget map: for each compression C of the budgeted policy, layers × KV heads coloured by the
  * share of the prompt the head keeps (its budget / n, mean over prompts) — where the one budget went.
  */
 import type { TopLevelSpec } from "vega-lite";
@@ -19,7 +19,7 @@ export interface BudgetCell {
 
 export function budgetCells(settings: readonly EvalSetting[], prompts: readonly PromptOutcome[]): BudgetCell[] {
   return settings
-    .filter((s) => s.method === "budgeted" && s.observe === undefined)
+    .filter((s) => s.policy === "budgeted" && s.observe === undefined)
     .flatMap((s) => {
       const heads = outcomesOf(prompts, s.id).flatMap((o) => o.heads ?? []);
       const keys = [...new Set(heads.map((h) => `${h.layer}:${h.kvHead}`))];

@@ -1,6 +1,6 @@
 /**
- * Picture 1, compression against quality (spec §10: "a method is better when its curve lies above
- * the others at every compression"): one panel per quality metric, one line per method.
+ * Picture 1, compression against quality (spec §10: "a policy is better when its curve lies above
+ * the others at every compression"): one panel per quality metric, one line per policy.
  */
 import type { TopLevelSpec } from "vega-lite";
 import type { MetricName, SettingSummary } from "../aggregate.ts";
@@ -24,16 +24,16 @@ export const PARETO_PANELS: readonly Panel[] = [
 
 /** FastGen's points are labelled with T: the headline thresholds and the two ends (the rest crowd). */
 export function paretoSpec(summaries: readonly SettingSummary[], subtitle: string, headline: readonly number[] = []): TopLevelSpec {
-  const ts = summaries.filter((s) => s.method === "fastgen").map((s) => s.value!);
+  const ts = summaries.filter((s) => s.policy === "fastgen").map((s) => s.value!);
   const labelled = new Set([...headline, Math.min(...ts), Math.max(...ts)]);
   // full is the reference (KL 0, agreement 1): left out so the log scale and the ranges stay readable.
   const rows = summaries
-    .filter((s) => s.method !== "full")
+    .filter((s) => s.policy !== "full")
     .flatMap((s) =>
       PARETO_PANELS.map((p) => ({
-        method: s.method,
+        policy: s.policy,
         setting: s.setting,
-        label: s.method === "fastgen" && labelled.has(s.value!) ? `T=${s.value}` : "",
+        label: s.policy === "fastgen" && labelled.has(s.value!) ? `T=${s.value}` : "",
         panel: p.metric,
         x: s.stats[MATCH_ON].mean,
         y: p.log ? Math.max(s.stats[p.metric].mean, 1e-6) : s.stats[p.metric].mean,
@@ -43,7 +43,7 @@ export function paretoSpec(summaries: readonly SettingSummary[], subtitle: strin
   const decades: number[] = [];
   for (let e = Math.floor(Math.log10(Math.min(...kl))); e <= Math.ceil(Math.log10(Math.max(...kl))); e++) decades.push(10 ** e);
   const shown = METHOD_ORDER.map((m, i) => ({ m, c: METHOD_COLORS[i]! })).filter((x) => x.m !== "full");
-  const color = { field: "method", type: "nominal" as const, title: "method", scale: { domain: shown.map((x) => x.m), range: shown.map((x) => x.c) } };
+  const color = { field: "policy", type: "nominal" as const, title: "policy", scale: { domain: shown.map((x) => x.m), range: shown.map((x) => x.c) } };
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: { text: "KV cache compression against quality", subtitle },
@@ -68,7 +68,7 @@ export function paretoSpec(summaries: readonly SettingSummary[], subtitle: strin
       layer: [
         { mark: { type: "line" as const, point: { size: 30 }, strokeWidth: 1.5 }, encoding: { order: { field: "x", type: "quantitative" as const } } },
         {
-          transform: [{ filter: "datum.method === 'fastgen'" }],
+          transform: [{ filter: "datum.policy === 'fastgen'" }],
           mark: { type: "text" as const, dx: 4, dy: -7, fontSize: 9, align: "left" as const },
           encoding: { text: { field: "label", type: "nominal" as const } },
         },

@@ -9,7 +9,7 @@ import type { EvalSetting } from "../settings.ts";
 import { CONFIG } from "./style.ts";
 
 export function recoveryDriftSpec(settings: readonly EvalSetting[], prompts: readonly PromptOutcome[], thresholds: readonly number[], subtitle: string): TopLevelSpec {
-  const chosen = settings.filter((s) => s.method === "fastgen" && thresholds.includes(s.value!));
+  const chosen = settings.filter((s) => s.policy === "fastgen" && thresholds.includes(s.value!));
   const points = chosen.flatMap((s) =>
     prompts.flatMap((p) =>
       (p.outcomes.find((o) => o.setting === s.id)?.heads ?? [])

@@ -1,4 +1,4 @@
-/** Shared look of the charts: fixed colours per method and per policy, so every picture agrees. */
+/** Shared look of the charts: fixed colours per compression policy and per FastGen candidate, so every picture agrees. */
 import { CANDIDATE_LABELS, CANDIDATE_NAMES } from "../../fastgen/candidates.ts";
 import { FONT } from "./render.ts";
 

@@ -12,7 +12,7 @@ export interface BudgetSettings {
   /** Share of KV entries to prune, 0 ≤ C < 1. */
   readonly compression: number;
   readonly gqa: GqaReduction;
-  /** Sinks forced in (tier 1 of the ranking; `BUDGET_SINKS` for the method). */
+  /** Sinks forced in (tier 1 of the ranking; `BUDGET_SINKS` for the policy). */
   readonly sinks: number;
   /** Recovery over the last `observe` prompt rows only (undefined: every row). */
   readonly observe?: number | undefined;

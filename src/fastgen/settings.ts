@@ -7,15 +7,15 @@ import { z } from "zod";
 import { frequent, full, local, sinks } from "./components/index.ts";
 import { type KvHeadPolicy, unionPolicy } from "./policy.ts";
 
-export const METHOD_NAMES = ["fastgen", "budgeted", "full", "local", "frequent", "h2o", "streaming"] as const;
-export type MethodName = (typeof METHOD_NAMES)[number];
-export type BaselineName = Exclude<MethodName, "fastgen" | "budgeted">;
+export const POLICY_NAMES = ["fastgen", "budgeted", "full", "local", "frequent", "h2o", "streaming"] as const;
+export type PolicyName = (typeof POLICY_NAMES)[number];
+export type BaselineName = Exclude<PolicyName, "fastgen" | "budgeted">;
 
 const ratio = (what: string) =>
   z.number({ error: `${what} must be a number` }).gt(0, `${what} must be in (0, 1]`).max(1, `${what} must be in (0, 1]`);
 
 export const compressionSettingsSchema = z.object({
-  method: z.enum(METHOD_NAMES, { error: `policy must be one of ${METHOD_NAMES.join(", ")}` }).default("fastgen"),
+  policy: z.enum(POLICY_NAMES, { error: `policy must be one of ${POLICY_NAMES.join(", ")}` }).default("fastgen"),
   /** Recovery threshold T (spec §3 default 0.95). */
   threshold: z.number({ error: "threshold must be a number" }).min(0, "threshold must be in [0, 1]").max(1, "threshold must be in [0, 1]").default(0.95),
   rLocal: ratio("r-local").default(0.3),
@@ -31,8 +31,8 @@ export const compressionSettingsSchema = z.object({
 export type CompressionSettings = z.infer<typeof compressionSettingsSchema>;
 
 /** Methods that profile the prompt's attention. */
-export function profiles(method: MethodName): method is "fastgen" | "budgeted" {
-  return method === "fastgen" || method === "budgeted";
+export function profiles(policy: PolicyName): policy is "fastgen" | "budgeted" {
+  return policy === "fastgen" || policy === "budgeted";
 }
 
 /** The one policy a baseline applies to every head (spec §9). */
