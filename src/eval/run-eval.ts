@@ -20,7 +20,7 @@ import { buildSettings, type EvalSetting, observeSettings, SWEPT_BASELINES, type
 import { type ObserveRow, observeStudy, stabilityOf, type ThresholdStability } from "./stability.ts";
 import type { WorkerInit } from "./worker-protocol.ts";
 
-/** The sweep (thresholds, baseline ratios, FastGen's budgets) plus what the run itself needs. */
+/** The sweep (thresholds, baseline ratios, FastGen's window and heavy-hitter ratios) plus what the run itself needs. */
 export interface EvalOptions extends SweepOptions {
   readonly promptsPath: string;
   readonly limit: number;

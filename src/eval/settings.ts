@@ -26,7 +26,7 @@ export interface SweepOptions {
   readonly thresholds: readonly number[];
   /** Per swept policy; budgeted's C values may be left out (none). */
   readonly ratios: Readonly<Record<Exclude<SweptBaseline, "budgeted">, readonly number[]>> & { readonly budgeted?: readonly number[] };
-  /** FastGen's own budgets (spec §3 default 0.3). */
+  /** FastGen's own window and heavy-hitter ratios (spec §3 default 0.3). */
   readonly rLocal: number;
   readonly rFrequent: number;
   readonly gqa: GqaReduction;

@@ -64,7 +64,7 @@ describe("profiler on hand-built heads", () => {
     let expected = 0;
     for (let i = 0; i < n; i++) expected += Math.fround(1 / (1 + i * 1e-4));
     expect(report.layers[0]![0]!.recovery.special).toBeCloseTo(expected / n, 6);
-    // Budgets: w = k = floorMin1(0.3 · 20) = 6.
+    // Sizes: w = k = floorMin1(0.3 · 20) = 6.
     expect(report.sizes).toMatchObject({ window: 6, frequentK: 6 });
   });
 
