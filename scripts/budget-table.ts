@@ -31,7 +31,7 @@ for (const arg of process.argv.slice(2)) {
     const topOk = [le(h.top1, b.top1), le(f.top1, b.top1)];
     const w = r.klWins.h2o;
     rows.push(
-      `| ${label} | ${pct(r.compression)} | ${sig(b.kl)} | ${sig(f.kl)} | ${sig(h.kl)} | ${b.kl !== undefined && h.kl !== undefined ? (b.kl / h.kl).toFixed(2) : "—"} | ${pct(b.top1)} | ${pct(f.top1)} | ${pct(h.top1)} | ${w && w.matched ? `${w.budgeted} : ${w.rival} of ${w.matched}` : "—"} | ${klOk.map(check).join(" / ")} | ${topOk.map(check).join(" / ")} |`,
+      `| ${label} | ${pct(r.compression)} | ${sig(b.kl)} | ${sig(f.kl)} | ${sig(h.kl)} | ${b.kl !== undefined && h.kl !== undefined ? (b.kl / h.kl).toFixed(2) : "—"} | ${pct(b.top1)} | ${pct(f.top1)} | ${pct(h.top1)} | ${w?.matched ? `${w.budgeted} : ${w.rival} of ${w.matched}` : "—"} | ${klOk.map(check).join(" / ")} | ${topOk.map(check).join(" / ")} |`,
     );
   }
 }

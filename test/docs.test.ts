@@ -23,19 +23,19 @@ function walk(dir: string, out: string[] = []): string[] {
 }
 
 /** Section numbers a markdown page defines: "## 12. …" gives "12", "### 12.3 …" gives "12.3". */
-export function sectionNumbers(markdown: string): Set<string> {
+function sectionNumbers(markdown: string): Set<string> {
   const found = new Set<string>();
   for (const m of markdown.matchAll(/^#{2,4} (\d+(?:\.\d+)*)\.?\s/gm)) found.add(m[1]!);
   return found;
 }
 
-export type CitedPage = "spec" | "algorithm";
+type CitedPage = "spec" | "algorithm";
 
 /**
  * Every "§N" in a text with the page it cites. A bare § cites the spec (docs/algorithm.md says so
  * of its own), unless "algorithm.md" came earlier on the same line; "spec" switches back.
  */
-export function citations(text: string): { page: CitedPage; section: string }[] {
+function citations(text: string): { page: CitedPage; section: string }[] {
   const out: { page: CitedPage; section: string }[] = [];
   for (const line of text.split("\n")) {
     let page: CitedPage = "spec";
@@ -88,7 +88,7 @@ const BUILT = new Set(["web/dist", "dist"]);
 const TOP = "src|reference|kernels|test|bench|web|docs|models|golden|scripts|smoke|prompts|\\.ci";
 
 /** Repository paths a document names: `src/x.ts` in text or code, and relative markdown links. */
-export function namedPaths(markdown: string): { paths: string[]; links: string[] } {
+function namedPaths(markdown: string): { paths: string[]; links: string[] } {
   const paths = new Set<string>();
   for (const m of markdown.matchAll(new RegExp(`(?:^|[^A-Za-z0-9_./-])((?:${TOP})/[A-Za-z0-9_./-]*[A-Za-z0-9_])`, "gm"))) paths.add(m[1]!);
   const links = new Set<string>();

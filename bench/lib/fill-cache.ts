@@ -4,7 +4,7 @@
  * steps after it are real forward passes. (A reference prefill of 8192 tokens would take minutes.)
  */
 import { kvLayoutOf } from "../../src/interfaces.ts";
-import { type KvHeadPolicy } from "../../src/fastgen/policy.ts";
+import type { KvHeadPolicy } from "../../src/fastgen/policy.ts";
 import { mulberry32 } from "../../src/random.ts";
 import { AdaptiveKvCache } from "../../src/fastgen/adaptive-cache.ts";
 import type { LlamaModel } from "../../src/model/types.ts";

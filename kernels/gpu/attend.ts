@@ -57,18 +57,18 @@ export class LayerAttention {
     const kvDim = nKvHeads * headDim;
     const width = qDim + 2 * kvDim;
     const n = tokens.length;
-    const keyOf = (i: number, g: number): Float32Array => qkv.subarray(i * width + qDim + g * headDim, i * width + qDim + (g + 1) * headDim);
-    const valueOf = (i: number, g: number): Float32Array => qkv.subarray(i * width + qDim + kvDim + g * headDim, i * width + qDim + kvDim + (g + 1) * headDim);
+    const keyAt = (i: number, g: number): Float32Array => qkv.subarray(i * width + qDim + g * headDim, i * width + qDim + (g + 1) * headDim);
+    const valueAt = (i: number, g: number): Float32Array => qkv.subarray(i * width + qDim + kvDim + g * headDim, i * width + qDim + kvDim + (g + 1) * headDim);
     const appendRow = (i: number): KvView[] => {
       if (l === 0) cache.registerToken(start + i, tokens[i]!);
-      for (let g = 0; g < nKvHeads; g++) cache.append(l, g, start + i, keyOf(i, g), valueOf(i, g));
+      for (let g = 0; g < nKvHeads; g++) cache.append(l, g, start + i, keyAt(i, g), valueAt(i, g));
       return Array.from({ length: nKvHeads }, (_, g) => cache.view(l, g));
     };
 
     const first = appendRow(0);
     const len0 = first.map((v) => v.length);
     // The views of rows 1..n-1 if the cache keeps everything: row 0's view plus the rows after it.
-    const predicted = first.map((v, g) => extend(v, n, (i) => keyOf(i, g), (i) => valueOf(i, g), start, headDim));
+    const predicted = first.map((v, g) => extend(v, n, (i) => keyAt(i, g), (i) => valueAt(i, g), start, headDim));
     const q = new Float32Array(rows * qDim);
     for (let i = 0; i < n; i++) q.set(qkv.subarray(i * width, i * width + qDim), i * qDim);
     const batch = this.attend(predicted, q, rows, (i, g) => (i < n ? len0[g]! + i : 0));

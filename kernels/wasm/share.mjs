@@ -93,7 +93,6 @@ export function claimShares(k, ctrl) {
       if (Atomics.load(ctrl, MAIN_ASLEEP) !== 0) Atomics.notify(ctrl, DONE);
     }
   }
-  return ran;
 }
 
 /** Runs share `index` of `threads` shares of the job described in `ctrl` with the kernel exports `k`. */

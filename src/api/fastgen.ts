@@ -22,7 +22,7 @@ import type { TokenClasses } from "../fastgen/token-classes.ts";
 import { type SamplingOptions, samplingSchema } from "../generation/sampler.ts";
 import { InputError } from "../errors.ts";
 import type { LlamaModel } from "../model/types.ts";
-import { Tokenizer } from "../tokenizer/tokenizer.ts";
+import type { Tokenizer } from "../tokenizer/tokenizer.ts";
 
 /** FastGen settings a caller may set; the rest take the spec's defaults. */
 export type CompressionOptions = Partial<Omit<CompressionSettings, "policy">> & { readonly policy?: PolicyName };

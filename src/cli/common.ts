@@ -7,7 +7,7 @@ import { POLICY_NAMES } from "../fastgen/settings.ts";
 import { computeTokenClasses, type TokenClasses } from "../fastgen/token-classes.ts";
 import { loadModel, resolveModelPath } from "../model/load.ts";
 import type { LlamaModel } from "../model/types.ts";
-import { Tokenizer } from "../tokenizer/tokenizer.ts";
+import type { Tokenizer } from "../tokenizer/tokenizer.ts";
 import type { FlagSpecs } from "./args.ts";
 
 export const MODEL_FLAGS: FlagSpecs = {

@@ -90,7 +90,7 @@ export function lengthSection(run: EvalRun, headline: readonly number[]): string
             b.recovery.heads ? pct(b.recovery.endReachesT) : "—",
             ...baselines.map((m) => {
               const w = b.klWins[m];
-              return w && w.matched ? `${w.fastgen} : ${w.baseline} of ${w.matched}` : "—";
+              return w?.matched ? `${w.fastgen} : ${w.baseline} of ${w.matched}` : "—";
             }),
           ]),
         ) +

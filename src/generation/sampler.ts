@@ -25,7 +25,7 @@ export function argmax(x: ArrayLike<number>): number {
   // over interleaved indices, then the best of the four (ties → the smaller index), twice as fast
   // as one. test/generation/argmax.test.ts holds it to the plain scan.
   const n = x.length;
-  if (!(x[0]! >= x[0]!)) return 0;
+  if (Number.isNaN(x[0]!)) return 0;
   let m0 = -Infinity, m1 = -Infinity, m2 = -Infinity, m3 = -Infinity;
   let b0 = -1, b1 = -1, b2 = -1, b3 = -1;
   let i = 0;
@@ -67,7 +67,7 @@ export function argmax(x: ArrayLike<number>): number {
     best = b2;
   }
   if (m3 > max || (m3 === max && b3 >= 0 && (best < 0 || b3 < best))) best = b3;
-  return best < 0 ? 0 : best;
+  return Math.max(best, 0);
 }
 
 /** Softmax in float64 (a distribution to sample from, or to compare in evaluation). */

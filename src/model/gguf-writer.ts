@@ -174,14 +174,30 @@ function writeNumber(out: ByteSink, type: GgufNumberTypeName, v: number | bigint
   }
   const b = checkedInt(type, v, what);
   switch (type) {
-    case "uint8": return out.u8(Number(b));
-    case "int8": return out.i8(Number(b));
-    case "uint16": return out.u16(Number(b));
-    case "int16": return out.i16(Number(b));
-    case "uint32": return out.u32(Number(b));
-    case "int32": return out.i32(Number(b));
-    case "uint64": return out.u64(b);
-    case "int64": return out.i64(b);
+    case "uint8":
+      out.u8(Number(b));
+      return;
+    case "int8":
+      out.i8(Number(b));
+      return;
+    case "uint16":
+      out.u16(Number(b));
+      return;
+    case "int16":
+      out.i16(Number(b));
+      return;
+    case "uint32":
+      out.u32(Number(b));
+      return;
+    case "int32":
+      out.i32(Number(b));
+      return;
+    case "uint64":
+      out.u64(b);
+      return;
+    case "int64":
+      out.i64(b);
+      return;
   }
 }
 

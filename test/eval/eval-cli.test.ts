@@ -71,8 +71,8 @@ describe("fastgen eval --quick", () => {
     expect(prompts.map((p) => p.forced)).toEqual([12, 12, 12]);
     // A higher threshold can only move a head to a later, larger candidate: never more compression after prefill.
     for (const p of prompts) {
-      const after = (s: string) => p.outcomes.find((o) => o.setting === s)!.compression.afterPrefill;
-      expect(after("fastgen T=0.98")).toBeLessThanOrEqual(after("fastgen T=0.9"));
+      const afterPrefill = (s: string) => p.outcomes.find((o) => o.setting === s)!.compression.afterPrefill;
+      expect(afterPrefill("fastgen T=0.98")).toBeLessThanOrEqual(afterPrefill("fastgen T=0.9"));
     }
     expect(json.stability.map((s: { threshold: number }) => s.threshold)).toEqual([0.9, 0.98]);
     expect(json.matched).toHaveLength(2);

@@ -36,7 +36,10 @@ describe.each(goldenNames)("golden prompt %s", (name) => {
     expect(b.session.profile).toEqual(a.session.profile);
     expect(b.session.summary()).toEqual(a.session.summary());
     const s = a.session.summary();
-    const counts = a.session.policyTable().flat().reduce<Record<string, number>>((m, p) => ({ ...m, [p]: (m[p] ?? 0) + 1 }), {});
+    const counts = a.session.policyTable().flat().reduce<Record<string, number>>((m, p) => {
+        m[p] = (m[p] ?? 0) + 1;
+        return m;
+      }, {});
     // Printed for the issue note: what FastGen does on this prompt.
     console.info(`[${name}] n=${g.promptTokens.length} T=0.95 compression afterPrefill=${s.afterPrefill.toFixed(4)} final=${s.final.toFixed(4)} mean=${s.mean.toFixed(4)} policies=${JSON.stringify(counts)} bytes=${JSON.stringify(a.session.kvBytes())}`);
     expect(s.afterPrefill).toBeGreaterThanOrEqual(0);

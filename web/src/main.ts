@@ -301,7 +301,10 @@ function renderPromptOnly(): void {
 
 function renderStory(): void {
   const run = state.run;
-  if (!run) return renderPromptOnly();
+  if (!run) {
+    renderPromptOnly();
+    return;
+  }
   ui.story.replaceChildren(...run.promptTokens.map((t) => tokenCell(t, true)), ...run.generated.map((t) => tokenCell(t, false)));
 }
 

@@ -2,7 +2,7 @@
  * The model's thread: opens a model with fastgen-ts's public API (the browser entry), profiles
  * prompts and generates, posting every token and every decode step's attention to the page.
  */
-import { CANDIDATE_NAMES, type FastGen, POLICY_NAMES, openFastGen } from "fastgen-ts";
+import { CANDIDATE_NAMES, type CacheFootprint, type FastGen, POLICY_NAMES, openFastGen } from "fastgen-ts";
 import { type FromWorker, type ModelInfo, type ModelSource, packStep, type ProfileView, type TokenInfo, type ToWorker } from "./protocol.ts";
 
 let fg: FastGen | undefined;
@@ -113,7 +113,7 @@ async function generate(f: FastGen, m: ToWorker & { type: "generate" }): Promise
   post({ type: "profiled", id: m.id, profile: profile(f, m.prompt, m.threshold), promptTokens });
   post({ type: "started", id: m.id, promptTokens, maxPositions: Math.min(f.model.config.contextLength, promptTokens.length + m.maxTokens) });
   const tokens: number[] = [];
-  let footprint;
+  let footprint: CacheFootprint | undefined;
   const started = performance.now();
   let lastYield = started;
   for await (const piece of f.generate(m.prompt, {

@@ -130,7 +130,7 @@ const shellQuote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replac
 export interface ProgressTty {
   readonly isTTY?: boolean;
   readonly columns?: number;
-  write(text: string): boolean | void;
+  write(text: string): unknown;
 }
 
 export async function evalCommand(argv: readonly string[], io: CommandIO, tty?: ProgressTty): Promise<void> {
