@@ -48,7 +48,13 @@ export async function contextBench(argv: readonly string[] = process.argv.slice(
         const r = bench.getTask("step")?.result;
         const ms = r && "latency" in r ? r.latency.mean : NaN;
         const f = cache.footprint();
-        rows.push({ backend: choice.label, context: L, cache: c.name, keptFraction: f.kept / (f.length * model.config.nLayers * model.config.nKvHeads), stepMs: ms });
+        rows.push({
+          backend: choice.label,
+          context: L,
+          cache: c.name,
+          keptFraction: f.kept / (f.length * model.config.nLayers * model.config.nKvHeads),
+          stepMs: ms,
+        });
       }
     }
     backend.dispose();
@@ -73,7 +79,10 @@ export async function contextBench(argv: readonly string[] = process.argv.slice(
       startedAt: new Date().toISOString(),
       settings: { ...s, model: { dim: c.dim, nLayers: c.nLayers, nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim } },
       rows,
-      notes: [`attentionMs = stepMs(L) − stepMs(${L0}) for the same backend and cache; attentionVsFull is its ratio to the full cache at the same L.`],
+      notes: [
+        `attentionMs = stepMs(L) − stepMs(${L0}) for the same backend and cache; attentionVsFull is its ratio to the ` +
+          `full cache at the same L.`,
+      ],
     },
     outDir(argv),
   );

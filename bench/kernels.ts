@@ -142,7 +142,10 @@ function gpuCases(model: LlamaModel, d: Inputs, s: Settings, rt: KernelRuntime, 
     ["matmul w1|w3 [1×dim]", () => void readBack(matmul(rt, "b", { rows: 1, n: c.dim, d: 2 * c.hiddenDim }, x, w13))],
     ["matmul classifier [1×dim]", () => void readBack(matmul(rt, "b", { rows: 1, n: c.dim, d: c.vocabSize }, x, output))],
     [`matmul qkv [${s.prefill}×dim]`, () => void readBack(matmul(rt, "b", { rows: s.prefill, n: c.dim, d: d.qkvDim }, xBatch, wqkv))],
-    ["rope [1×qkv]", () => void readBack(rope(rt, "b", { rows: 1, width: d.qkvDim, rotated: d.qDim + d.kvDim, headDim: c.headDim }, qkv, table))],
+    [
+      "rope [1×qkv]",
+      () => void readBack(rope(rt, "b", { rows: 1, width: d.qkvDim, rotated: d.qDim + d.kvDim, headDim: c.headDim }, qkv, table)),
+    ],
     ["swiglu [1×hidden]", () => void readBack(swiglu(rt, "b", 1, c.hiddenDim, gateUp))],
     [`softmax [heads×${s.context}]`, () => void readBack(softmax(rt, "b", c.nHeads, cap, scores, lens))],
     [
@@ -215,7 +218,8 @@ export async function kernelsBench(argv: readonly string[] = process.argv.slice(
       notes: [
         "mean ms per call (kernel + read back to the host); ×ref > 1 means faster than the reference.",
         `decode step: one token through every layer over a full cache of ~${s.context} random positions (it grows by one per call).`,
-        "prefill: the tokens through a fresh full cache (the gpu path batches the matmuls, and the attention while the cache keeps everything).",
+        "prefill: the tokens through a fresh full cache (the gpu path batches the matmuls, and the attention while " +
+          "the cache keeps everything).",
       ],
     },
     outDir(argv),

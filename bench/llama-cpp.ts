@@ -20,7 +20,14 @@ interface PeerResult {
   generated: number[];
 }
 interface Peer {
-  measure(o: { modelPath: string; tokens: number[]; prefill: number; decode: number; threads: number; repeats: number }): Promise<PeerResult>;
+  measure(o: {
+    modelPath: string;
+    tokens: number[];
+    prefill: number;
+    decode: number;
+    threads: number;
+    repeats: number;
+  }): Promise<PeerResult>;
 }
 
 const SETTINGS = {
@@ -39,7 +46,9 @@ export async function llamaCppBench(argv: readonly string[] = process.argv.slice
   const s = SETTINGS[size];
   const dir = outDir(argv);
   const peer = await loadPeer<Peer>();
-  const notes: string[] = ["llama.cpp runs with 1 thread (our backends are single-threaded JavaScript), CPU only, F32 weights; best of the repeats for both."];
+  const notes: string[] = [
+    "llama.cpp runs with 1 thread (our backends are single-threaded JavaScript), CPU only, F32 weights; best of the repeats for both.",
+  ];
   if (typeof peer === "string") notes.push(`llama.cpp NOT measured: ${peer}`);
   const rows: Row[] = [];
   for (const name of s.files) {

@@ -21,7 +21,14 @@ import { loadPeer } from "./lib/peer.ts";
 import { benchSize, outDir, progress, type Row, writeReport } from "./lib/report.ts";
 
 interface PeerLong {
-  measureLongContext(o: { modelPath: string; tokens: number[]; prefill: number; decode: number; threads: number; flashAttention: boolean }): Promise<{
+  measureLongContext(o: {
+    modelPath: string;
+    tokens: number[];
+    prefill: number;
+    decode: number;
+    threads: number;
+    flashAttention: boolean;
+  }): Promise<{
     prefillMs: number;
     decodeMs: number;
   }>;
@@ -42,7 +49,8 @@ export async function longContextBench(argv: readonly string[] = process.argv.sl
   const dir = outDir(argv);
   const peer = await loadPeer<PeerLong>();
   const notes = [
-    `Decode tok/s over ${s.decode} greedy steps after a ${s.prefill}-token prompt (the steps alone are timed). Ours through the FastGen pipeline (prefill → compress → decode); llama.cpp keeps its whole cache.`,
+    `Decode tok/s over ${s.decode} greedy steps after a ${s.prefill}-token prompt (the steps alone are timed). Ours ` +
+      `through the FastGen pipeline (prefill → compress → decode); llama.cpp keeps its whole cache.`,
     "llama.cpp: the better of flash attention on and off; same thread count on both sides.",
   ];
   if (typeof peer === "string") notes.push(`llama.cpp NOT measured: ${peer}`);
@@ -58,10 +66,28 @@ export async function longContextBench(argv: readonly string[] = process.argv.sl
     if (typeof peer !== "string") {
       for (const flashAttention of [false, true]) {
         try {
-          progress("long-context", `llama.cpp, ${threads} thread(s), flash attention ${flashAttention ? "on" : "off"}: ${s.prefill}-token prompt, ${s.decode} steps`, started);
-          const r = await peer.measureLongContext({ modelPath: path, tokens, prefill: s.prefill, decode: s.decode, threads, flashAttention });
+          progress(
+            "long-context",
+            `llama.cpp, ${threads} thread(s), flash attention ${flashAttention ? "on" : "off"}: ${s.prefill}-token ` +
+              `prompt, ${s.decode} steps`,
+            started,
+          );
+          const r = await peer.measureLongContext({
+            modelPath: path,
+            tokens,
+            prefill: s.prefill,
+            decode: s.decode,
+            threads,
+            flashAttention,
+          });
           const tokPerS = tps(r.decodeMs);
-          rows.push({ threads, engine: `llama.cpp, full cache, flash attention ${flashAttention ? "on" : "off"}`, kept: 1, decodeTokPerS: tokPerS, vsLlamaCppBest: null });
+          rows.push({
+            threads,
+            engine: `llama.cpp, full cache, flash attention ${flashAttention ? "on" : "off"}`,
+            kept: 1,
+            decodeTokPerS: tokPerS,
+            vsLlamaCppBest: null,
+          });
           if (!best || tokPerS > best.tokPerS) best = { tokPerS, flash: flashAttention };
         } catch (e) {
           notes.push(`llama.cpp (${threads} threads, flash attention ${flashAttention ? "on" : "off"}) failed: ${(e as Error).message}`);
@@ -71,12 +97,17 @@ export async function longContextBench(argv: readonly string[] = process.argv.sl
     const backend = new WasmBackend(model, { threads });
     for (const settings of [{ policy: "full" } as const, H2O]) {
       const parsed = compressionSettingsSchema.parse(settings);
-      progress("long-context", `ours, ${backend.name}, ${settings.policy === "full" ? "full cache" : "H2O"}: ${s.prefill}-token prompt, ${s.decode} steps`, started);
+      progress(
+        "long-context",
+        `ours, ${backend.name}, ${settings.policy === "full" ? "full cache" : "H2O"}: ${s.prefill}-token prompt, ${s.decode} steps`,
+        started,
+      );
       // The prompt but its last token goes through prefill, as llama.cpp's side does; the last prompt token starts decoding.
       const prompt = compressPrompt(backend, classes, parsed, tokens.slice(0, s.prefill));
       const t0 = performance.now();
       let steps = 0;
-      for (const _ of decodeCompressed(backend, prompt, { maxTokens: s.decode + 1, sampling: { temperature: 0, topP: 1, seed: 0 } })) steps++;
+      for (const _ of decodeCompressed(backend, prompt, { maxTokens: s.decode + 1, sampling: { temperature: 0, topP: 1, seed: 0 } }))
+        steps++;
       const ms = performance.now() - t0;
       const footprint = prompt.session.cache.footprint();
       const tokPerS = (1000 * (steps - 1)) / ms;

@@ -20,7 +20,15 @@ const fill = (bytes: number) => {
   for (let i = 0; i < bytes / 4; i++) f[(at >> 2) + i] = rand();
   return at;
 };
-const layer = [[288, 288], [288, 288], [288, 288], [288, 288], [288, 768], [288, 768], [768, 288]].map(([n, d]) => ({ n: n!, d: d!, w: fill(n! * d! * 4) }));
+const layer = [
+  [288, 288],
+  [288, 288],
+  [288, 288],
+  [288, 288],
+  [288, 768],
+  [288, 768],
+  [768, 288],
+].map(([n, d]) => ({ n: n!, d: d!, w: fill(n! * d! * 4) }));
 const cls = { n: 288, d: 32000, w: fill(288 * 32000 * 4) };
 const x = fill(rows * 768 * 4);
 // Q8_0 copies: scale 1/16 (an f16), random int8; the input quantized per block as the backend does.
@@ -83,5 +91,8 @@ for (let round = 0; round < 12; round++) {
   }
 }
 for (const name of names) {
-  console.log(`${name.padEnd(20)} layer ${best.get(name)!.toFixed(2)} G/s${bestCls.has(name) ? `   classifier ${bestCls.get(name)!.toFixed(2)} G/s` : ""}`);
+  console.log(
+    `${name.padEnd(20)} layer ${best.get(name)!.toFixed(2)} ` +
+      `G/s${bestCls.has(name) ? `   classifier ${bestCls.get(name)!.toFixed(2)} G/s` : ""}`,
+  );
 }

@@ -34,7 +34,14 @@ interface PeerResult {
   generated: number[];
 }
 interface Peer {
-  measure(o: { modelPath: string; tokens: number[]; prefill: number; decode: number; threads: number; repeats: number }): Promise<PeerResult>;
+  measure(o: {
+    modelPath: string;
+    tokens: number[];
+    prefill: number;
+    decode: number;
+    threads: number;
+    repeats: number;
+  }): Promise<PeerResult>;
 }
 
 const SETTINGS = {
@@ -108,8 +115,10 @@ export async function wasmBench(argv: readonly string[] = process.argv.slice(2))
   const dir = outDir(argv);
   const peer = await loadPeer<Peer>();
   const notes: string[] = [
-    "CPU only; ratios against llama.cpp with the same thread count. prefill = tokens/s over the prompt but its last token; ours with only the last row's logits (prefillLast, like llama.cpp) and with every row's (prefill).",
-    `The engines alternate round by round (${s.repeats} rounds after a warm-up, best round each), so a load that comes and goes on a shared machine hits both alike; compare ratios, not absolute figures, across runs.`,
+    "CPU only; ratios against llama.cpp with the same thread count. prefill = tokens/s over the prompt but its last " +
+      "token; ours with only the last row's logits (prefillLast, like llama.cpp) and with every row's (prefill).",
+    `The engines alternate round by round (${s.repeats} rounds after a warm-up, best round each), so a load that ` +
+      `comes and goes on a shared machine hits both alike; compare ratios, not absolute figures, across runs.`,
   ];
   if (typeof peer === "string") notes.push(`llama.cpp NOT measured: ${peer}`);
   const rows: Row[] = [];
@@ -134,7 +143,10 @@ export async function wasmBench(argv: readonly string[] = process.argv.slice(2))
         if (typeof peer !== "string") {
           try {
             const r = await peer.measure({ modelPath: path, tokens, prefill: s.prefill, decode: s.decode, threads, repeats: 1 });
-            theirs[i] = { prefillMs: Math.min(theirs[i]?.prefillMs ?? Infinity, r.prefillMs), decodeMs: Math.min(theirs[i]?.decodeMs ?? Infinity, r.decodeMs) };
+            theirs[i] = {
+              prefillMs: Math.min(theirs[i]?.prefillMs ?? Infinity, r.prefillMs),
+              decodeMs: Math.min(theirs[i]?.decodeMs ?? Infinity, r.decodeMs),
+            };
           } catch (e) {
             if (round === 0) notes.push(`llama.cpp (${threads} threads) failed on ${label}: ${(e as Error).message}`);
           }
@@ -153,7 +165,16 @@ export async function wasmBench(argv: readonly string[] = process.argv.slice(2))
       const peerResult = theirs[i];
       const peerRow = peerResult && { prefill: tps(peerResult.prefillMs, s.prefill - 1), decode: tps(peerResult.decodeMs, s.decode) };
       if (peerRow) {
-        rows.push({ model: label, engine: `llama.cpp (${threads} thread${threads === 1 ? "" : "s"})`, prefillTokPerS: peerRow.prefill, prefillAllRowsTokPerS: null, decodeTokPerS: peerRow.decode, prefillVsLlamaCpp: null, decodeVsLlamaCpp: null, decodeVsOwn1Thread: null });
+        rows.push({
+          model: label,
+          engine: `llama.cpp (${threads} thread${threads === 1 ? "" : "s"})`,
+          prefillTokPerS: peerRow.prefill,
+          prefillAllRowsTokPerS: null,
+          decodeTokPerS: peerRow.decode,
+          prefillVsLlamaCpp: null,
+          decodeVsLlamaCpp: null,
+          decodeVsOwn1Thread: null,
+        });
       }
       const prefill = tps(ours[i]!.prefillLastMs, s.prefill - 1);
       const decode = tps(ours[i]!.decodeMs, s.decode);
@@ -174,10 +195,17 @@ export async function wasmBench(argv: readonly string[] = process.argv.slice(2))
     progress("wasm", `memory bandwidth, ${BANDWIDTH_MB} MB`, started);
     const bandwidth = measureBandwidth(threadCounts, s.repeats);
     for (const [i, threads] of threadCounts.entries()) {
-      rows.push({ model: `memory: F32 matrix–vector over ${BANDWIDTH_MB} MB`, engine: `wasm kernel (${threads} thread${threads === 1 ? "" : "s"})`, bandwidthGBPerS: bandwidth[i]!, decodeVsOwn1Thread: bandwidth[i]! / bandwidth[0]! });
+      rows.push({
+        model: `memory: F32 matrix–vector over ${BANDWIDTH_MB} MB`,
+        engine: `wasm kernel (${threads} thread${threads === 1 ? "" : "s"})`,
+        bandwidthGBPerS: bandwidth[i]!,
+        decodeVsOwn1Thread: bandwidth[i]! / bandwidth[0]!,
+      });
     }
     notes.push(
-      `memory rows: the F32 matrix–vector kernel over ${BANDWIDTH_MB} MB of weights (far beyond the caches), GB/s read, rounds alternating between thread counts. A decode that reads all its weights from memory every token (15M F32: 60 MB > the L3 cache) cannot speed up with threads by more than this bandwidth does.`,
+      `memory rows: the F32 matrix–vector kernel over ${BANDWIDTH_MB} MB of weights (far beyond the caches), GB/s ` +
+        `read, rounds alternating between thread counts. A decode that reads all its weights from memory every token ` +
+        `(15M F32: 60 MB > the L3 cache) cannot speed up with threads by more than this bandwidth does.`,
     );
   }
   return writeReport(

@@ -31,10 +31,16 @@ for (const arg of process.argv.slice(2)) {
     const topOk = [le(h.top1, b.top1), le(f.top1, b.top1)];
     const w = r.klWins.h2o;
     rows.push(
-      `| ${label} | ${pct(r.compression)} | ${sig(b.kl)} | ${sig(f.kl)} | ${sig(h.kl)} | ${b.kl !== undefined && h.kl !== undefined ? (b.kl / h.kl).toFixed(2) : "—"} | ${pct(b.top1)} | ${pct(f.top1)} | ${pct(h.top1)} | ${w?.matched ? `${w.budgeted} : ${w.rival} of ${w.matched}` : "—"} | ${klOk.map(check).join(" / ")} | ${topOk.map(check).join(" / ")} |`,
+      `| ${label} | ${pct(r.compression)} | ${sig(b.kl)} | ${sig(f.kl)} | ${sig(h.kl)} | ` +
+        `${b.kl !== undefined && h.kl !== undefined ? (b.kl / h.kl).toFixed(2) : "—"} | ${pct(b.top1)} | ` +
+        `${pct(f.top1)} | ${pct(h.top1)} | ${w?.matched ? `${w.budgeted} : ${w.rival} of ${w.matched}` : "—"} | ` +
+        `${klOk.map(check).join(" / ")} | ${topOk.map(check).join(" / ")} |`,
     );
   }
 }
-console.log("| run | compression | KL budgeted | KL FastGen | KL h2o | budgeted / h2o | top-1 budgeted | top-1 FastGen | top-1 h2o | lower KL, budgeted : h2o | KL ≤ h2o / ≤ FastGen | top-1 ≥ h2o / ≥ FastGen |");
+console.log(
+  "| run | compression | KL budgeted | KL FastGen | KL h2o | budgeted / h2o | top-1 budgeted | top-1 FastGen | top-1 " +
+    "h2o | lower KL, budgeted : h2o | KL ≤ h2o / ≤ FastGen | top-1 ≥ h2o / ≥ FastGen |",
+);
 console.log("| :--- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: | :---: |");
 for (const r of rows) console.log(r);

@@ -22,7 +22,15 @@ const tokenizer = new Tokenizer(model.vocab!);
 const backend = await createBackend(model, { backend: "reference", gpuMode: "auto" });
 const classes = computeTokenClasses(model.vocab!);
 const classOf = (piece: string, id: number): string =>
-  classes.special[id] ? "special (BOS)" : piece === "▁" || piece === " " ? "space ▁" : classes.punct[id] ? "punctuation" : /^\p{L}$/u.test(piece) ? "letter" : "other";
+  classes.special[id]
+    ? "special (BOS)"
+    : piece === "▁" || piece === " "
+      ? "space ▁"
+      : classes.punct[id]
+        ? "punctuation"
+        : /^\p{L}$/u.test(piece)
+          ? "letter"
+          : "other";
 const mass = new Map<string, { sum: number; count: number }>();
 const layout = kvLayoutOf(model.config);
 for (const p of loadPromptSet(promptsPath).prompts.slice(0, Number(limitArg))) {
@@ -34,7 +42,8 @@ for (const p of loadPromptSet(promptsPath).prompts.slice(0, Number(limitArg))) {
   // Mean mass a column receives per later row, over layers and heads (the column's mean attention weight).
   for (let j = 0; j < n - 1; j++) {
     let m = 0;
-    for (let l = 0; l < layout.nLayers; l++) for (let h = 0; h < layout.nHeads; h++) for (let i = j + 1; i < n; i++) m += att.row(l, h, i)[j]! * (i + 1);
+    for (let l = 0; l < layout.nLayers; l++)
+      for (let h = 0; h < layout.nHeads; h++) for (let i = j + 1; i < n; i++) m += att.row(l, h, i)[j]! * (i + 1);
     const value = m / (layout.nLayers * layout.nHeads * (n - 1 - j));
     for (const key of [classOf(model.vocab!.pieces[tokens[j]!]!, tokens[j]!), "all"]) {
       const e = mass.get(key) ?? { sum: 0, count: 0 };
@@ -46,7 +55,11 @@ for (const p of loadPromptSet(promptsPath).prompts.slice(0, Number(limitArg))) {
 }
 backend.dispose();
 const all = mass.get("all")!;
-console.log(`attention a position receives, in units of a uniform row (weight · (i + 1)), mean over later rows, layers and heads; ${modelPath}`);
+console.log(
+  `attention a position receives, in units of a uniform row (weight · (i + 1)), mean over later rows, layers and heads; ${modelPath}`,
+);
 for (const [k, e] of [...mass].sort((a, b) => b[1].sum / b[1].count - a[1].sum / a[1].count)) {
-  console.log(`${k.padEnd(14)} ${(e.sum / e.count).toFixed(3).padStart(7)}  (${e.count} positions, ${((100 * e.count) / all.count).toFixed(1)}%)`);
+  console.log(
+    `${k.padEnd(14)} ${(e.sum / e.count).toFixed(3).padStart(7)}  (${e.count} positions, ${((100 * e.count) / all.count).toFixed(1)}%)`,
+  );
 }

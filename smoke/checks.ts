@@ -33,7 +33,8 @@ export async function checkGoldenLogits(name: string, choice: CheckBackend = { b
   const meta = golden(name);
   const m = stories();
   const encoded = new Tokenizer(m.vocab!).encode(meta.prompt);
-  if (JSON.stringify(encoded) !== JSON.stringify(meta.promptTokens)) fail(`${name}: tokenizer gave ${encoded}, expected ${meta.promptTokens}`);
+  if (JSON.stringify(encoded) !== JSON.stringify(meta.promptTokens))
+    fail(`${name}: tokenizer gave ${encoded}, expected ${meta.promptTokens}`);
   const backend = await backendFor(choice);
   const n = Math.min(rows, meta.rows);
   const out = backend.prefill(meta.tokens.slice(0, n), 0, new FullKvCache(kvLayoutOf(m.config)));
@@ -50,14 +51,20 @@ export async function checkProfile(choice: CheckBackend = { backend: "reference"
   const tokenizer = new Tokenizer(m.vocab!);
   const prompt = 'Tom and Lily were playing in the garden. "Look, a butterfly!" said Lily.';
   const backend = await backendFor(choice);
-  const { session } = compressPrompt(backend, computeTokenClasses(m.vocab!), compressionSettingsSchema.parse({ policy: "fastgen", threshold: 0.95 }), tokenizer.encode(prompt));
+  const { session } = compressPrompt(
+    backend,
+    computeTokenClasses(m.vocab!),
+    compressionSettingsSchema.parse({ policy: "fastgen", threshold: 0.95 }),
+    tokenizer.encode(prompt),
+  );
   backend.dispose();
   const table = session.policyTable();
   if (table.length !== m.config.nLayers || table.some((l) => l.length !== m.config.nKvHeads)) fail("profile has the wrong shape");
   return table.map((l) => l.join(",")).join(";") + ` compression=${session.summary().afterPrefill.toFixed(6)}`;
 }
 
-export const DOCUMENTED_STORY = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park. One day, she saw a big, red ball.";
+export const DOCUMENTED_STORY =
+  "Once upon a time, there was a little girl named Lily. She loved to play outside in the park. One day, she saw a big, red ball.";
 
 /** Greedy generation from the default prompt; must start with the documented story. */
 export async function checkGreedyStory(choice: CheckBackend = { backend: "reference" }, maxTokens = 40): Promise<string> {
@@ -65,11 +72,17 @@ export async function checkGreedyStory(choice: CheckBackend = { backend: "refere
   const tokenizer = new Tokenizer(m.vocab!);
   const prompt = tokenizer.encode("Once upon a time");
   const backend = await backendFor(choice);
-  const { tokens } = generateCompressed(backend, computeTokenClasses(m.vocab!), compressionSettingsSchema.parse({ policy: "full" }), prompt, {
-    maxTokens,
-    sampling: { temperature: 0, topP: 0.9, seed: 0 },
-    stopTokens: [1, 2],
-  });
+  const { tokens } = generateCompressed(
+    backend,
+    computeTokenClasses(m.vocab!),
+    compressionSettingsSchema.parse({ policy: "full" }),
+    prompt,
+    {
+      maxTokens,
+      sampling: { temperature: 0, topP: 0.9, seed: 0 },
+      stopTokens: [1, 2],
+    },
+  );
   backend.dispose();
   const text = tokenizer.decode([...prompt, ...tokens]);
   if (!text.startsWith(DOCUMENTED_STORY)) fail(`greedy story differs: ${JSON.stringify(text.slice(0, 160))}`);

@@ -24,13 +24,19 @@ export interface BrowserOpenOptions {
   readonly name?: string;
   /** The llama2.c tokenizer file's bytes, for a llama2.c checkpoint. */
   readonly tokenizer?: Uint8Array;
-  /** `reference` (default: it needs nothing of the page), `auto` (the wasm kernels where the page is cross-origin isolated, else the reference), `wasm` or `gpu`. */
+  /**
+   * `reference` (default: it needs nothing of the page), `auto` (the wasm kernels where the page is cross-origin
+   * isolated, else the reference), `wasm` or `gpu`.
+   */
   readonly backend?: BackendName;
   /** gpu.js mode for `backend: "gpu"`; `auto` (default) takes webgl2 where the browser has it. */
   readonly gpuMode?: GpuMode;
   /** Extra special tokens or a replacement punctuation set. */
   readonly tokenClasses?: TokenClassOptions;
-  /** Threads for the wasm backend (default: the browser's logical cores, `navigator.hardwareConcurrency`, or 1 for a model under 2 M multiply-adds per token). */
+  /**
+   * Threads for the wasm backend (default: the browser's logical cores, `navigator.hardwareConcurrency`, or 1 for a
+   * model under 2 M multiply-adds per token).
+   */
   readonly threads?: number;
 }
 
@@ -39,7 +45,12 @@ export async function openFastGen(options: BrowserOpenOptions): Promise<FastGen>
   const name = options.name ?? "model";
   const loaded = loadModelFromBytes(options.model, name, options.tokenizer);
   const choice = { backend: options.backend ?? "reference", gpuMode: options.gpuMode ?? "auto", threads: options.threads };
-  const { model, tokenizer, backend } = await openLoadedModel(loaded, name, choice, "pass the llama2.c tokenizer file's bytes as `tokenizer`");
+  const { model, tokenizer, backend } = await openLoadedModel(
+    loaded,
+    name,
+    choice,
+    "pass the llama2.c tokenizer file's bytes as `tokenizer`",
+  );
   return new FastGen(model, tokenizer, backend, computeTokenClasses(tokenizer.vocab, options.tokenClasses));
 }
 

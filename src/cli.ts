@@ -25,20 +25,32 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   generate: { summary: "continue a prompt (streams text; --json for one object)", flags: GENERATE_FLAGS, run: generateCommand },
-  profile: { summary: "show the cache policy FastGen picks for each layer and KV head", flags: PROFILE_FLAGS, run: (a, io) => profileCommand(a, io, process.stdout.isTTY === true) },
+  profile: {
+    summary: "show the cache policy FastGen picks for each layer and KV head",
+    flags: PROFILE_FLAGS,
+    run: (a, io) => profileCommand(a, io, process.stdout.isTTY === true),
+  },
   logits: { summary: "write float32 logits of a token sequence, full or compressed cache", flags: LOGITS_FLAGS, run: logitsCommand },
   eval: {
     summary: "FastGen vs. the baselines on a prompt set: metrics, pictures, report",
     flags: EVAL_FLAGS,
     run: (a, io) => interruptible("eval", io.warn, () => evalCommand(a, io, process.stderr)),
   },
-  "sample-prompts": { summary: "write a prompt set sampled from the model (seeded, chosen lengths)", flags: SAMPLE_PROMPTS_FLAGS, run: samplePromptsCommand },
+  "sample-prompts": {
+    summary: "write a prompt set sampled from the model (seeded, chosen lengths)",
+    flags: SAMPLE_PROMPTS_FLAGS,
+    run: samplePromptsCommand,
+  },
   synth: { summary: "write a GGUF with seeded random weights at a named shape (for benchmarks)", flags: SYNTH_FLAGS, run: synthCommand },
 };
 
 function usage(): string {
   const names = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
-  return `fastgen: FastGen adaptive KV-cache compression (Ge et al., ICLR 2024)\n\nusage: fastgen <command> [flags]   (fastgen <command> --help for its flags)\n\n${names.join("\n")}\n`;
+  return (
+    "fastgen: FastGen adaptive KV-cache compression (Ge et al., ICLR 2024)\n\n" +
+    "usage: fastgen <command> [flags]   (fastgen <command> --help for its flags)\n\n" +
+    `${names.join("\n")}\n`
+  );
 }
 
 export async function main(argv: readonly string[], io: CommandIO = processIO): Promise<number> {
@@ -72,7 +84,12 @@ export async function main(argv: readonly string[], io: CommandIO = processIO): 
     }
     if (e instanceof InputError) {
       // Messages can quote files and flags: escape control characters (line breaks between problems stay).
-      io.warn(`fastgen ${name}: ${e.message.split("\n").map((line) => printable(line, 2000)).join("\n")}`);
+      io.warn(
+        `fastgen ${name}: ${e.message
+          .split("\n")
+          .map((line) => printable(line, 2000))
+          .join("\n")}`,
+      );
       return 2;
     }
     throw e;

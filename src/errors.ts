@@ -29,8 +29,14 @@ export class ModelFileError extends InputError {
  * separators, bidirectional overrides and isolates (they reorder the text that follows), zero-width
  * characters, byte-order marks, lone surrogates and U+FFFD (what undecodable bytes became).
  */
-// eslint-disable-next-line no-control-regex
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffd]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const UNPRINTABLE = new RegExp(
+  [
+    "[\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u2069\\ufeff\\ufff9-\\ufffd]",
+    "[\\ud800-\\udbff](?![\\udc00-\\udfff])", // a high surrogate with no low one after it
+    "(?<![\\ud800-\\udbff])[\\udc00-\\udfff]", // a low surrogate with no high one before it
+  ].join("|"),
+  "g",
+);
 
 const ESCAPES: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
 

@@ -34,7 +34,10 @@ export interface KvView {
 
 export interface KvCache {
   readonly layout: KvLayout;
-  /** Tells the cache which token sits at `position` (token classes belong to positions, spec §12.8). Called before that token's layers run. */
+  /**
+   * Tells the cache which token sits at `position` (token classes belong to positions, spec §12.8). Called before that
+   * token's layers run.
+   */
   registerToken(position: number, token: number): void;
   /** Appends the key and value of the token at `position` (length headDim each; copied). */
   append(layer: number, kvHead: number, position: number, key: Float32Array, value: Float32Array): void;
@@ -128,7 +131,12 @@ export function checkChunkRows(rows: number): number {
  * Runs a prompt in consecutive chunks of at most `rows` tokens (the batched backends' prefill):
  * `run(chunk, chunkStart, isLast)` for each, in order; returns what each run returned.
  */
-export function inChunks<T>(tokens: readonly number[], start: number, rows: number, run: (chunk: readonly number[], chunkStart: number, isLast: boolean) => T): T[] {
+export function inChunks<T>(
+  tokens: readonly number[],
+  start: number,
+  rows: number,
+  run: (chunk: readonly number[], chunkStart: number, isLast: boolean) => T,
+): T[] {
   const out: T[] = [];
   for (let at = 0; at < tokens.length; at += rows) out.push(run(tokens.slice(at, at + rows), start + at, at + rows >= tokens.length));
   return out;

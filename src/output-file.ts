@@ -5,7 +5,19 @@
  * into /proc. Files are written to a temporary sibling and renamed into place, so a failure (disk
  * full, an exception halfway through a batch) never leaves a half-written file under the real name.
  */
-import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { InputError, printable } from "./errors.ts";
 
@@ -252,7 +264,10 @@ export function readInputText(path: string, what: string): string {
  * Refuses an output that would overwrite one of the command's inputs (the model, the prompt set,
  * the notes) or another output of the same run: either would destroy data or half the results.
  */
-export function checkDistinctPaths(outputs: readonly { readonly path: string; readonly what: string }[], inputs: readonly { readonly path: string; readonly what: string }[] = []): void {
+export function checkDistinctPaths(
+  outputs: readonly { readonly path: string; readonly what: string }[],
+  inputs: readonly { readonly path: string; readonly what: string }[] = [],
+): void {
   const same = (a: string, b: string) => resolve(a) === resolve(b);
   outputs.forEach((o, i) => {
     const input = inputs.find((x) => same(x.path, o.path));

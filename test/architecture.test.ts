@@ -38,7 +38,9 @@ function moduleOf(file: string): string {
 
 function imports(file: string): string[] {
   const out: string[] = [];
-  for (const m of readFileSync(file, "utf8").matchAll(/(?:^|\n)\s*(?:import|export)[^"';]*?["'](\.{1,2}\/[^"']+)["']|import\(\s*["'](\.{1,2}\/[^"']+)["']/g)) {
+  for (const m of readFileSync(file, "utf8").matchAll(
+    /(?:^|\n)\s*(?:import|export)[^"';]*?["'](\.{1,2}\/[^"']+)["']|import\(\s*["'](\.{1,2}\/[^"']+)["']/g,
+  )) {
     const target = resolve(dirname(file), (m[1] ?? m[2])!);
     out.push(existsSync(target) ? target : target.replace(/\.js$/, ".ts"));
   }

@@ -10,7 +10,14 @@ import { repoRoot } from "../src/model/load.ts";
 const reportSchema = z.object({
   bench: z.string(),
   command: z.string().min(1),
-  machine: z.object({ cpu: z.string(), cores: z.number().int().positive(), memoryGiB: z.number(), runtime: z.string(), platform: z.string(), loadAverage: z.array(z.number()).length(3) }),
+  machine: z.object({
+    cpu: z.string(),
+    cores: z.number().int().positive(),
+    memoryGiB: z.number(),
+    runtime: z.string(),
+    platform: z.string(),
+    loadAverage: z.array(z.number()).length(3),
+  }),
   startedAt: z.string().datetime(),
   settings: z.record(z.string(), z.unknown()),
   rows: z.array(z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))).min(1),
@@ -25,8 +32,19 @@ describe("benchmark suite (--quick)", () => {
       stdio: ["ignore", "pipe", "pipe"],
       timeout: 240_000,
     });
-    const files = readdirSync(out).filter((f) => f.endsWith(".json")).sort();
-    expect(files).toEqual(["bench-context.json", "bench-kernels.json", "bench-llama-cpp.json", "bench-long-context.json", "bench-memory.json", "bench-profiling.json", "bench-throughput.json", "bench-wasm.json"]);
+    const files = readdirSync(out)
+      .filter((f) => f.endsWith(".json"))
+      .sort();
+    expect(files).toEqual([
+      "bench-context.json",
+      "bench-kernels.json",
+      "bench-llama-cpp.json",
+      "bench-long-context.json",
+      "bench-memory.json",
+      "bench-profiling.json",
+      "bench-throughput.json",
+      "bench-wasm.json",
+    ]);
     for (const f of files) {
       const report = reportSchema.parse(JSON.parse(readFileSync(join(out, f), "utf8")));
       expect(`bench-${report.bench}.json`).toBe(f);
@@ -41,7 +59,8 @@ describe("benchmark suite (--quick)", () => {
   }, 300_000);
 
   it("--help prints the flags and runs nothing; an unknown flag is refused, not ignored", () => {
-    const run = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", "bench/run.ts", ...args], { cwd: repoRoot, encoding: "utf8", timeout: 60_000 });
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, ["--import", "tsx", "bench/run.ts", ...args], { cwd: repoRoot, encoding: "utf8", timeout: 60_000 });
     const help = run("--help");
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/--quick/);

@@ -8,7 +8,9 @@ const NODE_ONLY = ["DEFAULT_MODEL_FILE", "loadModel", "modelSearchPath", "resolv
 
 describe("browser entry (src/browser.ts)", () => {
   it("exports the Node entry's API without the file-loading parts", () => {
-    const expected = Object.keys(node).filter((k) => !NODE_ONLY.includes(k)).sort();
+    const expected = Object.keys(node)
+      .filter((k) => !NODE_ONLY.includes(k))
+      .sort();
     expect(Object.keys(browser).sort()).toEqual(expected);
   });
 

@@ -58,24 +58,48 @@ describe("output paths are checked before any model work", () => {
     [["eval", "--quick", "--out", aFile], /--out: cannot write .*a-file: it is a file, and a folder is needed here/],
     [["eval", "--quick", "--out", join(aFile, "sub")], /--out: cannot write .*a-file\/sub: .*a-file is a file, not a folder/],
     [["eval", "--quick", "--out", brokenLink], /--out: cannot write .*broken-link: .*broken-link is a broken symbolic link/],
-    [["eval", "--quick", "--out", join(brokenLink, "sub")], /--out: cannot write .*broken-link\/sub: .*broken-link is a broken symbolic link/],
+    [
+      ["eval", "--quick", "--out", join(brokenLink, "sub")],
+      /--out: cannot write .*broken-link\/sub: .*broken-link is a broken symbolic link/,
+    ],
     [["eval", "--quick", "--out", "/"], /--out \/: give --report FILE too/],
     [["eval", "--quick", "--out", "./"], /--out \.: give --report FILE too/],
-    [["eval", "--quick", "--out", join(dir, "r"), "--report", join(dir, "folder")], /--report: cannot write .*folder: it is a folder; give a file name/],
+    [
+      ["eval", "--quick", "--out", join(dir, "r"), "--report", join(dir, "folder")],
+      /--report: cannot write .*folder: it is a folder; give a file name/,
+    ],
     [["eval", "--quick", "--out", join(dir, "r"), "--report", "/proc/x.md"], /--report: cannot write \/proc\/x.md/],
     [["eval", "--quick", "--out", join(dir, "r"), "--json", "/proc/x.json"], /--json: cannot write \/proc\/x.json/],
     [["eval", "--quick", "--out", join(dir, "r"), "--json", join(dir, "r.md")], /--json: .*r\.md is also where --report goes/],
-    [["eval", "--quick", "--out", join(dir, "r"), "--report", prompts], /--report: .*stories\.json is also the prompt set \(--prompts\); writing it would destroy that input/],
-    [["eval", "--quick", "--out", join(dir, "r"), "--report", join(dir, "r", "pareto.svg")], /a picture of --out: .*pareto\.svg is also where --report goes/],
+    [
+      ["eval", "--quick", "--out", join(dir, "r"), "--report", prompts],
+      /--report: .*stories\.json is also the prompt set \(--prompts\); writing it would destroy that input/,
+    ],
+    [
+      ["eval", "--quick", "--out", join(dir, "r"), "--report", join(dir, "r", "pareto.svg")],
+      /a picture of --out: .*pareto\.svg is also where --report goes/,
+    ],
     // logits, synth, sample-prompts: the --out file.
     [["logits", "--tokens", "1,2", "--out", "/proc/x"], /--out: cannot write \/proc\/x: files cannot be created in \/proc/],
     [["logits", "--tokens", "1,2", "--out", join(dir, "folder")], /--out: cannot write .*folder: it is a folder/],
     [["logits", "--tokens", "1,2", "--out", join(dir, "folder") + "/"], /--out: cannot write .*folder\/: it names a folder/],
-    [["logits", "--tokens", "1,2", "--out", join(dir, "missing", "x.f32")], /--out: cannot write .*missing\/x\.f32: the folder .*missing does not exist/],
-    [["logits", "--tokens", "1,2", "--out", join(aFile, "x.f32")], /--out: cannot write .*a-file\/x\.f32: .*a-file is a file, not a folder/],
+    [
+      ["logits", "--tokens", "1,2", "--out", join(dir, "missing", "x.f32")],
+      /--out: cannot write .*missing\/x\.f32: the folder .*missing does not exist/,
+    ],
+    [
+      ["logits", "--tokens", "1,2", "--out", join(aFile, "x.f32")],
+      /--out: cannot write .*a-file\/x\.f32: .*a-file is a file, not a folder/,
+    ],
     [["logits", "--tokens", "1,2", "--out", readOnly], /--out: cannot write .*read-only\.f32: the file is read-only/],
-    [["logits", "--tokens", "1,2", "--model", modelPath, "--out", modelPath], /--out: .* is also the model \(--model\); writing it would destroy that input/],
-    [["logits", "--tokens", "1,2", "--out", join(dir, "x".repeat(300))], /--out: cannot write .*: a name in the path is longer than 255 bytes/],
+    [
+      ["logits", "--tokens", "1,2", "--model", modelPath, "--out", modelPath],
+      /--out: .* is also the model \(--model\); writing it would destroy that input/,
+    ],
+    [
+      ["logits", "--tokens", "1,2", "--out", join(dir, "x".repeat(300))],
+      /--out: cannot write .*: a name in the path is longer than 255 bytes/,
+    ],
     [["synth", "--shape", "110M", "--out", "/proc/x"], /--out: cannot write \/proc\/x/],
     [["synth", "--shape", "tiny", "--out", join(dir, "folder")], /--out: cannot write .*folder: it is a folder/],
     [["sample-prompts", "--out", "/proc/x"], /--out: cannot write \/proc\/x/],
@@ -123,20 +147,47 @@ describe("flag values that are empty, absurd or past the model's context", () =>
     [["generate", "--temperature", "1e-320"], /--temperature: temperature must be 0 \(greedy\) or at least 0\.001/],
     [["sample-prompts", "--temperature", "1e-9", "--out", "x.json"], /--temperature: temperature must be at least 0\.001/],
     [["sample-prompts", "--name", "n".repeat(81), "--out", "x.json"], /--name: name must be at most 80 characters/],
-    [["eval", "--quick", "--thresholds", Array.from({ length: 999 }, (_, i) => (i + 1) / 1000).join(",")], /--thresholds: thresholds: 999 values; at most 100/],
+    [
+      ["eval", "--quick", "--thresholds", Array.from({ length: 999 }, (_, i) => (i + 1) / 1000).join(",")],
+      /--thresholds: thresholds: 999 values; at most 100/,
+    ],
     // Given but not evaluated: used to be ignored silently (the report showed other thresholds).
     [["eval", "--quick", "--headline", "0.5,0.98"], /--headline: 0\.5 not among the thresholds evaluated \(0\.9, 0\.98\)/],
-    [["eval", "--quick", "--attention-threshold", "0.95"], /--attention-threshold: 0\.95 is not among the thresholds evaluated \(0\.9, 0\.98\)/],
-    [["eval", "--quick", "--h2o", Array.from({ length: 101 }, (_, i) => (i + 1) / 102).join(",")], /--h2o: ratios: 101 values; at most 100/],
+    [
+      ["eval", "--quick", "--attention-threshold", "0.95"],
+      /--attention-threshold: 0\.95 is not among the thresholds evaluated \(0\.9, 0\.98\)/,
+    ],
+    [
+      ["eval", "--quick", "--h2o", Array.from({ length: 101 }, (_, i) => (i + 1) / 102).join(",")],
+      /--h2o: ratios: 101 values; at most 100/,
+    ],
     // Past the model's declared context (2048 for stories260K): refused before the first token.
-    [["sample-prompts", "--lengths", "100000", "--out", "x.json"], /--lengths 100000: 100000 positions exceed the model's context length of 2048/],
-    [["sample-prompts", "--lengths", `12,${"9".repeat(400)}`, "--out", "x.json"], /--lengths: a length of Infinity positions cannot be sampled/],
-    [["sample-prompts", "--count", "10000", "--lengths", "2000", "--out", "x.json"], /--count 10000 × --lengths: 19990000 tokens to sample/],
-    [["generate", "--max-tokens", "5000"], /the prompt's 5 tokens and --max-tokens 5000: 5004 positions exceed the model's context length of 2048/],
-    [["logits", "--tokens", Array(3000).fill(1).join(","), "--out", "x.f32"], /--tokens: 3000 positions exceed the model's context length of 2048/],
+    [
+      ["sample-prompts", "--lengths", "100000", "--out", "x.json"],
+      /--lengths 100000: 100000 positions exceed the model's context length of 2048/,
+    ],
+    [
+      ["sample-prompts", "--lengths", `12,${"9".repeat(400)}`, "--out", "x.json"],
+      /--lengths: a length of Infinity positions cannot be sampled/,
+    ],
+    [
+      ["sample-prompts", "--count", "10000", "--lengths", "2000", "--out", "x.json"],
+      /--count 10000 × --lengths: 19990000 tokens to sample/,
+    ],
+    [
+      ["generate", "--max-tokens", "5000"],
+      /the prompt's 5 tokens and --max-tokens 5000: 5004 positions exceed the model's context length of 2048/,
+    ],
+    [
+      ["logits", "--tokens", Array(3000).fill(1).join(","), "--out", "x.f32"],
+      /--tokens: 3000 positions exceed the model's context length of 2048/,
+    ],
     [["profile", "--prompt", "Once upon a time ".repeat(600)], /--prompt: 2402 positions exceed the model's context length of 2048/],
     // A prompt too long to fit is refused before it is tokenized (BPE on a megabyte takes minutes).
-    [["generate", "--prompt", "a".repeat(1_000_000)], /--prompt: a text of 1000000 characters is at least \d+ tokens, more than the model's context length of 2048/],
+    [
+      ["generate", "--prompt", "a".repeat(1_000_000)],
+      /--prompt: a text of 1000000 characters is at least \d+ tokens, more than the model's context length of 2048/,
+    ],
   ])("%j", async (args, message) => {
     const dir = tmp();
     const withDir = args.map((a) => (a === "x.json" || a === "x.f32" || a === "x.gguf" ? join(dir, a) : a));
@@ -147,8 +198,15 @@ describe("flag values that are empty, absurd or past the model's context", () =>
     const dir = tmp();
     const model = join(dir, "wide.gguf");
     // A vocabulary of 20,000 and a context of 16,384: a full-context run would be 1.2 GiB of logits.
-    writeFileSync(model, llamaToGguf(synthModel({ ...SYNTH_SHAPES.tiny, vocabSize: 20_000, contextLength: 16_384 }, 1), { tensorType: "F32" }));
-    await expectRefused(["logits", "--model", model, "--tokens", Array(16_384).fill(1).join(","), "--out", join(dir, "x.f32")], /--tokens: 16384 rows × 20000 logits is 1\.2 GiB, over the 1 GiB limit/, dir);
+    writeFileSync(
+      model,
+      llamaToGguf(synthModel({ ...SYNTH_SHAPES.tiny, vocabSize: 20_000, contextLength: 16_384 }, 1), { tensorType: "F32" }),
+    );
+    await expectRefused(
+      ["logits", "--model", model, "--tokens", Array(16_384).fill(1).join(","), "--out", join(dir, "x.f32")],
+      /--tokens: 16384 rows × 20000 logits is 1\.2 GiB, over the 1 GiB limit/,
+      dir,
+    );
   });
 
   it("sample-prompts: a length past the trained context (512) warns, and long runs show progress on stderr", async () => {

@@ -8,7 +8,9 @@ import { compareLogits } from "./support/compare.ts";
 import { runCli } from "./support/run-cli.ts";
 import { golden } from "./support/shared.ts";
 
-const STORY = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park. One day, she saw a big, red ball. She wanted to play with it, but it was too high.";
+const STORY =
+  "Once upon a time, there was a little girl named Lily. She loved to play outside in the park. One day, she saw a " +
+  "big, red ball. She wanted to play with it, but it was too high.";
 
 describe("fastgen generate", () => {
   it("prints the documented greedy story for the default prompt (what npm start runs)", async () => {
@@ -19,7 +21,11 @@ describe("fastgen generate", () => {
   });
 
   it("runs as a process the way npm start runs it", () => {
-    const stdout = execFileSync(join(repoRoot, "node_modules", ".bin", "tsx"), ["src/cli.ts", "generate", "--max-tokens", "60"], { cwd: repoRoot, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    const stdout = execFileSync(join(repoRoot, "node_modules", ".bin", "tsx"), ["src/cli.ts", "generate", "--max-tokens", "60"], {
+      cwd: repoRoot,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     expect(stdout.startsWith(STORY)).toBe(true);
   });
 
@@ -44,7 +50,8 @@ describe("fastgen generate", () => {
   });
 
   it("samples deterministically for a seed, and differently for another seed", async () => {
-    const run = async (seed: string) => JSON.parse((await runCli("generate", "--json", "--temperature", "1", "--seed", seed, "--max-tokens", "30")).stdout).tokens;
+    const run = async (seed: string) =>
+      JSON.parse((await runCli("generate", "--json", "--temperature", "1", "--seed", seed, "--max-tokens", "30")).stdout).tokens;
     const a = await run("7");
     expect(await run("7")).toEqual(a);
     expect(await run("8")).not.toEqual(a);

@@ -88,7 +88,12 @@ describe("eval --quick in two worker threads under Node, Deno and Bun", () => {
         const json = JSON.parse(readFileSync(join(dir, "r.json"), "utf8"));
         expect(json.workers, rt).toBe(2);
         // PNG pictures too: under Deno the renderer needs --allow-sys and --allow-ffi.
-        expect(readFileSync(join(dir, "r", "pareto.png")).subarray(1, 4).toString(), rt).toBe("PNG");
+        expect(
+          readFileSync(join(dir, "r", "pareto.png"))
+            .subarray(1, 4)
+            .toString(),
+          rt,
+        ).toBe("PNG");
         expect(readFileSync(join(dir, "r.md"), "utf8"), rt).toMatch(/^# /m);
         const lines = r.stdout.toString().trimEnd().split("\n");
         expect(lines.at(-1), rt).toMatch(/^wrote .*r\.md/);
@@ -103,29 +108,45 @@ describe("eval --quick in two worker threads under Node, Deno and Bun", () => {
 
 describe("Deno without a permission a command needs", () => {
   const deno = (flags: string[], args: string[]) =>
-    spawnSync(bin("deno"), ["run", ...flags, "src/cli.ts", ...args], { cwd: repoRoot, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 });
+    spawnSync(bin("deno"), ["run", ...flags, "src/cli.ts", ...args], {
+      cwd: repoRoot,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: 60_000,
+    });
 
   it("says which, in one line, and exits 2 (it used to exit 0 silently)", () => {
     const r = deno([], ["generate"]);
     expect(r.status).toBe(2);
     expect(r.stdout).toBe("");
-    expect(r.stderr).toMatch(/^fastgen generate: missing Deno permission: --allow-read for .*; --allow-env for .* \(run with --allow-read --allow-env\)\n$/);
+    expect(r.stderr).toMatch(
+      /^fastgen generate: missing Deno permission: --allow-read for .*; --allow-env for .* \(run with --allow-read --allow-env\)\n$/,
+    );
   });
 
   it("eval with read, env and write only: refused before the evaluation, naming sys and ffi", () => {
     const r = deno(["--allow-read", "--allow-env", "--allow-write"], ["eval", "--quick", "--out", join(tmp(), "r")]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/^fastgen eval: missing Deno permission: --allow-sys for .*; --allow-ffi for .* \(run with --allow-read --allow-env --allow-write --allow-sys --allow-ffi\)\n$/);
+    expect(r.stderr).toMatch(
+      new RegExp(
+        "^fastgen eval: missing Deno permission: --allow-sys for .*; --allow-ffi for .* " +
+          "\\(run with --allow-read --allow-env --allow-write --allow-sys --allow-ffi\\)\n$",
+      ),
+    );
   });
 
   it("a permission denied where it is used (write, granted for another folder) is one line too", () => {
-    const r = deno(["--allow-read", "--allow-env", `--allow-write=${tmp()}`], ["logits", "--tokens", "1,403", "--out", join(tmp(), "l.f32")]);
+    const r = deno(
+      ["--allow-read", "--allow-env", `--allow-write=${tmp()}`],
+      ["logits", "--tokens", "1,403", "--out", join(tmp(), "l.f32")],
+    );
     expect(r.status).toBe(2);
     expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
     expect(r.stderr).toMatch(/^fastgen logits: .*--allow-write/);
   });
 
   it("the deno.json tasks grant what each command needs", () => {
-    for (const command of Object.keys(COMMAND_PERMISSIONS)) expect(denoTasks[command]).toContain(`run ${denoFlags(command)} src/cli.ts ${command}`);
+    for (const command of Object.keys(COMMAND_PERMISSIONS))
+      expect(denoTasks[command]).toContain(`run ${denoFlags(command)} src/cli.ts ${command}`);
   });
 });

@@ -48,7 +48,9 @@ function citations(text: string): { page: CitedPage; section: string }[] {
   return out;
 }
 
-const files = [join(repoRoot, "README.md"), ...SOURCE_DIRS.flatMap((d) => walk(join(repoRoot, d)))].filter((f) => !f.endsWith("docs.test.ts"));
+const files = [join(repoRoot, "README.md"), ...SOURCE_DIRS.flatMap((d) => walk(join(repoRoot, d)))].filter(
+  (f) => !f.endsWith("docs.test.ts"),
+);
 const rel = (f: string) => relative(repoRoot, f);
 
 describe("section citations resolve", () => {
@@ -97,8 +99,11 @@ function namedPaths(markdown: string): { paths: string[]; links: string[] } {
 }
 
 describe("paths named in README.md and docs/ exist", () => {
-  const docs = [join(repoRoot, "README.md"), ...walk(join(repoRoot, "docs")), ...walk(repoRoot).filter((f) => f.endsWith("README.md"))]
-    .filter((f, i, all) => f.endsWith(".md") && all.indexOf(f) === i);
+  const docs = [
+    join(repoRoot, "README.md"),
+    ...walk(join(repoRoot, "docs")),
+    ...walk(repoRoot).filter((f) => f.endsWith("README.md")),
+  ].filter((f, i, all) => f.endsWith(".md") && all.indexOf(f) === i);
   it("every path and link resolves (from the repository root or the document's folder)", () => {
     const missing: string[] = [];
     let count = 0;

@@ -8,7 +8,12 @@ import { describe, expect, it } from "vitest";
 import { repoRoot } from "../src/model/load.ts";
 
 function npmRunSilent(args: string[]) {
-  const r = spawnSync("npm", ["run", "-s", "fastgen", "--", ...args], { cwd: repoRoot, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" }, timeout: 120_000 });
+  const r = spawnSync("npm", ["run", "-s", "fastgen", "--", ...args], {
+    cwd: repoRoot,
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "1" },
+    timeout: 120_000,
+  });
   expect(r.status, r.stderr).toBe(0);
   return r;
 }

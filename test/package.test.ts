@@ -31,7 +31,13 @@ function run(cmd: string, args: string[], cwd = consumer): string {
   // A plain environment: no colour, no display, and no model search path from the caller's shell,
   // so the default model must come from the package's own models/.
   const { FASTGEN_MODEL: _m, FASTGEN_MODELS_PATH: _p, ...env } = process.env;
-  return execFileSync(cmd, args, { cwd, env: { ...env, NO_COLOR: "1", DISPLAY: "" }, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 120_000 });
+  return execFileSync(cmd, args, {
+    cwd,
+    env: { ...env, NO_COLOR: "1", DISPLAY: "" },
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+    timeout: 120_000,
+  });
 }
 
 beforeAll(() => {
@@ -39,7 +45,9 @@ beforeAll(() => {
   consumer = join(work, "consumer");
   execFileSync("npm", ["run", "-s", "build:lib"], { cwd: repoRoot, stdio: "ignore" });
   // --ignore-scripts: `prepare` would build again; dist/ is fresh already.
-  const [packed] = JSON.parse(execFileSync("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", work], { cwd: repoRoot, encoding: "utf8" })) as {
+  const [packed] = JSON.parse(
+    execFileSync("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", work], { cwd: repoRoot, encoding: "utf8" }),
+  ) as {
     filename: string;
     files: { path: string }[];
   }[];
@@ -60,13 +68,19 @@ beforeAll(() => {
   }
   // What npm would do for the bin: a link in node_modules/.bin.
   mkdirSync(join(consumer, "node_modules", ".bin"));
-  symlinkSync(relative(join(consumer, "node_modules", ".bin"), join(installed, "dist", "src", "cli.js")), join(consumer, "node_modules", ".bin", "fastgen"));
+  symlinkSync(
+    relative(join(consumer, "node_modules", ".bin"), join(installed, "dist", "src", "cli.js")),
+    join(consumer, "node_modules", ".bin", "fastgen"),
+  );
   writeFileSync(join(consumer, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
   writeFileSync(join(consumer, "example.mjs"), readmeLibraryExample());
   writeFileSync(join(consumer, "example.cjs"), asCommonJs(readmeLibraryExample()));
   writeFileSync(join(consumer, "example.ts"), readmeLibraryExample());
   // A strict TypeScript consumer that checks the package's declarations too (skipLibCheck off).
-  const tsconfig = { compilerOptions: { module: "nodenext", target: "es2022", strict: true, noEmit: true, skipLibCheck: false, types: [] }, files: ["example.ts"] };
+  const tsconfig = {
+    compilerOptions: { module: "nodenext", target: "es2022", strict: true, noEmit: true, skipLibCheck: false, types: [] },
+    files: ["example.ts"],
+  };
   writeFileSync(join(consumer, "tsconfig.json"), JSON.stringify(tsconfig));
 }, 180_000);
 
@@ -77,7 +91,16 @@ afterAll(() => {
 describe("the packed package in a consumer folder", () => {
   it("holds compiled JavaScript with declarations, the sources for Bun, the models and no tests", () => {
     const listed = packedFiles;
-    for (const file of ["dist/src/index.js", "dist/src/index.d.ts", "dist/src/cli.js", "dist/src/eval/worker.js", "dist/kernels/wasm/build/kernels.wasm", "src/index.ts", "models/stories260K.gguf", "prompts/stories.json"]) {
+    for (const file of [
+      "dist/src/index.js",
+      "dist/src/index.d.ts",
+      "dist/src/cli.js",
+      "dist/src/eval/worker.js",
+      "dist/kernels/wasm/build/kernels.wasm",
+      "src/index.ts",
+      "models/stories260K.gguf",
+      "prompts/stories.json",
+    ]) {
       expect(listed, file).toContain(file);
     }
     expect(listed.filter((f) => f.startsWith("test/"))).toEqual([]);
@@ -127,7 +150,15 @@ describe("the packed package in a consumer folder", () => {
   });
 
   it("the bin's eval runs its worker threads from dist/ and finds the package's prompts", () => {
-    const out = run(join(consumer, "node_modules", ".bin", "fastgen"), ["eval", "--quick", "--workers", "2", "--png=false", "--out", join(work, "eval")]);
+    const out = run(join(consumer, "node_modules", ".bin", "fastgen"), [
+      "eval",
+      "--quick",
+      "--workers",
+      "2",
+      "--png=false",
+      "--out",
+      join(work, "eval"),
+    ]);
     expect(out).toMatch(/^FastGen T=0\.9: compression [\d.]+%/m);
     expect(out).toMatch(/2 workers/);
   });

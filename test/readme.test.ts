@@ -1,4 +1,7 @@
-/** The README's library example runs as written (with the package name pointed at src/index.ts; test/package.test.ts runs it from the packed package). */
+/**
+ * The README's library example runs as written (with the package name pointed at src/index.ts; test/package.test.ts
+ * runs it from the packed package).
+ */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,7 +16,10 @@ describe("README", () => {
 
   it("library example runs from the sources, printing a policy grid, a story and a real compression", () => {
     const file = join(mkdtempSync(join(tmpdir(), "fastgen-readme-")), "example.mts");
-    writeFileSync(file, readmeLibraryExample().replace('from "fastgen-ts"', `from ${JSON.stringify(pathToFileURL(join(repoRoot, "src", "index.ts")).href)}`));
+    writeFileSync(
+      file,
+      readmeLibraryExample().replace('from "fastgen-ts"', `from ${JSON.stringify(pathToFileURL(join(repoRoot, "src", "index.ts")).href)}`),
+    );
     const out = execFileSync(join(repoRoot, "node_modules", ".bin", "tsx"), [file], { cwd: repoRoot, encoding: "utf8" });
     expectExampleOutput(out);
     // The number the README quotes is the one the example prints.

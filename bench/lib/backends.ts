@@ -21,6 +21,8 @@ export function benchBackends(log: (s: string) => void = console.log): BackendCh
     { label: "reference", make: (model) => createBackend(model, { backend: "reference", gpuMode: "auto" }) },
     { label: "wasm", make: (model) => createBackend(model, { backend: "wasm", gpuMode: "auto" }) },
     // webgl2 is browser-only (never available under Node); the filter tells the type so.
-    ...availableModes().filter((m): m is Exclude<GpuMode, "webgl2"> => m !== "webgl2").map((mode) => ({ label: `gpu:${mode}`, make: (model: LlamaModel) => createBackend(model, { backend: "gpu", gpuMode: mode }) })),
+    ...availableModes()
+      .filter((m): m is Exclude<GpuMode, "webgl2"> => m !== "webgl2")
+      .map((mode) => ({ label: `gpu:${mode}`, make: (model: LlamaModel) => createBackend(model, { backend: "gpu", gpuMode: mode }) })),
   ];
 }

@@ -9,7 +9,13 @@ import { mulberry32 } from "../../src/random.ts";
 import { AdaptiveKvCache } from "../../src/fastgen/adaptive-cache.ts";
 import type { LlamaModel } from "../../src/model/types.ts";
 
-export function filledCache(model: LlamaModel, length: number, policy: KvHeadPolicy, ratios: { rLocal: number; rFrequent: number }, seed = 1): AdaptiveKvCache {
+export function filledCache(
+  model: LlamaModel,
+  length: number,
+  policy: KvHeadPolicy,
+  ratios: { rLocal: number; rFrequent: number },
+  seed = 1,
+): AdaptiveKvCache {
   const layout = kvLayoutOf(model.config);
   const V = model.config.vocabSize;
   const classes = { special: new Uint8Array(V), punct: new Uint8Array(V) };

@@ -7,7 +7,8 @@ const peerDir = resolve(import.meta.dirname ?? "bench/lib", "..", "peer");
 
 /** bench/peer/llama.mjs as `T`, or the reason it cannot be had (the benchmark then notes it and runs ours alone). */
 export async function loadPeer<T>(): Promise<T | string> {
-  if (!existsSync(join(peerDir, "node_modules", "node-llama-cpp"))) return "node-llama-cpp is not installed: run `npm run bench:peer-install`";
+  if (!existsSync(join(peerDir, "node_modules", "node-llama-cpp")))
+    return "node-llama-cpp is not installed: run `npm run bench:peer-install`";
   try {
     return (await import(pathToFileURL(join(peerDir, "llama.mjs")).href)) as T;
   } catch (e) {

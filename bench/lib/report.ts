@@ -84,7 +84,11 @@ export function writeReport(report: Omit<BenchReport, "machine">, dir = "results
   console.table(report.rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === "number" ? round(v) : v]))));
   for (const n of report.notes ?? []) console.log(`  ${n}`);
   const steal = full.machine.cpuSteal;
-  if (steal !== null) console.log(`  CPU steal during this run: ${(100 * steal).toFixed(1)}% of the machine's CPU time went to other guests${steal > 0.02 ? " (thread-scaling figures suffer most)" : ""}.`);
+  if (steal !== null)
+    console.log(
+      `  CPU steal during this run: ${(100 * steal).toFixed(1)}% of the machine's CPU time went to other ` +
+        `guests${steal > 0.02 ? " (thread-scaling figures suffer most)" : ""}.`,
+    );
   mkdirSync(resultsDir(dir), { recursive: true });
   const path = join(resultsDir(dir), `bench-${report.bench}.json`);
   writeFileSync(path, JSON.stringify(full, null, 2) + "\n");

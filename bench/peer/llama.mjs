@@ -13,7 +13,11 @@ export async function measure(o) {
   const model = await llama.loadModel({ modelPath: o.modelPath });
   const best = { prefillMs: Infinity, decodeMs: Infinity, generated: [] };
   for (let r = 0; r < o.repeats; r++) {
-    const ctx = await model.createContext({ contextSize: Math.max(256, o.prefill + o.decode + 8), threads: o.threads, batchSize: Math.max(o.prefill, 32) });
+    const ctx = await model.createContext({
+      contextSize: Math.max(256, o.prefill + o.decode + 8),
+      threads: o.threads,
+      batchSize: Math.max(o.prefill, 32),
+    });
     const seq = ctx.getSequence();
     const prompt = o.tokens.slice(0, o.prefill);
     let t0 = performance.now();

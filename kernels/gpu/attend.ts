@@ -57,8 +57,10 @@ export class LayerAttention {
     const kvDim = nKvHeads * headDim;
     const width = qDim + 2 * kvDim;
     const n = tokens.length;
-    const keyAt = (i: number, g: number): Float32Array => qkv.subarray(i * width + qDim + g * headDim, i * width + qDim + (g + 1) * headDim);
-    const valueAt = (i: number, g: number): Float32Array => qkv.subarray(i * width + qDim + kvDim + g * headDim, i * width + qDim + kvDim + (g + 1) * headDim);
+    const keyAt = (i: number, g: number): Float32Array =>
+      qkv.subarray(i * width + qDim + g * headDim, i * width + qDim + (g + 1) * headDim);
+    const valueAt = (i: number, g: number): Float32Array =>
+      qkv.subarray(i * width + qDim + kvDim + g * headDim, i * width + qDim + kvDim + (g + 1) * headDim);
     const appendRow = (i: number): KvView[] => {
       if (l === 0) cache.registerToken(start + i, tokens[i]!);
       for (let g = 0; g < nKvHeads; g++) cache.append(l, g, start + i, keyAt(i, g), valueAt(i, g));
@@ -68,7 +70,16 @@ export class LayerAttention {
     const first = appendRow(0);
     const len0 = first.map((v) => v.length);
     // The views of rows 1..n-1 if the cache keeps everything: row 0's view plus the rows after it.
-    const predicted = first.map((v, g) => extend(v, n, (i) => keyAt(i, g), (i) => valueAt(i, g), start, headDim));
+    const predicted = first.map((v, g) =>
+      extend(
+        v,
+        n,
+        (i) => keyAt(i, g),
+        (i) => valueAt(i, g),
+        start,
+        headDim,
+      ),
+    );
     const q = new Float32Array(rows * qDim);
     for (let i = 0; i < n; i++) q.set(qkv.subarray(i * width, i * width + qDim), i * qDim);
     const batch = this.attend(predicted, q, rows, (i, g) => (i < n ? len0[g]! + i : 0));
@@ -108,7 +119,14 @@ export class LayerAttention {
 }
 
 /** `v` followed by rows 1..n-1 at positions start+1.. (a copy: `v` is only valid until the cache changes). */
-function extend(v: KvView, n: number, key: (i: number) => Float32Array, value: (i: number) => Float32Array, start: number, headDim: number): KvView {
+function extend(
+  v: KvView,
+  n: number,
+  key: (i: number) => Float32Array,
+  value: (i: number) => Float32Array,
+  start: number,
+  headDim: number,
+): KvView {
   const length = v.length + n - 1;
   const positions = new Int32Array(length);
   const keys = new Float32Array(length * headDim);

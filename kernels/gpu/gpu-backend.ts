@@ -63,7 +63,10 @@ export class GpuBackend implements Backend {
     this.attention = new LayerAttention(this.rt, packer, { nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim });
   }
 
-  /** Rows × layers attended in the predicted batch (a decode step is a batch of one), and one at a time after a cache evicted (attend.ts). */
+  /**
+   * Rows × layers attended in the predicted batch (a decode step is a batch of one), and one at a time after a cache
+   * evicted (attend.ts).
+   */
   get attentionStats(): Readonly<AttendStats> {
     return { ...this.attention.stats };
   }
@@ -100,7 +103,12 @@ export class GpuBackend implements Backend {
     const embedded = new Float32Array(rows * dim);
     tokens.forEach((t, i) => embedded.set(this.embedding.subarray(t * dim, (t + 1) * dim), i * dim));
     let x = toDevice(rt, "embedding", embedded, [dim, rows]);
-    const table = ropeTable(tokens.map((_, i) => start + i), headDim, c.ropeTheta, rows);
+    const table = ropeTable(
+      tokens.map((_, i) => start + i),
+      headDim,
+      c.ropeTheta,
+      rows,
+    );
 
     for (let l = 0; l < c.nLayers; l++) {
       const w = this.weights.layers[l]!;

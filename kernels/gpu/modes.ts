@@ -91,9 +91,7 @@ function probe(mode: GpuMode): ModeAvailability {
       return { mode, available: true };
     }
     case "webasm":
-      return GPU.isWebAssemblySupported
-        ? { mode, available: true }
-        : { mode, available: false, reason: "this runtime has no WebAssembly" };
+      return GPU.isWebAssemblySupported ? { mode, available: true } : { mode, available: false, reason: "this runtime has no WebAssembly" };
     case "cpu":
       return { mode, available: true };
   }

@@ -13,7 +13,17 @@
  *   its cpu backend for things a backend cannot do).
  * Loop bounds in kernel bodies are always `this.constants.*` (trap 1), never arguments.
  */
-import { CPUKernel, GPU, HeadlessGLKernel, Input, type IKernelRunShortcut, type KernelFunction, type Texture, WebAssemblyKernel, WebGL2Kernel } from "gpu.js";
+import {
+  CPUKernel,
+  GPU,
+  HeadlessGLKernel,
+  Input,
+  type IKernelRunShortcut,
+  type KernelFunction,
+  type Texture,
+  WebAssemblyKernel,
+  WebGL2Kernel,
+} from "gpu.js";
 import { type GpuMode, isGlMode } from "./modes.ts";
 
 /** A kernel result: a texture on headlessgl, typed arrays (one per row for 2D) on cpu and webasm. */

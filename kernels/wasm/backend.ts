@@ -21,7 +21,16 @@
  * arrays is copied into a scratch buffer first (cost ∝ kept entries either way).
  */
 import { availableParallelism } from "node:os";
-import { type Backend, checkChunkRows, checkRunArguments, groupSize, inChunks, type KvCache, type KvStorage, type KvView } from "../../src/interfaces.ts";
+import {
+  type Backend,
+  checkChunkRows,
+  checkRunArguments,
+  groupSize,
+  inChunks,
+  type KvCache,
+  type KvStorage,
+  type KvView,
+} from "../../src/interfaces.ts";
 import type { LlamaConfig, LlamaModel } from "../../src/model/types.ts";
 import { type Kernels, kernelModule, WasmHeap } from "./runtime.ts";
 import { JOB_WORDS } from "./share.mjs";
@@ -276,7 +285,9 @@ export class WasmBackend implements Backend {
   prefillLast(tokens: readonly number[], start: number, cache: KvCache): Float32Array {
     if (tokens.length === 0) throw new RangeError("prefillLast needs at least one token");
     checkRunArguments(this.config, tokens, start, cache);
-    const chunks = inChunks(tokens, start, this.maxChunkRows, (chunk, at, isLast) => this.chunk(chunk, at, cache, isLast ? "last" : "none"));
+    const chunks = inChunks(tokens, start, this.maxChunkRows, (chunk, at, isLast) =>
+      this.chunk(chunk, at, cache, isLast ? "last" : "none"),
+    );
     return chunks.at(-1)![0]!;
   }
 

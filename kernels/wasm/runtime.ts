@@ -134,7 +134,9 @@ export class WasmHeap {
     if (need > 0) {
       if (this.top > MAX_PAGES * PAGE) throw new RangeError(`wasm memory exhausted: ${this.top} bytes needed, wasm32 addresses 4 GiB`);
       // Grow by at least 1/4 of the current size: amortised O(1) growth, few grow calls.
-      this.memory.grow(Math.min(MAX_PAGES - this.memory.buffer.byteLength / PAGE, Math.max(need, this.memory.buffer.byteLength / PAGE / 4)));
+      this.memory.grow(
+        Math.min(MAX_PAGES - this.memory.buffer.byteLength / PAGE, Math.max(need, this.memory.buffer.byteLength / PAGE / 4)),
+      );
     }
     return at;
   }

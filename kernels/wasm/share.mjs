@@ -109,8 +109,14 @@ export function runShare(k, ctrl, index, threads) {
   }
   for (let j = 0; j < jobs; j++) {
     const at = JOBS + j * JOB_WORDS;
-    const kind = ctrl[at], out = ctrl[at + 1], x = ctrl[at + 2], xd = ctrl[at + 3], w = ctrl[at + 4];
-    const n = ctrl[at + 5], d = ctrl[at + 6], rows = ctrl[at + 7];
+    const kind = ctrl[at],
+      out = ctrl[at + 1],
+      x = ctrl[at + 2],
+      xd = ctrl[at + 3],
+      w = ctrl[at + 4];
+    const n = ctrl[at + 5],
+      d = ctrl[at + 6],
+      rows = ctrl[at + 7];
     const [r0, r1] = shareOf(d, index, threads);
     if (r0 === r1) continue;
     if (kind === KIND_Q8) {

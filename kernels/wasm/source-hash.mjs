@@ -20,9 +20,21 @@ export const hashUrl = new URL("./build/kernels.sha256", import.meta.url);
  * never detached). 65536 pages = 4 GiB, wasm32's whole address space.
  */
 export const ascFlags = [
-  "--optimizeLevel", "3", "--shrinkLevel", "0", "--noAssert",
-  "--runtime", "stub", "--enable", "simd", "--enable", "threads",
-  "--importMemory", "--sharedMemory", "--maximumMemory", "65536",
+  "--optimizeLevel",
+  "3",
+  "--shrinkLevel",
+  "0",
+  "--noAssert",
+  "--runtime",
+  "stub",
+  "--enable",
+  "simd",
+  "--enable",
+  "threads",
+  "--importMemory",
+  "--sharedMemory",
+  "--maximumMemory",
+  "65536",
 ];
 
 export function sourceHash() {

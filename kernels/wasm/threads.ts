@@ -21,7 +21,28 @@
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { kernelsWasmUrl, type WasmHeap } from "./runtime.ts";
-import { claimShares, CLOSED, controlWords, DONE, FAILED, GEN, JOB_WORDS, JOBS, MAIN_ASLEEP, MAX_JOBS, NEXT, NJOBS, OP, OP_ATTEND, OP_PRODUCTS, OP_STOP, READY, runShare, SHARES, WORKERS_ASLEEP } from "./share.mjs";
+import {
+  claimShares,
+  CLOSED,
+  controlWords,
+  DONE,
+  FAILED,
+  GEN,
+  JOB_WORDS,
+  JOBS,
+  MAIN_ASLEEP,
+  MAX_JOBS,
+  NEXT,
+  NJOBS,
+  OP,
+  OP_ATTEND,
+  OP_PRODUCTS,
+  OP_STOP,
+  READY,
+  runShare,
+  SHARES,
+  WORKERS_ASLEEP,
+} from "./share.mjs";
 
 /** One product: out[t][i] = W[i]·x[t] for `rows` rows, W `[d][n]` of `kind` (F32 0, F16 1, Q8_0 8: x, xd quantized). */
 export interface ProductJob {
@@ -178,7 +199,10 @@ export class ThreadPool {
     this.dispatch(packed.work);
   }
 
-  /** Runs the `count` attention jobs written into {@link attendWords} (one per KV head) on every thread, split by KV heads; returns when all are done. */
+  /**
+   * Runs the `count` attention jobs written into {@link attendWords} (one per KV head) on every thread, split by KV
+   * heads; returns when all are done.
+   */
   attendWritten(count: number): void {
     if (count > this.jobSlots) throw new RangeError(`at most ${this.jobSlots} attention jobs at once`);
     const c = this.ctrl;
@@ -201,7 +225,10 @@ export class ThreadPool {
     // Products: up to a few shares per thread (SHARE_WORK each at least), claimed one at a time
     // (share.mjs), so a late worker's part is taken by whoever is free. Attention: one share per
     // thread (whole KV heads).
-    const shares = c[OP] === OP_ATTEND ? this.threads : Math.min(SHARES_PER_THREAD * this.threads, Math.max(this.threads, Math.floor(work / SHARE_WORK)));
+    const shares =
+      c[OP] === OP_ATTEND
+        ? this.threads
+        : Math.min(SHARES_PER_THREAD * this.threads, Math.max(this.threads, Math.floor(work / SHARE_WORK)));
     // The job's words were written while NEXT was CLOSED; open it last.
     Atomics.store(c, SHARES, shares);
     Atomics.store(c, DONE, 0);

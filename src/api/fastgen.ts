@@ -1,6 +1,7 @@
 /**
  * The library's high-level API: open a model once (open.ts under Node, browser.ts in a browser),
- * then profile prompts and generate through FastGen or a baseline. Everything here is built from the lower-level pieces exported by index.ts.
+ * then profile prompts and generate through FastGen or a baseline. Everything here is built from the lower-level pieces
+ * exported by index.ts.
  *
  * @example
  * ```ts
@@ -107,12 +108,14 @@ export class FastGen {
 
   /** FastGen's profile of a prompt (spec §4): the chosen policy and every candidate's recovery per KV head. */
   profile(prompt: string, options: Omit<CompressionOptions, "policy"> = {}): ProfileReport {
-    return compressPrompt(this.backend, this.classes, this.settings({ ...options, policy: "fastgen" }), this.tokenizer.encode(prompt)).profile!;
+    return compressPrompt(this.backend, this.classes, this.settings({ ...options, policy: "fastgen" }), this.tokenizer.encode(prompt))
+      .profile!;
   }
 
   /** The budgeted profile of a prompt (docs/algorithm.md §10): each KV head's budget, window and recovery. */
   budgetProfile(prompt: string, options: Omit<CompressionOptions, "policy"> = {}): BudgetReport {
-    return compressPrompt(this.backend, this.classes, this.settings({ ...options, policy: "budgeted" }), this.tokenizer.encode(prompt)).session.budget!;
+    return compressPrompt(this.backend, this.classes, this.settings({ ...options, policy: "budgeted" }), this.tokenizer.encode(prompt))
+      .session.budget!;
   }
 
   /** Generates a continuation, yielding each token as it is produced. {@link stats} then describes the run. */
@@ -143,7 +146,13 @@ export class FastGen {
       await Promise.resolve();
     }
     watcher?.flush(onStep!);
-    this.lastStats = { compression: session.summary(), kvBytes: session.kvBytes(), policies: session.policyTable(), profile: session.profile, budget: session.budget };
+    this.lastStats = {
+      compression: session.summary(),
+      kvBytes: session.kvBytes(),
+      policies: session.policyTable(),
+      profile: session.profile,
+      budget: session.budget,
+    };
   }
 
   /** Figures of the last finished {@link generate}. */
@@ -177,7 +186,13 @@ class StepWatcher {
       const positions = Int32Array.from(target.view(layer, kvHead).positions);
       target.afterAttention(layer, kvHead, position, probs);
       const kept = Int32Array.from(target.view(layer, kvHead).positions);
-      this.heads[layer * nKvHeads + kvHead] = { layer, kvHead, positions, probs: probs.slice(0, groupSize).map((p) => p.slice(0, positions.length)), kept };
+      this.heads[layer * nKvHeads + kvHead] = {
+        layer,
+        kvHead,
+        positions,
+        probs: probs.slice(0, groupSize).map((p) => p.slice(0, positions.length)),
+        kept,
+      };
     };
     const registerToken = (position: number, token: number): void => {
       target.registerToken(position, token);

@@ -16,7 +16,10 @@ export interface OpenOptions {
   readonly tokenizer?: string;
   /** `auto` (default: the wasm kernels, the fastest available), `reference` (the float32 oracle), `wasm` or `gpu`. */
   readonly backend?: BackendName;
-  /** Threads of the wasm backend (default: this machine's cores, or 1 for a model under 2 M multiply-adds per token); results are identical for every count. */
+  /**
+   * Threads of the wasm backend (default: this machine's cores, or 1 for a model under 2 M multiply-adds per token);
+   * results are identical for every count.
+   */
   readonly threads?: number;
   /** gpu.js mode for `backend: "gpu"` (default `auto`). */
   readonly gpuMode?: GpuMode;

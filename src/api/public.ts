@@ -32,7 +32,15 @@ export type { TokenClasses, TokenClassOptions } from "../fastgen/token-classes.t
 export { floorMin1, keptEntries, policySizes, unionPolicy } from "../fastgen/policy.ts";
 export { budgeted, budgetedPolicies, type HeadBudget } from "../fastgen/budget/component.ts";
 export type { GqaReduction, TokenClassLookup } from "../fastgen/prompt-attention.ts";
-export type { KeepContext, KvHeadPolicy, PolicyComponent, PolicySizeSettings, PolicySizes, ProfileContext, RowRule } from "../fastgen/policy.ts";
+export type {
+  KeepContext,
+  KvHeadPolicy,
+  PolicyComponent,
+  PolicySizeSettings,
+  PolicySizes,
+  ProfileContext,
+  RowRule,
+} from "../fastgen/policy.ts";
 export * as components from "../fastgen/components/index.ts";
 export { CANDIDATE_LABELS, CANDIDATE_NAMES, CANDIDATES } from "../fastgen/candidates.ts";
 export type { CandidateName } from "../fastgen/candidates.ts";

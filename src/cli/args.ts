@@ -33,11 +33,16 @@ export function parseFlags(argv: readonly string[], specs: FlagSpecs): FlagValue
     const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
     const spec = specs[name];
     if (!spec) {
-      throw new InputError(`unknown flag --${name}; known flags: ${Object.keys(specs).map((k) => `--${k}`).join(", ")}`);
+      throw new InputError(
+        `unknown flag --${name}; known flags: ${Object.keys(specs)
+          .map((k) => `--${k}`)
+          .join(", ")}`,
+      );
     }
     let raw: string | undefined = eq >= 0 ? arg.slice(eq + 1) : undefined;
     if (spec.kind === "boolean") {
-      if (raw !== undefined && raw !== "true" && raw !== "false") throw new InputError(`--${name} is a switch; use --${name} or --${name}=false`);
+      if (raw !== undefined && raw !== "true" && raw !== "false")
+        throw new InputError(`--${name} is a switch; use --${name} or --${name}=false`);
       out[camel(name)] = raw !== "false";
       continue;
     }

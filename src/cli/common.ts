@@ -13,9 +13,17 @@ import type { FlagSpecs } from "./args.ts";
 export const MODEL_FLAGS: FlagSpecs = {
   model: { kind: "string", help: "GGUF file or llama2.c checkpoint (else $FASTGEN_MODEL, else the search path)" },
   tokenizer: { kind: "string", help: "llama2.c tokenizer file (default: tok<vocab>.bin next to the checkpoint)" },
-  backend: { kind: "string", help: `${BACKEND_NAMES.join(" | ")} (auto: wasm, the fastest here; reference: the float32 oracle)`, default: "auto" },
+  backend: {
+    kind: "string",
+    help: `${BACKEND_NAMES.join(" | ")} (auto: wasm, the fastest here; reference: the float32 oracle)`,
+    default: "auto",
+  },
   "gpu-mode": { kind: "string", help: `gpu.js mode for --backend gpu: ${GPU_MODES.join(" | ")}`, default: "auto" },
-  threads: { kind: "number", help: "threads for the wasm backend (results are identical for every count)", default: "this machine's cores; 1 for a model under 2 M multiply-adds per token" },
+  threads: {
+    kind: "number",
+    help: "threads for the wasm backend (results are identical for every count)",
+    default: "this machine's cores; 1 for a model under 2 M multiply-adds per token",
+  },
 };
 
 export const modelFlagsSchema = z.object({
@@ -23,7 +31,12 @@ export const modelFlagsSchema = z.object({
   tokenizer: z.string().min(1).optional(),
   backend: z.enum(BACKEND_NAMES, { error: `backend must be one of ${BACKEND_NAMES.join(", ")}` }).default("auto"),
   gpuMode: z.enum(GPU_MODES, { error: `gpu-mode must be one of ${GPU_MODES.join(", ")}` }).default("auto"),
-  threads: z.number().int({ error: "threads must be a whole number" }).min(1, { error: "threads must be at least 1" }).max(MAX_THREADS, { error: `threads must be at most ${MAX_THREADS}` }).optional(),
+  threads: z
+    .number()
+    .int({ error: "threads must be a whole number" })
+    .min(1, { error: "threads must be at least 1" })
+    .max(MAX_THREADS, { error: `threads must be at most ${MAX_THREADS}` })
+    .optional(),
 });
 
 export const COMPRESSION_FLAGS: FlagSpecs = {
@@ -36,7 +49,7 @@ export const COMPRESSION_FLAGS: FlagSpecs = {
   compression: { kind: "number", help: "--policy budgeted: share of KV entries to prune, [0, 1)", default: "0.5" },
   observe: { kind: "number", help: "fastgen/budgeted: recovery over the last W prompt rows only (default: all rows)" },
   special: { kind: "string", help: "extra special tokens, comma-separated ids or pieces (pieces containing a comma by id)" },
-  punct: { kind: "string", help: "replace the punctuation set: comma-separated ids or pieces (\",\" is id 432 in stories260K)" },
+  punct: { kind: "string", help: 'replace the punctuation set: comma-separated ids or pieces ("," is id 432 in stories260K)' },
 };
 
 export type { OpenedModel } from "../api/open-model.ts";
@@ -51,9 +64,13 @@ export async function openModel(flags: z.infer<typeof modelFlagsSchema>): Promis
 export function tokenClassesFor(tokenizer: Tokenizer, special?: string, punct?: string): TokenClasses {
   const list = (s: string, flag: string) => {
     const parts = s.split(",");
-    if (parts.every((x) => x.length === 0)) throw new InputError(`--${flag} "${s}" names no token; give ids (a piece with a comma in it, like ",", only by id)`);
+    if (parts.every((x) => x.length === 0))
+      throw new InputError(`--${flag} "${s}" names no token; give ids (a piece with a comma in it, like ",", only by id)`);
     // "1,,2" is a typo, not a list of two: an empty item is refused rather than dropped.
-    if (parts.some((x) => x.length === 0)) throw new InputError(`--${flag} "${s}" has an empty item; give ids or pieces separated by single commas (",", the piece, only by id)`);
+    if (parts.some((x) => x.length === 0))
+      throw new InputError(
+        `--${flag} "${s}" has an empty item; give ids or pieces separated by single commas (",", the piece, only by id)`,
+      );
     return parts.map((x) => (/^\d+$/.test(x) ? Number(x) : x));
   };
   return computeTokenClasses(tokenizer.vocab, {
@@ -92,7 +109,10 @@ export function encodePrompt(model: LlamaModel, tokenizer: Tokenizer, text: stri
   const chars = [...text].length;
   const fewest = Math.ceil((chars + 1) / longestPiece);
   if (fewest > model.config.contextLength) {
-    throw new InputError(`${what}: a text of ${chars} characters is at least ${fewest} tokens, more than the model's context length of ${model.config.contextLength}`);
+    throw new InputError(
+      `${what}: a text of ${chars} characters is at least ${fewest} tokens, more than the model's context length of ` +
+        `${model.config.contextLength}`,
+    );
   }
   return tokenizer.encode(text);
 }

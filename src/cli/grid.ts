@@ -36,5 +36,10 @@ export function renderBudgetGrid(report: BudgetReport, color: boolean): string {
     });
     return `layer ${String(l).padStart(2)} ${cells.join("")}`;
   });
-  return [header, ...lines, "", `share of the ${report.n} prompt positions each KV head keeps (its budget; during decoding the same share of the current length)`].join("\n");
+  return [
+    header,
+    ...lines,
+    "",
+    `share of the ${report.n} prompt positions each KV head keeps (its budget; during decoding the same share of the current length)`,
+  ].join("\n");
 }

@@ -26,7 +26,11 @@ export interface AttentionCapture {
 const PREFERENCE = ["special+punct+frequent", "special+punct+frequent+local", "special+punct", "special", "full"];
 
 /** The requested query head, else the first query head of the KV head whose policy comes first in PREFERENCE. */
-export function chooseHead(layout: KvLayout, policies: readonly (readonly string[])[], requested?: { layer: number; head: number }): { layer: number; head: number } {
+export function chooseHead(
+  layout: KvLayout,
+  policies: readonly (readonly string[])[],
+  requested?: { layer: number; head: number },
+): { layer: number; head: number } {
   if (requested) return requested;
   const groupSize = layout.nHeads / layout.nKvHeads;
   const rank = (p: string) => (PREFERENCE.includes(p) ? PREFERENCE.indexOf(p) : PREFERENCE.length);

@@ -21,7 +21,12 @@ export interface LengthBand {
   readonly klWins: Readonly<Record<string, MatchedBaseline["klWins"]>>;
 }
 
-export function byLength(settings: readonly EvalSetting[], prompts: readonly PromptOutcome[], fastgen: EvalSetting, baselines: readonly string[]): LengthBand[] {
+export function byLength(
+  settings: readonly EvalSetting[],
+  prompts: readonly PromptOutcome[],
+  fastgen: EvalSetting,
+  baselines: readonly string[],
+): LengthBand[] {
   return LENGTH_BANDS.flatMap(([from, to]) => {
     const inBand = promptsInBand(prompts, from, to);
     if (inBand.length === 0) return [];
@@ -33,8 +38,13 @@ export function byLength(settings: readonly EvalSetting[], prompts: readonly Pro
         prompts: inBand.length,
         compression: mean(fg.map((o) => o.compression.mean)),
         kl: mean(fg.map((o) => o.teacher.kl)),
-        recovery: recoveryDrift(fg.flatMap((o) => o.heads ?? []), fastgen.value!),
-        klWins: Object.fromEntries(baselines.filter((b) => settings.some((s) => s.policy === b)).map((b) => [b, perPromptWins(settings, inBand, fastgen.id, b)])),
+        recovery: recoveryDrift(
+          fg.flatMap((o) => o.heads ?? []),
+          fastgen.value!,
+        ),
+        klWins: Object.fromEntries(
+          baselines.filter((b) => settings.some((s) => s.policy === b)).map((b) => [b, perPromptWins(settings, inBand, fastgen.id, b)]),
+        ),
       },
     ];
   });

@@ -31,7 +31,14 @@ export function interpolateAt(points: readonly CurvePoint[], x: number): number 
 export const MATCH_ON: MetricName = "compressionMean";
 export const COMPARED: readonly MetricName[] = ["kl", "top1", "llr", "freeAgreement", "commonPrefix", "recoveryDecode"];
 /** For each compared metric, whether larger is better. */
-export const HIGHER_IS_BETTER: Readonly<Partial<Record<MetricName, boolean>>> = { kl: false, top1: true, llr: true, freeAgreement: true, commonPrefix: true, recoveryDecode: true };
+export const HIGHER_IS_BETTER: Readonly<Partial<Record<MetricName, boolean>>> = {
+  kl: false,
+  top1: true,
+  llr: true,
+  freeAgreement: true,
+  commonPrefix: true,
+  recoveryDecode: true,
+};
 
 export interface MatchedBaseline {
   readonly policy: string;
@@ -57,7 +64,12 @@ function curve(summaries: readonly SettingSummary[], policy: string, metric: Met
   return summaries.filter((s) => s.policy === policy).map((s) => ({ x: s.stats[MATCH_ON].mean, y: s.stats[metric].mean }));
 }
 
-export function matchAtFastgen(settings: readonly EvalSetting[], summaries: readonly SettingSummary[], prompts: readonly PromptOutcome[], baselines: readonly string[]): MatchedRow[] {
+export function matchAtFastgen(
+  settings: readonly EvalSetting[],
+  summaries: readonly SettingSummary[],
+  prompts: readonly PromptOutcome[],
+  baselines: readonly string[],
+): MatchedRow[] {
   return summaries
     .filter((s) => s.policy === "fastgen")
     .map((fg) => {
@@ -74,15 +86,35 @@ export function matchAtFastgen(settings: readonly EvalSetting[], summaries: read
           const range: [number, number] = [Math.min(...xs), Math.max(...xs)];
           const base = { policy, values, range, klWins: perPromptWins(settings, prompts, fg.setting, policy) };
           if (c >= range[0] && c <= range[1]) return base;
-          const near = summaries.filter((s) => s.policy === policy).reduce((a, b) => (Math.abs(b.stats[MATCH_ON].mean - c) < Math.abs(a.stats[MATCH_ON].mean - c) ? b : a));
-          return { ...base, nearest: { setting: near.setting, compression: near.stats[MATCH_ON].mean, values: Object.fromEntries(COMPARED.map((m) => [m, near.stats[m].mean])) } };
+          const near = summaries
+            .filter((s) => s.policy === policy)
+            .reduce((a, b) => (Math.abs(b.stats[MATCH_ON].mean - c) < Math.abs(a.stats[MATCH_ON].mean - c) ? b : a));
+          return {
+            ...base,
+            nearest: {
+              setting: near.setting,
+              compression: near.stats[MATCH_ON].mean,
+              values: Object.fromEntries(COMPARED.map((m) => [m, near.stats[m].mean])),
+            },
+          };
         });
-      return { setting: fg.setting, threshold: fg.value!, compression: c, fastgen: Object.fromEntries(COMPARED.map((m) => [m, fg.stats[m].mean])), baselines: rows };
+      return {
+        setting: fg.setting,
+        threshold: fg.value!,
+        compression: c,
+        fastgen: Object.fromEntries(COMPARED.map((m) => [m, fg.stats[m].mean])),
+        baselines: rows,
+      };
     });
 }
 
 /** Per prompt: the baseline's own curve on that prompt, read at that prompt's FastGen compression, against FastGen's KL. */
-export function perPromptWins(settings: readonly EvalSetting[], prompts: readonly PromptOutcome[], fastgen: string, policy: string): MatchedBaseline["klWins"] {
+export function perPromptWins(
+  settings: readonly EvalSetting[],
+  prompts: readonly PromptOutcome[],
+  fastgen: string,
+  policy: string,
+): MatchedBaseline["klWins"] {
   const ids = settings.filter((s) => s.policy === policy).map((s) => s.id);
   const fg = outcomesOf(prompts, fastgen);
   let wins = 0;

@@ -37,7 +37,8 @@ export function pictureSpecs(run: EvalRun, headline: readonly number[], modelNam
   };
   const budgets = budgetMapSpec(run.settings, run.prompts, subtitle);
   if (budgets) specs["budget-map"] = budgets;
-  if (run.attention) specs.attention = attentionSpec(run.attention, `first ${Math.min(run.attention.kept.length, ATTENTION_STEPS)} decode steps shown`);
+  if (run.attention)
+    specs.attention = attentionSpec(run.attention, `first ${Math.min(run.attention.kept.length, ATTENTION_STEPS)} decode steps shown`);
   return specs;
 }
 
@@ -63,12 +64,30 @@ export async function writeOutputs(run: EvalRun, o: OutputOptions): Promise<stri
     const notes = o.notesPath ? readInputText(o.notesPath, "--notes") : undefined;
     batch.stage(
       o.reportPath,
-      buildReport({ run, config: o.config, modelName: o.modelName, backend: o.backend, command: o.command, date, pictures, hasPng: o.png, headline: o.headline, ...(notes ? { notes } : {}) }),
+      buildReport({
+        run,
+        config: o.config,
+        modelName: o.modelName,
+        backend: o.backend,
+        command: o.command,
+        date,
+        pictures,
+        hasPng: o.png,
+        headline: o.headline,
+        ...(notes ? { notes } : {}),
+      }),
       true,
     );
     if (o.jsonPath) {
       const { attention, ...rest } = run;
-      const json = { command: o.command, date, backend: o.backend, model: { name: o.modelName, ...o.config }, ...rest, attention: attention && { ...attention, rows: undefined, kept: undefined } };
+      const json = {
+        command: o.command,
+        date,
+        backend: o.backend,
+        model: { name: o.modelName, ...o.config },
+        ...rest,
+        attention: attention && { ...attention, rows: undefined, kept: undefined },
+      };
       batch.stage(o.jsonPath, JSON.stringify(json, compact) + "\n", true);
     }
     return batch.commit();

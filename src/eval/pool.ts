@@ -22,7 +22,12 @@ export interface PoolCallbacks {
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** In this thread, on the given backend, one prompt at a time with the event loop served in between. */
-export async function evaluateInProcess(backend: Backend, init: WorkerInit, prompts: readonly EvalPrompt[], cb: PoolCallbacks): Promise<PromptOutcome[]> {
+export async function evaluateInProcess(
+  backend: Backend,
+  init: WorkerInit,
+  prompts: readonly EvalPrompt[],
+  cb: PoolCallbacks,
+): Promise<PromptOutcome[]> {
   const outcomes: PromptOutcome[] = [];
   for (const p of prompts) {
     outcomes.push(evaluatePrompt(backend, init.classes, p, init.settings, init.attention, () => cb.onSetting(p.id)));
@@ -43,7 +48,9 @@ function startWorker(): Worker {
   const runsTypeScript = process.versions.deno !== undefined || process.versions.bun !== undefined;
   if (!fromSources || runsTypeScript) return new Worker(entry);
   const tsxApi = import.meta.resolve("tsx/esm/api");
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then(({ tsImport }) => tsImport(${JSON.stringify(entry.href)}, ${JSON.stringify(entry.href)}));`;
+  const bootstrap =
+    `import(${JSON.stringify(tsxApi)}).then(({ tsImport }) => tsImport(${JSON.stringify(entry.href)}, ` +
+    `${JSON.stringify(entry.href)}));`;
   return new Worker(bootstrap, { eval: true });
 }
 
@@ -54,13 +61,24 @@ function startWorker(): Worker {
  * worker is a thread: this thread stays free to draw the progress bar and to act on Ctrl-C at once,
  * not after the prompt at hand.
  */
-export async function evaluatePrompts(backend: Backend, init: WorkerInit, prompts: readonly EvalPrompt[], workers: number, cb: PoolCallbacks): Promise<PromptOutcome[]> {
+export async function evaluatePrompts(
+  backend: Backend,
+  init: WorkerInit,
+  prompts: readonly EvalPrompt[],
+  workers: number,
+  cb: PoolCallbacks,
+): Promise<PromptOutcome[]> {
   if (workers > 1 || init.backend.backend !== "gpu") return evaluateInWorkers(init, prompts, workers, cb);
   return evaluateInProcess(backend, init, prompts, cb);
 }
 
 /** In `workers` threads; each takes the next prompt when it is done with one. */
-export async function evaluateInWorkers(init: WorkerInit, prompts: readonly EvalPrompt[], workers: number, cb: PoolCallbacks): Promise<PromptOutcome[]> {
+export async function evaluateInWorkers(
+  init: WorkerInit,
+  prompts: readonly EvalPrompt[],
+  workers: number,
+  cb: PoolCallbacks,
+): Promise<PromptOutcome[]> {
   const results: (PromptOutcome | undefined)[] = new Array(prompts.length);
   let next = 0;
   const threads: Worker[] = [];

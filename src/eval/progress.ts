@@ -72,7 +72,8 @@ export class Progress {
     const pct = Math.floor((100 * this.done) / this.total);
     const eta = this.eta();
     const elapsed = formatDuration(this.now() - this.started);
-    return `${this.label} ${pct}% (${this.done}/${this.total}), ${elapsed} elapsed${eta !== undefined && this.done < this.total ? `, ETA ${formatDuration(eta)}` : ""}${note ? `, ${note}` : ""}`;
+    const etaText = eta !== undefined && this.done < this.total ? `, ETA ${formatDuration(eta)}` : "";
+    return `${this.label} ${pct}% (${this.done}/${this.total}), ${elapsed} elapsed${etaText}${note ? `, ${note}` : ""}`;
   }
 
   /** The most useful part first, since a narrow terminal cuts the line. */
@@ -82,6 +83,7 @@ export class Progress {
     const eta = this.eta();
     const left = eta !== undefined && this.done < this.total ? ` ETA ${formatDuration(eta)}` : "";
     const elapsed = formatDuration(this.now() - this.started);
-    return `[${"█".repeat(filled)}${"░".repeat(width - filled)}] ${Math.floor((100 * this.done) / this.total)}%${left} (${this.done}/${this.total}, ${elapsed}) ${this.label}${note ? `, ${note}` : ""}`;
+    const bar = `[${"█".repeat(filled)}${"░".repeat(width - filled)}] ${Math.floor((100 * this.done) / this.total)}%`;
+    return `${bar}${left} (${this.done}/${this.total}, ${elapsed}) ${this.label}${note ? `, ${note}` : ""}`;
   }
 }

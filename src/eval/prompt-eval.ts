@@ -73,5 +73,12 @@ export function evaluatePrompt(
       ...(profiles(s.policy) ? { heads: run.heads } : {}),
     };
   });
-  return { id: prompt.id, promptTokens: prompt.tokens.length, forced: prompt.forced, seconds: (performance.now() - started) / 1000, outcomes, ...(capture ? { attention: capture } : {}) };
+  return {
+    id: prompt.id,
+    promptTokens: prompt.tokens.length,
+    forced: prompt.forced,
+    seconds: (performance.now() - started) / 1000,
+    outcomes,
+    ...(capture ? { attention: capture } : {}),
+  };
 }

@@ -12,7 +12,10 @@ const promptSchema = z
   .object({
     id: z.string().min(1, "id must not be empty").max(100),
     text: z.string().min(1, "text must not be empty").optional(),
-    tokens: z.array(z.number().int("token ids are whole numbers").min(0, "token ids are ≥ 0")).min(1, "tokens must not be empty").optional(),
+    tokens: z
+      .array(z.number().int("token ids are whole numbers").min(0, "token ids are ≥ 0"))
+      .min(1, "tokens must not be empty")
+      .optional(),
   })
   .strict()
   .refine((p) => p.text !== undefined || p.tokens !== undefined, "a prompt needs text or tokens");
@@ -47,8 +50,14 @@ export function parsePromptSet(json: string, source: string): PromptSet {
   }
   const result = promptSetSchema.safeParse(data);
   if (result.success) return result.data;
-  const where = (path: readonly PropertyKey[]) => path.map((k) => (typeof k === "number" ? `[${k}]` : `.${String(k)}`)).join("").replace(/^\./, "");
-  throw new InputError(`${source}: not a valid prompt set:\n${result.error.issues.map((i) => `  ${where(i.path) || "(top)"}: ${i.message}`).join("\n")}`);
+  const where = (path: readonly PropertyKey[]) =>
+    path
+      .map((k) => (typeof k === "number" ? `[${k}]` : `.${String(k)}`))
+      .join("")
+      .replace(/^\./, "");
+  throw new InputError(
+    `${source}: not a valid prompt set:\n${result.error.issues.map((i) => `  ${where(i.path) || "(top)"}: ${i.message}`).join("\n")}`,
+  );
 }
 
 export function loadPromptSet(path: string): PromptSet {
@@ -93,7 +102,8 @@ export function planPrompts(set: PromptSet, tokenizer: Tokenizer, options: { lim
   for (const p of set.prompts.slice(0, options.limit)) {
     const tokens = p.tokens ?? tokenizer.encode(p.text!);
     const bad = tokens.find((t) => t >= tokenizer.vocabSize);
-    if (bad !== undefined) throw new InputError(`prompt ${p.id}: token id ${bad} is outside the vocabulary (0..${tokenizer.vocabSize - 1})`);
+    if (bad !== undefined)
+      throw new InputError(`prompt ${p.id}: token id ${bad} is outside the vocabulary (0..${tokenizer.vocabSize - 1})`);
     const room = options.context - tokens.length;
     if (room < 1) {
       notes.push(`${p.id}: skipped, its ${tokens.length} tokens leave no room in the ${options.context}-token context`);

@@ -39,5 +39,11 @@ export function runReference(backend: Backend, promptTokens: readonly number[], 
     continuation.push(argmax(row));
   }
   // Filed by position (steps[p] is position p) whatever order the backend registered them in.
-  return { promptTokens, continuation, rows, compared: rows.map(referenceRow), steps: [...cache.steps].sort((a, b) => a.position - b.position) };
+  return {
+    promptTokens,
+    continuation,
+    rows,
+    compared: rows.map(referenceRow),
+    steps: [...cache.steps].sort((a, b) => a.position - b.position),
+  };
 }

@@ -11,9 +11,18 @@ export function budgetSection(run: EvalRun): string {
   const rivals = methods.filter((m) => m !== "budgeted");
   const out: string[] = [
     `## Budgeted against FastGen and the baselines at fixed compressions\n`,
-    `Each policy's sweep (FastGen over T, budgeted over C, each baseline over r) is read at the compression in the first column by linear interpolation between its two neighbouring settings (mean compression over decode steps, as above); "—" where the sweep does not reach it. The last columns count the prompts where budgeted's KL is lower than the other policy's, each read on that prompt's own curves (budgeted : other, of the prompts both reach).\n`,
+    `Each policy's sweep (FastGen over T, budgeted over C, each baseline over r) is read at the compression in the ` +
+      `first column by linear interpolation between its two neighbouring settings (mean compression over decode ` +
+      `steps, as above); "—" where the sweep does not reach it. The last columns count the prompts where budgeted's ` +
+      `KL is lower than the other policy's, each read on that prompt's own curves (budgeted : other, of the prompts both reach).\n`,
     table(
-      ["compression", ...methods.map((m) => `${m} KL`), ...methods.map((m) => `${m} top-1`), "budgeted / h2o KL", ...rivals.map((m) => `lower KL vs ${m}`)],
+      [
+        "compression",
+        ...methods.map((m) => `${m} KL`),
+        ...methods.map((m) => `${m} top-1`),
+        "budgeted / h2o KL",
+        ...rivals.map((m) => `lower KL vs ${m}`),
+      ],
       rows.map((r) => {
         const kl = (m: string) => r.values[m]?.kl;
         const b = kl("budgeted");
@@ -42,7 +51,9 @@ export function budgetMapSection(run: EvalRun, picture: string): string {
   const layers = [...new Set(cells.map((c) => c.layer))].sort((a, b) => a - b);
   return [
     `## Where budgeted spends the budget\n`,
-    `Each (layer, KV head) coloured by the share of the prompt it keeps (its budget kept / n after the prompt, mean over prompts; during decoding it keeps that share of the current length). The table gives the least and the most any KV head of a layer keeps.\n`,
+    `Each (layer, KV head) coloured by the share of the prompt it keeps (its budget kept / n after the prompt, mean ` +
+      `over prompts; during decoding it keeps that share of the current length). The table gives the least and the ` +
+      `most any KV head of a layer keeps.\n`,
     picture,
     table(
       ["layer", ...Cs],
@@ -63,7 +74,11 @@ export function observeSection(run: EvalRun): string {
   const W = run.observeSettings[0]!.observe!;
   return [
     `### Observation window (W = ${W})\n`,
-    `The same FastGen and budgeted settings rerun with the profile's recovery taken over the last W = ${W} prompt rows only (SnapKV's observation window; \`--observe\`), beside the plain setting. Over the KV heads not on full: the recovery promised at profiling, measured during decoding, over the last quarter, and the gap between the promise and the last quarter. A smaller gap means the profile predicts decoding better; KL says whether it also decodes better.\n`,
+    `The same FastGen and budgeted settings rerun with the profile's recovery taken over the last W = ${W} prompt ` +
+      `rows only (SnapKV's observation window; \`--observe\`), beside the plain setting. Over the KV heads not on ` +
+      `full: the recovery promised at profiling, measured during decoding, over the last quarter, and the gap ` +
+      `between the promise and the last quarter. A smaller gap means the profile predicts decoding better; KL ` +
+      `says whether it also decodes better.\n`,
     table(
       ["prompt tokens", "setting", "prompts", "compression", "KL", "heads", "profiled", "decoding", "last quarter", "gap"],
       run.observe.map((r) => [

@@ -38,7 +38,12 @@ export function matchedTable(row: MatchedRow): string {
       if (b.nearest) {
         // Out of the sweep's range: the closest setting as measured, in italics and never bold.
         const n = b.nearest;
-        return [`${b.policy}: not reached (sweep spans ${pct(b.range[0], 0)}–${pct(b.range[1], 0)}); nearest ${n.setting}`, `*${pct(n.compression)}*`, ...COMPARED.map((m) => `*${fmt(m, n.values[m]!)}*`), wins];
+        return [
+          `${b.policy}: not reached (sweep spans ${pct(b.range[0], 0)}–${pct(b.range[1], 0)}); nearest ${n.setting}`,
+          `*${pct(n.compression)}*`,
+          ...COMPARED.map((m) => `*${fmt(m, n.values[m]!)}*`),
+          wins,
+        ];
       }
       return [`${b.policy} (interpolated)`, pct(row.compression), ...COMPARED.map((m) => cell(m, b.values[m])), wins];
     }),
@@ -61,8 +66,10 @@ export function verdicts(row: MatchedRow): string[] {
         const v = b.values[m];
         return f !== undefined && v !== undefined && (HIGHER_IS_BETTER[m] ? f < v : f > v);
       });
-      const list = (ms: MetricName[]) => ms.map((m) => `${METRIC_TITLES[m]} ${fmt(m, row.fastgen[m]!)} vs ${fmt(m, b.values[m]!)}`).join(", ");
-      return `- T=${row.threshold} against ${b.policy}: FastGen better on ${better.length ? list(better) : "nothing"}; worse on ${worse.length ? list(worse) : "nothing"}.`;
+      const list = (ms: MetricName[]) =>
+        ms.map((m) => `${METRIC_TITLES[m]} ${fmt(m, row.fastgen[m]!)} vs ${fmt(m, b.values[m]!)}`).join(", ");
+      const listed = (xs: typeof better) => (xs.length ? list(xs) : "nothing");
+      return `- T=${row.threshold} against ${b.policy}: FastGen better on ${listed(better)}; worse on ${listed(worse)}.`;
     });
 }
 
@@ -74,13 +81,25 @@ export function lengthSection(run: EvalRun, headline: readonly number[]): string
   const parts = [
     `### By prompt length
 `,
-    `The profile is taken on the prompt and the local window is fixed from it, so a short prompt followed by ${run.options.forced} decode steps is where the profile has the least to go on. Per band of prompt length (tokens with BOS): FastGen's compression and KL, the recovery of its non-full heads at profiling and over the last quarter of decoding, and the prompts where FastGen's KL is lower than each baseline's at the same compression on that prompt (FastGen : baseline, of those the baseline's sweep reaches).\n`,
+    `The profile is taken on the prompt and the local window is fixed from it, so a short prompt followed by ` +
+      `${run.options.forced} decode steps is where the profile has the least to go on. Per band of prompt length ` +
+      `(tokens with BOS): FastGen's compression and KL, the recovery of its non-full heads at profiling and over ` +
+      `the last quarter of decoding, and the prompts where FastGen's KL is lower than each baseline's at the same ` +
+      `compression on that prompt (FastGen : baseline, of those the baseline's sweep reaches).\n`,
   ];
   for (const s of shown) {
     parts.push(
       `**T = ${s.value}**\n\n` +
         table(
-          ["prompt tokens", "prompts", "compression", "KL", "recovery at profiling → last quarter", "last quarter ≥ T", ...baselines.map((b) => `lower KL vs ${b}`)],
+          [
+            "prompt tokens",
+            "prompts",
+            "compression",
+            "KL",
+            "recovery at profiling → last quarter",
+            "last quarter ≥ T",
+            ...baselines.map((b) => `lower KL vs ${b}`),
+          ],
           byLength(run.settings, run.prompts, s, baselines).map((b) => [
             b.band,
             String(b.prompts),

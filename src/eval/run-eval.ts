@@ -28,7 +28,11 @@ export interface EvalOptions extends SweepOptions {
   readonly forced: number;
   readonly workers: number;
   /** The attention picture: prompt id (default: the prompt closest to 40 tokens), query head, FastGen threshold. */
-  readonly attention: { readonly promptId?: string; readonly head?: { readonly layer: number; readonly head: number }; readonly threshold: number };
+  readonly attention: {
+    readonly promptId?: string;
+    readonly head?: { readonly layer: number; readonly head: number };
+    readonly threshold: number;
+  };
 }
 
 export interface EvalEnvironment {
@@ -65,7 +69,8 @@ export interface EvalRun {
 /** The prompt for the attention picture: the requested one, else the one closest to 40 tokens. */
 export function attentionPrompt(prompts: readonly EvalPrompt[], requested?: string): string {
   if (requested !== undefined) {
-    if (!prompts.some((p) => p.id === requested)) throw new InputError(`attention prompt "${requested}" is not among the evaluated prompts`);
+    if (!prompts.some((p) => p.id === requested))
+      throw new InputError(`attention prompt "${requested}" is not among the evaluated prompts`);
     return requested;
   }
   return prompts.reduce((best, p) => (Math.abs(p.tokens.length - 40) < Math.abs(best.tokens.length - 40) ? p : best), prompts[0]!).id;
@@ -76,32 +81,49 @@ export function skippedSummary(skipped: readonly SkippedPrompt[], considered: nu
   // Ids come from the prompt file: escaped, since this line goes to the terminal.
   const shown = skipped.slice(0, 5).map((p) => `${printable(p.id, 60)} (${p.tokens} tokens)`);
   const more = skipped.length > shown.length ? `, and ${skipped.length - shown.length} more` : "";
-  return `${skipped.length} of ${considered} prompts dropped: they leave no room for a forced token in the ${context}-token trained context: ${shown.join(", ")}${more}`;
+  return (
+    `${skipped.length} of ${considered} prompts dropped: they leave no room for a forced token in the ` +
+    `${context}-token trained context: ${shown.join(", ")}${more}`
+  );
 }
 
 export async function runEvaluation(env: EvalEnvironment, options: EvalOptions, sink: ProgressSink): Promise<EvalRun> {
   const started = performance.now();
   const { prompts: set, ...promptSet } = loadPromptSet(options.promptsPath);
-  const plan = planPrompts({ ...promptSet, prompts: set }, env.tokenizer, { limit: options.limit, forced: options.forced, context: env.config.trainedContextLength });
+  const plan = planPrompts({ ...promptSet, prompts: set }, env.tokenizer, {
+    limit: options.limit,
+    forced: options.forced,
+    context: env.config.trainedContextLength,
+  });
   const considered = plan.prompts.length + plan.skipped.length;
   if (plan.skipped.length > 0) {
     // Said before the run starts, and again in the report: a silently smaller prompt set changes every mean.
     sink.line(`warning: ${skippedSummary(plan.skipped, considered, env.config.trainedContextLength)}`);
   }
-  if (plan.prompts.length === 0) throw new InputError(`no prompt left to evaluate: ${skippedSummary(plan.skipped, considered, env.config.trainedContextLength)}`);
+  if (plan.prompts.length === 0)
+    throw new InputError(`no prompt left to evaluate: ${skippedSummary(plan.skipped, considered, env.config.trainedContextLength)}`);
   const clipped = plan.prompts.filter((p) => p.forced < options.forced);
   if (clipped.length > 0) {
     const fewest = Math.min(...clipped.map((p) => p.forced));
-    sink.line(`warning: N clipped from ${options.forced} (down to ${fewest}) on ${clipped.length} of ${plan.prompts.length} prompts so that prompt + N fits the ${env.config.trainedContextLength}-token trained context`);
+    sink.line(
+      `warning: N clipped from ${options.forced} (down to ${fewest}) on ${clipped.length} of ${plan.prompts.length} ` +
+        `prompts so that prompt + N fits the ${env.config.trainedContextLength}-token trained context`,
+    );
   }
   const settings = buildSettings(options);
   // Variants run only when their base setting is in the sweep.
   const variants = observeSettings(options).filter((v) => settings.some((s) => s.policy === v.policy && s.value === v.value));
-  const threshold = options.thresholds.includes(options.attention.threshold) ? options.attention.threshold : options.thresholds[Math.floor(options.thresholds.length / 2)];
+  const threshold = options.thresholds.includes(options.attention.threshold)
+    ? options.attention.threshold
+    : options.thresholds[Math.floor(options.thresholds.length / 2)];
   const attention: AttentionRequest | undefined =
     threshold === undefined
       ? undefined
-      : { promptId: attentionPrompt(plan.prompts, options.attention.promptId), setting: `fastgen T=${threshold}`, ...(options.attention.head ? { head: options.attention.head } : {}) };
+      : {
+          promptId: attentionPrompt(plan.prompts, options.attention.promptId),
+          setting: `fastgen T=${threshold}`,
+          ...(options.attention.head ? { head: options.attention.head } : {}),
+        };
   const init: WorkerInit = {
     modelPath: env.modelPath,
     ...(env.tokenizerPath ? { tokenizerPath: env.tokenizerPath } : {}),

@@ -17,7 +17,12 @@ export interface SampleOptions {
 }
 
 /** `onToken` is called after every forward pass (for progress on long runs). */
-export function samplePromptTokens(backend: Backend, ids: { readonly bos: number; readonly eos: number }, o: SampleOptions, onToken?: () => void): number[][] {
+export function samplePromptTokens(
+  backend: Backend,
+  ids: { readonly bos: number; readonly eos: number },
+  o: SampleOptions,
+  onToken?: () => void,
+): number[][] {
   if (o.lengths.length === 0) throw new RangeError("need at least one length");
   return Array.from({ length: o.count }, (_, i) => {
     const length = o.lengths[i % o.lengths.length]!;

@@ -10,7 +10,14 @@ import { compressPrompt } from "../fastgen/pipeline.ts";
 import type { CompressionSummary, CompressionSession, KvBytesReport } from "../fastgen/session.ts";
 import type { TokenClasses } from "../fastgen/token-classes.ts";
 import { argmax } from "../generation/sampler.ts";
-import { compareRow, type FreeRunningMetrics, freeRunningAgreement, type RowComparison, summarizeRows, type TeacherForcedMetrics } from "./metrics.ts";
+import {
+  compareRow,
+  type FreeRunningMetrics,
+  freeRunningAgreement,
+  type RowComparison,
+  summarizeRows,
+  type TeacherForcedMetrics,
+} from "./metrics.ts";
 import { type HeadRecovery, RecoveryMeter } from "./recovery.ts";
 import type { ReferenceRun } from "./reference-run.ts";
 import { type AttentionObserver, replayTrace, type TokenTrace, TracingCache } from "./trace.ts";
@@ -36,7 +43,13 @@ function startSession(backend: Backend, classes: TokenClasses, settings: Compres
   return compressPrompt(backend, classes, settings, ref.promptTokens, fill).session;
 }
 
-export function runSetting(backend: Backend, classes: TokenClasses, settings: CompressionSettings, ref: ReferenceRun, watch = false): SettingRun {
+export function runSetting(
+  backend: Backend,
+  classes: TokenClasses,
+  settings: CompressionSettings,
+  ref: ReferenceRun,
+  watch = false,
+): SettingRun {
   const n = ref.promptTokens.length;
   const N = ref.rows.length;
   const session = startSession(backend, classes, settings, ref);

@@ -38,18 +38,32 @@ export interface SweepOptions {
 /** What a baseline's ratio r sets: local → rLocal; frequent → rFrequent; h2o → both; streaming → rLocal (plus sinks). */
 function baselineSettings(policy: SweptBaseline, r: number, o: SweepOptions): CompressionSettings {
   const over =
-    policy === "budgeted" ? { compression: r } : policy === "local" || policy === "streaming" ? { rLocal: r } : policy === "frequent" ? { rFrequent: r } : { rLocal: r, rFrequent: r };
+    policy === "budgeted"
+      ? { compression: r }
+      : policy === "local" || policy === "streaming"
+        ? { rLocal: r }
+        : policy === "frequent"
+          ? { rFrequent: r }
+          : { rLocal: r, rFrequent: r };
   return compressionSettingsSchema.parse({ policy, gqa: o.gqa, sinks: o.sinks, rLocal: o.rLocal, rFrequent: o.rFrequent, ...over });
 }
 
 export function buildSettings(o: SweepOptions): EvalSetting[] {
   const out: EvalSetting[] = [{ id: "full", policy: "full", value: null, settings: compressionSettingsSchema.parse({ policy: "full" }) }];
   for (const t of o.thresholds) {
-    const settings = compressionSettingsSchema.parse({ policy: "fastgen", threshold: t, rLocal: o.rLocal, rFrequent: o.rFrequent, gqa: o.gqa, sinks: o.sinks });
+    const settings = compressionSettingsSchema.parse({
+      policy: "fastgen",
+      threshold: t,
+      rLocal: o.rLocal,
+      rFrequent: o.rFrequent,
+      gqa: o.gqa,
+      sinks: o.sinks,
+    });
     out.push({ id: `fastgen T=${t}`, policy: "fastgen", value: t, settings });
   }
   for (const policy of SWEPT_BASELINES) {
-    for (const r of o.ratios[policy] ?? []) out.push({ id: `${policy} ${policy === "budgeted" ? "C" : "r"}=${r}`, policy, value: r, settings: baselineSettings(policy, r, o) });
+    for (const r of o.ratios[policy] ?? [])
+      out.push({ id: `${policy} ${policy === "budgeted" ? "C" : "r"}=${r}`, policy, value: r, settings: baselineSettings(policy, r, o) });
   }
   return out;
 }
@@ -60,7 +74,19 @@ export function observeSettings(o: SweepOptions): EvalSetting[] {
   const { window: w, threshold, compression } = o.observe;
   const base = { gqa: o.gqa, sinks: o.sinks, rLocal: o.rLocal, rFrequent: o.rFrequent, observe: w };
   return [
-    { id: `fastgen T=${threshold} W=${w}`, policy: "fastgen", value: threshold, observe: w, settings: compressionSettingsSchema.parse({ ...base, policy: "fastgen", threshold }) },
-    { id: `budgeted C=${compression} W=${w}`, policy: "budgeted", value: compression, observe: w, settings: compressionSettingsSchema.parse({ ...base, policy: "budgeted", compression }) },
+    {
+      id: `fastgen T=${threshold} W=${w}`,
+      policy: "fastgen",
+      value: threshold,
+      observe: w,
+      settings: compressionSettingsSchema.parse({ ...base, policy: "fastgen", threshold }),
+    },
+    {
+      id: `budgeted C=${compression} W=${w}`,
+      policy: "budgeted",
+      value: compression,
+      observe: w,
+      settings: compressionSettingsSchema.parse({ ...base, policy: "budgeted", compression }),
+    },
   ];
 }

@@ -47,7 +47,8 @@ export interface ThresholdStability {
   readonly recovery: RecoveryDrift;
 }
 
-const zeroCounts = (): Record<CandidateName, number> => Object.fromEntries(CANDIDATE_NAMES.map((c) => [c, 0])) as Record<CandidateName, number>;
+const zeroCounts = (): Record<CandidateName, number> =>
+  Object.fromEntries(CANDIDATE_NAMES.map((c) => [c, 0])) as Record<CandidateName, number>;
 
 function asCandidate(policy: string): CandidateName {
   if (!(CANDIDATE_NAMES as readonly string[]).includes(policy)) throw new Error(`not a FastGen candidate policy: ${policy}`);
@@ -126,7 +127,10 @@ export interface ObserveRow {
  * the recovery promised at profiling and the recovery measured while decoding? Each variant beside
  * its base setting, per prompt-length band and over all prompts.
  */
-export function observeStudy(pairs: readonly { readonly base: EvalSetting; readonly variant: EvalSetting }[], prompts: readonly PromptOutcome[]): ObserveRow[] {
+export function observeStudy(
+  pairs: readonly { readonly base: EvalSetting; readonly variant: EvalSetting }[],
+  prompts: readonly PromptOutcome[],
+): ObserveRow[] {
   const bands: [string, readonly PromptOutcome[]][] = [
     ...LENGTH_BANDS.map(([from, to]): [string, readonly PromptOutcome[]] => [bandLabel(from, to), promptsInBand(prompts, from, to)]),
     ["all", prompts],
@@ -145,7 +149,10 @@ export function observeStudy(pairs: readonly { readonly base: EvalSetting; reado
           prompts: inBand.length,
           compression: mean(o.map((x) => x.compression.mean)),
           kl: mean(o.map((x) => x.teacher.kl)),
-          recovery: recoveryDrift(o.flatMap((x) => x.heads ?? []), s.policy === "fastgen" ? s.value! : NaN),
+          recovery: recoveryDrift(
+            o.flatMap((x) => x.heads ?? []),
+            s.policy === "fastgen" ? s.value! : NaN,
+          ),
         });
       }
     }

@@ -18,7 +18,13 @@ export interface TokenTrace {
 }
 
 /** Sees each attention a backend reports, with the positions it attended (the view as read). */
-export type AttentionObserver = (layer: number, kvHead: number, position: number, attended: Int32Array | Uint16Array, probs: readonly Float32Array[]) => void;
+export type AttentionObserver = (
+  layer: number,
+  kvHead: number,
+  position: number,
+  attended: Int32Array | Uint16Array,
+  probs: readonly Float32Array[],
+) => void;
 
 /**
  * A KvCache that forwards every call to `inner` and records them (while `recording`), filed by
@@ -45,7 +51,13 @@ export class TracingCache implements KvCache {
     if (!this.recording) return;
     const { nLayers, nKvHeads, headDim } = this.layout;
     const size = nLayers * nKvHeads * headDim;
-    const step = { position, token, keys: new Float32Array(size), values: new Float32Array(size), probs: Array.from({ length: nLayers * nKvHeads }, () => []) };
+    const step = {
+      position,
+      token,
+      keys: new Float32Array(size),
+      values: new Float32Array(size),
+      probs: Array.from({ length: nLayers * nKvHeads }, () => []),
+    };
     this.steps.push(step);
     this.byPosition.set(position, step);
   }

@@ -14,11 +14,16 @@ export interface WorkerInit {
   readonly attention?: AttentionRequest;
 }
 
-export type ToWorker = { readonly type: "init"; readonly init: WorkerInit } | { readonly type: "prompt"; readonly index: number; readonly prompt: EvalPrompt };
+export type ToWorker =
+  | { readonly type: "init"; readonly init: WorkerInit }
+  | { readonly type: "prompt"; readonly index: number; readonly prompt: EvalPrompt };
 
 export type FromWorker =
   | { readonly type: "ready" }
   | { readonly type: "setting"; readonly index: number }
   | { readonly type: "done"; readonly index: number; readonly outcome: PromptOutcome }
-  /** `userError`: the error was an InputError (a bad model file, a non-finite logit), rethrown as one so the CLI prints its line, not a stack. */
+  /**
+   * `userError`: the error was an InputError (a bad model file, a non-finite logit), rethrown as one so the CLI prints
+   * its line, not a stack.
+   */
   | { readonly type: "error"; readonly message: string; readonly userError?: boolean };

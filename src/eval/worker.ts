@@ -26,7 +26,9 @@ async function handle(m: ToWorker): Promise<void> {
   }
   if (!state) throw new Error("worker got a prompt before init");
   const { init, backend } = state;
-  const outcome = evaluatePrompt(backend, init.classes, m.prompt, init.settings, init.attention, () => send({ type: "setting", index: m.index }));
+  const outcome = evaluatePrompt(backend, init.classes, m.prompt, init.settings, init.attention, () =>
+    send({ type: "setting", index: m.index }),
+  );
   send({ type: "done", index: m.index, outcome });
 }
 

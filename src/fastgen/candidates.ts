@@ -2,13 +2,7 @@
 import { frequent, full, local, punct, special } from "./components/index.ts";
 import { type KvHeadPolicy, unionPolicy } from "./policy.ts";
 
-export const CANDIDATE_NAMES = [
-  "special",
-  "special+punct",
-  "special+punct+frequent",
-  "special+punct+frequent+local",
-  "full",
-] as const;
+export const CANDIDATE_NAMES = ["special", "special+punct", "special+punct+frequent", "special+punct+frequent+local", "full"] as const;
 export type CandidateName = (typeof CANDIDATE_NAMES)[number];
 
 export const CANDIDATES: readonly KvHeadPolicy[] = [

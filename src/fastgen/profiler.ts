@@ -49,7 +49,12 @@ export interface ProfileReport {
   readonly layers: readonly (readonly KvHeadProfile[])[];
 }
 
-export function profileHeads(attention: PromptAttention, layout: KvLayout, classes: TokenClassLookup, settings: ProfileSettings): ProfileReport {
+export function profileHeads(
+  attention: PromptAttention,
+  layout: KvLayout,
+  classes: TokenClassLookup,
+  settings: ProfileSettings,
+): ProfileReport {
   const n = attention.n;
   if (n < 1) throw new RangeError("cannot profile an empty prompt");
   // Spec §4: k from n while profiling; FastGen's candidates keep no sinks.
@@ -63,9 +68,16 @@ export function profileHeads(attention: PromptAttention, layout: KvLayout, class
       const rules = CANDIDATES.map((c) => unionRowRule(c, ctx));
       const queryHeads = heads.map((h) => ({
         head: h,
-        recovery: recoveryReport((_, c) => (CANDIDATES[c]!.keepsAll ? 1 : recovery(attention, l, h, rules[c]!.columns, rules[c]!.window, settings.observe))),
+        recovery: recoveryReport((_, c) =>
+          CANDIDATES[c]!.keepsAll ? 1 : recovery(attention, l, h, rules[c]!.columns, rules[c]!.window, settings.observe),
+        ),
       }));
-      const recoveryOf = recoveryReport((name) => reduce(queryHeads.map((q) => q.recovery[name]), settings.gqa));
+      const recoveryOf = recoveryReport((name) =>
+        reduce(
+          queryHeads.map((q) => q.recovery[name]),
+          settings.gqa,
+        ),
+      );
       // Spec §4: the first candidate with recovery ≥ T (no clamping, §12.3); full always qualifies.
       const policy = CANDIDATE_NAMES.find((name) => name === "full" || recoveryOf[name] >= settings.threshold)!;
       row.push({ layer: l, kvHead: g, policy, recovery: recoveryOf, queryHeads });
@@ -88,7 +100,14 @@ function reduce(values: number[], how: GqaReduction): number {
 }
 
 /** (1/n) Σ_i Σ_{j ≤ i kept} A[i, j]: plain retained mass, not renormalised (spec §4); with `observe`, over the last rows only. */
-function recovery(attention: PromptAttention, layer: number, head: number, columns: Uint8Array | null, window: number, observe?: number): number {
+function recovery(
+  attention: PromptAttention,
+  layer: number,
+  head: number,
+  columns: Uint8Array | null,
+  window: number,
+  observe?: number,
+): number {
   let total = 0;
   const from = firstObservedRow(attention.n, observe);
   for (let i = from; i < attention.n; i++) {

@@ -26,7 +26,9 @@ export function promptAttentionFromRows(rows: Float32Array[][][]): PromptAttenti
 
 /** Builds a PromptAttention from dense `n × n` row-major matrices (upper triangle ignored). */
 export function promptAttentionFromMatrices(matrices: Float32Array[][], n: number): PromptAttention {
-  return promptAttentionFromRows(matrices.map((layer) => layer.map((m) => Array.from({ length: n }, (_, i) => m.slice(i * n, i * n + i + 1)))));
+  return promptAttentionFromRows(
+    matrices.map((layer) => layer.map((m) => Array.from({ length: n }, (_, i) => m.slice(i * n, i * n + i + 1)))),
+  );
 }
 
 /** How a KV head's recovery is taken from its query heads' (spec §4 "GQA"): the least, or the mean. */

@@ -63,7 +63,13 @@ export class CompressionSession {
       this.cache.compress(report.layers.map((heads) => heads.map((h) => candidateByName(h.policy))));
     } else if (s.policy === "budgeted") {
       // Ranked by the scores the cache holds, so the cut at row n−1 is exactly the profiled set.
-      const report = profileBudget(this.cache.promptAttention(), layout, this.cache, { ...s, sinks: BUDGET_SINKS }, (l, g) => this.cache.store(l, g).scores);
+      const report = profileBudget(
+        this.cache.promptAttention(),
+        layout,
+        this.cache,
+        { ...s, sinks: BUDGET_SINKS },
+        (l, g) => this.cache.store(l, g).scores,
+      );
       this.budgetReport = report;
       this.cache.compress(budgetedPolicies(report, BUDGET_SINKS));
     } else {

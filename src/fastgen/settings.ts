@@ -12,21 +12,41 @@ export type PolicyName = (typeof POLICY_NAMES)[number];
 export type BaselineName = Exclude<PolicyName, "fastgen" | "budgeted">;
 
 const ratio = (what: string) =>
-  z.number({ error: `${what} must be a number` }).gt(0, `${what} must be in (0, 1]`).max(1, `${what} must be in (0, 1]`);
+  z
+    .number({ error: `${what} must be a number` })
+    .gt(0, `${what} must be in (0, 1]`)
+    .max(1, `${what} must be in (0, 1]`);
 
 export const compressionSettingsSchema = z.object({
   policy: z.enum(POLICY_NAMES, { error: `policy must be one of ${POLICY_NAMES.join(", ")}` }).default("fastgen"),
   /** Recovery threshold T (spec §3 default 0.95). */
-  threshold: z.number({ error: "threshold must be a number" }).min(0, "threshold must be in [0, 1]").max(1, "threshold must be in [0, 1]").default(0.95),
+  threshold: z
+    .number({ error: "threshold must be a number" })
+    .min(0, "threshold must be in [0, 1]")
+    .max(1, "threshold must be in [0, 1]")
+    .default(0.95),
   rLocal: ratio("r-local").default(0.3),
   rFrequent: ratio("r-frequent").default(0.3),
   gqa: z.enum(["min", "mean"], { error: "gqa must be min or mean" }).default("min"),
   /** Attention sinks of `streaming` (spec §9 default 4). */
-  sinks: z.number().int("sinks must be a whole number").min(0, "sinks must be ≥ 0").max(1 << 20).default(4),
+  sinks: z
+    .number()
+    .int("sinks must be a whole number")
+    .min(0, "sinks must be ≥ 0")
+    .max(1 << 20)
+    .default(4),
   /** `budgeted`: share of KV entries to prune, 0 ≤ C < 1. */
-  compression: z.number({ error: "compression must be a number" }).min(0, "compression must be in [0, 1)").lt(1, "compression must be in [0, 1)").default(0.5),
+  compression: z
+    .number({ error: "compression must be a number" })
+    .min(0, "compression must be in [0, 1)")
+    .lt(1, "compression must be in [0, 1)")
+    .default(0.5),
   /** Recovery over the last W prompt rows only (fastgen and budgeted; absent: every row). */
-  observe: z.number({ error: "observe must be a number" }).int("observe must be a whole number").min(1, "observe must be at least 1").optional(),
+  observe: z
+    .number({ error: "observe must be a number" })
+    .int("observe must be a whole number")
+    .min(1, "observe must be at least 1")
+    .optional(),
 });
 export type CompressionSettings = z.infer<typeof compressionSettingsSchema>;
 

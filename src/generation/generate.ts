@@ -44,7 +44,12 @@ export function* decodeTokens(
 }
 
 /** Prefill + {@link decodeTokens} through a plain cache (no compression step in between). */
-export function* generateTokens(backend: Backend, cache: KvCache, promptTokens: readonly number[], options: DecodeOptions): Generator<GeneratedToken> {
+export function* generateTokens(
+  backend: Backend,
+  cache: KvCache,
+  promptTokens: readonly number[],
+  options: DecodeOptions,
+): Generator<GeneratedToken> {
   if (promptTokens.length === 0) throw new RangeError("the prompt must hold at least one token (normally BOS)");
   const rows = backend.prefill(promptTokens, 0, cache);
   yield* decodeTokens(backend, cache, rows[rows.length - 1]!, promptTokens.length, options);

@@ -15,7 +15,12 @@ export const samplingSchema = z.object({
     .refine((t) => t === 0 || t >= MIN_TEMPERATURE, `temperature must be 0 (greedy) or at least ${MIN_TEMPERATURE}`)
     .default(0),
   topP: z.number().gt(0, "top-p must be in (0, 1]").max(1, "top-p must be in (0, 1]").default(0.9),
-  seed: z.number().int().min(0).max(2 ** 32 - 1).default(42),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 32 - 1)
+    .default(42),
 });
 export type SamplingOptions = z.infer<typeof samplingSchema>;
 
@@ -26,11 +31,20 @@ export function argmax(x: ArrayLike<number>): number {
   // as one. test/generation/argmax.test.ts holds it to the plain scan.
   const n = x.length;
   if (Number.isNaN(x[0]!)) return 0;
-  let m0 = -Infinity, m1 = -Infinity, m2 = -Infinity, m3 = -Infinity;
-  let b0 = -1, b1 = -1, b2 = -1, b3 = -1;
+  let m0 = -Infinity,
+    m1 = -Infinity,
+    m2 = -Infinity,
+    m3 = -Infinity;
+  let b0 = -1,
+    b1 = -1,
+    b2 = -1,
+    b3 = -1;
   let i = 0;
   for (; i + 4 <= n; i += 4) {
-    const v0 = x[i]!, v1 = x[i + 1]!, v2 = x[i + 2]!, v3 = x[i + 3]!;
+    const v0 = x[i]!,
+      v1 = x[i + 1]!,
+      v2 = x[i + 2]!,
+      v3 = x[i + 3]!;
     if (v0 > m0) {
       m0 = v0;
       b0 = i;
@@ -116,7 +130,8 @@ export function checkFiniteLogits(logits: Float32Array, where = "", allowMasked 
   const at = where ? ` ${where}` : "";
   if (bad >= 0) {
     throw new NonFiniteLogitsError(
-      `the model produced a non-finite logit (${logits[bad]} for token id ${bad})${at}; its weights overflow float32 arithmetic, so the model file is likely corrupt`,
+      `the model produced a non-finite logit (${logits[bad]} for token id ${bad})${at}; its weights overflow float32 ` +
+        `arithmetic, so the model file is likely corrupt`,
     );
   }
   if (finite === 0) throw new NonFiniteLogitsError(`every token is masked out${at}; there is nothing to sample`);

@@ -71,7 +71,8 @@ export class HeadStore implements KvView {
   push(position: number, key: Float32Array, value: Float32Array): void {
     if (position >= U16_LIMIT && this.positions instanceof Uint16Array) this.widenPositions();
     // Grow by 1/64 (at least SLACK_ENTRIES): geometric, so appends stay amortised O(1), with bounded slack.
-    if (this.length === this.capacity) this.resize(this.capacity + Math.max(SLACK_ENTRIES, this.doubling ? this.capacity : this.capacity >> SLACK_SHIFT));
+    if (this.length === this.capacity)
+      this.resize(this.capacity + Math.max(SLACK_ENTRIES, this.doubling ? this.capacity : this.capacity >> SLACK_SHIFT));
     const d = this.headDim;
     this.positions[this.length] = position;
     // A key of exactly headDim (the usual case) is copied without making a view of it first.
@@ -138,7 +139,8 @@ export class HeadStore implements KvView {
     }
     this.length = w;
     // Release memory: exactly after prefill; during decode once the slack passes max(SLACK_ENTRIES, w / 64).
-    if (shrink === "exact" ? this.capacity > w : this.capacity > w + Math.max(SLACK_ENTRIES, w >> SLACK_SHIFT)) this.resize(shrink === "exact" ? w : w + (SLACK_ENTRIES >> 1));
+    if (shrink === "exact" ? this.capacity > w : this.capacity > w + Math.max(SLACK_ENTRIES, w >> SLACK_SHIFT))
+      this.resize(shrink === "exact" ? w : w + (SLACK_ENTRIES >> 1));
   }
 
   private resize(capacity: number): void {
@@ -180,7 +182,12 @@ export class HeadStore implements KvView {
   view(): KvView {
     const n = this.length;
     const d = this.headDim;
-    return { length: n, positions: this.positions.subarray(0, n), keys: this.keys.subarray(0, n * d), values: this.values.subarray(0, n * d) };
+    return {
+      length: n,
+      positions: this.positions.subarray(0, n),
+      keys: this.keys.subarray(0, n * d),
+      values: this.values.subarray(0, n * d),
+    };
   }
 }
 

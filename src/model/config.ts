@@ -45,15 +45,16 @@ const configSchema = z
 export function validateConfig(raw: Record<string, unknown>, path: string): LlamaConfig {
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
-    const problems = parsed.error.issues
-      .map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message))
-      .join("; ");
+    const problems = parsed.error.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ");
     throw new ModelFileError(path, `invalid model hyperparameters (${problems})`);
   }
   const c = parsed.data;
   const bytes = 4 * weightCount(c);
   if (bytes > LIMITS.maxWeightBytes) {
-    throw new ModelFileError(path, `model would need ${(bytes / 1024 ** 3).toFixed(1)} GiB of float32 weights, over the ${LIMITS.maxWeightBytes / 1024 ** 3} GiB limit`);
+    throw new ModelFileError(
+      path,
+      `model would need ${(bytes / 1024 ** 3).toFixed(1)} GiB of float32 weights, over the ${LIMITS.maxWeightBytes / 1024 ** 3} GiB limit`,
+    );
   }
   return c;
 }

@@ -29,7 +29,10 @@ function tensor(file: GgufFile, name: string, shape: readonly number[]): Float32
   const dims = [...info.dims];
   while (dims.length > shape.length && dims[dims.length - 1] === 1) dims.pop();
   if (dims.length !== shape.length || dims.some((d, i) => d !== shape[i])) {
-    throw new ModelFileError(file.path, `tensor ${quoted(name)} has shape [${info.dims.join(", ")}], metadata implies [${shape.join(", ")}]`);
+    throw new ModelFileError(
+      file.path,
+      `tensor ${quoted(name)} has shape [${info.dims.join(", ")}], metadata implies [${shape.join(", ")}]`,
+    );
   }
   return readTensor(file, info);
 }
@@ -44,7 +47,10 @@ export function configFromGguf(file: GgufFile): LlamaConfig {
   const dim = num(file, "llama.embedding_length");
   const nHeads = num(file, "llama.attention.head_count");
   if (!file.metadata.has("llama.attention.key_length") && dim > 0 && nHeads > 0 && dim % nHeads !== 0) {
-    throw new ModelFileError(file.path, `invalid model hyperparameters (embedding_length ${dim} is not a multiple of head_count ${nHeads})`);
+    throw new ModelFileError(
+      file.path,
+      `invalid model hyperparameters (embedding_length ${dim} is not a multiple of head_count ${nHeads})`,
+    );
   }
   const tokens = file.metadata.get("tokenizer.ggml.tokens");
   const vocabSize = num(file, "llama.vocab_size", Array.isArray(tokens) ? tokens.length : (embd.dims[1] ?? 0));

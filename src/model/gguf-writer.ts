@@ -132,24 +132,59 @@ class ByteSink {
     return at;
   }
   // Each reserves first: reserve() may replace `view`, so it must not be read before the call.
-  u8(v: number): void { const at = this.reserve(1); this.view.setUint8(at, v); }
-  i8(v: number): void { const at = this.reserve(1); this.view.setInt8(at, v); }
-  u16(v: number): void { const at = this.reserve(2); this.view.setUint16(at, v, true); }
-  i16(v: number): void { const at = this.reserve(2); this.view.setInt16(at, v, true); }
-  u32(v: number): void { const at = this.reserve(4); this.view.setUint32(at, v, true); }
-  i32(v: number): void { const at = this.reserve(4); this.view.setInt32(at, v, true); }
-  u64(v: bigint): void { const at = this.reserve(8); this.view.setBigUint64(at, v, true); }
-  i64(v: bigint): void { const at = this.reserve(8); this.view.setBigInt64(at, v, true); }
-  f32(v: number): void { const at = this.reserve(4); this.view.setFloat32(at, v, true); }
-  f64(v: number): void { const at = this.reserve(8); this.view.setFloat64(at, v, true); }
-  bytes(b: Uint8Array): void { const at = this.reserve(b.byteLength); this.buf.set(b, at); }
+  u8(v: number): void {
+    const at = this.reserve(1);
+    this.view.setUint8(at, v);
+  }
+  i8(v: number): void {
+    const at = this.reserve(1);
+    this.view.setInt8(at, v);
+  }
+  u16(v: number): void {
+    const at = this.reserve(2);
+    this.view.setUint16(at, v, true);
+  }
+  i16(v: number): void {
+    const at = this.reserve(2);
+    this.view.setInt16(at, v, true);
+  }
+  u32(v: number): void {
+    const at = this.reserve(4);
+    this.view.setUint32(at, v, true);
+  }
+  i32(v: number): void {
+    const at = this.reserve(4);
+    this.view.setInt32(at, v, true);
+  }
+  u64(v: bigint): void {
+    const at = this.reserve(8);
+    this.view.setBigUint64(at, v, true);
+  }
+  i64(v: bigint): void {
+    const at = this.reserve(8);
+    this.view.setBigInt64(at, v, true);
+  }
+  f32(v: number): void {
+    const at = this.reserve(4);
+    this.view.setFloat32(at, v, true);
+  }
+  f64(v: number): void {
+    const at = this.reserve(8);
+    this.view.setFloat64(at, v, true);
+  }
+  bytes(b: Uint8Array): void {
+    const at = this.reserve(b.byteLength);
+    this.buf.set(b, at);
+  }
   /** GGUF string: u64 byte length, then UTF-8 bytes (no terminator). */
   string(s: string): void {
     const b = utf8.encode(s);
     this.u64(BigInt(b.byteLength));
     this.bytes(b);
   }
-  result(): Uint8Array { return this.buf.subarray(0, this.length); }
+  result(): Uint8Array {
+    return this.buf.subarray(0, this.length);
+  }
 }
 
 function fail(what: string, problem: string): never {
@@ -157,7 +192,8 @@ function fail(what: string, problem: string): never {
 }
 
 function checkedInt(type: GgufIntTypeName, v: number | bigint, what: string): bigint {
-  if (typeof v === "number" && !Number.isSafeInteger(v)) fail(what, `${type} value ${v} is not a safe integer (pass a bigint for 64-bit values)`);
+  if (typeof v === "number" && !Number.isSafeInteger(v))
+    fail(what, `${type} value ${v} is not a safe integer (pass a bigint for 64-bit values)`);
   if (typeof v !== "number" && typeof v !== "bigint") fail(what, `${type} value must be a number or bigint, got ${typeof v}`);
   const b = BigInt(v);
   const [lo, hi] = INT_RANGE[type];
@@ -275,8 +311,10 @@ function tensorByteSize(t: GgufTensorSpec): number {
     fail(what, `dims [${t.dims.join(", ")}] need ${count} values, data has ${t.data?.length}`);
   }
   switch (t.type) {
-    case "F32": return 4 * count;
-    case "F16": return 2 * count;
+    case "F32":
+      return 4 * count;
+    case "F16":
+      return 2 * count;
     case "Q8_0":
       if (t.dims[0]! % Q8_0_BLOCK !== 0) fail(what, `Q8_0 needs rows (dims[0] = ${t.dims[0]}) that are a multiple of ${Q8_0_BLOCK}`);
       return (count / Q8_0_BLOCK) * Q8_0_BLOCK_BYTES;
@@ -427,7 +465,10 @@ export function llamaTensors(model: LlamaModel, tensorType: GgufTensorType): Ggu
   const kvDim = c.nKvHeads * c.headDim;
   const matrixType = (inDim: number): GgufTensorType => (tensorType === "Q8_0" && inDim % Q8_0_BLOCK !== 0 ? "F16" : tensorType);
   const matrix = (name: string, inDim: number, outDim: number, data: Float32Array): GgufTensorSpec => ({
-    name, dims: [inDim, outDim], type: matrixType(inDim), data,
+    name,
+    dims: [inDim, outDim],
+    type: matrixType(inDim),
+    data,
   });
   const vector = (name: string, data: Float32Array): GgufTensorSpec => ({ name, dims: [c.dim], type: "F32", data });
 

@@ -31,10 +31,35 @@ export type GgufArray = readonly GgufValue[] | Float32Array | Int32Array | Uint3
 /** ggml tensor types this reader knows by name; only F32, F16 and Q8_0 can be read. */
 export const GgmlType = { F32: 0, F16: 1, Q8_0: 8 } as const;
 const GGML_TYPE_NAMES: Record<number, string> = {
-  0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 6: "Q5_0", 7: "Q5_1", 8: "Q8_0", 9: "Q8_1",
-  10: "Q2_K", 11: "Q3_K", 12: "Q4_K", 13: "Q5_K", 14: "Q6_K", 15: "Q8_K", 16: "IQ2_XXS",
-  17: "IQ2_XS", 18: "IQ3_XXS", 19: "IQ1_S", 20: "IQ4_NL", 21: "IQ3_S", 22: "IQ2_S", 23: "IQ4_XS",
-  24: "I8", 25: "I16", 26: "I32", 27: "I64", 28: "F64", 29: "IQ1_M", 30: "BF16",
+  0: "F32",
+  1: "F16",
+  2: "Q4_0",
+  3: "Q4_1",
+  6: "Q5_0",
+  7: "Q5_1",
+  8: "Q8_0",
+  9: "Q8_1",
+  10: "Q2_K",
+  11: "Q3_K",
+  12: "Q4_K",
+  13: "Q5_K",
+  14: "Q6_K",
+  15: "Q8_K",
+  16: "IQ2_XXS",
+  17: "IQ2_XS",
+  18: "IQ3_XXS",
+  19: "IQ1_S",
+  20: "IQ4_NL",
+  21: "IQ3_S",
+  22: "IQ2_S",
+  23: "IQ4_XS",
+  24: "I8",
+  25: "I16",
+  26: "I32",
+  27: "I64",
+  28: "F64",
+  29: "IQ1_M",
+  30: "BF16",
 };
 /** Bytes per block and elements per block of the readable types. */
 const BLOCK: Record<number, { bytes: number; elements: number }> = {
@@ -82,35 +107,62 @@ function readString(r: ByteReader, what: string): string {
 /** Smallest encoding of one value of a type: bounds array counts before we allocate for them. */
 function minValueBytes(type: number): number {
   switch (type) {
-    case GgufValueType.UINT8: case GgufValueType.INT8: case GgufValueType.BOOL: return 1;
-    case GgufValueType.UINT16: case GgufValueType.INT16: return 2;
-    case GgufValueType.UINT32: case GgufValueType.INT32: case GgufValueType.FLOAT32: return 4;
-    case GgufValueType.UINT64: case GgufValueType.INT64: case GgufValueType.FLOAT64: case GgufValueType.STRING: return 8;
-    case GgufValueType.ARRAY: return 12;
-    default: return 1;
+    case GgufValueType.UINT8:
+    case GgufValueType.INT8:
+    case GgufValueType.BOOL:
+      return 1;
+    case GgufValueType.UINT16:
+    case GgufValueType.INT16:
+      return 2;
+    case GgufValueType.UINT32:
+    case GgufValueType.INT32:
+    case GgufValueType.FLOAT32:
+      return 4;
+    case GgufValueType.UINT64:
+    case GgufValueType.INT64:
+    case GgufValueType.FLOAT64:
+    case GgufValueType.STRING:
+      return 8;
+    case GgufValueType.ARRAY:
+      return 12;
+    default:
+      return 1;
   }
 }
 
 function readValue(r: ByteReader, type: number, key: string, depth: number): GgufValue {
   switch (type) {
-    case GgufValueType.UINT8: return r.u8(key);
-    case GgufValueType.INT8: return r.i8(key);
-    case GgufValueType.UINT16: return r.u16(key);
-    case GgufValueType.INT16: return r.i16(key);
-    case GgufValueType.UINT32: return r.u32(key);
-    case GgufValueType.INT32: return r.i32(key);
-    case GgufValueType.FLOAT32: return r.f32(key);
+    case GgufValueType.UINT8:
+      return r.u8(key);
+    case GgufValueType.INT8:
+      return r.i8(key);
+    case GgufValueType.UINT16:
+      return r.u16(key);
+    case GgufValueType.INT16:
+      return r.i16(key);
+    case GgufValueType.UINT32:
+      return r.u32(key);
+    case GgufValueType.INT32:
+      return r.i32(key);
+    case GgufValueType.FLOAT32:
+      return r.f32(key);
     case GgufValueType.BOOL: {
       const b = r.u8(key);
       if (b > 1) r.fail(`metadata ${quoted(key)}: bool value ${b} is neither 0 nor 1`);
       return b === 1;
     }
-    case GgufValueType.STRING: return readString(r, `metadata ${quoted(key)}`);
-    case GgufValueType.UINT64: return r.u64(key);
-    case GgufValueType.INT64: return r.i64(key);
-    case GgufValueType.FLOAT64: return r.f64(key);
-    case GgufValueType.ARRAY: return readArray(r, key, depth);
-    default: return r.fail(`metadata ${quoted(key)}: unknown value type ${type}`);
+    case GgufValueType.STRING:
+      return readString(r, `metadata ${quoted(key)}`);
+    case GgufValueType.UINT64:
+      return r.u64(key);
+    case GgufValueType.INT64:
+      return r.i64(key);
+    case GgufValueType.FLOAT64:
+      return r.f64(key);
+    case GgufValueType.ARRAY:
+      return readArray(r, key, depth);
+    default:
+      return r.fail(`metadata ${quoted(key)}: unknown value type ${type}`);
   }
 }
 
@@ -156,7 +208,13 @@ export function parseGguf(bytes: Uint8Array, path: string): GgufFile {
   }
 
   const alignmentValue = metadata.get("general.alignment") ?? 32;
-  if (typeof alignmentValue !== "number" || !Number.isInteger(alignmentValue) || alignmentValue <= 0 || alignmentValue > 1 << 20 || (alignmentValue & (alignmentValue - 1)) !== 0) {
+  if (
+    typeof alignmentValue !== "number" ||
+    !Number.isInteger(alignmentValue) ||
+    alignmentValue <= 0 ||
+    alignmentValue > 1 << 20 ||
+    (alignmentValue & (alignmentValue - 1)) !== 0
+  ) {
     r.fail(`general.alignment must be a power of two, got ${String(alignmentValue)}`);
   }
   const alignment: number = alignmentValue;
@@ -183,7 +241,9 @@ export function parseGguf(bytes: Uint8Array, path: string): GgufFile {
     const block = BLOCK[type];
     const byteSize = block ? Math.ceil(elementCount / block.elements) * block.bytes : 0;
     if (block && elementCount % block.elements !== 0) {
-      r.fail(`tensor ${quoted(name)} has ${elementCount} elements, not a multiple of the ${ggmlTypeName(type)} block size ${block.elements}`);
+      r.fail(
+        `tensor ${quoted(name)} has ${elementCount} elements, not a multiple of the ${ggmlTypeName(type)} block size ${block.elements}`,
+      );
     }
     infos.push({ name, dims, type, offset, elementCount, byteSize });
   }
@@ -194,7 +254,10 @@ export function parseGguf(bytes: Uint8Array, path: string): GgufFile {
     if (tensors.has(t.name)) r.fail(`duplicate tensor ${quoted(t.name)}`);
     if (t.offset % alignment !== 0) r.fail(`tensor ${quoted(t.name)} offset ${t.offset} is not aligned to ${alignment}`);
     if (BLOCK[t.type] && dataOffset + t.offset + t.byteSize > bytes.byteLength) {
-      r.fail(`truncated: tensor ${quoted(t.name)} needs bytes ${dataOffset + t.offset}..${dataOffset + t.offset + t.byteSize}, file has ${bytes.byteLength}`);
+      r.fail(
+        `truncated: tensor ${quoted(t.name)} needs bytes ` +
+          `${dataOffset + t.offset}..${dataOffset + t.offset + t.byteSize}, file has ${bytes.byteLength}`,
+      );
     }
     tensors.set(t.name, t);
   }
@@ -215,7 +278,8 @@ export function readTensor(file: GgufFile, info: GgufTensorInfo): Float32Array {
   r.offset = file.dataOffset + info.offset;
   const raw = r.raw(info.byteSize, `tensor ${quoted(info.name)} data`);
   const where = `tensor ${quoted(info.name)} (${ggmlTypeName(info.type)})`;
-  const nonFinite = (index: number, value: number): never => r.fail(`${where} has a non-finite weight (${value}) at index ${index}; the file is corrupt`);
+  const nonFinite = (index: number, value: number): never =>
+    r.fail(`${where} has a non-finite weight (${value}) at index ${index}; the file is corrupt`);
   switch (info.type) {
     case GgmlType.F32: {
       const out = float32FromBytes(raw);
@@ -238,7 +302,10 @@ export function readTensor(file: GgufFile, info: GgufTensorInfo): Float32Array {
       const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
       for (let b = 0; b < info.elementCount / 32; b++) {
         const scale = halfToFloat(view.getUint16(34 * b, true));
-        if (!Number.isFinite(scale)) r.fail(`${where} has a non-finite scale (${scale}) in block ${b}, the weights at index ${32 * b}..${32 * b + 31}; the file is corrupt`);
+        if (!Number.isFinite(scale))
+          r.fail(
+            `${where} has a non-finite scale (${scale}) in block ${b}, the weights at index ${32 * b}..${32 * b + 31}; the file is corrupt`,
+          );
         for (let j = 0; j < 32; j++) out[32 * b + j] = scale * view.getInt8(34 * b + 2 + j);
       }
       return out;

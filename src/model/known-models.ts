@@ -12,5 +12,13 @@ const KNOWN: readonly (Shape & { name: string; trainedContext: number })[] = [
 ];
 
 export function knownTrainedContext(s: Shape): number | undefined {
-  return KNOWN.find((k) => k.dim === s.dim && k.hiddenDim === s.hiddenDim && k.nLayers === s.nLayers && k.nHeads === s.nHeads && k.nKvHeads === s.nKvHeads && k.vocabSize === s.vocabSize)?.trainedContext;
+  return KNOWN.find(
+    (k) =>
+      k.dim === s.dim &&
+      k.hiddenDim === s.hiddenDim &&
+      k.nLayers === s.nLayers &&
+      k.nHeads === s.nHeads &&
+      k.nKvHeads === s.nKvHeads &&
+      k.vocabSize === s.vocabSize,
+  )?.trainedContext;
 }

@@ -38,7 +38,9 @@ export function writeLlama2c(model: LlamaModel, options: Llama2cWriteOptions = {
   const floats = tensors.reduce((n, t) => n + t.length, 0);
   const out = new Uint8Array(28 + 4 * floats);
   const view = new DataView(out.buffer);
-  [c.dim, c.hiddenDim, c.nLayers, c.nHeads, c.nKvHeads, tied ? c.vocabSize : -c.vocabSize, seqLen].forEach((v, i) => view.setInt32(4 * i, v, true));
+  [c.dim, c.hiddenDim, c.nLayers, c.nHeads, c.nKvHeads, tied ? c.vocabSize : -c.vocabSize, seqLen].forEach((v, i) =>
+    view.setInt32(4 * i, v, true),
+  );
   let offset = 28;
   for (const t of tensors) {
     // Copy bytes, not values: a NaN payload or -0 survives the round trip.

@@ -12,7 +12,8 @@ const HEADER_BYTES = 28;
 
 export function parseLlama2c(bytes: Uint8Array, path: string, vocab?: Vocab): LlamaModel {
   const r = new ByteReader(bytes, path);
-  if (bytes.byteLength < HEADER_BYTES) r.fail(`truncated: ${bytes.byteLength} bytes, a llama2.c checkpoint header alone is ${HEADER_BYTES}`);
+  if (bytes.byteLength < HEADER_BYTES)
+    r.fail(`truncated: ${bytes.byteLength} bytes, a llama2.c checkpoint header alone is ${HEADER_BYTES}`);
   const dim = r.i32("dim");
   const hiddenDim = r.i32("hidden_dim");
   const nLayers = r.i32("n_layers");
@@ -26,7 +27,11 @@ export function parseLlama2c(bytes: Uint8Array, path: string, vocab?: Vocab): Ll
   }
   const c = validateConfig(
     {
-      dim, hiddenDim, nLayers, nHeads, nKvHeads,
+      dim,
+      hiddenDim,
+      nLayers,
+      nHeads,
+      nKvHeads,
       vocabSize: Math.abs(signedVocab),
       contextLength: seqLen,
       trainedContextLength: seqLen,
@@ -42,14 +47,25 @@ export function parseLlama2c(bytes: Uint8Array, path: string, vocab?: Vocab): Ll
   // Sizes in floats, in file order; the two RoPE tables are legacy and skipped.
   const ropeTable = c.contextLength * (c.headDim / 2);
   const expected =
-    c.vocabSize * c.dim + L * c.dim + L * c.dim * c.dim + 2 * L * c.dim * kvDim + L * c.dim * c.dim +
-    L * c.dim + 3 * L * c.dim * c.hiddenDim + c.dim + 2 * ropeTable + (shared ? 0 : c.vocabSize * c.dim);
+    c.vocabSize * c.dim +
+    L * c.dim +
+    L * c.dim * c.dim +
+    2 * L * c.dim * kvDim +
+    L * c.dim * c.dim +
+    L * c.dim +
+    3 * L * c.dim * c.hiddenDim +
+    c.dim +
+    2 * ropeTable +
+    (shared ? 0 : c.vocabSize * c.dim);
   const expectedBytes = HEADER_BYTES + 4 * expected;
   if (bytes.byteLength < expectedBytes) {
     r.fail(`truncated: the header implies ${expectedBytes} bytes of weights, the file has ${bytes.byteLength}`);
   }
   if (bytes.byteLength > expectedBytes) {
-    r.fail(`${bytes.byteLength - expectedBytes} unexpected bytes after the weights (header says ${expectedBytes}); is this a llama2.c checkpoint of version 0?`);
+    r.fail(
+      `${bytes.byteLength - expectedBytes} unexpected bytes after the weights (header says ${expectedBytes}); is this ` +
+        `a llama2.c checkpoint of version 0?`,
+    );
   }
   if (vocab && vocab.pieces.length !== c.vocabSize) {
     r.fail(`tokenizer has ${vocab.pieces.length} tokens but the checkpoint's vocab size is ${c.vocabSize}`);
@@ -78,8 +94,15 @@ export function parseLlama2c(bytes: Uint8Array, path: string, vocab?: Vocab): Ll
   const output = shared ? tokenEmbedding : weights(c.vocabSize * c.dim, "wcls");
 
   const layers: LayerWeights[] = attnNorm.map((_, l) => ({
-    attnNorm: attnNorm[l]!, wq: wq[l]!, wk: wk[l]!, wv: wv[l]!, wo: wo[l]!,
-    ffnNorm: ffnNorm[l]!, w1: w1[l]!, w2: w2[l]!, w3: w3[l]!,
+    attnNorm: attnNorm[l]!,
+    wq: wq[l]!,
+    wk: wk[l]!,
+    wv: wv[l]!,
+    wo: wo[l]!,
+    ffnNorm: ffnNorm[l]!,
+    w1: w1[l]!,
+    w2: w2[l]!,
+    w3: w3[l]!,
   }));
   return {
     config: c,
@@ -115,7 +138,8 @@ export function parseLlama2cTokenizer(bytes: Uint8Array, path: string, vocabSize
     pieces.push(piece);
     scores.push(score);
   }
-  if (vocabSize !== undefined && r.remaining > 0) r.fail(`${r.remaining} bytes left after ${vocabSize} tokens; wrong tokenizer for this model?`);
+  if (vocabSize !== undefined && r.remaining > 0)
+    r.fail(`${r.remaining} bytes left after ${vocabSize} tokens; wrong tokenizer for this model?`);
   if (pieces.length < 3) r.fail(`only ${pieces.length} tokens; a Llama vocab has at least <unk>, <s>, </s>`);
   const types = new Int32Array(pieces.length).map((_, i) => {
     const p = pieces[i]!;

@@ -24,7 +24,13 @@ export const repoRoot = packageRoot;
 /** Folders searched for the default model, in order. */
 export function modelSearchPath(env: Record<string, string | undefined> = process.env): string[] {
   const fromEnv = (env.FASTGEN_MODELS_PATH ?? "").split(delimiter).filter((p) => p.length > 0);
-  return [...fromEnv, resolve("models"), join(repoRoot, "models"), join(repoRoot, "..", "shared", "models"), resolve("..", "shared", "models")];
+  return [
+    ...fromEnv,
+    resolve("models"),
+    join(repoRoot, "models"),
+    join(repoRoot, "..", "shared", "models"),
+    resolve("..", "shared", "models"),
+  ];
 }
 
 /** Where the model comes from: an explicit path, $FASTGEN_MODEL, or the search path. */
@@ -89,5 +95,7 @@ export function loadModel(path: string, options: LoadOptions = {}): LlamaModel {
 
 function findLlama2cTokenizer(modelPath: string, vocabSize: number): string | undefined {
   const dir = dirname(modelPath);
-  return [`tok${vocabSize}.bin`, "tokenizer.bin"].map((f) => join(dir, f)).find((p) => existsSync(p) && basename(p) !== basename(modelPath));
+  return [`tok${vocabSize}.bin`, "tokenizer.bin"]
+    .map((f) => join(dir, f))
+    .find((p) => existsSync(p) && basename(p) !== basename(modelPath));
 }

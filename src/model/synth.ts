@@ -26,7 +26,13 @@ export type SynthShapeName = keyof typeof SYNTH_SHAPES;
 
 export function synthConfig(shape: SynthShape, path = "<synthetic>"): LlamaConfig {
   return validateConfig(
-    { ...shape, trainedContextLength: shape.contextLength, headDim: shape.dim / shape.nHeads, ropeTheta: 10000, normEps: Math.fround(1e-5) },
+    {
+      ...shape,
+      trainedContextLength: shape.contextLength,
+      headDim: shape.dim / shape.nHeads,
+      ropeTheta: 10000,
+      normEps: Math.fround(1e-5),
+    },
     path,
   );
 }
@@ -36,7 +42,9 @@ export function synthVocab(size: number): Vocab {
   const hex = (b: number) => b.toString(16).toUpperCase().padStart(2, "0");
   const pieces = ["<unk>", "<s>", "</s>", ...Array.from({ length: 256 }, (_, b) => `<0x${hex(b)}>`)];
   for (let i = pieces.length; i < size; i++) pieces.push(`▁t${i}`);
-  const types = Int32Array.from(pieces, (_, i) => (i === 0 ? TokenType.UNKNOWN : i < 3 ? TokenType.CONTROL : i < 259 ? TokenType.BYTE : TokenType.NORMAL));
+  const types = Int32Array.from(pieces, (_, i) =>
+    i === 0 ? TokenType.UNKNOWN : i < 3 ? TokenType.CONTROL : i < 259 ? TokenType.BYTE : TokenType.NORMAL,
+  );
   return { pieces, scores: Float32Array.from(pieces, (_, i) => (i < 259 ? 0 : -i)), types, bosId: 1, eosId: 2, unkId: 0, addBos: true };
 }
 

@@ -26,7 +26,7 @@ const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const outDir = join(repo, "results/browser");
 const chromiumPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 
-/** The page's defaults (web/src/main.ts): the README's prompt that compresses, FastGen at T = 0.9, 256 greedy tokens. */
+/** The page's defaults (web/src/page.ts, web/src/main.ts): the README's prompt that compresses, FastGen at T = 0.9, 256 greedy tokens. */
 const PROMPT = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park.";
 const T = 0.9;
 const T_MOVED = 0.5;
@@ -63,12 +63,28 @@ function check(ok: boolean, what: string, detail = ""): void {
 }
 
 function cli(args: string[]): { stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ["--import", "tsx", join(repo, "src/cli.ts"), ...args], { cwd: repo, encoding: "utf8", maxBuffer: 64 << 20 });
+  const r = spawnSync(process.execPath, ["--import", "tsx", join(repo, "src/cli.ts"), ...args], {
+    cwd: repo,
+    encoding: "utf8",
+    maxBuffer: 64 << 20,
+  });
   if (r.status !== 0) throw new Error(`fastgen ${args.join(" ")} failed (${r.status}): ${r.stderr}`);
   return { stdout: r.stdout, stderr: r.stderr };
 }
 
-const genArgs = (backend: string) => ["generate", "--backend", backend, "--prompt", PROMPT, "--policy", "fastgen", "--threshold", String(T), "--max-tokens", String(MAX_TOKENS)];
+const genArgs = (backend: string) => [
+  "generate",
+  "--backend",
+  backend,
+  "--prompt",
+  PROMPT,
+  "--policy",
+  "fastgen",
+  "--threshold",
+  String(T),
+  "--max-tokens",
+  String(MAX_TOKENS),
+];
 
 /** The CLI's own tok/s figure (stderr), best of `runs` processes. */
 function cliTokPerSec(backend: string, extra: string[] = [], runs = 3): number | undefined {
@@ -102,9 +118,11 @@ function sameGrid(a: GridCell[], b: GridCell[]): string | undefined {
   for (let i = 0; i < a.length; i++) {
     const x = a[i]!;
     const y = b[i]!;
-    if (x.layer !== y.layer || x.kvHead !== y.kvHead || x.policy !== y.policy) return `L${y.layer} kv${y.kvHead}: page ${x.policy}, CLI ${y.policy}`;
+    if (x.layer !== y.layer || x.kvHead !== y.kvHead || x.policy !== y.policy)
+      return `L${y.layer} kv${y.kvHead}: page ${x.policy}, CLI ${y.policy}`;
     for (const k of Object.keys(y.recovery)) {
-      if (Math.abs(x.recovery[k]! - y.recovery[k]!) > 1e-9) return `L${y.layer} kv${y.kvHead} ${k}: page ${x.recovery[k]}, CLI ${y.recovery[k]}`;
+      if (Math.abs(x.recovery[k]! - y.recovery[k]!) > 1e-9)
+        return `L${y.layer} kv${y.kvHead} ${k}: page ${x.recovery[k]}, CLI ${y.recovery[k]}`;
     }
   }
   return undefined;
@@ -112,7 +130,9 @@ function sameGrid(a: GridCell[], b: GridCell[]): string | undefined {
 
 async function waitState(page: Page, states: string[], timeoutMs: number): Promise<string> {
   await page.waitForFunction((s) => s.includes(document.getElementById("run-status")!.dataset.state ?? ""), states, { timeout: timeoutMs });
-  return page.evaluate(() => `${document.getElementById("run-status")!.dataset.state}: ${document.getElementById("status-text")!.textContent}`);
+  return page.evaluate(
+    () => `${document.getElementById("run-status")!.dataset.state}: ${document.getElementById("status-text")!.textContent}`,
+  );
 }
 
 async function openPage(ctx: BrowserContext, base: string, query: string): Promise<Page> {
@@ -141,12 +161,22 @@ async function generateOnPage(page: Page, live?: { afterTokens: number; path: st
   if (live) {
     // Mid-run: the page as it looks while tokens arrive, and whether anything moved meanwhile.
     const boxes = () =>
-      page.evaluate(() => [...document.querySelectorAll("header, .panel, canvas")].map((e) => JSON.stringify(e.getBoundingClientRect())).join("\n"));
-    await page.waitForFunction((n) => document.querySelectorAll("#story .tok:not(.prompt)").length >= n, Math.round(live.afterTokens / 3), { timeout: 300_000 });
+      page.evaluate(() =>
+        [...document.querySelectorAll("header, .panel, canvas")].map((e) => JSON.stringify(e.getBoundingClientRect())).join("\n"),
+      );
+    await page.waitForFunction((n) => document.querySelectorAll("#story .tok:not(.prompt)").length >= n, Math.round(live.afterTokens / 3), {
+      timeout: 300_000,
+    });
     const early = await boxes();
-    await page.waitForFunction((n) => document.querySelectorAll("#story .tok:not(.prompt)").length >= n, live.afterTokens, { timeout: 300_000 });
+    await page.waitForFunction((n) => document.querySelectorAll("#story .tok:not(.prompt)").length >= n, live.afterTokens, {
+      timeout: 300_000,
+    });
     const later = await boxes();
-    check(early === later, `no layout change while generating (header, panels and canvases at ${Math.round(live.afterTokens / 3)} and ${live.afterTokens} tokens)`);
+    check(
+      early === later,
+      `no layout change while generating (header, panels and canvases at ${Math.round(live.afterTokens / 3)} and ` +
+        `${live.afterTokens} tokens)`,
+    );
     await page.screenshot({ path: live.path, fullPage: true });
   }
   const status = await waitState(page, ["done", "error"], 300_000);
@@ -177,12 +207,20 @@ async function main(): Promise<void> {
 
   log("CLI: generate and profile for the same prompt");
   const expected = JSON.parse(cli([...genArgs("reference"), "--json"]).stdout) as CliGenerate;
-  const profileAt = (t: number) => JSON.parse(cli(["profile", "--backend", "reference", "--json", "--prompt", PROMPT, "--threshold", String(t)]).stdout) as CliProfile;
+  const profileAt = (t: number) =>
+    JSON.parse(cli(["profile", "--backend", "reference", "--json", "--prompt", PROMPT, "--threshold", String(t)]).stdout) as CliProfile;
   const profileT = gridFromProfile(profileAt(T));
   const profileMoved = gridFromProfile(profileAt(T_MOVED));
-  check(sameGrid(profileT, profileMoved) !== undefined, `the CLI's profile changes between T = ${T} and T = ${T_MOVED} (so the slider check means something)`);
+  check(
+    sameGrid(profileT, profileMoved) !== undefined,
+    `the CLI's profile changes between T = ${T} and T = ${T_MOVED} (so the slider check means something)`,
+  );
 
-  const server = await preview({ configFile: join(repo, "web/vite.config.ts"), preview: { port: 4173, strictPort: false, host: "127.0.0.1" }, logLevel: "warn" });
+  const server = await preview({
+    configFile: join(repo, "web/vite.config.ts"),
+    preview: { port: 4173, strictPort: false, host: "127.0.0.1" },
+    logLevel: "warn",
+  });
   const base = server.resolvedUrls?.local[0];
   if (!base) throw new Error("vite preview gave no URL");
   const userDataDir = mkdtempSync(join(tmpdir(), "fastgen-chromium-"));
@@ -205,7 +243,13 @@ async function main(): Promise<void> {
     deviceScaleFactor: 1,
   });
   const common = `autostart=0&T=${T}&maxTokens=${MAX_TOKENS}&policy=fastgen`;
-  const results: Record<string, unknown> = { prompt: PROMPT, threshold: T, maxTokens: MAX_TOKENS, chromium: ctx.browser()?.version() ?? "", runs: {} };
+  const results: Record<string, unknown> = {
+    prompt: PROMPT,
+    threshold: T,
+    maxTokens: MAX_TOKENS,
+    chromium: ctx.browser()?.version() ?? "",
+    runs: {},
+  };
   const runs = results.runs as Record<string, unknown>;
   try {
     // 1. Reference: text, grid, slider.
@@ -217,8 +261,15 @@ async function main(): Promise<void> {
     check(d1 === undefined, `policy grid = fastgen profile --json at T = ${T} (policy and every recovery, ${profileT.length} heads)`, d1);
     const ref = await generateOnPage(page);
     check(ref.backend === "reference", "reference: the page says the reference ran", ref.backend);
-    check(ref.text === expected.text, "reference: story text = fastgen generate --backend reference --json", ref.text === expected.text ? "" : `page: ${JSON.stringify(ref.text.slice(0, 200))}`);
-    check(JSON.stringify(ref.tokens) === JSON.stringify(expected.tokens), `reference: ${ref.tokens.length} tokens = the CLI's ${expected.tokens.length}`);
+    check(
+      ref.text === expected.text,
+      "reference: story text = fastgen generate --backend reference --json",
+      ref.text === expected.text ? "" : `page: ${JSON.stringify(ref.text.slice(0, 200))}`,
+    );
+    check(
+      JSON.stringify(ref.tokens) === JSON.stringify(expected.tokens),
+      `reference: ${ref.tokens.length} tokens = the CLI's ${expected.tokens.length}`,
+    );
     log(`  page: ${ref.status}`);
     runs.reference = { ran: ref.backend, tokPerSec: ref.tokPerSec, tokens: ref.tokens.length, textMatchesCli: ref.text === expected.text };
 
@@ -227,7 +278,10 @@ async function main(): Promise<void> {
     await page.fill("#seed", "7");
     const sampled = await generateOnPage(page);
     const sampledCli = JSON.parse(cli([...genArgs("reference"), "--temperature", "0.8", "--seed", "7", "--json"]).stdout) as CliGenerate;
-    check(sampled.text === sampledCli.text && sampled.text !== ref.text, "temperature 0.8, seed 7: story text = the CLI's with --temperature 0.8 --seed 7");
+    check(
+      sampled.text === sampledCli.text && sampled.text !== ref.text,
+      "temperature 0.8, seed 7: story text = the CLI's with --temperature 0.8 --seed 7",
+    );
     await page.fill("#temperature", "0");
     await page.fill("#seed", "42");
     // Pick a head that evicts, so the attention panel shows kept and evicted positions.
@@ -251,20 +305,42 @@ async function main(): Promise<void> {
 
     // A model file of the user's own: the llama2.c checkpoint and its tokenizer, through the file input.
     await page.setInputFiles("#file", [join(repo, "models/babyllama105.bin"), join(repo, "models/tok105.bin")]);
-    await page.waitForFunction(() => /Ready: babyllama105\.bin/.test(document.getElementById("status-text")!.textContent ?? ""), null, { timeout: 60_000 });
+    await page.waitForFunction(() => /Ready: babyllama105\.bin/.test(document.getElementById("status-text")!.textContent ?? ""), null, {
+      timeout: 60_000,
+    });
     await page.waitForFunction(() => document.querySelectorAll("#grid .cell").length > 0, null, { timeout: 60_000 });
     const babyArgs = ["--model", join(repo, "models/babyllama105.bin"), "--tokenizer", join(repo, "models/tok105.bin")];
     const babyProfile = gridFromProfile(
-      JSON.parse(cli(["profile", "--backend", "reference", "--json", "--prompt", PROMPT, "--threshold", String(T_MOVED), ...babyArgs]).stdout) as CliProfile,
+      JSON.parse(
+        cli(["profile", "--backend", "reference", "--json", "--prompt", PROMPT, "--threshold", String(T_MOVED), ...babyArgs]).stdout,
+      ) as CliProfile,
     );
     const d3 = sameGrid((await readGrid(page)).cells, babyProfile);
     check(d3 === undefined, `dropped llama2.c model: grid = fastgen profile --json --model babyllama105.bin at T = ${T_MOVED}`, d3);
     await page.fill("#max-tokens", "64");
     const baby = await generateOnPage(page);
     const babyCli = JSON.parse(
-      cli(["generate", "--backend", "reference", "--json", "--prompt", PROMPT, "--policy", "fastgen", "--threshold", String(T_MOVED), "--max-tokens", "64", ...babyArgs]).stdout,
+      cli([
+        "generate",
+        "--backend",
+        "reference",
+        "--json",
+        "--prompt",
+        PROMPT,
+        "--policy",
+        "fastgen",
+        "--threshold",
+        String(T_MOVED),
+        "--max-tokens",
+        "64",
+        ...babyArgs,
+      ]).stdout,
     ) as CliGenerate;
-    check(baby.text === babyCli.text, "dropped llama2.c model: story text = the CLI's with --model/--tokenizer", baby.text === babyCli.text ? "" : JSON.stringify(baby.text.slice(0, 120)));
+    check(
+      baby.text === babyCli.text,
+      "dropped llama2.c model: story text = the CLI's with --model/--tokenizer",
+      baby.text === babyCli.text ? "" : JSON.stringify(baby.text.slice(0, 120)),
+    );
     await page.close();
 
     // 2. gpu.js on WebGL2 (SwiftShader) and 3. the wasm kernels, where the page offers them.
@@ -285,7 +361,11 @@ async function main(): Promise<void> {
       const run = await generateOnPage(p, backend === "gpu" ? { afterTokens: 120, path: join(outDir, "gpu-webgl2-live.png") } : undefined);
       const expectName = backend === "gpu" ? "gpu (webgl2)" : "wasm";
       check(run.backend.startsWith(expectName), `${backend}: the page says ${expectName} ran`, run.backend);
-      check(run.text === expected.text, `${backend}: story text = the CLI's reference story`, run.text === expected.text ? "" : `page: ${JSON.stringify(run.text.slice(0, 200))}`);
+      check(
+        run.text === expected.text,
+        `${backend}: story text = the CLI's reference story`,
+        run.text === expected.text ? "" : `page: ${JSON.stringify(run.text.slice(0, 200))}`,
+      );
       check(JSON.stringify(run.tokens) === JSON.stringify(expected.tokens), `${backend}: tokens = the CLI's reference tokens`);
       log(`  page: ${run.status}`);
       if (backend === "gpu") await p.screenshot({ path: join(outDir, "gpu-webgl2-laptop.png") });
@@ -296,11 +376,27 @@ async function main(): Promise<void> {
         check(run.backend === want, `wasm: the page runs ${want} (navigator.hardwareConcurrency)`, run.backend);
         // BabyLlama's feed-forward products are big enough to split between the threads every token.
         await p.setInputFiles("#file", [join(repo, "models/babyllama105.bin"), join(repo, "models/tok105.bin")]);
-        await p.waitForFunction(() => /Ready: babyllama105\.bin/.test(document.getElementById("status-text")!.textContent ?? ""), null, { timeout: 60_000 });
+        await p.waitForFunction(() => /Ready: babyllama105\.bin/.test(document.getElementById("status-text")!.textContent ?? ""), null, {
+          timeout: 60_000,
+        });
         await p.fill("#max-tokens", "64");
         const babyWasm = await generateOnPage(p);
         const babyAtT = JSON.parse(
-          cli(["generate", "--backend", "reference", "--json", "--prompt", PROMPT, "--policy", "fastgen", "--threshold", String(T), "--max-tokens", "64", ...babyArgs]).stdout,
+          cli([
+            "generate",
+            "--backend",
+            "reference",
+            "--json",
+            "--prompt",
+            PROMPT,
+            "--policy",
+            "fastgen",
+            "--threshold",
+            String(T),
+            "--max-tokens",
+            "64",
+            ...babyArgs,
+          ]).stdout,
         ) as CliGenerate;
         check(
           babyWasm.text === babyAtT.text && babyWasm.backend === want,
@@ -343,7 +439,10 @@ async function main(): Promise<void> {
       if (backend === "gpu") {
         const node = cliTokPerSec("gpu");
         speed.gpu = { page: [first.tokPerSec], node: node === undefined ? [] : [node], sameProgram: false };
-        log(`  gpu: page ${first.tokPerSec.toFixed(1)} tok/s (webgl2 on SwiftShader), Node ${node?.toFixed(1)} tok/s (gpu.js headlessgl/webasm: not the same program, for scale only)`);
+        log(
+          `  gpu: page ${first.tokPerSec.toFixed(1)} tok/s (webgl2 on SwiftShader), Node ${node?.toFixed(1)} tok/s ` +
+            `(gpu.js headlessgl/webasm: not the same program, for scale only)`,
+        );
         continue;
       }
       // The wasm backend runs as many threads under Node as in the page (a page has no worker_threads).

@@ -25,7 +25,16 @@ describe("fastgen eval --quick", () => {
     const dir = tmp();
     writeFileSync(join(dir, "notes.md"), "Hand-written *notes*.\n");
     const started = performance.now();
-    const r = await runCli("eval", "--quick", "--out", join(dir, "results"), "--json", join(dir, "results.json"), "--notes", join(dir, "notes.md"));
+    const r = await runCli(
+      "eval",
+      "--quick",
+      "--out",
+      join(dir, "results"),
+      "--json",
+      join(dir, "results.json"),
+      "--notes",
+      join(dir, "notes.md"),
+    );
     const seconds = (performance.now() - started) / 1000;
     expect(r.stderr).not.toMatch(/Error/);
     expect(r.code).toBe(0);
@@ -34,7 +43,9 @@ describe("fastgen eval --quick", () => {
     expect(r.stderr).toMatch(/eval: 3 prompts × 10 settings 100% \(30\/30\)/);
 
     const report = readFileSync(join(dir, "results.md"), "utf8");
-    expect(report).toContain(`npm run fastgen -- eval --quick --out ${join(dir, "results")} --json ${join(dir, "results.json")} --notes ${join(dir, "notes.md")}`);
+    expect(report).toContain(
+      `npm run fastgen -- eval --quick --out ${join(dir, "results")} --json ${join(dir, "results.json")} --notes ${join(dir, "notes.md")}`,
+    );
     expect(report).toMatch(/^# FastGen against the baselines on stories260K/);
     const headings = [
       "## Summary\n\nHand-written *notes*.",
@@ -64,7 +75,17 @@ describe("fastgen eval --quick", () => {
 
     const json = JSON.parse(readFileSync(join(dir, "results.json"), "utf8"));
     const summaries = json.summaries as JsonSummary[];
-    expect(summaries.map((s) => s.setting)).toEqual(["full", "fastgen T=0.9", "fastgen T=0.98", "budgeted C=0.5", "local r=0.5", "local r=1", "frequent r=0.7", "h2o r=0.3", "streaming r=0.5"]);
+    expect(summaries.map((s) => s.setting)).toEqual([
+      "full",
+      "fastgen T=0.9",
+      "fastgen T=0.98",
+      "budgeted C=0.5",
+      "local r=0.5",
+      "local r=1",
+      "frequent r=0.7",
+      "h2o r=0.3",
+      "streaming r=0.5",
+    ]);
     const full = summaries[0]!.stats;
     expect([full.kl!.mean, full.top1!.mean, full.freeAgreement!.mean, full.compressionMean!.mean]).toEqual([0, 1, 1, 0]);
     const prompts = json.prompts as JsonPrompt[];
@@ -81,10 +102,28 @@ describe("fastgen eval --quick", () => {
   it("gives the same numbers in worker processes as in one process", async () => {
     const run = async (workers: string) => {
       const dir = tmp();
-      const r = await runCli("eval", "--quick", "--limit", "2", "--tokens", "6", "--workers", workers, "--png=false", "--out", join(dir, "r"), "--json", join(dir, "r.json"));
+      const r = await runCli(
+        "eval",
+        "--quick",
+        "--limit",
+        "2",
+        "--tokens",
+        "6",
+        "--workers",
+        workers,
+        "--png=false",
+        "--out",
+        join(dir, "r"),
+        "--json",
+        join(dir, "r.json"),
+      );
       expect(r.code).toBe(0);
       const json = JSON.parse(readFileSync(join(dir, "r.json"), "utf8"));
-      return { summaries: json.summaries, prompts: (json.prompts as JsonPrompt[]).map(({ seconds: _s, ...p }) => p), workers: json.workers };
+      return {
+        summaries: json.summaries,
+        prompts: (json.prompts as JsonPrompt[]).map(({ seconds: _s, ...p }) => p),
+        workers: json.workers,
+      };
     };
     const one = await run("1");
     const two = await run("2");

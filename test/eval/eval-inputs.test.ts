@@ -26,13 +26,23 @@ describe("eval: prompts that do not fit the trained context", () => {
     const set = promptSet(dir, [short("a", 20), short("too-long", 600), short("b", 30), short("also-long", 512)]);
     const r = await runCli("eval", "--quick", "--limit", "4", "--tokens", "4", "--png=false", "--prompts", set, "--out", join(dir, "r"));
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/^warning: 2 of 4 prompts dropped: they leave no room for a forced token in the 512-token trained context: too-long \(600 tokens\), also-long \(512 tokens\)$/m);
+    expect(r.stderr).toMatch(
+      new RegExp(
+        "^warning: 2 of 4 prompts dropped: they leave no room for a forced token in the 512-token trained context: " +
+          "too-long \\(600 tokens\\), also-long \\(512 tokens\\)$",
+        "m",
+      ),
+    );
     expect(r.stderr).not.toMatch(/N clipped/);
     // The warning comes before the progress of the run.
     expect(r.stderr.indexOf("warning: 2 of 4")).toBeLessThan(r.stderr.indexOf("eval: 2 prompts"));
     const report = readFileSync(join(dir, "r.md"), "utf8");
     expect(report).toContain("Evaluated: 2 prompts");
-    expect(report).toContain("- **Dropped prompts**: 2 of 4 prompts were left out, because each is so long that it leaves no room for a single forced token in the 512-token trained context: too-long (600 tokens), also-long (512 tokens). Every number in this report is over the other 2.");
+    expect(report).toContain(
+      "- **Dropped prompts**: 2 of 4 prompts were left out, because each is so long that it leaves no room for a " +
+        "single forced token in the 512-token trained context: too-long (600 tokens), also-long (512 tokens). Every " +
+        "number in this report is over the other 2.",
+    );
     expect(report).toContain("every evaluated prompt + N fits the 512-token trained context");
     expect(report).not.toContain("every prompt + N fits");
   });
@@ -42,7 +52,9 @@ describe("eval: prompts that do not fit the trained context", () => {
     const set = promptSet(dir, [short("a", 20), short("near-full", 505)]);
     const r = await runCli("eval", "--quick", "--tokens", "12", "--png=false", "--prompts", set, "--out", join(dir, "r"));
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/^warning: N clipped from 12 \(down to 7\) on 1 of 2 prompts so that prompt \+ N fits the 512-token trained context$/m);
+    expect(r.stderr).toMatch(
+      /^warning: N clipped from 12 \(down to 7\) on 1 of 2 prompts so that prompt \+ N fits the 512-token trained context$/m,
+    );
     expect(readFileSync(join(dir, "r.md"), "utf8")).toContain("near-full: 505 prompt tokens, so N clipped from 12 to 7");
   });
 

@@ -29,8 +29,24 @@ interface Interrupted {
 /** Starts a full-size eval, waits for its first progress line past 0%, then sends SIGINT to it. */
 function interruptEval(runtime: string, workers: number, dir: string): Promise<Interrupted> {
   const [cmd, ...pre] = RUNTIMES[runtime]!;
-  const args = [...pre, "src/cli.ts", "eval", "--limit", "8", "--workers", String(workers), "--out", join(dir, "r"), "--json", join(dir, "r.json")];
-  const child = spawn(cmd!, args, { cwd: repoRoot, env: { ...process.env, NO_COLOR: "1", DISPLAY: "" }, stdio: ["ignore", "pipe", "pipe"] });
+  const args = [
+    ...pre,
+    "src/cli.ts",
+    "eval",
+    "--limit",
+    "8",
+    "--workers",
+    String(workers),
+    "--out",
+    join(dir, "r"),
+    "--json",
+    join(dir, "r.json"),
+  ];
+  const child = spawn(cmd!, args, {
+    cwd: repoRoot,
+    env: { ...process.env, NO_COLOR: "1", DISPLAY: "" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stderr = "";
   let stdout = "";
   let sent = false;

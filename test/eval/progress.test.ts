@@ -36,7 +36,12 @@ describe("Progress", () => {
   it("on a terminal redraws one line with a bar and ends it with a newline", () => {
     const c = clock();
     let out = "";
-    const p = new Progress(4, "eval", { tty: { write: (s) => void (out += s), columns: 100 }, line: () => expect.fail("no plain lines on a terminal") }, c.now);
+    const p = new Progress(
+      4,
+      "eval",
+      { tty: { write: (s) => void (out += s), columns: 100 }, line: () => expect.fail("no plain lines on a terminal") },
+      c.now,
+    );
     c.advance(1);
     p.tick();
     expect(out).toMatch(/^\r\[█{10}░{30}\] 25% ETA 3s \(1\/4, 1s\) eval\x1b\[K$/);

@@ -17,7 +17,13 @@ describe("prompts/stories.json", () => {
     expect(Math.min(...lengths)).toBeLessThanOrEqual(12);
     expect(Math.max(...lengths)).toBeGreaterThanOrEqual(280);
     // Varied: every length band has prompts.
-    for (const [lo, hi] of [[0, 30], [30, 80], [80, 160], [160, 260], [260, 400]] as const) {
+    for (const [lo, hi] of [
+      [0, 30],
+      [30, 80],
+      [80, 160],
+      [160, 260],
+      [260, 400],
+    ] as const) {
       expect(lengths.filter((n) => n >= lo && n < hi).length).toBeGreaterThanOrEqual(5);
     }
   });
@@ -27,7 +33,10 @@ describe("prompts/stories.json", () => {
     expect(set.prompts.filter((p) => /[!?]/.test(p.text!)).length).toBeGreaterThanOrEqual(25);
     for (const p of set.prompts) {
       const tokens = tokenizer.encode(p.text!);
-      expect(tokens.filter((t) => t === 0 || (t >= 3 && t < 259)), p.id).toEqual([]);
+      expect(
+        tokens.filter((t) => t === 0 || (t >= 3 && t < 259)),
+        p.id,
+      ).toEqual([]);
     }
   });
 
@@ -55,7 +64,15 @@ describe("prompts/sampled.json", () => {
 });
 
 describe("parsePromptSet", () => {
-  const ok = { name: "t", description: "d", howMade: "h", prompts: [{ id: "a", text: "Hi." }, { id: "b", tokens: [1, 300] }] };
+  const ok = {
+    name: "t",
+    description: "d",
+    howMade: "h",
+    prompts: [
+      { id: "a", text: "Hi." },
+      { id: "b", tokens: [1, 300] },
+    ],
+  };
 
   it("accepts text or token prompts", () => {
     expect(parsePromptSet(JSON.stringify(ok), "x.json").prompts).toHaveLength(2);
@@ -63,8 +80,22 @@ describe("parsePromptSet", () => {
 
   it.each([
     ["not JSON", "{", /x\.json: not valid JSON/],
-    ["a prompt with neither text nor tokens", JSON.stringify({ ...ok, prompts: [{ id: "a" }] }), /prompts\[0\]: a prompt needs text or tokens/],
-    ["duplicate ids", JSON.stringify({ ...ok, prompts: [{ id: "a", text: "x" }, { id: "a", text: "y" }] }), /prompts\[1\]\.id: duplicate id "a"/],
+    [
+      "a prompt with neither text nor tokens",
+      JSON.stringify({ ...ok, prompts: [{ id: "a" }] }),
+      /prompts\[0\]: a prompt needs text or tokens/,
+    ],
+    [
+      "duplicate ids",
+      JSON.stringify({
+        ...ok,
+        prompts: [
+          { id: "a", text: "x" },
+          { id: "a", text: "y" },
+        ],
+      }),
+      /prompts\[1\]\.id: duplicate id "a"/,
+    ],
     ["no prompts", JSON.stringify({ ...ok, prompts: [] }), /at least one prompt/],
     ["an unknown field", JSON.stringify({ ...ok, extra: 1 }), /extra/],
     ["a negative token id", JSON.stringify({ ...ok, prompts: [{ id: "a", tokens: [1, -2] }] }), /prompts\[0\]\.tokens\[1\]/],
@@ -75,22 +106,54 @@ describe("parsePromptSet", () => {
 });
 
 describe("planPrompts", () => {
-  const set = parsePromptSet(JSON.stringify({ name: "t", description: "d", howMade: "h", prompts: [{ id: "short", tokens: [1, 300, 301] }, { id: "long", tokens: [1, ...Array(9).fill(300)] }, { id: "full", tokens: Array(12).fill(1) }] }), "t");
+  const set = parsePromptSet(
+    JSON.stringify({
+      name: "t",
+      description: "d",
+      howMade: "h",
+      prompts: [
+        { id: "short", tokens: [1, 300, 301] },
+        { id: "long", tokens: [1, ...Array(9).fill(300)] },
+        { id: "full", tokens: Array(12).fill(1) },
+      ],
+    }),
+    "t",
+  );
 
   it("clips N so that prompt + N fits the context, and skips prompts with no room", () => {
     const plan = planPrompts(set, tokenizer, { limit: 10, forced: 5, context: 12 });
-    expect(plan.prompts.map((p) => [p.id, p.forced])).toEqual([["short", 5], ["long", 2]]);
-    expect(plan.notes).toEqual([expect.stringMatching(/long: 10 prompt tokens, so N clipped from 5 to 2/), expect.stringMatching(/full: skipped/)]);
+    expect(plan.prompts.map((p) => [p.id, p.forced])).toEqual([
+      ["short", 5],
+      ["long", 2],
+    ]);
+    expect(plan.notes).toEqual([
+      expect.stringMatching(/long: 10 prompt tokens, so N clipped from 5 to 2/),
+      expect.stringMatching(/full: skipped/),
+    ]);
   });
 
   it("takes only the first `limit` prompts and tokenizes text with BOS", () => {
-    const text = parsePromptSet(JSON.stringify({ name: "t", description: "d", howMade: "h", prompts: [{ id: "a", text: "Once upon a time" }, { id: "b", text: "x" }] }), "t");
+    const text = parsePromptSet(
+      JSON.stringify({
+        name: "t",
+        description: "d",
+        howMade: "h",
+        prompts: [
+          { id: "a", text: "Once upon a time" },
+          { id: "b", text: "x" },
+        ],
+      }),
+      "t",
+    );
     const plan = planPrompts(text, tokenizer, { limit: 1, forced: 4, context: 512 });
     expect(plan.prompts.map((p) => p.tokens)).toEqual([[1, 403, 407, 261, 378]]);
   });
 
   it("rejects token ids outside the vocabulary", () => {
-    const bad = parsePromptSet(JSON.stringify({ name: "t", description: "d", howMade: "h", prompts: [{ id: "a", tokens: [1, 512] }] }), "t");
+    const bad = parsePromptSet(
+      JSON.stringify({ name: "t", description: "d", howMade: "h", prompts: [{ id: "a", tokens: [1, 512] }] }),
+      "t",
+    );
     expect(() => planPrompts(bad, tokenizer, { limit: 1, forced: 4, context: 512 })).toThrow(/prompt a: token id 512/);
   });
 });

@@ -44,9 +44,24 @@ describe("matchAtFastgen", () => {
   expect(ids).toEqual(["fastgen T=0.95", "h2o r=0.1", "h2o r=0.2", "h2o r=0.3"]);
   // h2o: compression 0.8 / 0.6 / 0.4 with KL 0.3 / 0.2 / 0.1; FastGen at 0.5.
   const prompts = [
-    promptOutcome("a", { "fastgen T=0.95": { compression: 0.5, kl: 0.1 }, "h2o r=0.1": { compression: 0.8, kl: 0.3 }, "h2o r=0.2": { compression: 0.6, kl: 0.2 }, "h2o r=0.3": { compression: 0.4, kl: 0.1 } }),
-    promptOutcome("b", { "fastgen T=0.95": { compression: 0.5, kl: 0.2 }, "h2o r=0.1": { compression: 0.8, kl: 0.3 }, "h2o r=0.2": { compression: 0.6, kl: 0.2 }, "h2o r=0.3": { compression: 0.4, kl: 0.1 } }),
-    promptOutcome("c", { "fastgen T=0.95": { compression: 0.9, kl: 0.0 }, "h2o r=0.1": { compression: 0.8, kl: 0.3 }, "h2o r=0.2": { compression: 0.6, kl: 0.2 }, "h2o r=0.3": { compression: 0.4, kl: 0.1 } }),
+    promptOutcome("a", {
+      "fastgen T=0.95": { compression: 0.5, kl: 0.1 },
+      "h2o r=0.1": { compression: 0.8, kl: 0.3 },
+      "h2o r=0.2": { compression: 0.6, kl: 0.2 },
+      "h2o r=0.3": { compression: 0.4, kl: 0.1 },
+    }),
+    promptOutcome("b", {
+      "fastgen T=0.95": { compression: 0.5, kl: 0.2 },
+      "h2o r=0.1": { compression: 0.8, kl: 0.3 },
+      "h2o r=0.2": { compression: 0.6, kl: 0.2 },
+      "h2o r=0.3": { compression: 0.4, kl: 0.1 },
+    }),
+    promptOutcome("c", {
+      "fastgen T=0.95": { compression: 0.9, kl: 0.0 },
+      "h2o r=0.1": { compression: 0.8, kl: 0.3 },
+      "h2o r=0.2": { compression: 0.6, kl: 0.2 },
+      "h2o r=0.3": { compression: 0.4, kl: 0.1 },
+    }),
   ];
   const summaries = summarize(settings, prompts);
 
@@ -74,7 +89,10 @@ describe("matchAtFastgen", () => {
   });
 
   it("leaves a baseline unmatched when its sweep does not reach FastGen's compression", () => {
-    const far = prompts.map((p) => ({ ...p, outcomes: p.outcomes.map((o) => (o.setting.startsWith("fastgen") ? { ...o, compression: { ...o.compression, mean: 0.95 } } : o)) }));
+    const far = prompts.map((p) => ({
+      ...p,
+      outcomes: p.outcomes.map((o) => (o.setting.startsWith("fastgen") ? { ...o, compression: { ...o.compression, mean: 0.95 } } : o)),
+    }));
     const [row] = matchAtFastgen(settings, summarize(settings, far), far, ["h2o"]);
     expect(row!.baselines[0]!.values).toEqual({});
     expect(row!.baselines[0]!.nearest?.setting).toBe("h2o r=0.1");
@@ -103,9 +121,27 @@ describe("stability", () => {
   });
 
   it("builds per-head agreement and per-layer shares over prompts", () => {
-    const settings = buildSettings({ thresholds: [0.9], ratios: { local: [], frequent: [], h2o: [], streaming: [] }, rLocal: 0.3, rFrequent: 0.3, gqa: "min", sinks: 4 });
-    const heads = (p: string) => [head(0, 0, p, 0.95, 0.9), head(0, 1, "full", 1, 1), head(1, 0, "special", 0.99, 0.99), head(1, 1, "special", 0.92, 0.8)];
-    const prompts = [promptOutcome("a", { full: { compression: 0, kl: 0 }, "fastgen T=0.9": { compression: 0.3, kl: 0.1, heads: heads("special") } }), promptOutcome("b", { full: { compression: 0, kl: 0 }, "fastgen T=0.9": { compression: 0.3, kl: 0.1, heads: heads("special+punct") } })];
+    const settings = buildSettings({
+      thresholds: [0.9],
+      ratios: { local: [], frequent: [], h2o: [], streaming: [] },
+      rLocal: 0.3,
+      rFrequent: 0.3,
+      gqa: "min",
+      sinks: 4,
+    });
+    const heads = (p: string) => [
+      head(0, 0, p, 0.95, 0.9),
+      head(0, 1, "full", 1, 1),
+      head(1, 0, "special", 0.99, 0.99),
+      head(1, 1, "special", 0.92, 0.8),
+    ];
+    const prompts = [
+      promptOutcome("a", { full: { compression: 0, kl: 0 }, "fastgen T=0.9": { compression: 0.3, kl: 0.1, heads: heads("special") } }),
+      promptOutcome("b", {
+        full: { compression: 0, kl: 0 },
+        "fastgen T=0.9": { compression: 0.3, kl: 0.1, heads: heads("special+punct") },
+      }),
+    ];
     const [s] = stabilityOf(settings, prompts);
     expect(s!.threshold).toBe(0.9);
     expect(s!.heads.map((h) => h.modeShare)).toEqual([0.5, 1, 1, 1]);
@@ -120,12 +156,19 @@ describe("stability", () => {
 describe("byLength", () => {
   it("splits prompts into length bands with their own compression, KL, drift and wins", () => {
     const settings = smallSweep();
-    const h2o = { "h2o r=0.1": { compression: 0.8, kl: 0.3 }, "h2o r=0.2": { compression: 0.6, kl: 0.2 }, "h2o r=0.3": { compression: 0.4, kl: 0.1 } };
+    const h2o = {
+      "h2o r=0.1": { compression: 0.8, kl: 0.3 },
+      "h2o r=0.2": { compression: 0.6, kl: 0.2 },
+      "h2o r=0.3": { compression: 0.4, kl: 0.1 },
+    };
     const heads = [head(0, 0, "special+punct+frequent+local", 0.97, 0.9), head(0, 1, "full", 1, 1)];
     const short = { ...promptOutcome("s", { "fastgen T=0.95": { compression: 0.5, kl: 0.1, heads }, ...h2o }), promptTokens: 12 };
     const long = { ...promptOutcome("l", { "fastgen T=0.95": { compression: 0.5, kl: 0.2, heads }, ...h2o }), promptTokens: 300 };
     const bands = byLength(settings, [short, long], settings[0]!, ["h2o", "local"]);
-    expect(bands.map((b) => [b.band, b.prompts])).toEqual([["0–39", 1], ["≥ 220", 1]]);
+    expect(bands.map((b) => [b.band, b.prompts])).toEqual([
+      ["0–39", 1],
+      ["≥ 220", 1],
+    ]);
     expect(bands[0]!.kl).toBe(0.1);
     expect(bands[0]!.klWins).toEqual({ h2o: { fastgen: 1, baseline: 0, matched: 1 } });
     expect(bands[1]!.klWins).toEqual({ h2o: { fastgen: 0, baseline: 1, matched: 1 } });

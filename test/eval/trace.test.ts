@@ -9,7 +9,8 @@ const tokens = [1, 7, 9];
 const key = (l: number, g: number, p: number) => Float32Array.from([l + g / 10, p]);
 const value = (l: number, g: number, p: number) => Float32Array.from([-p, l * 2 + g]);
 /** The two query heads of a group, over positions 0..p. */
-const probs = (l: number, g: number, p: number) => [0, 1].map((i) => Float32Array.from({ length: p + 1 }, (_, j) => (l + g + i + j + 1) / 100));
+const probs = (l: number, g: number, p: number) =>
+  [0, 1].map((i) => Float32Array.from({ length: p + 1 }, (_, j) => (l + g + i + j + 1) / 100));
 
 /** A backend that runs token by token (like reference/). */
 function sequential(cache: KvCache): void {
@@ -60,7 +61,10 @@ describe("TracingCache", () => {
 
   it("shows an observer the positions each store attended", () => {
     const seen: string[] = [];
-    const t = new TracingCache(new FullKvCache(layout), { recording: false, observe: (l, g, p, attended) => seen.push(`${l}${g}@${p}:${[...attended].join(",")}`) });
+    const t = new TracingCache(new FullKvCache(layout), {
+      recording: false,
+      observe: (l, g, p, attended) => seen.push(`${l}${g}@${p}:${[...attended].join(",")}`),
+    });
     sequential(t);
     expect(seen.filter((s) => s.startsWith("11@"))).toEqual(["11@0:0", "11@1:0,1", "11@2:0,1,2"]);
   });

@@ -15,7 +15,10 @@ const classes = {
 };
 
 function makeCache(headDim = 2, rLocal = 0.3, rFrequent = 0.3) {
-  return new AdaptiveKvCache({ nLayers: 1, nHeads: 1, nKvHeads: 1, headDim }, { classes, sizes: { rLocal, rFrequent, sinks: 4 }, recordPromptAttention: false });
+  return new AdaptiveKvCache(
+    { nLayers: 1, nHeads: 1, nKvHeads: 1, headDim },
+    { classes, sizes: { rLocal, rFrequent, sinks: 4 }, recordPromptAttention: false },
+  );
 }
 
 /** Feeds one token: append, attend with `weight(position)` over the current view, report. Returns the positions attended. */

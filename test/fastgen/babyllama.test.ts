@@ -16,7 +16,11 @@ const classes = computeTokenClasses(vocab);
 describe("BabyLlama token classes (docs/algorithm.md §1)", () => {
   it("special = <s> and </s>; punctuation = the 26 characters in Unicode P*; the space ▁ is not punctuation", () => {
     expect(idsOf(classes.special)).toEqual([1, 2]);
-    expect(idsOf(classes.punct).map((i) => vocab.pieces[i]).join("")).toBe(".,\"'!?-“”:’;–—‘…)(/*&\\%[]");
+    expect(
+      idsOf(classes.punct)
+        .map((i) => vocab.pieces[i])
+        .join(""),
+    ).toBe(".,\"'!?-“”:’;–—‘…)(/*&\\%[]");
     expect(classes.punct[vocab.pieces.indexOf("▁")]).toBe(0);
     // Letters, digits and symbols outside P* stay ordinary tokens.
     for (const ch of ["e", "T", "3", "$", "+", "<", "|", "~"]) expect(classes.punct[vocab.pieces.indexOf(ch)], ch).toBe(0);
@@ -30,7 +34,13 @@ describe("compression on BabyLlama", () => {
     const n = 40;
     const full = teacherForce(backend, classes, compressionSettingsSchema.parse({ policy: "full" }), tokens, n).rows;
     for (const compression of [0.3, 0.6]) {
-      const { rows, session } = teacherForce(backend, classes, compressionSettingsSchema.parse({ policy: "budgeted", compression }), tokens, n);
+      const { rows, session } = teacherForce(
+        backend,
+        classes,
+        compressionSettingsSchema.parse({ policy: "budgeted", compression }),
+        tokens,
+        n,
+      );
       const s = session.summary();
       expect(s.afterPrefill).toBeCloseTo(compression, 2);
       expect(Math.abs(s.mean - compression)).toBeLessThan(0.03);

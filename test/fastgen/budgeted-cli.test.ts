@@ -41,14 +41,39 @@ describe("budgeted on the command line", () => {
 
   it("logits reports the compression after the prompt and at the end", async () => {
     const out = join(mkdtempSync(join(tmpdir(), "fastgen-budgeted-")), "rows.bin");
-    const r = await runCli("logits", "--prompt", PROMPT, "--prompt-length", "20", "--policy", "budgeted", "--compression", "0.5", "--out", out, "--backend", "reference");
+    const r = await runCli(
+      "logits",
+      "--prompt",
+      PROMPT,
+      "--prompt-length",
+      "20",
+      "--policy",
+      "budgeted",
+      "--compression",
+      "0.5",
+      "--out",
+      out,
+      "--backend",
+      "reference",
+    );
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/policy budgeted, compression after prompt 50\.0%, final \d+\.\d%/);
     expect(readFileSync(out).byteLength % (512 * 4)).toBe(0);
   });
 
   it("generate keeps about C of the cache pruned through decoding", async () => {
-    const r = await runCli("generate", "--policy", "budgeted", "--compression", "0.3", "--max-tokens", "40", "--json", "--backend", "reference");
+    const r = await runCli(
+      "generate",
+      "--policy",
+      "budgeted",
+      "--compression",
+      "0.3",
+      "--max-tokens",
+      "40",
+      "--json",
+      "--backend",
+      "reference",
+    );
     expect(r.code).toBe(0);
     const json = JSON.parse(r.stdout);
     expect(json.compression.afterPrefill).toBeCloseTo(0.3, 1);
@@ -64,7 +89,8 @@ describe("budgeted on the command line", () => {
   it("--observe changes FastGen's recovery to the last rows", async () => {
     const all = JSON.parse((await runCli("profile", "--prompt", PROMPT, "--json", "--backend", "reference")).stdout);
     const last = JSON.parse((await runCli("profile", "--prompt", PROMPT, "--json", "--observe", "4", "--backend", "reference")).stdout);
-    const rec = (j: { layers: { kvHeads: { recovery: Record<string, number> }[] }[] }) => j.layers.flatMap((l) => l.kvHeads.map((h) => h.recovery["special+punct"]));
+    const rec = (j: { layers: { kvHeads: { recovery: Record<string, number> }[] }[] }) =>
+      j.layers.flatMap((l) => l.kvHeads.map((h) => h.recovery["special+punct"]));
     expect(rec(last)).not.toEqual(rec(all));
   });
 

@@ -6,7 +6,12 @@ import { headFloor, profileBudget, totalBudget } from "../../src/fastgen/budget/
 import { keepRanked, scaleToLength, structuralOrder } from "../../src/fastgen/budget/ranking.ts";
 import { compressionSettingsSchema } from "../../src/fastgen/settings.ts";
 import { profileHeads } from "../../src/fastgen/profiler.ts";
-import { groupColumnScores, type PromptAttention, promptAttentionFromMatrices, type TokenClassLookup } from "../../src/fastgen/prompt-attention.ts";
+import {
+  groupColumnScores,
+  type PromptAttention,
+  promptAttentionFromMatrices,
+  type TokenClassLookup,
+} from "../../src/fastgen/prompt-attention.ts";
 import { CompressionSession } from "../../src/fastgen/session.ts";
 
 const n = 20;
@@ -41,7 +46,12 @@ function bruteRecovery(att: PromptAttention, head: number, c: number, w: number,
   const keep = new Uint8Array(att.n);
   const positions = Int32Array.from({ length: att.n }, (_, j) => j);
   const beyond = c - 4; // four structural tokens
-  keepRanked({ positions, scores, length: att.n, current: att.n - 1, sinks: 1, ...lookup }, c, beyond > 0 ? (beyond - k) / beyond : 1, keep);
+  keepRanked(
+    { positions, scores, length: att.n, current: att.n - 1, sinks: 1, ...lookup },
+    c,
+    beyond > 0 ? (beyond - k) / beyond : 1,
+    keep,
+  );
   let total = 0;
   for (let i = from; i < att.n; i++) {
     const row = att.row(0, head, i);
@@ -71,7 +81,11 @@ describe("recovery curve", () => {
 
   it("equals the brute-force recovery of the kept set at every count, is non-decreasing and reaches 1", () => {
     for (let h = 0; h < NAMES.length; h++) {
-      for (const [observe, share] of [[undefined, undefined], [6, undefined], [undefined, 0]] as const) {
+      for (const [observe, share] of [
+        [undefined, undefined],
+        [6, undefined],
+        [undefined, 0],
+      ] as const) {
         const curve = curveOf(h, observe, share);
         for (let c = 0; c <= n; c++) {
           expect(curve.value[c]).toBeCloseTo(bruteRecovery(att, h, c, curve.window[c]!, curve.heavy[c]!, observe ? n - observe : 0), 9);
@@ -140,7 +154,7 @@ describe("allocation", () => {
 
   it("spends exactly B on random heads for every C, each head within [floor, n]", () => {
     let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
     const mats = Array.from({ length: 6 }, () => matrix(() => rand() ** 4));
     const random = promptAttentionFromMatrices([mats.slice(0, 3), mats.slice(3)], n);
     for (const c of [0, 0.1, 0.25, 0.33, 0.5, 0.6, 0.77, 0.95, 0.999]) {
@@ -196,7 +210,16 @@ describe("observation window", () => {
     const shifting = matrix((i, j) => (i < 14 ? (j === 3 || (i < 3 && j === 0) ? 1 : 1e-4) : i - j < 2 ? 1 : 1e-4));
     const a = promptAttentionFromMatrices([[shifting]], n);
     const curve = (observe?: number) =>
-      recoveryCurve({ attention: a, layer: 0, heads: [0], scores: groupColumnScores(a, 0, [0]), structural: structuralOrder(n, lookup, 1), gqa: "min", minWindowShare: 0, ...(observe ? { observe } : {}) });
+      recoveryCurve({
+        attention: a,
+        layer: 0,
+        heads: [0],
+        scores: groupColumnScores(a, 0, [0]),
+        structural: structuralOrder(n, lookup, 1),
+        gqa: "min",
+        minWindowShare: 0,
+        ...(observe ? { observe } : {}),
+      });
     // One entry beyond the four structural ones: the heavy hitter over all rows, the newest token over the last six.
     expect(curve().heavy[5]).toBe(1);
     expect(curve(6).heavy[5]).toBe(0);
@@ -206,7 +229,10 @@ describe("observation window", () => {
 
 describe("budgeted cache", () => {
   const TOKENS = Array.from({ length: n }, (_, p) => (p === 0 ? 1 : PUNCT.has(p) ? 5 : 7));
-  const classes = { special: Uint8Array.from({ length: 10 }, (_, i) => (i === 1 ? 1 : 0)), punct: Uint8Array.from({ length: 10 }, (_, i) => (i === 5 ? 1 : 0)) };
+  const classes = {
+    special: Uint8Array.from({ length: 10 }, (_, i) => (i === 1 ? 1 : 0)),
+    punct: Uint8Array.from({ length: 10 }, (_, i) => (i === 5 ? 1 : 0)),
+  };
 
   it("cuts each head to its profiled set after the prompt, then keeps round(kept · L / n) by the same ranking", () => {
     const s = compressionSettingsSchema.parse({ policy: "budgeted", compression: 0.5, sinks: 1 });
@@ -223,13 +249,20 @@ describe("budgeted cache", () => {
     for (let p = 0; p < n; p++) feed(p, TOKENS[p]!, (g, i, j) => HEADS[NAMES[g]!][i * n + j]!);
     session.finishPrefill();
     const report = session.budget!;
-    expect(report.layers[0]!.map((h) => h.kept)).toEqual(profileBudget(attentionOf(NAMES), layoutOf(4), lookup, settings(0.5)).layers[0]!.map((h) => h.kept));
+    expect(report.layers[0]!.map((h) => h.kept)).toEqual(
+      profileBudget(attentionOf(NAMES), layoutOf(4), lookup, settings(0.5)).layers[0]!.map((h) => h.kept),
+    );
     expect(session.summary().afterPrefill).toBe(0.5);
     for (let g = 0; g < 4; g++) {
       const head = report.layers[0]![g]!;
       const expected = new Uint8Array(n);
       const scores = groupColumnScores(attentionOf(NAMES), 0, [g]);
-      keepRanked({ positions: Int32Array.from({ length: n }, (_, j) => j), scores, length: n, current: n - 1, sinks: 1, ...lookup }, head.kept, head.windowShare, expected);
+      keepRanked(
+        { positions: Int32Array.from({ length: n }, (_, j) => j), scores, length: n, current: n - 1, sinks: 1, ...lookup },
+        head.kept,
+        head.windowShare,
+        expected,
+      );
       expect(Array.from(cache.view(0, g).positions)).toEqual([...expected.keys()].filter((j) => expected[j]));
     }
     for (let p = n; p < 3 * n; p++) {

@@ -36,19 +36,31 @@ describe.each(goldenNames)("golden prompt %s", (name) => {
     expect(b.session.profile).toEqual(a.session.profile);
     expect(b.session.summary()).toEqual(a.session.summary());
     const s = a.session.summary();
-    const counts = a.session.policyTable().flat().reduce<Record<string, number>>((m, p) => {
+    const counts = a.session
+      .policyTable()
+      .flat()
+      .reduce<Record<string, number>>((m, p) => {
         m[p] = (m[p] ?? 0) + 1;
         return m;
       }, {});
     // Printed for the issue note: what FastGen does on this prompt.
-    console.info(`[${name}] n=${g.promptTokens.length} T=0.95 compression afterPrefill=${s.afterPrefill.toFixed(4)} final=${s.final.toFixed(4)} mean=${s.mean.toFixed(4)} policies=${JSON.stringify(counts)} bytes=${JSON.stringify(a.session.kvBytes())}`);
+    console.info(
+      `[${name}] n=${g.promptTokens.length} T=0.95 compression afterPrefill=${s.afterPrefill.toFixed(4)} ` +
+        `final=${s.final.toFixed(4)} mean=${s.mean.toFixed(4)} policies=${JSON.stringify(counts)} ` +
+        `bytes=${JSON.stringify(a.session.kvBytes())}`,
+    );
     expect(s.afterPrefill).toBeGreaterThanOrEqual(0);
     expect(s.decodeSteps).toBe(a.tokens.length - 1);
   });
 
   it("T = 0 puts every KV head on special", () => {
     const s = profileOf(g.promptTokens, settings({ policy: "fastgen", threshold: 0 }));
-    expect(s.policyTable().flat().every((p) => p === "special")).toBe(true);
+    expect(
+      s
+        .policyTable()
+        .flat()
+        .every((p) => p === "special"),
+    ).toBe(true);
   });
 
   it("T above every non-full recovery puts every head on full, and then the logits equal the full cache's exactly", () => {
@@ -57,7 +69,12 @@ describe.each(goldenNames)("golden prompt %s", (name) => {
     // Bypass the schema's [0, 1] range: float32 rows can sum a hair above 1 (spec §12.3).
     const s: CompressionSettings = { ...settings({ policy: "fastgen" }), threshold: maxNonFull + 1e-12 };
     const forced = teacherForce(backend, classes, s, g.tokens.slice(0, g.promptTokens.length + 40), g.promptTokens.length);
-    expect(forced.session.policyTable().flat().every((p) => p === "full")).toBe(true);
+    expect(
+      forced.session
+        .policyTable()
+        .flat()
+        .every((p) => p === "full"),
+    ).toBe(true);
     const plain = backend.prefill(g.tokens.slice(0, g.promptTokens.length + 40), 0, new FullKvCache(kvLayoutOf(model.config)));
     expect(forced.rows).toEqual(plain);
     expect(forced.session.summary().final).toBe(0);

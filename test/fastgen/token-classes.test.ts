@@ -10,12 +10,14 @@ describe("token classes (spec §2, §12.9, §12.10)", () => {
   });
 
   it("punctuation = exactly the 26 pieces the spec lists for stories260K", () => {
-    const expected = [313, 426, 432, 436, 439, 443, 450, 464, 465, 466, 467, 468, 474, 476, 481, 482, 486, 488, 489, 492, 497, 499, 500, 501, 508, 509];
+    const expected = [
+      313, 426, 432, 436, 439, 443, 450, 464, 465, 466, 467, 468, 474, 476, 481, 482, 486, 488, 489, 492, 497, 499, 500, 501, 508, 509,
+    ];
     expect(idsOf(computeTokenClasses(vocab).punct)).toEqual(expected);
   });
 
   it("judges pieces by the spec's rule", () => {
-    for (const p of [".", "▁\"", "!\"", "?", "…", "▁,", "—"]) expect(isPunctuationPiece(p), p).toBe(true);
+    for (const p of [".", '▁"', '!"', "?", "…", "▁,", "—"]) expect(isPunctuationPiece(p), p).toBe(true);
     for (const p of ["▁", "", "<0x23>", "$", "+", "a.", "▁the", "<", "~", " "]) expect(isPunctuationPiece(p), p).toBe(false);
   });
 

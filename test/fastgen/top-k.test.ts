@@ -19,7 +19,11 @@ describe("topK", () => {
       const scores = Float64Array.from({ length }, () => Math.floor(random() * distinct) / distinct);
       // Cache positions increase with the index; shuffle some cases to test the general rule.
       const positions = Int32Array.from({ length }, (_, e) => e * 2 + 1);
-      if (c % 5 === 0) for (let e = length - 1; e > 0; e--) { const j = Math.floor(random() * (e + 1)); [positions[e], positions[j]] = [positions[j]!, positions[e]!]; }
+      if (c % 5 === 0)
+        for (let e = length - 1; e > 0; e--) {
+          const j = Math.floor(random() * (e + 1));
+          [positions[e], positions[j]] = [positions[j]!, positions[e]!];
+        }
       const k = Math.floor(random() * (length + 2));
       const got = topK(scores, positions, length, k).sort((a, b) => a - b);
       expect(got, `case ${c}`).toEqual(topKBySort(scores, positions, k));

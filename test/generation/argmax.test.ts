@@ -18,7 +18,9 @@ describe("argmax", () => {
       const length = 1 + Math.floor(random() * 40);
       // Few distinct values make ties common; some entries are special values.
       const distinct = 1 + Math.floor(random() * 6);
-      const x = Float32Array.from({ length }, () => (random() < 0.1 ? specials[Math.floor(random() * specials.length)]! : Math.floor(random() * distinct)));
+      const x = Float32Array.from({ length }, () =>
+        random() < 0.1 ? specials[Math.floor(random() * specials.length)]! : Math.floor(random() * distinct),
+      );
       expect(argmax(x), `case ${c}: ${Array.from(x).join(",")}`).toBe(plainArgmax(x));
     }
   });

@@ -3,7 +3,14 @@ import type { KvCache, KvLayout, KvView } from "../../src/interfaces.ts";
 
 export type CacheCall =
   | { readonly kind: "register"; readonly position: number; readonly token: number }
-  | { readonly kind: "append"; readonly layer: number; readonly kvHead: number; readonly position: number; readonly key: Float32Array; readonly value: Float32Array }
+  | {
+      readonly kind: "append";
+      readonly layer: number;
+      readonly kvHead: number;
+      readonly position: number;
+      readonly key: Float32Array;
+      readonly value: Float32Array;
+    }
   | { readonly kind: "view"; readonly layer: number; readonly kvHead: number; readonly positions: Int32Array }
   | { readonly kind: "after"; readonly layer: number; readonly kvHead: number; readonly position: number; readonly probs: Float32Array[] };
 
@@ -72,7 +79,12 @@ export class WindowCache implements KvCache {
 
   view(layer: number, kvHead: number): KvView {
     const s = this.stores[layer * this.layout.nKvHeads + kvHead]!;
-    return { length: s.positions.length, positions: Int32Array.from(s.positions), keys: Float32Array.from(s.keys.flat()), values: Float32Array.from(s.values.flat()) };
+    return {
+      length: s.positions.length,
+      positions: Int32Array.from(s.positions),
+      keys: Float32Array.from(s.keys.flat()),
+      values: Float32Array.from(s.values.flat()),
+    };
   }
 
   afterAttention(layer: number, kvHead: number, _position: number, probs: readonly Float32Array[]): void {
@@ -104,7 +116,13 @@ export class ScalingCache implements KvCache {
   }
 
   append(layer: number, kvHead: number, position: number, key: Float32Array, value: Float32Array): void {
-    this.inner.append(layer, kvHead, position, key.map((x) => x / 2), value.map((x) => x / 2));
+    this.inner.append(
+      layer,
+      kvHead,
+      position,
+      key.map((x) => x / 2),
+      value.map((x) => x / 2),
+    );
   }
 
   view(layer: number, kvHead: number): KvView {

@@ -56,7 +56,9 @@ describeEachMode("kernels vs reference", (mode) => {
     const want = refMatmul(x, w, rows, n, d);
     // Both weight layouts: the mode's default (vec4 on headlessgl) and plain rows.
     for (const layout of ["auto", "rows"] as const) {
-      const got = readBack(matmul(rt, `test-${layout}`, { rows, n, d }, toDevice(rt, "x", x, [n, rows]), uploadMatrix(rt, w, n, d, layout)));
+      const got = readBack(
+        matmul(rt, `test-${layout}`, { rows, n, d }, toDevice(rt, "x", x, [n, rows]), uploadMatrix(rt, w, n, d, layout)),
+      );
       expectClose(got, want, (i) => (n + 3) * U * mag[i]!, `matmul (${layout} layout)`);
     }
   });
@@ -69,7 +71,16 @@ describeEachMode("kernels vs reference", (mode) => {
     const x = randomArray(next, rows * n);
     const w = randomArray(next, d * n);
     const res = randomArray(next, rows * d, 3);
-    const got = readBack(matmulAdd(rt, "test", { rows, n, d }, toDevice(rt, "x", x, [n, rows]), uploadMatrix(rt, w, n, d), toDevice(rt, "res", res, [d, rows])));
+    const got = readBack(
+      matmulAdd(
+        rt,
+        "test",
+        { rows, n, d },
+        toDevice(rt, "x", x, [n, rows]),
+        uploadMatrix(rt, w, n, d),
+        toDevice(rt, "res", res, [d, rows]),
+      ),
+    );
     const want = refMatmul(x, w, rows, n, d).map((v, i) => Math.fround(v + res[i]!));
     const mag = matmulMagnitude(x, w, rows, n, d);
     expectClose(got, want, (i) => (n + 3) * U * mag[i]! + 2 * U * Math.abs(want[i]!), "matmulAdd");
@@ -223,11 +234,19 @@ describeEachMode("kernels vs reference", (mode) => {
     const next = rng(rows * 31 + nHeads);
     const full: KvView[] = len0.map((n) => {
       const length = n + rows - 1;
-      return { length, positions: Int32Array.from({ length }, (_, t) => t), keys: randomArray(next, length * headDim, 1.5), values: randomArray(next, length * headDim) };
+      return {
+        length,
+        positions: Int32Array.from({ length }, (_, t) => t),
+        keys: randomArray(next, length * headDim, 1.5),
+        values: randomArray(next, length * headDim),
+      };
     });
     const q = randomArray(next, rows * nHeads * headDim, 1.5);
     const groupSize = nHeads / nKvHeads;
-    const len = Float32Array.from({ length: rows * nHeads }, (_, rh) => len0[Math.floor((rh % nHeads) / groupSize)]! + Math.floor(rh / nHeads));
+    const len = Float32Array.from(
+      { length: rows * nHeads },
+      (_, rh) => len0[Math.floor((rh % nHeads) / groupSize)]! + Math.floor(rh / nHeads),
+    );
     const kv = new KvPacker({ nLayers: 1, nHeads, nKvHeads, headDim }).pack(full);
     const got = attention(rt, "test", { rows, nHeads, nKvHeads, headDim, cap: kv.cap }, q, kv.keys, kv.values, len);
     const probs = readBack(got.probs);
@@ -235,7 +254,12 @@ describeEachMode("kernels vs reference", (mode) => {
     for (let r = 0; r < rows; r++) {
       const prefix = full.map((v, g) => {
         const n = len0[g]! + r;
-        return { length: n, positions: v.positions.subarray(0, n), keys: v.keys.subarray(0, n * headDim), values: v.values.subarray(0, n * headDim) };
+        return {
+          length: n,
+          positions: v.positions.subarray(0, n),
+          keys: v.keys.subarray(0, n * headDim),
+          values: v.values.subarray(0, n * headDim),
+        };
       });
       const want = refAttention(q.subarray(r * nHeads * headDim, (r + 1) * nHeads * headDim), prefix, nHeads, headDim);
       for (let h = 0; h < nHeads; h++) {

@@ -88,7 +88,7 @@ describeEachMode("cache protocol", (mode) => {
     const before = gpu.attentionStats;
     const gotLogits = gpu.prefill(tokens, 0, got);
     // Rows after the first eviction fell back to one-at-a-time attention over the actual views.
-    expect(gpu.attentionStats.singleRows - before.singleRows).toBeGreaterThan(tokens.length * layout.nLayers / 2);
+    expect(gpu.attentionStats.singleRows - before.singleRows).toBeGreaterThan((tokens.length * layout.nLayers) / 2);
     for (let l = 0; l < layout.nLayers; l++) {
       for (let g = 0; g < layout.nKvHeads; g++) expect(got.store(l, g).map(shape)).toEqual(ref.store(l, g).map(shape));
     }

@@ -32,7 +32,15 @@ export function refRmsnorm(x: Float32Array, w: Float32Array, rows: number, n: nu
 }
 
 /** RoPE on the first `rotated` columns of every row (whole heads), the rest untouched. */
-export function refRope(x: Float32Array, rows: number, width: number, rotated: number, headDim: number, positions: readonly number[], theta: number): Float32Array {
+export function refRope(
+  x: Float32Array,
+  rows: number,
+  width: number,
+  rotated: number,
+  headDim: number,
+  positions: readonly number[],
+  theta: number,
+): Float32Array {
   const out = x.slice();
   for (let r = 0; r < rows; r++) rope(out.subarray(r * width, r * width + rotated), rotated / headDim, headDim, positions[r]!, theta);
   return out;
@@ -58,7 +66,12 @@ export function refSoftmax(s: Float32Array, rows: number, cols: number, len: Arr
 }
 
 /** reference/transformer.ts's attention loop for one token: per query head, probs over its KV head's view and the output. */
-export function refAttention(q: Float32Array, views: readonly KvView[], nHeads: number, headDim: number): { probs: Float32Array[]; out: Float32Array } {
+export function refAttention(
+  q: Float32Array,
+  views: readonly KvView[],
+  nHeads: number,
+  headDim: number,
+): { probs: Float32Array[]; out: Float32Array } {
   const groupSize = nHeads / views.length;
   const probs: Float32Array[] = [];
   const out = new Float32Array(nHeads * headDim);

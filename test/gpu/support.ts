@@ -28,7 +28,12 @@ export function randomArray(next: () => number, n: number, scale = 1): Float32Ar
  * Fails with the first offending index unless `|actual[i] - expected[i]| <= tol(i)` everywhere.
  * (A hand-written loop: toBeCloseTo on 10⁵ elements is slow and says little on failure.)
  */
-export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number | ((i: number) => number), what: string): void {
+export function expectClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tol: number | ((i: number) => number),
+  what: string,
+): void {
   if (actual.length !== expected.length) throw new Error(`${what}: length ${actual.length}, expected ${expected.length}`);
   for (let i = 0; i < actual.length; i++) {
     const bound = typeof tol === "number" ? tol : tol(i);

@@ -21,7 +21,11 @@ import { describeEachMode, expectClose, maxAbsDiff, randomArray, rng } from "./s
 
 /** A raw gpu.js kernel with the given settings, for the canaries. */
 function rawKernel(gpu: GPU, body: (...args: never[]) => number, settings: object): IKernelRunShortcut {
-  return gpu.createKernel(body as unknown as KernelFunction, { precision: "single", tactic: "precision", ...settings }) as IKernelRunShortcut;
+  return gpu.createKernel(body as unknown as KernelFunction, {
+    precision: "single",
+    tactic: "precision",
+    ...settings,
+  }) as IKernelRunShortcut;
 }
 
 function host(value: unknown): Float32Array {
@@ -78,7 +82,12 @@ describeEachMode("traps", (mode) => {
     // Truncating at 1000 of 2048 terms would be off by ~√1048 ≈ 30× a term; rounding is ≪ 0.01.
     expectClose(got, refMatmul(x, w, 1, 2048, 3), 0.01, "2048-wide matmul");
 
-    const view: KvView = { length: 1100, positions: Int32Array.from({ length: 1100 }, (_, t) => t), keys: randomArray(next, 1100 * 4), values: randomArray(next, 1100 * 4) };
+    const view: KvView = {
+      length: 1100,
+      positions: Int32Array.from({ length: 1100 }, (_, t) => t),
+      keys: randomArray(next, 1100 * 4),
+      values: randomArray(next, 1100 * 4),
+    };
     const q = randomArray(next, 4);
     const kv = new KvPacker({ nLayers: 1, nHeads: 1, nKvHeads: 1, headDim: 4 }).pack([view]);
     const res = attention(rt, "trap1", { rows: 1, nHeads: 1, nKvHeads: 1, headDim: 4, cap: kv.cap }, q, kv.keys, kv.values, kv.headLen);
@@ -115,23 +124,46 @@ describeEachMode("traps", (mode) => {
     uploadMatrix(rt, randomArray(next, 3 * 5), 5, 3);
     resident(rt, randomArray(next, 5), [5]);
     const xs = toDevice(rt, "x", x, [5, 1]);
-    expectClose(readBack(matmul(rt, "trap2", { rows: 1, n: 5, d: 3 }, xs, m1)), refMatmul(x, w1, 1, 5, 3), 1e-6, "product with the first matrix");
+    expectClose(
+      readBack(matmul(rt, "trap2", { rows: 1, n: 5, d: 3 }, xs, m1)),
+      refMatmul(x, w1, 1, 5, 3),
+      1e-6,
+      "product with the first matrix",
+    );
     expectClose(readBack(rmsnorm(rt, "trap2", 1, 5, 1e-5, xs, v1)), refRmsnorm(x, norm1, 1, 5, 1e-5), 1e-6, "norm with the first weights");
   });
 
   it("trap 3: growing views are padded to power-of-two capacities, so kernels compile per bucket, not per length", async () => {
     const next = rng(3);
     const packer = new KvPacker({ nLayers: 1, nHeads: 2, nKvHeads: 1, headDim: 4 });
-    const all: KvView = { length: 70, positions: Int32Array.from({ length: 70 }, (_, t) => t), keys: randomArray(next, 280), values: randomArray(next, 280) };
+    const all: KvView = {
+      length: 70,
+      positions: Int32Array.from({ length: 70 }, (_, t) => t),
+      keys: randomArray(next, 280),
+      values: randomArray(next, 280),
+    };
     const local = new KernelRuntime(mode);
     try {
       const caps = new Set<number>();
       for (let n = 1; n <= 70; n++) {
-        const view: KvView = { length: n, positions: all.positions.subarray(0, n), keys: all.keys.subarray(0, 4 * n), values: all.values.subarray(0, 4 * n) };
+        const view: KvView = {
+          length: n,
+          positions: all.positions.subarray(0, n),
+          keys: all.keys.subarray(0, 4 * n),
+          values: all.values.subarray(0, 4 * n),
+        };
         const q = randomArray(next, 8);
         const kv = packer.pack([view]);
         caps.add(kv.cap);
-        const res = attention(local, "grow", { rows: 1, nHeads: 2, nKvHeads: 1, headDim: 4, cap: kv.cap }, q, kv.keys, kv.values, kv.headLen);
+        const res = attention(
+          local,
+          "grow",
+          { rows: 1, nHeads: 2, nKvHeads: 1, headDim: 4, cap: kv.cap },
+          q,
+          kv.keys,
+          kv.values,
+          kv.headLen,
+        );
         expect(maxAbsDiff(readBack(res.out), refAttention(q, [view], 2, 4).out), `length ${n}`).toBeLessThan(1e-5);
       }
       expect([...caps].sort((a, b) => a - b)).toEqual([16, 32, 64, 128]);
@@ -157,7 +189,12 @@ describeEachMode("traps", (mode) => {
 
   it("trap 4: padded scores hold the finite MASK, and even a softmax blind to lengths gives them exactly 0", () => {
     const next = rng(4);
-    const views: KvView[] = [3, 0].map((n) => ({ length: n, positions: Int32Array.from({ length: n }, (_, t) => t), keys: randomArray(next, 4 * n), values: randomArray(next, 4 * n) }));
+    const views: KvView[] = [3, 0].map((n) => ({
+      length: n,
+      positions: Int32Array.from({ length: n }, (_, t) => t),
+      keys: randomArray(next, 4 * n),
+      values: randomArray(next, 4 * n),
+    }));
     const kv = new KvPacker({ nLayers: 1, nHeads: 2, nKvHeads: 2, headDim: 4 }).pack(views);
     const shape = { rows: 1, nHeads: 2, nKvHeads: 2, headDim: 4, cap: kv.cap };
     const q = randomArray(next, 8);
@@ -165,7 +202,9 @@ describeEachMode("traps", (mode) => {
     expect(scores.subarray(3, kv.cap).every((s) => s === MASK)).toBe(true);
     expect(scores.subarray(kv.cap).every((s) => s === MASK)).toBe(true);
     // Head 0 over all `cap` columns, its padding included: exp(MASK - max) underflows to exactly 0.
-    const blind = readBack(softmax(rt, "trap4", 1, kv.cap, toDevice(rt, "s", scores.slice(0, kv.cap), [kv.cap, 1]), Float32Array.of(kv.cap)));
+    const blind = readBack(
+      softmax(rt, "trap4", 1, kv.cap, toDevice(rt, "s", scores.slice(0, kv.cap), [kv.cap, 1]), Float32Array.of(kv.cap)),
+    );
     expect(blind.subarray(3).every((p) => p === 0)).toBe(true);
     expectClose(blind.subarray(0, 3), refAttention(q, views, 2, 4).probs[0]!, 1e-6, "weights of the real entries");
     // Head 1 has nothing to attend to: zero output, no NaN.

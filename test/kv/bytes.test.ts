@@ -16,7 +16,10 @@ import type { KvCache } from "../../src/interfaces.ts";
 const small = { nLayers: 2, nHeads: 4, nKvHeads: 2, headDim: 8 };
 type Layout = typeof small;
 const PUNCT = 5;
-const classes = { special: Uint8Array.from({ length: 10 }, (_, i) => (i === 1 ? 1 : 0)), punct: Uint8Array.from({ length: 10 }, (_, i) => (i === PUNCT ? 1 : 0)) };
+const classes = {
+  special: Uint8Array.from({ length: 10 }, (_, i) => (i === 1 ? 1 : 0)),
+  punct: Uint8Array.from({ length: 10 }, (_, i) => (i === PUNCT ? 1 : 0)),
+};
 const plainEntry = (layout: Layout) => 2 * layout.headDim * 4;
 /** The fixed slack a store may hold beyond its share: SLACK_ENTRIES entries of K, V, a 16-bit position and a score. */
 const perHead = (layout: Layout) => SLACK_ENTRIES * (plainEntry(layout) + 2 + 8);
@@ -25,7 +28,7 @@ const perHead = (layout: Layout) => SLACK_ENTRIES * (plainEntry(layout) + 2 + 8)
 function run(layout: Layout, cache: KvCache, from: number, to: number, afterEach?: () => void): void {
   const headDim = layout.headDim;
   let seed = 12345;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
   const group = layout.nHeads / layout.nKvHeads;
   for (let p = from; p < to; p++) {
     const token = p === 0 ? 1 : p % 7 === 3 ? PUNCT : 7;
@@ -64,31 +67,38 @@ describe("bytes that follow entries", () => {
     ...methods.filter(([m]) => m !== "full").map(([m, o]) => [{ nLayers: 1, nHeads: 2, nKvHeads: 2, headDim: 64 }, m, o] as const),
   ];
   for (const [layout, policy, over] of cases) {
-    it(`head dim ${layout.headDim}, ${policy} ${JSON.stringify(over)}: held ≤ (1 − c) · full · 1.05 (+ scores where read) + a fixed slack per head at every step of ${steps}`, () => {
-      const H = layout.nLayers * layout.nKvHeads;
-      const session = new CompressionSession(layout, classes, compressionSettingsSchema.parse({ policy, ...over }));
-      run(layout, session.cache, 0, n);
-      session.finishPrefill();
-      const scoreHeads = Array.from({ length: H }, (_, i) => session.cache.policyOf(Math.floor(i / layout.nKvHeads), i % layout.nKvHeads)!.readsScores).filter(Boolean).length;
-      // The score allowance (8 bytes per entry): only below head dimension 32, only when some head reads scores.
-      const allowance = layout.headDim >= 32 || scoreHeads === 0 ? 0 : 8 / plainEntry(layout);
-      let worst = -Infinity;
-      run(layout, session.cache, n, n + steps, () => {
+    it(
+      `head dim ${layout.headDim}, ${policy} ${JSON.stringify(over)}: held ≤ (1 − c) · full · 1.05 (+ scores where ` +
+        `read) + a fixed slack per head at every step of ${steps}`,
+      () => {
+        const H = layout.nLayers * layout.nKvHeads;
+        const session = new CompressionSession(layout, classes, compressionSettingsSchema.parse({ policy, ...over }));
+        run(layout, session.cache, 0, n);
+        session.finishPrefill();
+        const scoreHeads = Array.from(
+          { length: H },
+          (_, i) => session.cache.policyOf(Math.floor(i / layout.nKvHeads), i % layout.nKvHeads)!.readsScores,
+        ).filter(Boolean).length;
+        // The score allowance (8 bytes per entry): only below head dimension 32, only when some head reads scores.
+        const allowance = layout.headDim >= 32 || scoreHeads === 0 ? 0 : 8 / plainEntry(layout);
+        let worst = -Infinity;
+        run(layout, session.cache, n, n + steps, () => {
+          const f = session.cache.footprint();
+          worst = Math.max(worst, f.heldBytes - ((1 - f.compression) * f.fullBytes * (1.05 + allowance) + H * perHead(layout)));
+        });
+        expect(worst).toBeLessThanOrEqual(0);
         const f = session.cache.footprint();
-        worst = Math.max(worst, f.heldBytes - ((1 - f.compression) * f.fullBytes * (1.05 + allowance) + H * perHead(layout)));
-      });
-      expect(worst).toBeLessThanOrEqual(0);
-      const f = session.cache.footprint();
-      if (policy === "full") expect(f.heldBytes).toBeLessThanOrEqual(1.05 * f.fullBytes);
-      for (let l = 0; l < layout.nLayers; l++) {
-        for (let g = 0; g < layout.nKvHeads; g++) {
-          const store = session.cache.store(l, g);
-          expect(store.positions).toBeInstanceOf(Uint16Array);
-          // Scores only where the policy ranks by them.
-          expect(store.scores.length > 0).toBe(session.cache.policyOf(l, g)!.readsScores);
+        if (policy === "full") expect(f.heldBytes).toBeLessThanOrEqual(1.05 * f.fullBytes);
+        for (let l = 0; l < layout.nLayers; l++) {
+          for (let g = 0; g < layout.nKvHeads; g++) {
+            const store = session.cache.store(l, g);
+            expect(store.positions).toBeInstanceOf(Uint16Array);
+            // Scores only where the policy ranks by them.
+            expect(store.scores.length > 0).toBe(session.cache.policyOf(l, g)!.readsScores);
+          }
         }
-      }
-    });
+      },
+    );
   }
 
   it("a plain full cache holds at most 1.05× its K and V, with no scores", () => {
@@ -96,7 +106,10 @@ describe("bytes that follow entries", () => {
     run(small, cache, 0, n + steps);
     const H = small.nLayers * small.nKvHeads;
     const plain = H * (n + steps) * plainEntry(small);
-    const held = Array.from({ length: H }, (_, i) => (cache as unknown as { stores: HeadStore[] }).stores[i]!.bytes).reduce((a, b) => a + b, 0);
+    const held = Array.from({ length: H }, (_, i) => (cache as unknown as { stores: HeadStore[] }).stores[i]!.bytes).reduce(
+      (a, b) => a + b,
+      0,
+    );
     expect(held).toBeLessThanOrEqual(1.05 * plain);
   });
 

@@ -16,7 +16,11 @@ const headDim = 4;
 function filled(length: number, random: () => number): HeadStore {
   const store = new HeadStore(headDim);
   for (let p = 0; p < length; p++) {
-    store.push(p * 3, Float32Array.from({ length: headDim }, (_, i) => p + i / 10), Float32Array.from({ length: headDim }, (_, i) => -p - i / 10));
+    store.push(
+      p * 3,
+      Float32Array.from({ length: headDim }, (_, i) => p + i / 10),
+      Float32Array.from({ length: headDim }, (_, i) => -p - i / 10),
+    );
     store.scores[p] = Math.floor(random() * 1000);
   }
   return store;
@@ -108,11 +112,18 @@ describe("HeadStore.addScoresOf", () => {
     for (let group = 1; group <= 5; group++) {
       const one = filled(300, random);
       const fused = new HeadStore(headDim);
-      for (let p = 0; p < 300; p++) fused.push(one.positions[p]!, one.keys.subarray(p * headDim, (p + 1) * headDim), one.values.subarray(p * headDim, (p + 1) * headDim));
+      for (let p = 0; p < 300; p++)
+        fused.push(
+          one.positions[p]!,
+          one.keys.subarray(p * headDim, (p + 1) * headDim),
+          one.values.subarray(p * headDim, (p + 1) * headDim),
+        );
       fused.scores.set(one.scores.subarray(0, 300));
       for (let step = 0; step < 20; step++) {
         // Weights over 2^-60 … 2^10, so a double sum of them rounds and the order of the additions shows in the bits.
-        const weights = Array.from({ length: group }, () => Float32Array.from({ length: 300 }, () => random() * 2 ** Math.floor(random() * 70 - 60)));
+        const weights = Array.from({ length: group }, () =>
+          Float32Array.from({ length: 300 }, () => random() * 2 ** Math.floor(random() * 70 - 60)),
+        );
         for (const w of weights) one.addScores(w);
         fused.addScoresOf(weights);
       }

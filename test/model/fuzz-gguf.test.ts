@@ -195,7 +195,8 @@ function exercise(v: Variant): Outcome {
     try {
       const tokenizer = new Tokenizer(model.vocab);
       const ids = tokenizer.encode("Once upon a time, t300 t301");
-      if (ids.some((t) => !Number.isInteger(t) || t < 0 || t >= model.vocab!.pieces.length)) throw new Error(`encode gave ids outside the vocab: ${ids.join(",")}`);
+      if (ids.some((t) => !Number.isInteger(t) || t < 0 || t >= model.vocab!.pieces.length))
+        throw new Error(`encode gave ids outside the vocab: ${ids.join(",")}`);
       tokenizer.decode(ids);
     } catch (e) {
       if (!(e instanceof InputError)) throw new Error(`tokenizer threw ${(e as Error)?.name}: ${(e as Error)?.message}`);
@@ -223,7 +224,11 @@ describe("fuzz: 10,200 corrupted GGUF files of a tiny model (F32, F16, Q8_0)", (
       if (ms > slowest.ms) slowest = { ms, name: v.name };
     }
     const seconds = (performance.now() - started) / 1000;
-    console.log(`fuzz-gguf: ${all.length} variants in ${seconds.toFixed(1)} s: ${counts.refused} refused at load, ${counts.overflow} refused at the forward pass, ${counts.ok} loaded with finite logits; slowest ${slowest.ms.toFixed(0)} ms (${slowest.name})`);
+    console.log(
+      `fuzz-gguf: ${all.length} variants in ${seconds.toFixed(1)} s: ${counts.refused} refused at load, ` +
+        `${counts.overflow} refused at the forward pass, ${counts.ok} loaded with finite logits; slowest ` +
+        `${slowest.ms.toFixed(0)} ms (${slowest.name})`,
+    );
     expect(failures.slice(0, 20)).toEqual([]);
     // No variant hangs: the slowest is far under a second (a clean load and forward take about a millisecond).
     expect(slowest.ms).toBeLessThan(1000);

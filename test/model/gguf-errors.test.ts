@@ -67,8 +67,16 @@ describe("GGUF tensors", () => {
 
   test("a tensor shape inconsistent with the metadata", () => {
     const { dimsAt } = infoFields("blk.2.ffn_up.weight");
-    expectModelFileError(load(patched(good, dimsAt + 8, "u64", 171)), PATH, 'tensor "blk.2.ffn_up.weight" has shape [64, 171], metadata implies [64, 172]');
-    expectModelFileError(load(rewrite({ set: [u32("llama.feed_forward_length", 160)] })), PATH, '"blk.0.ffn_gate.weight" has shape [64, 172], metadata implies [64, 160]');
+    expectModelFileError(
+      load(patched(good, dimsAt + 8, "u64", 171)),
+      PATH,
+      'tensor "blk.2.ffn_up.weight" has shape [64, 171], metadata implies [64, 172]',
+    );
+    expectModelFileError(
+      load(rewrite({ set: [u32("llama.feed_forward_length", 160)] })),
+      PATH,
+      '"blk.0.ffn_gate.weight" has shape [64, 172], metadata implies [64, 160]',
+    );
   });
 
   test("a missing tensor", () => {
@@ -94,7 +102,11 @@ describe("GGUF metadata", () => {
     expectModelFileError(load(rewrite({ drop: ["llama.block_count"] })), PATH, 'missing metadata "llama.block_count"');
     const str: GgufMetadataEntry = { key: "llama.embedding_length", type: "string", value: "64" };
     expectModelFileError(load(rewrite({ set: [str] })), PATH, '"llama.embedding_length" should be a number, got the string "64"');
-    expectModelFileError(load(rewrite({ set: [u32("llama.attention.head_count", 7)] })), PATH, "embedding_length 64 is not a multiple of head_count 7");
+    expectModelFileError(
+      load(rewrite({ set: [u32("llama.attention.head_count", 7)] })),
+      PATH,
+      "embedding_length 64 is not a multiple of head_count 7",
+    );
     expectModelFileError(load(rewrite({ set: [u32("llama.attention.head_count_kv", 3)] })), PATH, "multiple of the KV head count");
     expectModelFileError(load(rewrite({ set: [u32("llama.rope.dimension_count", 4)] })), PATH, "partial RoPE");
   });
@@ -102,10 +114,18 @@ describe("GGUF metadata", () => {
   test("tokenizer metadata that does not fit the model", () => {
     const model: GgufMetadataEntry = { key: "tokenizer.ggml.model", type: "string", value: "gpt2" };
     expectModelFileError(load(rewrite({ set: [model] })), PATH, 'tokenizer model "gpt2" is not supported');
-    expectModelFileError(load(rewrite({ set: [u32("tokenizer.ggml.bos_token_id", 512)] })), PATH, "tokenizer.ggml.bos_token_id = 512 is not a token id");
+    expectModelFileError(
+      load(rewrite({ set: [u32("tokenizer.ggml.bos_token_id", 512)] })),
+      PATH,
+      "tokenizer.ggml.bos_token_id = 512 is not a token id",
+    );
     const scores: GgufMetadataEntry = { key: "tokenizer.ggml.scores", type: "array", itemType: "float32", items: new Float32Array(10) };
     expectModelFileError(load(rewrite({ set: [scores] })), PATH, "tokenizer.ggml.scores must be 512 float32 values");
-    expectModelFileError(load(rewrite({ set: [u32("llama.vocab_size", 500)] })), PATH, "tokenizer has 512 tokens but the model's vocab size is 500");
+    expectModelFileError(
+      load(rewrite({ set: [u32("llama.vocab_size", 500)] })),
+      PATH,
+      "tokenizer has 512 tokens but the model's vocab size is 500",
+    );
   });
 
   test("a bool that is neither 0 nor 1, and an unknown value type", () => {

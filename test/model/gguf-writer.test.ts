@@ -54,7 +54,9 @@ describe("GGUF round trip", () => {
       { key: "a.str", type: "array", itemType: "string", items: ["a", "", "▁b"] },
       { key: "a.empty", type: "array", itemType: "uint64", items: [] },
       {
-        key: "a.nested", type: "array", itemType: "array",
+        key: "a.nested",
+        type: "array",
+        itemType: "array",
         items: [
           { itemType: "uint8", items: [1, 2] },
           { itemType: "string", items: ["x"] },
@@ -106,7 +108,10 @@ describe("llamaToGguf", () => {
   const fromGguf = llamaFromGguf(parsed);
   const fromL2c = loadModel(llama2cPath);
 
-  test.each([["GGUF", fromGguf], ["llama2.c", fromL2c]] as const)("F32 from the %s model reads back bit-identical", (_, model) => {
+  test.each([
+    ["GGUF", fromGguf],
+    ["llama2.c", fromL2c],
+  ] as const)("F32 from the %s model reads back bit-identical", (_, model) => {
     const back = llamaFromGguf(parseGguf(llamaToGguf(model, { tensorType: "F32" }), "out.gguf"));
     expect(back.config).toEqual(model.config);
     expect(back.vocab).toEqual(model.vocab);
@@ -126,20 +131,53 @@ describe("llamaToGguf", () => {
 });
 
 describe("writer misuse is refused with a message naming the entry", () => {
-  const t = (over: Partial<GgufTensorSpec>): GgufTensorSpec => ({ name: "t", dims: [32], type: "F32", data: new Float32Array(32), ...over });
+  const t = (over: Partial<GgufTensorSpec>): GgufTensorSpec => ({
+    name: "t",
+    dims: [32],
+    type: "F32",
+    data: new Float32Array(32),
+    ...over,
+  });
   test.each<[string, () => unknown, string]>([
-    ["uint8 out of range", () => writeGguf({ metadata: [{ key: "k", type: "uint8", value: 256 }], tensors: [] }), `"k": uint8 value 256 is out of range`],
+    [
+      "uint8 out of range",
+      () => writeGguf({ metadata: [{ key: "k", type: "uint8", value: 256 }], tensors: [] }),
+      `"k": uint8 value 256 is out of range`,
+    ],
     ["negative uint32", () => writeGguf({ metadata: [{ key: "k", type: "uint32", value: -1 }], tensors: [] }), "out of range"],
     ["fractional int", () => writeGguf({ metadata: [{ key: "k", type: "int32", value: 1.5 }], tensors: [] }), "not a safe integer"],
-    ["bad array item", () => writeGguf({ metadata: [{ key: "k", type: "array", itemType: "int8", items: [1, 200] }], tensors: [] }), `"k"[1]`],
-    ["duplicate key", () => writeGguf({ metadata: [{ key: "k", type: "bool", value: true }, { key: "k", type: "bool", value: false }], tensors: [] }), "duplicate key"],
+    [
+      "bad array item",
+      () => writeGguf({ metadata: [{ key: "k", type: "array", itemType: "int8", items: [1, 200] }], tensors: [] }),
+      `"k"[1]`,
+    ],
+    [
+      "duplicate key",
+      () =>
+        writeGguf({
+          metadata: [
+            { key: "k", type: "bool", value: true },
+            { key: "k", type: "bool", value: false },
+          ],
+          tensors: [],
+        }),
+      "duplicate key",
+    ],
     ["duplicate tensor", () => writeGguf({ metadata: [], tensors: [t({}), t({})] }), `"t": duplicate name`],
     ["data/dims mismatch", () => writeGguf({ metadata: [], tensors: [t({ dims: [4, 4] })] }), "need 16 values, data has 32"],
     ["Q8_0 row not whole blocks", () => writeGguf({ metadata: [], tensors: [t({ dims: [16, 2], type: "Q8_0" })] }), "multiple of 32"],
-    ["Q8_0 scale overflow", () => writeGguf({ metadata: [], tensors: [t({ type: "Q8_0", data: new Float32Array(32).fill(1e7) })] }), "cannot store"],
+    [
+      "Q8_0 scale overflow",
+      () => writeGguf({ metadata: [], tensors: [t({ type: "Q8_0", data: new Float32Array(32).fill(1e7) })] }),
+      "cannot store",
+    ],
     ["name over 64 bytes", () => writeGguf({ metadata: [], tensors: [t({ name: "x".repeat(65) })] }), "name must be 1 to 64 bytes"],
     ["alignment not a power of two", () => writeGguf({ metadata: [], tensors: [], alignment: 24 }), "power of two"],
-    ["alignment contradicting metadata", () => writeGguf({ metadata: [{ key: "general.alignment", type: "uint32", value: 64 }], tensors: [], alignment: 16 }), "contradicts"],
+    [
+      "alignment contradicting metadata",
+      () => writeGguf({ metadata: [{ key: "general.alignment", type: "uint32", value: 64 }], tensors: [], alignment: 16 }),
+      "contradicts",
+    ],
   ])("%s", (_, fn, message) => {
     expect(fn).toThrow(message);
   });

@@ -112,7 +112,11 @@ export function tensorsOf(file: GgufFile, type?: GgufTensorType): GgufTensorSpec
 /** Named float tensors of a model, in a fixed order, for whole-model comparisons. */
 export function namedWeights(m: LlamaModel): [string, Float32Array][] {
   const w = m.weights;
-  const out: [string, Float32Array][] = [["tokenEmbedding", w.tokenEmbedding], ["outputNorm", w.outputNorm], ["output", w.output]];
+  const out: [string, Float32Array][] = [
+    ["tokenEmbedding", w.tokenEmbedding],
+    ["outputNorm", w.outputNorm],
+    ["output", w.output],
+  ];
   w.layers.forEach((l, i) => {
     for (const [k, v] of Object.entries(l)) out.push([`layers.${i}.${k}`, v as Float32Array]);
   });
@@ -163,10 +167,15 @@ export function modelProblems(m: LlamaModel): string[] {
   const v = m.vocab;
   if (v) {
     const n = c.vocabSize;
-    if (v.pieces.length !== n || v.pieces.some((p) => typeof p !== "string")) problems.push(`vocab pieces: ${v.pieces.length} (expected ${n} strings)`);
+    if (v.pieces.length !== n || v.pieces.some((p) => typeof p !== "string"))
+      problems.push(`vocab pieces: ${v.pieces.length} (expected ${n} strings)`);
     if (!(v.scores instanceof Float32Array) || v.scores.length !== n) problems.push("vocab scores length");
     if (!(v.types instanceof Int32Array) || v.types.length !== n) problems.push("vocab types length");
-    for (const [k, id] of [["bos", v.bosId], ["eos", v.eosId], ["unk", v.unkId]] as const) {
+    for (const [k, id] of [
+      ["bos", v.bosId],
+      ["eos", v.eosId],
+      ["unk", v.unkId],
+    ] as const) {
       if (!Number.isInteger(id) || id < 0 || id >= n) problems.push(`${k} id ${id} out of range`);
     }
   }

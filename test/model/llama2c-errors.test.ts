@@ -46,7 +46,11 @@ describe("llama2.c checkpoint size", () => {
     expectModelFileError(load(good.subarray(0, 27)), PATH, "27 bytes, a llama2.c checkpoint header alone is 28");
   });
   test.each([28, 1000, good.length - 4])("truncated to %i bytes", (n) => {
-    expectModelFileError(load(good.subarray(0, n)), PATH, `truncated: the header implies ${good.length} bytes of weights, the file has ${n}`);
+    expectModelFileError(
+      load(good.subarray(0, n)),
+      PATH,
+      `truncated: the header implies ${good.length} bytes of weights, the file has ${n}`,
+    );
   });
   test("extra bytes after the weights", () => {
     const longer = new Uint8Array(good.length + 4);
@@ -64,7 +68,10 @@ describe("llama2.c checkpoint size", () => {
 });
 
 describe("llama2.c tokenizer file", () => {
-  const parse = (bytes: Uint8Array, vocabSize = 512) => () => parseLlama2cTokenizer(bytes, TOK, vocabSize);
+  const parse =
+    (bytes: Uint8Array, vocabSize = 512) =>
+    () =>
+      parseLlama2cTokenizer(bytes, TOK, vocabSize);
   // Layout: i32 max_token_length at 0; token 0's f32 score at 4, i32 length at 8, bytes from 12.
   test.each([0, -1, 2 ** 20])("max_token_length %i", (n) => {
     expectModelFileError(parse(patched(tok, 0, "i32", n)), TOK, `max_token_length ${n} is not plausible`);
@@ -74,7 +81,11 @@ describe("llama2.c tokenizer file", () => {
   });
   test("a token longer than max_token_length", () => {
     const maxLen = new DataView(tok.buffer, tok.byteOffset).getInt32(0, true);
-    expectModelFileError(parse(patched(tok, 8, "i32", maxLen + 1)), TOK, `token 0 is ${maxLen + 1} bytes long, over max_token_length ${maxLen}`);
+    expectModelFileError(
+      parse(patched(tok, 8, "i32", maxLen + 1)),
+      TOK,
+      `token 0 is ${maxLen + 1} bytes long, over max_token_length ${maxLen}`,
+    );
   });
   test.each([6, 100, tok.length - 1])("truncated to %i bytes", (n) => {
     expectModelFileError(parse(tok.subarray(0, n)), TOK, "truncated");

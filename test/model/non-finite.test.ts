@@ -35,20 +35,32 @@ describe("non-finite weights are refused at load time", () => {
   ])("F32 %s names the tensor and the index", (label, value) => {
     const bytes = llamaToGguf(tiny, { tensorType: "F32" }).slice();
     new DataView(bytes.buffer).setFloat32(dataAt(bytes, "blk.1.attn_k.weight") + 4 * 37, value, true);
-    expectModelFileError(() => loadModelFromBytes(bytes, PATH), PATH, `tensor "blk.1.attn_k.weight" (F32) has a non-finite weight (${label}) at index 37`);
+    expectModelFileError(
+      () => loadModelFromBytes(bytes, PATH),
+      PATH,
+      `tensor "blk.1.attn_k.weight" (F32) has a non-finite weight (${label}) at index 37`,
+    );
   });
 
   test("F16: a NaN half names the tensor and the index", () => {
     const bytes = llamaToGguf(tiny, { tensorType: "F16" }).slice();
     new DataView(bytes.buffer).setUint16(dataAt(bytes, "blk.0.ffn_down.weight") + 2 * 1000, 0x7e00, true);
-    expectModelFileError(() => loadModelFromBytes(bytes, PATH), PATH, `tensor "blk.0.ffn_down.weight" (F16) has a non-finite weight (NaN) at index 1000`);
+    expectModelFileError(
+      () => loadModelFromBytes(bytes, PATH),
+      PATH,
+      `tensor "blk.0.ffn_down.weight" (F16) has a non-finite weight (NaN) at index 1000`,
+    );
   });
 
   test("Q8_0: an infinite or NaN block scale names the tensor, the block and its indices", () => {
     const bytes = llamaToGguf(tiny, { tensorType: "Q8_0" }).slice();
     const at = dataAt(bytes, "blk.0.attn_q.weight");
     new DataView(bytes.buffer).setUint16(at + 34 * 5, 0x7c00, true);
-    expectModelFileError(() => loadModelFromBytes(bytes, PATH), PATH, `tensor "blk.0.attn_q.weight" (Q8_0) has a non-finite scale (Infinity) in block 5, the weights at index 160..191`);
+    expectModelFileError(
+      () => loadModelFromBytes(bytes, PATH),
+      PATH,
+      `tensor "blk.0.attn_q.weight" (Q8_0) has a non-finite scale (Infinity) in block 5, the weights at index 160..191`,
+    );
     new DataView(bytes.buffer).setUint16(at + 34 * 5, 0xfe01, true);
     expectModelFileError(() => loadModelFromBytes(bytes, PATH), PATH, "non-finite scale (NaN) in block 5");
   });
@@ -64,7 +76,9 @@ describe("non-finite weights are refused at load time", () => {
     expect(performance.now() - started).toBeLessThan(800);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
-    expect(r.stderr).toBe(`fastgen generate: ${path}: tensor "output_norm.weight" (F32) has a non-finite weight (NaN) at index 3; the file is corrupt\n`);
+    expect(r.stderr).toBe(
+      `fastgen generate: ${path}: tensor "output_norm.weight" (F32) has a non-finite weight (NaN) at index 3; the file is corrupt\n`,
+    );
   });
 
   test("llama2.c: a NaN weight names the tensor, its layer and the index", () => {
@@ -73,7 +87,11 @@ describe("non-finite weights are refused at load time", () => {
     // Header, token embedding, then the per-layer rms_att_weight (dim each), then wq of layer 0, 1.
     const wqLayer1 = 28 + 4 * (c.vocabSize * c.dim + c.nLayers * c.dim + c.dim * c.dim);
     new DataView(bin.buffer).setFloat32(wqLayer1 + 4 * 9, NaN, true);
-    expectModelFileError(() => loadModelFromBytes(bin, "bad/model.bin"), "bad/model.bin", "wq of layer 1 has a non-finite weight (NaN) at index 9");
+    expectModelFileError(
+      () => loadModelFromBytes(bin, "bad/model.bin"),
+      "bad/model.bin",
+      "wq of layer 1 has a non-finite weight (NaN) at index 9",
+    );
   });
 });
 
@@ -83,9 +101,13 @@ describe("non-finite logits stop generation and the logits command", () => {
     for (const temperature of [0, 1]) {
       expect(() => new Sampler({ temperature, topP: 0.9, seed: 1 }).next(row)).toThrow(NonFiniteLogitsError);
     }
-    expect(() => new Sampler({ temperature: 0, topP: 1, seed: 1 }).next(new Float32Array([0, Infinity]))).toThrow(/non-finite logit \(Infinity for token id 1\)/);
+    expect(() => new Sampler({ temperature: 0, topP: 1, seed: 1 }).next(new Float32Array([0, Infinity]))).toThrow(
+      /non-finite logit \(Infinity for token id 1\)/,
+    );
     expect(new Sampler({ temperature: 0, topP: 1, seed: 1 }).next(new Float32Array([-Infinity, 2, 1]))).toBe(1);
-    expect(() => new Sampler({ temperature: 0, topP: 1, seed: 1 }).next(new Float32Array([-Infinity, -Infinity]))).toThrow(/every token is masked/);
+    expect(() => new Sampler({ temperature: 0, topP: 1, seed: 1 }).next(new Float32Array([-Infinity, -Infinity]))).toThrow(
+      /every token is masked/,
+    );
     expect(() => checkFiniteLogits(new Float32Array([0, -Infinity]), "at position 3")).toThrow(/-Infinity for token id 1\) at position 3/);
   });
 
@@ -102,7 +124,9 @@ describe("non-finite logits stop generation and the logits command", () => {
   test("generate exits 2 with a clear message instead of emitting token 0 forever", async () => {
     const r = await runCli("generate", "--model", overflowing.path, "--max-tokens", "50");
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^fastgen generate: the model produced a non-finite logit \((-?Infinity|NaN) for token id \d+\); its weights overflow/m);
+    expect(r.stderr).toMatch(
+      /^fastgen generate: the model produced a non-finite logit \((-?Infinity|NaN) for token id \d+\); its weights overflow/m,
+    );
   });
 
   test("eval (whose prompts run in worker threads) exits 2 with the same line and writes nothing", async () => {
@@ -169,7 +193,9 @@ describe("strings from a corrupt file are escaped and cut short in messages", ()
 
   test("the CLI prints a corrupt file's problem on one line without control bytes", async () => {
     const file = parseGguf(llamaToGguf(tiny, { tensorType: "F32" }), PATH);
-    const entries = entriesOf(file).map((e) => (e.key === "general.architecture" ? { ...e, type: "string" as const, value: "ll\nama\x1b[2J\x00" } : e));
+    const entries = entriesOf(file).map((e) =>
+      e.key === "general.architecture" ? { ...e, type: "string" as const, value: "ll\nama\x1b[2J\x00" } : e,
+    );
     const dir = mkdtempSync(join(tmpdir(), "fastgen-evil-"));
     const path = join(dir, "evil.gguf");
     writeFileSync(path, writeGguf({ metadata: entries, tensors: tensorsOf(file) }));

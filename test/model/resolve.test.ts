@@ -62,7 +62,14 @@ describe("resolveModelPath", () => {
     expect(err).not.toBeInstanceOf(ModelFileError);
     const message = (err as Error).message;
     for (const dir of [...envDirs, ...DEFAULTS]) expect(message).toContain(dir);
-    for (const hint of [`${DEFAULT_MODEL_FILE} not found`, "--model PATH", "FASTGEN_MODEL", "./models", "ggml-org/models", "tinyllamas/stories260K.gguf"]) {
+    for (const hint of [
+      `${DEFAULT_MODEL_FILE} not found`,
+      "--model PATH",
+      "FASTGEN_MODEL",
+      "./models",
+      "ggml-org/models",
+      "tinyllamas/stories260K.gguf",
+    ]) {
       expect(message).toContain(hint);
     }
   });

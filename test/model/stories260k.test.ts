@@ -17,7 +17,14 @@ describe("stories260K: GGUF vs llama2.c", () => {
     expect([...file.tensors.values()].every((t) => t.type === 0)).toBe(true);
     const { dim, hiddenDim, nLayers, nHeads, nKvHeads, headDim, vocabSize, ropeTheta } = gguf.config;
     expect({ dim, hiddenDim, nLayers, nHeads, nKvHeads, headDim, vocabSize, ropeTheta }).toEqual({
-      dim: 64, hiddenDim: 172, nLayers: 5, nHeads: 8, nKvHeads: 4, headDim: 8, vocabSize: 512, ropeTheta: 10000,
+      dim: 64,
+      hiddenDim: 172,
+      nLayers: 5,
+      nHeads: 8,
+      nKvHeads: 4,
+      headDim: 8,
+      vocabSize: 512,
+      ropeTheta: 10000,
     });
   });
 

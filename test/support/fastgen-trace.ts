@@ -37,7 +37,8 @@ export function trace(backend: Backend, settings: CompressionSettings, policy?: 
     return heads.join("|");
   };
   let logits = backend.prefill(prompt, 0, cache).at(-1)!;
-  if (policy) cache.compress(Array.from({ length: model.config.nLayers }, () => Array.from({ length: model.config.nKvHeads }, () => policy)));
+  if (policy)
+    cache.compress(Array.from({ length: model.config.nLayers }, () => Array.from({ length: model.config.nKvHeads }, () => policy)));
   else session.finishPrefill();
   const kept = [snapshot()];
   const tokens: number[] = [];
@@ -48,7 +49,9 @@ export function trace(backend: Backend, settings: CompressionSettings, policy?: 
     kept.push(snapshot());
   }
   const recoveries = session.profile?.layers.flat().flatMap((h) => CANDIDATE_NAMES.map((c) => h.recovery[c])) ?? [];
-  const policies = Array.from({ length: model.config.nLayers }, (_, l) => Array.from({ length: model.config.nKvHeads }, (_, g) => cache.policyOf(l, g)!.name));
+  const policies = Array.from({ length: model.config.nLayers }, (_, l) =>
+    Array.from({ length: model.config.nKvHeads }, (_, g) => cache.policyOf(l, g)!.name),
+  );
   return { tokens, kept, policies, recoveries };
 }
 
@@ -59,7 +62,10 @@ export const CASES: { name: string; settings: CompressionSettings; policy?: KvHe
   ...CANDIDATES.map((policy) => ({ name: `every head ${policy.name}`, settings: settings({ policy: "fastgen" }), policy })),
   ...[0.8, 0.95].map((threshold) => ({ name: `fastgen T=${threshold}`, settings: settings({ policy: "fastgen", threshold }) })),
   { name: "budgeted C=0.5", settings: settings({ policy: "budgeted", compression: 0.5 }) },
-  ...(Object.keys(BASELINE_POLICIES) as (keyof typeof BASELINE_POLICIES)[]).map((policy) => ({ name: policy, settings: settings({ policy, rLocal: 0.2, rFrequent: 0.2 }) })),
+  ...(Object.keys(BASELINE_POLICIES) as (keyof typeof BASELINE_POLICIES)[]).map((policy) => ({
+    name: policy,
+    settings: settings({ policy, rLocal: 0.2, rFrequent: 0.2 }),
+  })),
 ];
 
 /** Same policies (except where a recovery lies within 1e-5 of T, spec §7), kept positions after every step, greedy tokens. */

@@ -14,7 +14,6 @@ export const modelPath = resolveModelPath();
 /** BabyLlama tok105 (character-level), shipped beside stories260K. */
 export const babyLlamaPath = join(repoRoot, "models", "babyllama105.bin");
 
-
 let cached: LlamaModel | undefined;
 export function stories260K(): LlamaModel {
   cached ??= loadModel(modelPath);

@@ -20,7 +20,24 @@ it("the module imports one memory (the host's shared memory) and exports every k
   const module = new WA.Module(readFileSync(wasmUrl));
   expect(WA.Module.imports(module)).toEqual([{ module: "env", name: "memory", kind: "memory" }]);
   const names = WA.Module.exports(module).map((e) => e.name);
-  for (const kernel of ["matvecF32", "matvecF16", "matvecQ8", "matmmF32", "matmmF16", "matmmQ8", "matmmSimpleF32", "matmmSimpleF16", "matmmSimpleQ8", "dequantRow", "rmsnorm", "rope", "ropeQK", "swiglu", "softmax", "attend"]) {
+  for (const kernel of [
+    "matvecF32",
+    "matvecF16",
+    "matvecQ8",
+    "matmmF32",
+    "matmmF16",
+    "matmmQ8",
+    "matmmSimpleF32",
+    "matmmSimpleF16",
+    "matmmSimpleQ8",
+    "dequantRow",
+    "rmsnorm",
+    "rope",
+    "ropeQK",
+    "swiglu",
+    "softmax",
+    "attend",
+  ]) {
     expect(names).toContain(kernel);
   }
 });

@@ -35,7 +35,11 @@ it.each(["once", "quotes"])("BabyLlama tok105 (llama2.c checkpoint, head size 16
   const baby = loadModel(babyLlamaPath);
   const g = golden(name, "babyllama105");
   const backend = new WasmBackend(baby, { threads: 2, minParallelWork: 0 });
-  const cmp = compareLogits(backend.prefill(g.tokens.slice(0, g.rows), 0, new FullKvCache(kvLayoutOf(baby.config), backend.kvStorage)), g.logits, g.vocabSize);
+  const cmp = compareLogits(
+    backend.prefill(g.tokens.slice(0, g.rows), 0, new FullKvCache(kvLayoutOf(baby.config), backend.kvStorage)),
+    g.logits,
+    g.vocabSize,
+  );
   backend.dispose();
   expect(cmp.rows).toBe(g.rows);
   expect(cmp.maxAbsDiff).toBeLessThanOrEqual(TOLERANCE);

@@ -94,39 +94,45 @@ describe.each([
     { name: "F32", id: 0, mv: k.matvecF32, mm: k.matmmF32, simple: k.matmmSimpleF32, enc: { bytes: new Uint8Array(w.buffer), values: w } },
     { name: "F16", id: 1, mv: k.matvecF16, mm: k.matmmF16, simple: k.matmmSimpleF16, enc: encodeF16(w) },
   ];
-  it.each(types.map((t) => [t.name, t] as const))("%s: matvec within 1e-6·Σ|w·x| of reference matmul; matmm equals matvec bit for bit", (_, t) => {
-    const wp = put(t.enc.bytes);
-    const xp = put(x);
-    const out = heap.alloc(rows * d * 4);
-    const magnitude = matmulMagnitude(x, t.enc.values, rows, n, d);
-    const perRow = new Float32Array(rows * d);
-    for (let r = 0; r < rows; r++) {
-      t.mv.call(k, out, xp + r * n * 4, wp, n, 0, d);
-      const got = get(out, d);
-      perRow.set(got, r * d);
-      const want = new Float32Array(d);
-      matmul(want, x.subarray(r * n, (r + 1) * n), t.enc.values, n, d);
-      expectClose(got, want, (i) => 1e-6 * magnitude[r * d + i]! + 1e-30, `${t.name} row ${r}`);
-    }
-    // The blocked product over all rows, split into two output ranges (as threads would split it).
-    const split = Math.floor(d / 3);
-    t.mm.call(k, out, xp, wp, n, d, rows, 0, split);
-    t.mm.call(k, out, xp, wp, n, d, rows, split, d);
-    expect(bytesOf(get(out, rows * d)).equals(bytesOf(perRow))).toBe(true);
-    // The register-tiled product equals the simple one (one row's dot product per element), for every row count.
-    const simple = heap.alloc(rows * d * 4);
-    for (let r = 1; r <= rows; r++) {
-      t.mm.call(k, out, xp, wp, n, d, r, 1, d);
-      t.simple.call(k, simple, xp, wp, n, d, r, 1, d);
-      for (let i = 0; i < r; i++) {
-        expect(bytesOf(get(out + (i * d + 1) * 4, d - 1)).equals(bytesOf(get(simple + (i * d + 1) * 4, d - 1))), `${r} rows, row ${i}`).toBe(true);
+  it.each(types.map((t) => [t.name, t] as const))(
+    "%s: matvec within 1e-6·Σ|w·x| of reference matmul; matmm equals matvec bit for bit",
+    (_, t) => {
+      const wp = put(t.enc.bytes);
+      const xp = put(x);
+      const out = heap.alloc(rows * d * 4);
+      const magnitude = matmulMagnitude(x, t.enc.values, rows, n, d);
+      const perRow = new Float32Array(rows * d);
+      for (let r = 0; r < rows; r++) {
+        t.mv.call(k, out, xp + r * n * 4, wp, n, 0, d);
+        const got = get(out, d);
+        perRow.set(got, r * d);
+        const want = new Float32Array(d);
+        matmul(want, x.subarray(r * n, (r + 1) * n), t.enc.values, n, d);
+        expectClose(got, want, (i) => 1e-6 * magnitude[r * d + i]! + 1e-30, `${t.name} row ${r}`);
       }
-    }
-    // F16 sums exactly like F32 over the dequantized weights.
-    const dense = put(t.enc.values);
-    k.matmmF32(out, xp, dense, n, d, rows, 0, d);
-    expect(bytesOf(get(out, rows * d)).equals(bytesOf(perRow))).toBe(true);
-  });
+      // The blocked product over all rows, split into two output ranges (as threads would split it).
+      const split = Math.floor(d / 3);
+      t.mm.call(k, out, xp, wp, n, d, rows, 0, split);
+      t.mm.call(k, out, xp, wp, n, d, rows, split, d);
+      expect(bytesOf(get(out, rows * d)).equals(bytesOf(perRow))).toBe(true);
+      // The register-tiled product equals the simple one (one row's dot product per element), for every row count.
+      const simple = heap.alloc(rows * d * 4);
+      for (let r = 1; r <= rows; r++) {
+        t.mm.call(k, out, xp, wp, n, d, r, 1, d);
+        t.simple.call(k, simple, xp, wp, n, d, r, 1, d);
+        for (let i = 0; i < r; i++) {
+          expect(
+            bytesOf(get(out + (i * d + 1) * 4, d - 1)).equals(bytesOf(get(simple + (i * d + 1) * 4, d - 1))),
+            `${r} rows, row ${i}`,
+          ).toBe(true);
+        }
+      }
+      // F16 sums exactly like F32 over the dequantized weights.
+      const dense = put(t.enc.values);
+      k.matmmF32(out, xp, dense, n, d, rows, 0, d);
+      expect(bytesOf(get(out, rows * d)).equals(bytesOf(perRow))).toBe(true);
+    },
+  );
 });
 
 describe.each([
@@ -154,45 +160,51 @@ describe.each([
     }
   });
 
-  it("matvec within Σ_blocks Σ|w|·0.51·d (the input's quantization) + 1e-6·Σ|w·x| of reference matmul; matmm equals matvec bit for bit", () => {
-    const wp = put(q.bytes);
-    const xq = heap.alloc(rows * n * 2);
-    const xd = heap.alloc((rows * n) / 8);
-    k.quantizeQ16(put(x), n, rows, xq, xd);
-    const scales = get(xd, (rows * n) / 32);
-    const magnitude = matmulMagnitude(x, q.values, rows, n, d);
-    const out = heap.alloc(rows * d * 4);
-    const perRow = new Float32Array(rows * d);
-    for (let r = 0; r < rows; r++) {
-      k.matvecQ8(out, xq + r * n * 2, xd + (r * n) / 8, wp, n, 0, d);
-      const got = get(out, d);
-      perRow.set(got, r * d);
-      const want = new Float32Array(d);
-      matmul(want, x.subarray(r * n, (r + 1) * n), q.values, n, d);
-      const bound = (i: number) => {
-        let e = 0;
-        for (let b = 0; b < n / 32; b++) {
-          let sw = 0;
-          for (let j = 0; j < 32; j++) sw += Math.abs(q.values[i * n + b * 32 + j]!);
-          e += (sw * scales[(r * n) / 32 + b]!) / 2;
-        }
-        return e * 1.02 + 1e-6 * magnitude[r * d + i]!;
-      };
-      expectClose(got, want, bound, `Q8_0 row ${r}`);
-    }
-    const split = Math.floor(d / 3);
-    k.matmmQ8(out, xq, xd, wp, n, d, rows, 0, split);
-    k.matmmQ8(out, xq, xd, wp, n, d, rows, split, d);
-    expect(bytesOf(get(out, rows * d)).equals(bytesOf(perRow))).toBe(true);
-    const simple = heap.alloc(rows * d * 4);
-    for (let r = 1; r <= rows; r++) {
-      k.matmmQ8(out, xq, xd, wp, n, d, r, 1, d);
-      k.matmmSimpleQ8(simple, xq, xd, wp, n, d, r, 1, d);
-      for (let i = 0; i < r; i++) {
-        expect(bytesOf(get(out + (i * d + 1) * 4, d - 1)).equals(bytesOf(get(simple + (i * d + 1) * 4, d - 1))), `${r} rows, row ${i}`).toBe(true);
+  it(
+    "matvec within Σ_blocks Σ|w|·0.51·d (the input's quantization) + 1e-6·Σ|w·x| of reference matmul; " + "matmm equals matvec bit for bit",
+    () => {
+      const wp = put(q.bytes);
+      const xq = heap.alloc(rows * n * 2);
+      const xd = heap.alloc((rows * n) / 8);
+      k.quantizeQ16(put(x), n, rows, xq, xd);
+      const scales = get(xd, (rows * n) / 32);
+      const magnitude = matmulMagnitude(x, q.values, rows, n, d);
+      const out = heap.alloc(rows * d * 4);
+      const perRow = new Float32Array(rows * d);
+      for (let r = 0; r < rows; r++) {
+        k.matvecQ8(out, xq + r * n * 2, xd + (r * n) / 8, wp, n, 0, d);
+        const got = get(out, d);
+        perRow.set(got, r * d);
+        const want = new Float32Array(d);
+        matmul(want, x.subarray(r * n, (r + 1) * n), q.values, n, d);
+        const bound = (i: number) => {
+          let e = 0;
+          for (let b = 0; b < n / 32; b++) {
+            let sw = 0;
+            for (let j = 0; j < 32; j++) sw += Math.abs(q.values[i * n + b * 32 + j]!);
+            e += (sw * scales[(r * n) / 32 + b]!) / 2;
+          }
+          return e * 1.02 + 1e-6 * magnitude[r * d + i]!;
+        };
+        expectClose(got, want, bound, `Q8_0 row ${r}`);
       }
-    }
-  });
+      const split = Math.floor(d / 3);
+      k.matmmQ8(out, xq, xd, wp, n, d, rows, 0, split);
+      k.matmmQ8(out, xq, xd, wp, n, d, rows, split, d);
+      expect(bytesOf(get(out, rows * d)).equals(bytesOf(perRow))).toBe(true);
+      const simple = heap.alloc(rows * d * 4);
+      for (let r = 1; r <= rows; r++) {
+        k.matmmQ8(out, xq, xd, wp, n, d, r, 1, d);
+        k.matmmSimpleQ8(simple, xq, xd, wp, n, d, r, 1, d);
+        for (let i = 0; i < r; i++) {
+          expect(
+            bytesOf(get(out + (i * d + 1) * 4, d - 1)).equals(bytesOf(get(simple + (i * d + 1) * 4, d - 1))),
+            `${r} rows, row ${i}`,
+          ).toBe(true);
+        }
+      }
+    },
+  );
 });
 
 describe("element-wise kernels", () => {
@@ -219,7 +231,10 @@ describe("element-wise kernels", () => {
     expectClose(get(at, x.length), want, (i) => 2e-7 * Math.max(1, Math.abs(want[i]!)), `rope ${pos}`);
     // ropeQK: query and key heads in one call, bit for bit two rope calls.
     const kx = randomArray(next, 2 * headDim, 2);
-    const qa = put(x), ka = put(kx), qb = put(x), kb = put(kx);
+    const qa = put(x),
+      ka = put(kx),
+      qb = put(x),
+      kb = put(kx);
     k.ropeQK(qa, nHeads, ka, 2, headDim, pos, 10000);
     k.rope(qb, nHeads, headDim, pos, 10000);
     k.rope(kb, 2, headDim, pos, 10000);
@@ -236,24 +251,28 @@ describe("element-wise kernels", () => {
     expectClose(get(at, 300), want, (i) => 1e-7 * want[i]! + 1e-12, "softmax");
   });
 
-  it("softmax: the two-lane exp gives the reference's float32 bits on 200,000 entries spread over [-100, 0] (odd length, ±inf and tiny ranges too)", () => {
-    // x − max down to −100 crosses the scalar fallback below −87 and float32's subnormals.
-    const n = 200_001;
-    const s = Float32Array.from({ length: n }, () => -100 * next());
-    s[7] = 0;
-    const at = put(s);
-    k.softmax(at, n);
-    const want = Float32Array.from(s);
-    softmax(want);
-    expect(bytesOf(get(at, n)).equals(bytesOf(want))).toBe(true);
-    for (const row of [Float32Array.of(-Infinity, 0, 1), Float32Array.of(3), Float32Array.of(1e-30, -1e-30, 0, 5e-45)]) {
-      const p = put(row);
-      k.softmax(p, row.length);
-      const w = Float32Array.from(row);
-      softmax(w);
-      expect(bytesOf(get(p, row.length)).equals(bytesOf(w))).toBe(true);
-    }
-  });
+  it(
+    "softmax: the two-lane exp gives the reference's float32 bits on 200,000 entries spread over [-100, 0] (odd " +
+      "length, ±inf and tiny ranges too)",
+    () => {
+      // x − max down to −100 crosses the scalar fallback below −87 and float32's subnormals.
+      const n = 200_001;
+      const s = Float32Array.from({ length: n }, () => -100 * next());
+      s[7] = 0;
+      const at = put(s);
+      k.softmax(at, n);
+      const want = Float32Array.from(s);
+      softmax(want);
+      expect(bytesOf(get(at, n)).equals(bytesOf(want))).toBe(true);
+      for (const row of [Float32Array.of(-Infinity, 0, 1), Float32Array.of(3), Float32Array.of(1e-30, -1e-30, 0, 5e-45)]) {
+        const p = put(row);
+        k.softmax(p, row.length);
+        const w = Float32Array.from(row);
+        softmax(w);
+        expect(bytesOf(get(p, row.length)).equals(bytesOf(w))).toBe(true);
+      }
+    },
+  );
 
   it("swiglu: the two-lane exp gives the reference's float32 bits on 200,001 entries over [-100, 100], ±inf and NaN included", () => {
     const n = 200_001;

@@ -28,14 +28,20 @@ it("a cache in wasm memory gives the same logits bytes as one in JS arrays, and 
   expect(wasm.heap.owns(inJs.view(0, 0).keys)).toBe(false);
   // Positions and vectors are exactly what was appended, in order.
   expect(Array.from(inWasm.view(2, 1).positions)).toEqual(prompt.map((_, i) => i));
-  expect(Buffer.from(inWasm.view(2, 1).keys.buffer, inWasm.view(2, 1).keys.byteOffset, inWasm.view(2, 1).keys.byteLength))
-    .toEqual(Buffer.from(inJs.view(2, 1).keys.buffer, inJs.view(2, 1).keys.byteOffset, inJs.view(2, 1).keys.byteLength));
+  expect(Buffer.from(inWasm.view(2, 1).keys.buffer, inWasm.view(2, 1).keys.byteOffset, inWasm.view(2, 1).keys.byteLength)).toEqual(
+    Buffer.from(inJs.view(2, 1).keys.buffer, inJs.view(2, 1).keys.byteOffset, inJs.view(2, 1).keys.byteLength),
+  );
 });
 
 it("eviction frees wasm memory, held bytes follow what is kept, and released space is reused", () => {
   const wasm = new WasmBackend(model);
   const classes = computeTokenClasses(model.vocab!);
-  const newCache = () => new AdaptiveKvCache(layout, { classes, sizes: { rLocal: 0.1, rFrequent: 0.1, sinks: 0 }, recordPromptAttention: false }, wasm.kvStorage);
+  const newCache = () =>
+    new AdaptiveKvCache(
+      layout,
+      { classes, sizes: { rLocal: 0.1, rFrequent: 0.1, sinks: 0 }, recordPromptAttention: false },
+      wasm.kvStorage,
+    );
   // A first run sizes the backend's attention scratch for this prompt length; then only caches allocate.
   const warmup = newCache();
   wasm.prefill(prompt, 0, warmup);
@@ -54,7 +60,10 @@ it("eviction frees wasm memory, held bytes follow what is kept, and released spa
   // Keys, values and positions (in wasm) plus scores (JS) are what footprint reports; the wasm
   // spans are those three, each rounded up to 16 bytes.
   const stores = layout.nLayers * layout.nKvHeads;
-  const scoreBytes = Array.from({ length: stores }, (_, s) => cache.store(Math.floor(s / layout.nKvHeads), s % layout.nKvHeads).scores.byteLength).reduce((x, y) => x + y, 0);
+  const scoreBytes = Array.from(
+    { length: stores },
+    (_, s) => cache.store(Math.floor(s / layout.nKvHeads), s % layout.nKvHeads).scores.byteLength,
+  ).reduce((x, y) => x + y, 0);
   expect(kept).toBeGreaterThanOrEqual(cache.footprint().heldBytes - scoreBytes);
   expect(kept).toBeLessThanOrEqual(cache.footprint().heldBytes - scoreBytes + stores * 3 * 15);
   cache.release();

@@ -45,7 +45,10 @@ function logitsBytes(b: WasmBackend, model: LlamaModel, prompt: readonly number[
 
 it.each([
   ["stories260K F32", () => stories260K()],
-  ["synthetic 260K-shape Q8_0", () => loadModelFromBytes(llamaToGguf(synthModel(SYNTH_SHAPES["260K"], 3), { tensorType: "Q8_0" }), "<synth Q8_0>")],
+  [
+    "synthetic 260K-shape Q8_0",
+    () => loadModelFromBytes(llamaToGguf(synthModel(SYNTH_SHAPES["260K"], 3), { tensorType: "Q8_0" }), "<synth Q8_0>"),
+  ],
 ] as const)("%s: identical logits bytes for 1, 2 and 3 threads", (_, load) => {
   const model = load();
   const prompt = golden("quotes").promptTokens;
@@ -62,9 +65,17 @@ it("FastGen: identical policies, kept positions after every step and greedy toke
   const classes = computeTokenClasses(model.vocab!);
   const prompt = golden("quotes").promptTokens;
   const run = (b: WasmBackend) => {
-    const session = new CompressionSession(kvLayoutOf(model.config), classes, compressionSettingsSchema.parse({ policy: "fastgen", threshold: 0.95 }), b.kvStorage);
+    const session = new CompressionSession(
+      kvLayoutOf(model.config),
+      classes,
+      compressionSettingsSchema.parse({ policy: "fastgen", threshold: 0.95 }),
+      b.kvStorage,
+    );
     const { cache } = session;
-    const kept = () => Array.from({ length: model.config.nLayers * model.config.nKvHeads }, (_, s) => Array.from(cache.view(Math.floor(s / model.config.nKvHeads), s % model.config.nKvHeads).positions).join(",")).join("|");
+    const kept = () =>
+      Array.from({ length: model.config.nLayers * model.config.nKvHeads }, (_, s) =>
+        Array.from(cache.view(Math.floor(s / model.config.nKvHeads), s % model.config.nKvHeads).positions).join(","),
+      ).join("|");
     let logits = b.prefill(prompt, 0, cache).at(-1)!;
     session.finishPrefill();
     const trace = [kept()];
@@ -74,7 +85,9 @@ it("FastGen: identical policies, kept positions after every step and greedy toke
       logits = b.forward(tokens.at(-1)!, p, cache);
       trace.push(kept());
     }
-    const policies = Array.from({ length: model.config.nLayers }, (_, l) => Array.from({ length: model.config.nKvHeads }, (_, g) => cache.policyOf(l, g)!.name));
+    const policies = Array.from({ length: model.config.nLayers }, (_, l) =>
+      Array.from({ length: model.config.nKvHeads }, (_, g) => cache.policyOf(l, g)!.name),
+    );
     return { trace, tokens, policies };
   };
   const one = run(backend(model, 1));
@@ -83,7 +96,13 @@ it("FastGen: identical policies, kept positions after every step and greedy toke
   expect(two.trace).toEqual(one.trace);
   expect(two.tokens).toEqual(one.tokens);
   // Something was evicted: the comparison covers compression, not only full caches.
-  expect(one.trace.at(-1)).not.toEqual(one.trace.at(-1)!.split("|").map(() => Array.from({ length: prompt.length + 40 }, (_, i) => i).join(",")).join("|"));
+  expect(one.trace.at(-1)).not.toEqual(
+    one.trace
+      .at(-1)!
+      .split("|")
+      .map(() => Array.from({ length: prompt.length + 40 }, (_, i) => i).join(","))
+      .join("|"),
+  );
 });
 
 it("the CLI's --threads: the same story for 1 and 2 threads, the backend line says how many ran, bad counts refused", async () => {
@@ -119,32 +138,39 @@ it("a kernel that traps in a worker thread is an error on the main thread, and t
   again.forEach((row, i) => expect(Buffer.from(row.buffer).equals(Buffer.from(ref[i]!.buffer))).toBe(true));
 });
 
-it("threads started ahead without blocking (startThreads, what a browser needs) give the same bytes; createBackend's startThreads does it", async () => {
-  const model = stories260K();
-  const prompt = golden("quotes").promptTokens;
-  const lazy = logitsBytes(backend(model, 1), model, prompt);
-  const ahead = backend(model, 2);
-  expect(ahead.workersStarted).toBe(0);
-  await ahead.startThreads();
-  expect(ahead.workersStarted).toBe(1);
-  await ahead.startThreads(); // a second call finds them running
-  expect(logitsBytes(ahead, model, prompt).equals(lazy)).toBe(true);
-  const { createBackend } = await import("../../src/create-backend.ts");
-  const created = await createBackend(model, { backend: "wasm", gpuMode: "auto", threads: 2, startThreads: true });
-  expect(created.name).toBe("wasm (2 threads)");
-  created.dispose?.();
-});
+it(
+  "threads started ahead without blocking (startThreads, what a browser needs) give the same bytes; createBackend's " +
+    "startThreads does it",
+  async () => {
+    const model = stories260K();
+    const prompt = golden("quotes").promptTokens;
+    const lazy = logitsBytes(backend(model, 1), model, prompt);
+    const ahead = backend(model, 2);
+    expect(ahead.workersStarted).toBe(0);
+    await ahead.startThreads();
+    expect(ahead.workersStarted).toBe(1);
+    await ahead.startThreads(); // a second call finds them running
+    expect(logitsBytes(ahead, model, prompt).equals(lazy)).toBe(true);
+    const { createBackend } = await import("../../src/create-backend.ts");
+    const created = await createBackend(model, { backend: "wasm", gpuMode: "auto", threads: 2, startThreads: true });
+    expect(created.name).toBe("wasm (2 threads)");
+    created.dispose?.();
+  },
+);
 
-it("the default thread count: one for models under 2 M multiply-adds per token (both embedded models), the machine's cores above", async () => {
-  const { availableParallelism } = await import("node:os");
-  const { defaultThreads, SMALL_MODEL_WORK, tokenWork } = await import("../../kernels/wasm/backend.ts");
-  const { createBackend } = await import("../../src/create-backend.ts");
-  expect(tokenWork(stories260K().config)).toBe(259_328);
-  expect(defaultThreads(stories260K().config)).toBe(1);
-  const big = synthModel(SYNTH_SHAPES["15M"], 1).config;
-  expect(tokenWork(big)).toBeGreaterThan(SMALL_MODEL_WORK);
-  expect(defaultThreads(big)).toBe(availableParallelism());
-  const b = await createBackend(stories260K(), { backend: "auto", gpuMode: "auto" });
-  expect(b.name).toBe("wasm (1 thread)");
-  b.dispose?.();
-});
+it(
+  "the default thread count: one for models under 2 M multiply-adds per token (both embedded models), the machine's " + "cores above",
+  async () => {
+    const { availableParallelism } = await import("node:os");
+    const { defaultThreads, SMALL_MODEL_WORK, tokenWork } = await import("../../kernels/wasm/backend.ts");
+    const { createBackend } = await import("../../src/create-backend.ts");
+    expect(tokenWork(stories260K().config)).toBe(259_328);
+    expect(defaultThreads(stories260K().config)).toBe(1);
+    const big = synthModel(SYNTH_SHAPES["15M"], 1).config;
+    expect(tokenWork(big)).toBeGreaterThan(SMALL_MODEL_WORK);
+    expect(defaultThreads(big)).toBe(availableParallelism());
+    const b = await createBackend(stories260K(), { backend: "auto", gpuMode: "auto" });
+    expect(b.name).toBe("wasm (1 thread)");
+    b.dispose?.();
+  },
+);

@@ -3,7 +3,13 @@ import type { BackendName, CacheFootprint, CandidateName, DecodeStep, PolicyName
 
 export type ModelSource =
   | { readonly kind: "builtin"; readonly file: string; readonly tokenizer?: string }
-  | { readonly kind: "bytes"; readonly name: string; readonly bytes: Uint8Array; readonly tokenizer?: Uint8Array; readonly tokenizerName?: string };
+  | {
+      readonly kind: "bytes";
+      readonly name: string;
+      readonly bytes: Uint8Array;
+      readonly tokenizer?: Uint8Array;
+      readonly tokenizerName?: string;
+    };
 
 export interface GenerateRequest {
   readonly prompt: string;
@@ -69,7 +75,14 @@ export interface ProfileView {
 }
 
 export type FromWorker =
-  | { readonly type: "opened"; readonly id: number; readonly backend: string; readonly model: ModelInfo; readonly ms: number; readonly methods: readonly PolicyName[] }
+  | {
+      readonly type: "opened";
+      readonly id: number;
+      readonly backend: string;
+      readonly model: ModelInfo;
+      readonly ms: number;
+      readonly methods: readonly PolicyName[];
+    }
   | { readonly type: "profiled"; readonly id: number; readonly profile: ProfileView; readonly promptTokens: readonly TokenInfo[] }
   | { readonly type: "started"; readonly id: number; readonly promptTokens: readonly TokenInfo[]; readonly maxPositions: number }
   | { readonly type: "token"; readonly id: number; readonly token: TokenInfo }

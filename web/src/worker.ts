@@ -3,7 +3,15 @@
  * prompts and generates, posting every token and every decode step's attention to the page.
  */
 import { CANDIDATE_NAMES, type CacheFootprint, type FastGen, POLICY_NAMES, openFastGen } from "fastgen-ts";
-import { type FromWorker, type ModelInfo, type ModelSource, packStep, type ProfileView, type TokenInfo, type ToWorker } from "./protocol.ts";
+import {
+  type FromWorker,
+  type ModelInfo,
+  type ModelSource,
+  packStep,
+  type ProfileView,
+  type TokenInfo,
+  type ToWorker,
+} from "./protocol.ts";
 
 let fg: FastGen | undefined;
 let modelName = "";
@@ -82,7 +90,14 @@ function modelInfo(f: FastGen): ModelInfo {
 }
 
 function tokenInfo(f: FastGen, id: number, position: number, text: string): TokenInfo {
-  return { id, position, piece: f.tokenizer.vocab.pieces[id] ?? `<${id}>`, text, special: f.classes.special[id] === 1, punct: f.classes.punct[id] === 1 };
+  return {
+    id,
+    position,
+    piece: f.tokenizer.vocab.pieces[id] ?? `<${id}>`,
+    text,
+    special: f.classes.special[id] === 1,
+    punct: f.classes.punct[id] === 1,
+  };
 }
 
 function promptInfo(f: FastGen, prompt: string): TokenInfo[] {
@@ -101,7 +116,13 @@ function profile(f: FastGen, prompt: string, threshold: number): ProfileView {
     frequentK: report.sizes.frequentK,
     candidates: CANDIDATE_NAMES,
     layers: report.layers.map((heads) =>
-      heads.map((h) => ({ layer: h.layer, kvHead: h.kvHead, policy: h.policy, recovery: h.recovery, queryHeads: h.queryHeads.map((q) => ({ head: q.head, recovery: q.recovery })) })),
+      heads.map((h) => ({
+        layer: h.layer,
+        kvHead: h.kvHead,
+        policy: h.policy,
+        recovery: h.recovery,
+        queryHeads: h.queryHeads.map((q) => ({ head: q.head, recovery: q.recovery })),
+      })),
     ),
     ms: performance.now() - t0,
   };
@@ -111,7 +132,12 @@ async function generate(f: FastGen, m: ToWorker & { type: "generate" }): Promise
   stopRequested = false;
   const promptTokens = promptInfo(f, m.prompt);
   post({ type: "profiled", id: m.id, profile: profile(f, m.prompt, m.threshold), promptTokens });
-  post({ type: "started", id: m.id, promptTokens, maxPositions: Math.min(f.model.config.contextLength, promptTokens.length + m.maxTokens) });
+  post({
+    type: "started",
+    id: m.id,
+    promptTokens,
+    maxPositions: Math.min(f.model.config.contextLength, promptTokens.length + m.maxTokens),
+  });
   const tokens: number[] = [];
   let footprint: CacheFootprint | undefined;
   const started = performance.now();
@@ -123,11 +149,13 @@ async function generate(f: FastGen, m: ToWorker & { type: "generate" }): Promise
     topP: m.topP,
     seed: m.seed,
     maxTokens: m.maxTokens,
-    onStep: !m.watch ? undefined : (step) => {
-      footprint = step.footprint;
-      const { packed, transfer } = packStep(step);
-      (self as unknown as Worker).postMessage({ type: "step", id: m.id, step: packed } satisfies FromWorker, transfer);
-    },
+    onStep: !m.watch
+      ? undefined
+      : (step) => {
+          footprint = step.footprint;
+          const { packed, transfer } = packStep(step);
+          (self as unknown as Worker).postMessage({ type: "step", id: m.id, step: packed } satisfies FromWorker, transfer);
+        },
   })) {
     tokens.push(piece.token);
     post({ type: "token", id: m.id, token: tokenInfo(f, piece.token, piece.position, piece.text) });
@@ -177,7 +205,8 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
         return;
       }
       if (!fg) throw new Error("no model is open");
-      if (m.type === "profile") post({ type: "profiled", id: m.id, profile: profile(fg, m.prompt, m.threshold), promptTokens: promptInfo(fg, m.prompt) });
+      if (m.type === "profile")
+        post({ type: "profiled", id: m.id, profile: profile(fg, m.prompt, m.threshold), promptTokens: promptInfo(fg, m.prompt) });
       else await generate(fg, m);
     } catch (err) {
       post({ type: "error", id: m.id, message: err instanceof Error ? err.message : String(err) });

@@ -58,7 +58,14 @@ export interface AttentionResult {
 }
 
 function constantsFor(s: AttentionShape): Consts {
-  return { cap: s.cap, headDim: s.headDim, nHeads: s.nHeads, groupSize: s.nHeads / s.nKvHeads, sqrtHeadDim: Math.sqrt(s.headDim), mask: MASK };
+  return {
+    cap: s.cap,
+    headDim: s.headDim,
+    nHeads: s.nHeads,
+    groupSize: s.nHeads / s.nKvHeads,
+    sqrtHeadDim: Math.sqrt(s.headDim),
+    mask: MASK,
+  };
 }
 
 function keyOf(role: string, s: AttentionShape): string {
@@ -66,9 +73,20 @@ function keyOf(role: string, s: AttentionShape): string {
 }
 
 /** `[rows·nHeads][cap]` scaled scores, MASK past each length. Inputs as in {@link attention}. */
-export function attentionScores(rt: KernelRuntime, role: string, s: AttentionShape, q: Float32Array, keys: Float32Array, len: Float32Array): DeviceArray {
+export function attentionScores(
+  rt: KernelRuntime,
+  role: string,
+  s: AttentionShape,
+  q: Float32Array,
+  keys: Float32Array,
+  len: Float32Array,
+): DeviceArray {
   const k = rt.kernel(`attnScores:${keyOf(role, s)}`, scoresBody, { output: [s.cap, s.rows * s.nHeads], constants: constantsFor(s) });
-  return k(hostArray(q, [s.headDim, s.rows * s.nHeads]), hostArray(keys, [s.headDim, s.cap, s.nKvHeads]), hostArray(len, [s.rows * s.nHeads]));
+  return k(
+    hostArray(q, [s.headDim, s.rows * s.nHeads]),
+    hostArray(keys, [s.headDim, s.cap, s.nKvHeads]),
+    hostArray(len, [s.rows * s.nHeads]),
+  );
 }
 
 /**
@@ -85,7 +103,10 @@ export function attention(
   values: Float32Array,
   len: Float32Array,
 ): AttentionResult {
-  const weighted = rt.kernel(`attnOut:${keyOf(role, s)}`, weightedSumBody, { output: [s.headDim, s.rows * s.nHeads], constants: constantsFor(s) });
+  const weighted = rt.kernel(`attnOut:${keyOf(role, s)}`, weightedSumBody, {
+    output: [s.headDim, s.rows * s.nHeads],
+    constants: constantsFor(s),
+  });
   const scores = attentionScores(rt, role, s, q, keys, len);
   const probs = softmax(rt, role, s.rows * s.nHeads, s.cap, scores, len);
   const out = weighted(probs, hostArray(values, [s.headDim, s.cap, s.nKvHeads]), hostArray(len, [s.rows * s.nHeads]));

@@ -118,7 +118,10 @@ function product(rt: KernelRuntime, role: string, s: MatmulShape, x: KernelArg, 
   const add = res === undefined ? "" : "Add";
   const key = `${role}[${s.rows}x${s.n}->${s.d}]`;
   if (w.layout === "rows") {
-    const k = rt.kernel(`matmul${add}:${key}`, res === undefined ? rowsBody : rowsAddBody, { output: [s.d, s.rows], constants: { n: s.n } });
+    const k = rt.kernel(`matmul${add}:${key}`, res === undefined ? rowsBody : rowsAddBody, {
+      output: [s.d, s.rows],
+      constants: { n: s.n },
+    });
     return res === undefined ? k(x, w.data) : k(x, w.data, res);
   }
   const n4 = Math.ceil(s.n / 4);

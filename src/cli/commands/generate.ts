@@ -11,7 +11,7 @@ import { validateFlags } from "../validate.ts";
 export const DEFAULT_PROMPT = "Once upon a time";
 
 export const GENERATE_FLAGS: FlagSpecs = {
-  prompt: { kind: "string", help: "text to continue (\"\" for BOS alone)", default: `"${DEFAULT_PROMPT}"`, allowEmpty: true },
+  prompt: { kind: "string", help: 'text to continue ("" for BOS alone)', default: `"${DEFAULT_PROMPT}"`, allowEmpty: true },
   "max-tokens": { kind: "number", help: "new tokens at most", default: "256" },
   temperature: { kind: "number", help: "0 = greedy", default: "0" },
   "top-p": { kind: "number", help: "nucleus sampling mass, (0, 1]", default: "0.9" },
@@ -27,7 +27,12 @@ const schema = modelFlagsSchema
   .extend(samplingSchema.shape)
   .extend({
     prompt: z.string().default(DEFAULT_PROMPT),
-    maxTokens: z.number().int("max-tokens must be a whole number").min(0).max(1 << 20).default(256),
+    maxTokens: z
+      .number()
+      .int("max-tokens must be a whole number")
+      .min(0)
+      .max(1 << 20)
+      .default(256),
     json: z.boolean().default(false),
     policy: compressionSettingsSchema.shape.policy.default("full"),
     special: z.string().optional(),
@@ -41,7 +46,12 @@ export async function generateCommand(argv: readonly string[], io: CommandIO): P
   const settings = { ...flags, policy: flags.policy };
   const promptTokens = encodePrompt(model, tokenizer, flags.prompt, "--prompt");
   // The last generated token is not fed back, so n + maxTokens - 1 positions run.
-  checkContext(model, promptTokens.length + flags.maxTokens - 1, `the prompt's ${promptTokens.length} tokens and --max-tokens ${flags.maxTokens}`, io.warn);
+  checkContext(
+    model,
+    promptTokens.length + flags.maxTokens - 1,
+    `the prompt's ${promptTokens.length} tokens and --max-tokens ${flags.maxTokens}`,
+    io.warn,
+  );
 
   const stream = tokenizer.stream();
   if (!flags.json) io.out(promptTokens.map((t) => stream.push(t)).join(""));

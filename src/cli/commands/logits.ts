@@ -26,7 +26,10 @@ export const LOGITS_FLAGS: FlagSpecs = {
 };
 
 const schema = modelFlagsSchema.extend(compressionSettingsSchema.omit({ policy: true }).shape).extend({
-  tokens: z.string().regex(/^\s*\d+(\s*,\s*\d+)*\s*$/, "tokens must be comma-separated non-negative integers").optional(),
+  tokens: z
+    .string()
+    .regex(/^\s*\d+(\s*,\s*\d+)*\s*$/, "tokens must be comma-separated non-negative integers")
+    .optional(),
   prompt: z.string().optional(),
   out: z.string({ error: "--out FILE is required" }).min(1),
   promptLength: z.number().int("prompt-length must be a whole number").min(1, "prompt-length must be at least 1").optional(),
@@ -43,23 +46,35 @@ export async function logitsCommand(argv: readonly string[], io: CommandIO): Pro
   if ((flags.tokens === undefined) === (flags.prompt === undefined)) throw new InputError("give exactly one of --tokens and --prompt");
   // The output is checked before the model runs: a bad path must not cost a whole forward pass.
   checkOutputFile(flags.out, "--out");
-  checkDistinctPaths([{ path: flags.out, what: "--out" }], [{ path: resolveModelPath(flags.model), what: "the model (--model)" }, ...(flags.tokenizer ? [{ path: flags.tokenizer, what: "the tokenizer (--tokenizer)" }] : [])]);
+  checkDistinctPaths(
+    [{ path: flags.out, what: "--out" }],
+    [
+      { path: resolveModelPath(flags.model), what: "the model (--model)" },
+      ...(flags.tokenizer ? [{ path: flags.tokenizer, what: "the tokenizer (--tokenizer)" }] : []),
+    ],
+  );
   const { model, tokenizer, backend } = await openModel(flags);
-  const tokens = flags.tokens !== undefined ? flags.tokens.split(",").map((t) => Number(t.trim())) : encodePrompt(model, tokenizer, flags.prompt!, "--prompt");
+  const tokens =
+    flags.tokens !== undefined
+      ? flags.tokens.split(",").map((t) => Number(t.trim()))
+      : encodePrompt(model, tokenizer, flags.prompt!, "--prompt");
   const bad = tokens.find((t) => t >= model.config.vocabSize);
   if (bad !== undefined) throw new InputError(`--tokens: id ${bad} is outside the vocabulary (0..${model.config.vocabSize - 1})`);
   if (flags.promptLength !== undefined && flags.promptLength > tokens.length) {
     throw new InputError(`--prompt-length ${flags.promptLength} is longer than the ${tokens.length} tokens given`);
   }
   if (flags.policy !== "full" && flags.promptLength === undefined) {
-    throw new InputError(`--policy ${flags.policy} needs --prompt-length N: the first N tokens are the prompt that is profiled and compressed`);
+    throw new InputError(
+      `--policy ${flags.policy} needs --prompt-length N: the first N tokens are the prompt that is profiled and compressed`,
+    );
   }
   checkContext(model, tokens.length, flags.tokens !== undefined ? "--tokens" : "--prompt", io.warn);
   // Every row is kept and written at once: refuse an output no machine running this would hold.
   const outputBytes = 4 * tokens.length * model.config.vocabSize;
   if (outputBytes > MAX_OUTPUT_BYTES) {
     throw new InputError(
-      `${flags.tokens !== undefined ? "--tokens" : "--prompt"}: ${tokens.length} rows × ${model.config.vocabSize} logits is ${(outputBytes / 2 ** 30).toFixed(1)} GiB, over the ${MAX_OUTPUT_BYTES / 2 ** 30} GiB limit; feed fewer tokens`,
+      `${flags.tokens !== undefined ? "--tokens" : "--prompt"}: ${tokens.length} rows × ${model.config.vocabSize} ` +
+        `logits is ${(outputBytes / 2 ** 30).toFixed(1)} GiB, over the ${MAX_OUTPUT_BYTES / 2 ** 30} GiB limit; feed fewer tokens`,
     );
   }
   const classes = tokenClassesFor(tokenizer, flags.special, flags.punct);
@@ -73,7 +88,9 @@ export async function logitsCommand(argv: readonly string[], io: CommandIO): Pro
   const s = session.summary();
   io.warn(
     `wrote ${rows.length} rows × ${V} logits (float32 LE) to ${printable(flags.out)}; backend ${backend.name}, policy ${flags.policy}` +
-      (flags.policy !== "full" ? `, compression after prompt ${(100 * s.afterPrefill).toFixed(1)}%, final ${(100 * s.final).toFixed(1)}%` : ""),
+      (flags.policy !== "full"
+        ? `, compression after prompt ${(100 * s.afterPrefill).toFixed(1)}%, final ${(100 * s.final).toFixed(1)}%`
+        : ""),
   );
   backend.dispose();
 }

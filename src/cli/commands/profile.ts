@@ -70,7 +70,10 @@ export async function profileCommand(argv: readonly string[], io: CommandIO, col
     );
   } else {
     const counts = policyCounts(report);
-    io.out(`FastGen profile of a ${report.n}-token prompt, T = ${flags.threshold}, GQA ${flags.gqa}, w = ${report.sizes.window}, k = ${report.sizes.frequentK} (backend ${backend.name})\n\n`);
+    io.out(
+      `FastGen profile of a ${report.n}-token prompt, T = ${flags.threshold}, GQA ${flags.gqa}, w = ` +
+        `${report.sizes.window}, k = ${report.sizes.frequentK} (backend ${backend.name})\n\n`,
+    );
     io.out(renderProfileGrid(report, color) + "\n\n");
     io.out(`KV heads per policy: ${CANDIDATE_NAMES.map((n) => `${n} ${counts[n]}`).join(", ")}\n`);
     io.out(`KV cache compression after the prompt: ${(100 * compression).toFixed(1)}%\n`);
@@ -86,7 +89,14 @@ export async function profileCommand(argv: readonly string[], io: CommandIO, col
   backend.dispose();
 }
 
-function budgetedProfile(backend: Backend, classes: TokenClasses, flags: z.infer<typeof schema>, promptTokens: number[], io: CommandIO, color: boolean): void {
+function budgetedProfile(
+  backend: Backend,
+  classes: TokenClasses,
+  flags: z.infer<typeof schema>,
+  promptTokens: number[],
+  io: CommandIO,
+  color: boolean,
+): void {
   const { session } = compressPrompt(backend, classes, { ...flags, policy: "budgeted", sinks: 0 }, promptTokens);
   const report = session.budget!;
   const compression = session.summary().afterPrefill;
@@ -112,14 +122,17 @@ function budgetedProfile(backend: Backend, classes: TokenClasses, flags: z.infer
   const o = report.settings.observe;
   io.out(
     `Budgeted profile of a ${report.n}-token prompt, C = ${report.settings.compression}, GQA ${report.settings.gqa}, ` +
-      `B = ${report.total} entries, floor ${report.floor}, ${report.structural} structural tokens (first position, special, punctuation)${o !== undefined ? `, recovery over the last ${o} rows` : ""} (backend ${backend.name})\n\n`,
+      `B = ${report.total} entries, floor ${report.floor}, ${report.structural} structural tokens (first position, ` +
+      `special, punctuation)${o !== undefined ? `, recovery over the last ${o} rows` : ""} (backend ${backend.name})\n\n`,
   );
   io.out(renderBudgetGrid(report, color) + "\n\n");
   io.out(`KV cache compression after the prompt: ${(100 * compression).toFixed(1)}%\n`);
   if (flags.verbose) {
     io.out(`\nper KV head: kept / window width / heavy hitters → recovery at profiling\n`);
     for (const heads of report.layers) {
-      for (const h of heads) io.out(`  layer ${h.layer} kv${h.kvHead}: ${h.kept} / ${h.window} / ${h.heavy} → ${h.recovery.toFixed(4)}\n`);
+      for (const h of heads) {
+        io.out(`  layer ${h.layer} kv${h.kvHead}: ${h.kept} / ${h.window} / ${h.heavy} → ${h.recovery.toFixed(4)}\n`);
+      }
     }
   }
 }

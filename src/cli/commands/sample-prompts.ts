@@ -41,7 +41,12 @@ const schema = modelFlagsSchema.extend({
     .default([12, 24, 48, 96, 160, 240, 300]),
   temperature: z.number().min(MIN_TEMPERATURE, `temperature must be at least ${MIN_TEMPERATURE}`).max(100).default(1),
   topP: z.number().gt(0, "top-p must be in (0, 1]").max(1, "top-p must be in (0, 1]").default(1),
-  seed: z.number().int().min(0).max(2 ** 32 - 1).default(1),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 32 - 1)
+    .default(1),
   // The name prefixes every prompt id ("<name>-01"), and an id is at most 100 characters.
   name: z
     .string()
@@ -58,7 +63,13 @@ const MAX_TOKENS = 1_000_000;
 export async function samplePromptsCommand(argv: readonly string[], io: CommandIO): Promise<void> {
   const flags = validateFlags(schema, parseFlags(argv, SAMPLE_PROMPTS_FLAGS));
   checkOutputFile(flags.out, "--out");
-  checkDistinctPaths([{ path: flags.out, what: "--out" }], [{ path: resolveModelPath(flags.model), what: "the model (--model)" }, ...(flags.tokenizer ? [{ path: flags.tokenizer, what: "the tokenizer (--tokenizer)" }] : [])]);
+  checkDistinctPaths(
+    [{ path: flags.out, what: "--out" }],
+    [
+      { path: resolveModelPath(flags.model), what: "the model (--model)" },
+      ...(flags.tokenizer ? [{ path: flags.tokenizer, what: "the tokenizer (--tokenizer)" }] : []),
+    ],
+  );
   const { model, tokenizer, backend } = await openModel(flags);
   const longest = Math.max(...flags.lengths);
   // Counted as the prompt's tokens, since evaluating the prompt feeds all of them.
@@ -68,24 +79,36 @@ export async function samplePromptsCommand(argv: readonly string[], io: CommandI
   // Forward passes in all: prompt i runs lengths[i mod k] - 1 of them.
   const total = Array.from({ length: flags.count }, (_, i) => flags.lengths[i % flags.lengths.length]! - 1).reduce((a, b) => a + b, 0);
   if (total > MAX_TOKENS) {
-    throw new InputError(`--count ${flags.count} × --lengths: ${total} tokens to sample, over the limit of ${MAX_TOKENS} (hours of work); sample fewer or shorter prompts`);
+    throw new InputError(
+      `--count ${flags.count} × --lengths: ${total} tokens to sample, over the limit of ${MAX_TOKENS} (hours of ` +
+        `work); sample fewer or shorter prompts`,
+    );
   }
   for (const w of warnings) io.warn(w);
   const { bosId, eosId } = tokenizer.vocab;
-  const progress = total >= PROGRESS_FROM ? new Progress(total, `sample-prompts: ${flags.count} prompts, ${total} tokens`, { line: io.warn }) : undefined;
+  const progress =
+    total >= PROGRESS_FROM ? new Progress(total, `sample-prompts: ${flags.count} prompts, ${total} tokens`, { line: io.warn }) : undefined;
   const sets = samplePromptTokens(backend, { bos: bosId, eos: eosId }, flags, progress && (() => progress.tick()));
   progress?.finish();
   backend.dispose();
   const command = `npm run fastgen -- sample-prompts ${argv.join(" ")}`;
   const set: PromptSet = promptSetSchema.parse({
     name: flags.name,
-    description: `${flags.count} prompts sampled from the model itself, ${Math.min(...flags.lengths)}–${Math.max(...flags.lengths)} tokens with BOS.`,
-    howMade: `Sampled from BOS with the full cache at temperature ${flags.temperature}, top-p ${flags.topP}, seed ${flags.seed} + i for prompt i (counting from 0), BOS and EOS never sampled, lengths ${flags.lengths.join(", ")} in turn; the exact token ids are stored (text is their decoding). Made by: ${command}`,
+    description:
+      `${flags.count} prompts sampled from the model itself, ` +
+      `${Math.min(...flags.lengths)}–${Math.max(...flags.lengths)} tokens with BOS.`,
+    howMade:
+      `Sampled from BOS with the full cache at temperature ${flags.temperature}, top-p ${flags.topP}, seed ` +
+      `${flags.seed} + i for prompt i (counting from 0), BOS and EOS never sampled, lengths ` +
+      `${flags.lengths.join(", ")} in turn; the exact token ids are stored (text is their decoding). Made by: ${command}`,
     generator: { command, seed: flags.seed, temperature: flags.temperature, topP: flags.topP, lengths: flags.lengths },
     prompts: sets.map((tokens, i) => ({ id: `${flags.name}-${String(i + 1).padStart(2, "0")}`, text: tokenizer.decode(tokens), tokens })),
   });
   // Indented, but each list of numbers on one line.
-  const json = JSON.stringify(set, null, 2).replace(/\[\s+([-\d.,\s]+?)\s+\]/g, (_, inner: string) => `[${inner.split(/,\s*/).join(", ")}]`);
+  const json = JSON.stringify(set, null, 2).replace(
+    /\[\s+([-\d.,\s]+?)\s+\]/g,
+    (_, inner: string) => `[${inner.split(/,\s*/).join(", ")}]`,
+  );
   writeOutputFile(flags.out, json + "\n", false, "--out");
   io.warn(`wrote ${set.prompts.length} prompts to ${printable(flags.out)}`);
 }

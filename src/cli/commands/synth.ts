@@ -20,7 +20,12 @@ export const SYNTH_FLAGS: FlagSpecs = {
 const schema = z.object({
   shape: z.enum(SHAPES, { error: `shape must be one of ${SHAPES.join(", ")}` }).default("260K"),
   type: z.enum(["F32", "F16", "Q8_0"], { error: "type must be F32, F16 or Q8_0" }).default("F32"),
-  seed: z.number().int().min(0).max(2 ** 32 - 1).default(1),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 32 - 1)
+    .default(1),
   out: z.string({ error: "--out FILE is required" }).min(1),
 });
 
@@ -33,7 +38,8 @@ export async function synthCommand(argv: readonly string[], io: CommandIO): Prom
   writeOutputFile(flags.out, bytes, false, "--out");
   const c = model.config;
   io.warn(
-    `wrote ${printable(flags.out)}: ${flags.shape} (dim ${c.dim}, ${c.nLayers} layers, ${c.nHeads} heads, ${c.nKvHeads} KV heads, FFN ${c.hiddenDim}, ` +
+    `wrote ${printable(flags.out)}: ${flags.shape} (dim ${c.dim}, ${c.nLayers} layers, ${c.nHeads} heads, ` +
+      `${c.nKvHeads} KV heads, FFN ${c.hiddenDim}, ` +
       `vocab ${c.vocabSize}, context ${c.contextLength}), ${flags.type}, ${(bytes.byteLength / 2 ** 20).toFixed(1)} MiB`,
   );
 }

@@ -45,10 +45,17 @@ export function attentionSpec(a: AttentionCapture, subtitle: string): TopLevelSp
     y: { field: "row", type: "quantitative" as const, title: "query position", scale: { domain: [lastRow + 1, 0], nice: false } },
     y2: { field: "row2" },
   });
-  const promptEnd = { mark: { type: "rule" as const, strokeDash: [4, 3], color: "#d62728" }, data: { values: [{ y: a.n }] }, encoding: { y: { field: "y", type: "quantitative" as const } } };
+  const promptEnd = {
+    mark: { type: "rule" as const, strokeDash: [4, 3], color: "#d62728" },
+    data: { values: [{ y: a.n }] },
+    encoding: { y: { field: "y", type: "quantitative" as const } },
+  };
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: { text: `Attention of layer ${a.layer}, head ${a.head} (KV head ${a.kvHead}, policy ${a.policy}), prompt ${a.promptId}`, subtitle: `${subtitle}; prompt rows above the dashed line, decode steps below; right: dark = attended, grey = evicted` },
+    title: {
+      text: `Attention of layer ${a.layer}, head ${a.head} (KV head ${a.kvHead}, policy ${a.policy}), prompt ${a.promptId}`,
+      subtitle: `${subtitle}; prompt rows above the dashed line, decode steps below; right: dark = attended, grey = evicted`,
+    },
     hconcat: [
       {
         width: size,
@@ -57,11 +64,19 @@ export function attentionSpec(a: AttentionCapture, subtitle: string): TopLevelSp
         layer: [
           {
             data: { values: cells },
-            transform: [{ calculate: "datum.x + 1", as: "x2" }, { calculate: "datum.row + 1", as: "row2" }],
+            transform: [
+              { calculate: "datum.x + 1", as: "x2" },
+              { calculate: "datum.row + 1", as: "row2" },
+            ],
             mark: { type: "rect" as const },
             encoding: {
               ...xy("key position"),
-              color: { field: "p", type: "quantitative" as const, title: "weight", scale: { type: "log" as const, domain: [MIN_WEIGHT, 1], scheme: "viridis", reverse: true } },
+              color: {
+                field: "p",
+                type: "quantitative" as const,
+                title: "weight",
+                scale: { type: "log" as const, domain: [MIN_WEIGHT, 1], scheme: "viridis", reverse: true },
+              },
             },
           },
           promptEnd,

@@ -32,7 +32,11 @@ export function budgetCells(settings: readonly EvalSetting[], prompts: readonly 
     });
 }
 
-export function budgetMapSpec(settings: readonly EvalSetting[], prompts: readonly PromptOutcome[], subtitle: string): TopLevelSpec | undefined {
+export function budgetMapSpec(
+  settings: readonly EvalSetting[],
+  prompts: readonly PromptOutcome[],
+  subtitle: string,
+): TopLevelSpec | undefined {
   const cells = budgetCells(settings, prompts);
   if (cells.length === 0) return undefined;
   return {
@@ -50,7 +54,15 @@ export function budgetMapSpec(settings: readonly EvalSetting[], prompts: readonl
       layer: [
         {
           mark: { type: "rect" as const, stroke: "white" },
-          encoding: { color: { field: "share", type: "quantitative" as const, title: "kept share", scale: { domain: [0, 1], scheme: "blues" }, legend: { format: "%" } } },
+          encoding: {
+            color: {
+              field: "share",
+              type: "quantitative" as const,
+              title: "kept share",
+              scale: { domain: [0, 1], scheme: "blues" },
+              legend: { format: "%" },
+            },
+          },
         },
         { mark: { type: "text" as const, fontSize: 9, color: "black" }, encoding: { text: { field: "text", type: "nominal" as const } } },
       ],

@@ -43,7 +43,12 @@ export function paretoSpec(summaries: readonly SettingSummary[], subtitle: strin
   const decades: number[] = [];
   for (let e = Math.floor(Math.log10(Math.min(...kl))); e <= Math.ceil(Math.log10(Math.max(...kl))); e++) decades.push(10 ** e);
   const shown = METHOD_ORDER.map((m, i) => ({ m, c: METHOD_COLORS[i]! })).filter((x) => x.m !== "full");
-  const color = { field: "policy", type: "nominal" as const, title: "policy", scale: { domain: shown.map((x) => x.m), range: shown.map((x) => x.c) } };
+  const color = {
+    field: "policy",
+    type: "nominal" as const,
+    title: "policy",
+    scale: { domain: shown.map((x) => x.m), range: shown.map((x) => x.c) },
+  };
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: { text: "KV cache compression against quality", subtitle },
@@ -66,7 +71,10 @@ export function paretoSpec(summaries: readonly SettingSummary[], subtitle: strin
         color,
       },
       layer: [
-        { mark: { type: "line" as const, point: { size: 30 }, strokeWidth: 1.5 }, encoding: { order: { field: "x", type: "quantitative" as const } } },
+        {
+          mark: { type: "line" as const, point: { size: 30 }, strokeWidth: 1.5 },
+          encoding: { order: { field: "x", type: "quantitative" as const } },
+        },
         {
           transform: [{ filter: "datum.policy === 'fastgen'" }],
           mark: { type: "text" as const, dx: 4, dy: -7, fontSize: 9, align: "left" as const },

@@ -18,7 +18,9 @@ export function policyMapSpec(stability: readonly ThresholdStability[], subtitle
     })),
   );
   const shares = stability.flatMap((t) =>
-    t.layerShares.flatMap((s, layer) => CANDIDATE_NAMES.map((c, i) => ({ T: `T = ${t.threshold}`, layer, policy: policyLabel(c), order: i, share: s[c] }))),
+    t.layerShares.flatMap((s, layer) =>
+      CANDIDATE_NAMES.map((c, i) => ({ T: `T = ${t.threshold}`, layer, policy: policyLabel(c), order: i, share: s[c] })),
+    ),
   );
   const color = { field: "policy", type: "nominal" as const, title: "policy", scale: { domain: POLICY_ORDER, range: POLICY_COLORS } };
   const columnOf = { field: "T", type: "nominal" as const, title: null, sort: stability.map((t) => `T = ${t.threshold}`) };
@@ -38,7 +40,10 @@ export function policyMapSpec(stability: readonly ThresholdStability[], subtitle
           },
           layer: [
             { mark: { type: "rect" as const, stroke: "white" }, encoding: { color } },
-            { mark: { type: "text" as const, fontSize: 9, color: "black", lineBreak: "\n" }, encoding: { text: { field: "text", type: "nominal" as const } } },
+            {
+              mark: { type: "text" as const, fontSize: 9, color: "black", lineBreak: "\n" },
+              encoding: { text: { field: "text", type: "nominal" as const } },
+            },
           ],
         },
       },
@@ -51,7 +56,13 @@ export function policyMapSpec(stability: readonly ThresholdStability[], subtitle
           mark: { type: "bar" as const },
           encoding: {
             y: { field: "layer", type: "ordinal" as const, title: "layer" },
-            x: { field: "share", type: "quantitative" as const, stack: "normalize" as const, title: "share of heads", axis: { format: "%", tickCount: 3 } },
+            x: {
+              field: "share",
+              type: "quantitative" as const,
+              stack: "normalize" as const,
+              title: "share of heads",
+              axis: { format: "%", tickCount: 3 },
+            },
             color,
             order: { field: "order", type: "quantitative" as const },
           },

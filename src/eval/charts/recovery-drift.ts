@@ -8,7 +8,12 @@ import type { PromptOutcome } from "../prompt-eval.ts";
 import type { EvalSetting } from "../settings.ts";
 import { CONFIG } from "./style.ts";
 
-export function recoveryDriftSpec(settings: readonly EvalSetting[], prompts: readonly PromptOutcome[], thresholds: readonly number[], subtitle: string): TopLevelSpec {
+export function recoveryDriftSpec(
+  settings: readonly EvalSetting[],
+  prompts: readonly PromptOutcome[],
+  thresholds: readonly number[],
+  subtitle: string,
+): TopLevelSpec {
   const chosen = settings.filter((s) => s.policy === "fastgen" && thresholds.includes(s.value!));
   const points = chosen.flatMap((s) =>
     prompts.flatMap((p) =>
@@ -23,7 +28,10 @@ export function recoveryDriftSpec(settings: readonly EvalSetting[], prompts: rea
   const low = Math.max(0, Math.floor(Math.min(1, ...points.map((p) => p.end)) * 20) / 20);
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: { text: "Does the profile hold? Recovery at the end of generation, by prompt length", subtitle: `${subtitle}; one point per (prompt, KV head) not on full; profiling promised ≥ T (dashed)` },
+    title: {
+      text: "Does the profile hold? Recovery at the end of generation, by prompt length",
+      subtitle: `${subtitle}; one point per (prompt, KV head) not on full; profiling promised ≥ T (dashed)`,
+    },
     data: { values: points },
     facet: { column: { field: "T", type: "nominal" as const, title: null, sort: chosen.map((s) => `T = ${s.value}`) } },
     spec: {
@@ -33,12 +41,26 @@ export function recoveryDriftSpec(settings: readonly EvalSetting[], prompts: rea
         {
           mark: { type: "point" as const, shape: "square", filled: true, size: 12, opacity: 0.6, clip: true },
           encoding: {
-            x: { field: "n", type: "quantitative" as const, title: "prompt length, tokens (log scale)", scale: { type: "log" as const, domain: xDomain, nice: false }, axis: { values: ticks } },
-            y: { field: "end", type: "quantitative" as const, title: "recovery over the last quarter of decoding", scale: { domain: [low, 1] } },
+            x: {
+              field: "n",
+              type: "quantitative" as const,
+              title: "prompt length, tokens (log scale)",
+              scale: { type: "log" as const, domain: xDomain, nice: false },
+              axis: { values: ticks },
+            },
+            y: {
+              field: "end",
+              type: "quantitative" as const,
+              title: "recovery over the last quarter of decoding",
+              scale: { domain: [low, 1] },
+            },
             color: { field: "layer", type: "ordinal" as const, title: "layer", scale: { scheme: "viridis" } },
           },
         },
-        { mark: { type: "rule" as const, strokeDash: [4, 3], color: "#d62728" }, encoding: { y: { field: "t", type: "quantitative" as const, aggregate: "min" as const } } },
+        {
+          mark: { type: "rule" as const, strokeDash: [4, 3], color: "#d62728" },
+          encoding: { y: { field: "t", type: "quantitative" as const, aggregate: "min" as const } },
+        },
       ],
     },
     config: CONFIG,

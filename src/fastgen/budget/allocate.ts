@@ -31,7 +31,8 @@ export function bestStep(curve: ArrayLike<number>, c: number, room: number): Ste
 export function allocate(curves: readonly ArrayLike<number>[], total: number, floor: number): number[] {
   const H = curves.length;
   const n = (curves[0]?.length ?? 1) - 1;
-  if (!Number.isInteger(total) || total < H * floor || total > H * n) throw new RangeError(`budget ${total} is outside ${H * floor}..${H * n}`);
+  if (!Number.isInteger(total) || total < H * floor || total > H * n)
+    throw new RangeError(`budget ${total} is outside ${H * floor}..${H * n}`);
   const kept = new Array<number>(H).fill(floor);
   let left = total - H * floor;
   const steps = curves.map((c) => bestStep(c, floor, left));

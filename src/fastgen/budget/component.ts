@@ -29,7 +29,15 @@ export function budgeted(head: HeadBudget): PolicyComponent {
     keep(ctx, keep) {
       const L = ctx.current + 1;
       keepRanked(
-        { positions: ctx.positions, scores: ctx.scores, length: ctx.length, current: ctx.current, sinks: head.sinks, isSpecial: ctx.isSpecial, isPunct: ctx.isPunct },
+        {
+          positions: ctx.positions,
+          scores: ctx.scores,
+          length: ctx.length,
+          current: ctx.current,
+          sinks: head.sinks,
+          isSpecial: ctx.isSpecial,
+          isPunct: ctx.isPunct,
+        },
         scaleToLength(head.kept, L, head.n),
         head.windowShare,
         keep,
@@ -39,7 +47,20 @@ export function budgeted(head: HeadBudget): PolicyComponent {
       // The set kept at row n−1 as fixed columns plus its window as a band: how the curve scored this shape.
       const positions = Int32Array.from({ length: ctx.n }, (_, j) => j);
       const columns = new Uint8Array(ctx.n);
-      keepRanked({ positions, scores: ctx.columnScores, length: ctx.n, current: ctx.n - 1, sinks: head.sinks, isSpecial: ctx.isSpecial, isPunct: ctx.isPunct }, head.kept, head.windowShare, columns);
+      keepRanked(
+        {
+          positions,
+          scores: ctx.columnScores,
+          length: ctx.n,
+          current: ctx.n - 1,
+          sinks: head.sinks,
+          isSpecial: ctx.isSpecial,
+          isPunct: ctx.isPunct,
+        },
+        head.kept,
+        head.windowShare,
+        columns,
+      );
       return { columns, window: head.window };
     },
   };

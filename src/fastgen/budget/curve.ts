@@ -41,7 +41,10 @@ export interface CurveInput {
  */
 export const MIN_WINDOW_SHARE = 0.5;
 
-/** Per query head: `suf[t·n + j] = Σ_{i ≥ max(t, i0)} A[i, j]` and the band prefix `band[w] = Σ_{i ≥ i0} Σ_{d < w} A[i, i − d]`. */
+/**
+ * Per query head: `suf[t·n + j] = Σ_{i ≥ max(t, i0)} A[i, j]` and the band prefix
+ * `band[w] = Σ_{i ≥ i0} Σ_{d < w} A[i, i − d]`.
+ */
 function tables(att: PromptAttention, layer: number, head: number, i0: number): { suf: Float64Array; band: Float64Array } {
   const n = att.n;
   const suf = new Float64Array((n + 1) * n);

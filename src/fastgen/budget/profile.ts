@@ -81,12 +81,26 @@ export function profileBudget(
     for (let g = 0; g < layout.nKvHeads; g++) {
       const heads = queryHeadsOf(layout, g);
       const scores = scoresOf ? scoresOf(l, g) : groupColumnScores(attention, l, heads);
-      curves.push(recoveryCurve({ attention, layer: l, heads, scores, structural, gqa: settings.gqa, ...(settings.observe !== undefined ? { observe: settings.observe } : {}) }));
+      curves.push(
+        recoveryCurve({
+          attention,
+          layer: l,
+          heads,
+          scores,
+          structural,
+          gqa: settings.gqa,
+          ...(settings.observe !== undefined ? { observe: settings.observe } : {}),
+        }),
+      );
     }
   }
   const total = totalBudget(settings.compression, H, n);
   const floor = headFloor(structural.length, n, total, H);
-  const kept = allocate(curves.map((c) => c.value), total, floor);
+  const kept = allocate(
+    curves.map((c) => c.value),
+    total,
+    floor,
+  );
   const layers: BudgetHead[][] = [];
   for (let l = 0; l < layout.nLayers; l++) {
     const row: BudgetHead[] = [];

@@ -64,7 +64,9 @@ function kthLargest(a: Float64Array, length: number, k: number): number {
   while (lo < hi) {
     // Median of three as the pivot keeps sorted and reversed inputs linear.
     const mid = (lo + hi) >>> 1;
-    const x = a[lo]!, y = a[mid]!, z = a[hi]!;
+    const x = a[lo]!,
+      y = a[mid]!,
+      z = a[hi]!;
     // biome-ignore lint/complexity/useMathMinMax: the median of three, not a min or max
     const pivot = x > y ? (y > z ? y : x > z ? z : x) : x > z ? x : y > z ? z : y;
     // Three-way partition (descending): [lo, lt) > pivot, [lt, gt] = pivot, (gt, hi] < pivot.

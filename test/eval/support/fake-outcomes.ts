@@ -28,7 +28,14 @@ export function promptOutcome(id: string, outcomes: Record<string, Fake>): Promp
 
 /** FastGen at one threshold and an h2o sweep of three ratios. */
 export function smallSweep(): EvalSetting[] {
-  return buildSettings({ thresholds: [0.95], ratios: { local: [], frequent: [], h2o: [0.1, 0.2, 0.3], streaming: [] }, rLocal: 0.3, rFrequent: 0.3, gqa: "min", sinks: 4 }).filter((s) => s.policy !== "full");
+  return buildSettings({
+    thresholds: [0.95],
+    ratios: { local: [], frequent: [], h2o: [0.1, 0.2, 0.3], streaming: [] },
+    rLocal: 0.3,
+    rFrequent: 0.3,
+    gqa: "min",
+    sinks: 4,
+  }).filter((s) => s.policy !== "full");
 }
 
 export function head(layer: number, kvHead: number, policy: string, profile: number | null, end: number): HeadRecovery {
