@@ -63,3 +63,18 @@ export function printable(text: string, maxChars = 200): string {
 export function quoted(text: string, maxChars = 80): string {
   return `"${printable(text, maxChars)}"`;
 }
+
+/** Plain words for why a file the user named could not be read (Node's message otherwise). */
+export function readProblem(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  const words: Record<string, string> = {
+    ENOENT: "no such file",
+    EISDIR: "it is a folder, not a file",
+    EACCES: "permission denied",
+    EPERM: "permission denied",
+    ENOTDIR: "a name in the path is a file, not a folder",
+    ENAMETOOLONG: "the path is too long",
+    ELOOP: "too many symbolic links",
+  };
+  return (code && words[code]) || (e as Error).message;
+}

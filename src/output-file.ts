@@ -19,7 +19,7 @@ import {
   writeSync,
 } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { InputError, printable } from "./errors.ts";
+import { InputError, printable, readProblem } from "./errors.ts";
 
 /** Longest file name component most file systems accept (bytes). */
 const MAX_NAME_BYTES = 255;
@@ -256,7 +256,7 @@ export function readInputText(path: string, what: string): string {
   try {
     return readFileSync(path, "utf8");
   } catch (e) {
-    throw new InputError(`${what}: cannot read ${shown(path)}: ${(e as Error).message}`);
+    throw new InputError(`${what}: cannot read ${shown(path)}: ${readProblem(e)}`);
   }
 }
 

@@ -51,6 +51,7 @@ export type { PromptAttention } from "../fastgen/prompt-attention.ts";
 export { BASELINE_POLICIES, compressionSettingsSchema, POLICY_NAMES } from "../fastgen/settings.ts";
 export type { CompressionSettings, PolicyName } from "../fastgen/settings.ts";
 export { CompressionSession } from "../fastgen/session.ts";
+export type { KvByteParts } from "../kv/head-store.ts";
 export type { CompressionSummary, KvBytesReport } from "../fastgen/session.ts";
 
 // Generation.

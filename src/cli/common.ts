@@ -71,7 +71,14 @@ export function tokenClassesFor(tokenizer: Tokenizer, special?: string, punct?: 
       throw new InputError(
         `--${flag} "${s}" has an empty item; give ids or pieces separated by single commas (",", the piece, only by id)`,
       );
-    return parts.map((x) => (/^\d+$/.test(x) ? Number(x) : x));
+    // An id may have spaces around it ("1, 2"); a piece is taken exactly as written.
+    return parts.map((x) => {
+      if (!/^\s*\d+\s*$/.test(x)) return x;
+      const id = Number(x);
+      if (!Number.isSafeInteger(id) || id >= tokenizer.vocab.pieces.length)
+        throw new InputError(`--${flag}: token id ${x.trim()} is outside the vocabulary (0..${tokenizer.vocab.pieces.length - 1})`);
+      return id;
+    });
   };
   return computeTokenClasses(tokenizer.vocab, {
     ...(special ? { extraSpecial: list(special, "special") } : {}),

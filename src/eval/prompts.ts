@@ -5,12 +5,17 @@
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { InputError } from "../errors.ts";
+import { InputError, printable, readProblem } from "../errors.ts";
 import type { Tokenizer } from "../tokenizer/tokenizer.ts";
 
 const promptSchema = z
   .object({
-    id: z.string().min(1, "id must not be empty").max(100),
+    id: z
+      .string()
+      .min(1, "id must not be empty")
+      .max(100)
+      // Ids go to the terminal, the report and the JSON: a newline or an escape in one is refused.
+      .refine((id) => printable(id, Number.POSITIVE_INFINITY) === id, "id must be printable (no control or invisible characters)"),
     text: z.string().min(1, "text must not be empty").optional(),
     tokens: z
       .array(z.number().int("token ids are whole numbers").min(0, "token ids are ≥ 0"))
@@ -40,11 +45,17 @@ export const promptSetSchema = z
   });
 export type PromptSet = z.infer<typeof promptSetSchema>;
 
-/** Parses and validates a prompt set; every problem names its place in the file. */
+/** Problems shown in the one-line message (the rest are counted). */
+const SHOWN_ISSUES = 3;
+
+/**
+ * Parses and validates a prompt set; every problem names its place in the file, all on one line
+ * (the first few, and how many more). A byte-order mark, as some editors write, is skipped.
+ */
 export function parsePromptSet(json: string, source: string): PromptSet {
   let data: unknown;
   try {
-    data = JSON.parse(json);
+    data = JSON.parse(json.startsWith("\ufeff") ? json.slice(1) : json);
   } catch (e) {
     throw new InputError(`${source}: not valid JSON (${(e as Error).message})`);
   }
@@ -55,9 +66,11 @@ export function parsePromptSet(json: string, source: string): PromptSet {
       .map((k) => (typeof k === "number" ? `[${k}]` : `.${String(k)}`))
       .join("")
       .replace(/^\./, "");
-  throw new InputError(
-    `${source}: not a valid prompt set:\n${result.error.issues.map((i) => `  ${where(i.path) || "(top)"}: ${i.message}`).join("\n")}`,
-  );
+  // zod says "Invalid input: expected string, received undefined" for a key that is not there.
+  const said = (message: string) => message.replace(/^Invalid input: expected (\w+), received undefined$/, "missing (a $1 is needed)");
+  const issues = result.error.issues.map((i) => `${where(i.path) || "(top)"}: ${said(i.message)}`);
+  const more = issues.length > SHOWN_ISSUES ? `; and ${issues.length - SHOWN_ISSUES} more` : "";
+  throw new InputError(`${source}: not a valid prompt set: ${issues.slice(0, SHOWN_ISSUES).join("; ")}${more}`);
 }
 
 export function loadPromptSet(path: string): PromptSet {
@@ -65,7 +78,7 @@ export function loadPromptSet(path: string): PromptSet {
   try {
     json = readFileSync(path, "utf8");
   } catch (e) {
-    throw new InputError(`cannot read prompt file ${path}: ${(e as Error).message}`);
+    throw new InputError(`--prompts: cannot read ${printable(path, 300)}: ${readProblem(e)}`);
   }
   return parsePromptSet(json, path);
 }

@@ -96,12 +96,12 @@ export async function runEvaluation(env: EvalEnvironment, options: EvalOptions, 
     context: env.config.trainedContextLength,
   });
   const considered = plan.prompts.length + plan.skipped.length;
+  if (plan.prompts.length === 0)
+    throw new InputError(`no prompt left to evaluate: ${skippedSummary(plan.skipped, considered, env.config.trainedContextLength)}`);
   if (plan.skipped.length > 0) {
     // Said before the run starts, and again in the report: a silently smaller prompt set changes every mean.
     sink.line(`warning: ${skippedSummary(plan.skipped, considered, env.config.trainedContextLength)}`);
   }
-  if (plan.prompts.length === 0)
-    throw new InputError(`no prompt left to evaluate: ${skippedSummary(plan.skipped, considered, env.config.trainedContextLength)}`);
   const clipped = plan.prompts.filter((p) => p.forced < options.forced);
   if (clipped.length > 0) {
     const fewest = Math.min(...clipped.map((p) => p.forced));

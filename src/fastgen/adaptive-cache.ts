@@ -6,7 +6,7 @@
  * Baselines (spec §9) are the same cache with one policy for every head.
  */
 import type { KvCache, KvLayout, KvStorage, KvView } from "../interfaces.ts";
-import { HeadStore } from "../kv/head-store.ts";
+import { HeadStore, type KvByteParts } from "../kv/head-store.ts";
 import { type KeepContext, type KvHeadPolicy, keptEntries, type PolicySizes, type PolicySizeSettings, policySizes } from "./policy.ts";
 import type { PromptAttention } from "./prompt-attention.ts";
 import type { TokenClasses } from "./token-classes.ts";
@@ -31,6 +31,8 @@ export interface CacheFootprint {
   readonly fullBytes: number;
   /** Bytes the stores' buffers really hold (K, V, positions, scores). */
   readonly heldBytes: number;
+  /** heldBytes by what they hold (spec §13.3). */
+  readonly parts: KvByteParts;
 }
 
 export class AdaptiveKvCache implements KvCache {
@@ -51,7 +53,7 @@ export class AdaptiveKvCache implements KvCache {
   constructor(layout: KvLayout, options: AdaptiveCacheOptions, storage?: KvStorage) {
     this.layout = layout;
     this.options = options;
-    this.stores = Array.from({ length: layout.nLayers * layout.nKvHeads }, () => new HeadStore(layout.headDim, 16, storage));
+    this.stores = Array.from({ length: layout.nLayers * layout.nKvHeads }, () => new HeadStore(layout.headDim, undefined, storage));
     // Until compress cuts every store to size, the stores may double as the prompt fills them.
     for (const s of this.stores) s.doubling = true;
     this.rows = options.recordPromptAttention
@@ -176,9 +178,15 @@ export class AdaptiveKvCache implements KvCache {
     const { nLayers, nKvHeads, headDim } = this.layout;
     let kept = 0;
     let heldBytes = 0;
+    const parts = { keysValues: 0, spare: 0, positions: 0, scores: 0 };
     for (const s of this.stores) {
       kept += s.length;
       heldBytes += s.bytes;
+      const p = s.byteParts;
+      parts.keysValues += p.keysValues;
+      parts.spare += p.spare;
+      parts.positions += p.positions;
+      parts.scores += p.scores;
     }
     return {
       length: L,
@@ -186,6 +194,7 @@ export class AdaptiveKvCache implements KvCache {
       compression: L === 0 ? 0 : 1 - kept / (nLayers * nKvHeads * L),
       fullBytes: nLayers * nKvHeads * L * headDim * 2 * 4,
       heldBytes,
+      parts,
     };
   }
 }

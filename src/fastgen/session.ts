@@ -3,6 +3,7 @@
  * uniform policy, and the compression figures of spec §8 / §12.13.
  */
 import type { KvLayout, KvStorage } from "../interfaces.ts";
+import type { KvByteParts } from "../kv/head-store.ts";
 import { AdaptiveKvCache, type CacheFootprint } from "./adaptive-cache.ts";
 import { budgetedPolicies } from "./budget/component.ts";
 import { BUDGET_SINKS, type BudgetReport, profileBudget } from "./budget/profile.ts";
@@ -24,6 +25,8 @@ export interface KvBytesReport {
   readonly full: number;
   /** What the compressed cache's buffers hold (keys, values, positions, scores). */
   readonly compressed: number;
+  /** `compressed` by what it holds: kept keys and values, spare room, positions, scores (spec §13.3). */
+  readonly parts: KvByteParts;
 }
 
 export class CompressionSession {
@@ -94,7 +97,7 @@ export class CompressionSession {
 
   kvBytes(): KvBytesReport {
     const f = this.cache.footprint();
-    return { full: f.fullBytes, compressed: f.heldBytes };
+    return { full: f.fullBytes, compressed: f.heldBytes, parts: f.parts };
   }
 
   /** Policy name of every (layer, KV head). */

@@ -8,15 +8,31 @@
  * buffers there and frees the old ones. Positions are 16-bit (a Uint16Array over an int32 buffer of
  * half the length) while every position fits (< 65536), then 32-bit. Scores are the cache's own
  * bookkeeping, always JS, and kept only while a policy reads them (`dropScores`). Spare room is
- * bounded: at most max(SLACK_ENTRIES, capacity / 64) entries.
+ * bounded by a share of the capacity alone, max(1 entry, capacity / 64), so a store's bytes stay
+ * within 1.6% of its entries' at every length (spec §13.3); only a prompt filling a store
+ * (`doubling`) may leave more, until `compress` cuts it to size.
  */
 import { jsKvStorage, type KvStorage, type KvView } from "../interfaces.ts";
 
-/** Spare entries a store may always hold (the fixed part of its slack). */
-export const SLACK_ENTRIES = 16;
-/** Spare room beyond SLACK_ENTRIES, as a share of the capacity: 1/64. */
-const SLACK_SHIFT = 6;
+/** Spare room as a share of the capacity: 1/64 (`n >> SPARE_SHIFT`), and at least one entry. */
+const SPARE_SHIFT = 6;
+/** A new store's capacity. */
+export const INITIAL_ENTRIES = 4;
+/** The spare entries a store of `n` entries may hold: max(1, n / 64). */
+export const spareRoom = (n: number): number => Math.max(1, n >> SPARE_SHIFT);
 const U16_LIMIT = 65536;
+
+/** What a store's bytes hold (spec §13.3). */
+export interface KvByteParts {
+  /** Keys and values of the kept entries, float32. */
+  readonly keysValues: number;
+  /** Keys and values room not in use (capacity − length entries). */
+  readonly spare: number;
+  /** Position buffer (16- or 32-bit, spare room included). */
+  readonly positions: number;
+  /** Cumulative scores, float64 (spare room included); 0 once dropped. */
+  readonly scores: number;
+}
 
 export class HeadStore implements KvView {
   length = 0;
@@ -31,13 +47,13 @@ export class HeadStore implements KvView {
   /**
    * Grow by doubling instead of by 1/64: for a store filling with a prompt that is cut to size
    * right after (AdaptiveKvCache before `compress`), so a prompt of n entries costs O(log n)
-   * reallocations, not O(n/16). The bounded slack holds once it is off again.
+   * reallocations. The bounded spare room holds once it is off again.
    */
   doubling = false;
   /** The storage buffer under `positions` (the same array once positions are 32-bit). */
   private positionBuffer: Int32Array;
 
-  constructor(headDim: number, capacity = SLACK_ENTRIES, storage: KvStorage = jsKvStorage, scores = true) {
+  constructor(headDim: number, capacity = INITIAL_ENTRIES, storage: KvStorage = jsKvStorage, scores = true) {
     this.headDim = headDim;
     this.storage = storage;
     this.tracksScores = scores;
@@ -68,11 +84,23 @@ export class HeadStore implements KvView {
     return this.positionBuffer.byteLength + this.keys.byteLength + this.values.byteLength + this.scores.byteLength;
   }
 
+  /** {@link bytes} by what they hold; the four parts add up to it. */
+  get byteParts(): KvByteParts {
+    const entry = 2 * this.headDim * 4;
+    return {
+      keysValues: this.length * entry,
+      spare: (this.capacity - this.length) * entry,
+      positions: this.positionBuffer.byteLength,
+      scores: this.scores.byteLength,
+    };
+  }
+
   push(position: number, key: Float32Array, value: Float32Array): void {
     if (position >= U16_LIMIT && this.positions instanceof Uint16Array) this.widenPositions();
-    // Grow by 1/64 (at least SLACK_ENTRIES): geometric, so appends stay amortised O(1), with bounded slack.
+    // Grow by 1/64 (at least one entry): geometric, so appends stay amortised O(1), and the spare
+    // room just after growing, step − 1, stays under spareRoom(capacity).
     if (this.length === this.capacity)
-      this.resize(this.capacity + Math.max(SLACK_ENTRIES, this.doubling ? this.capacity : this.capacity >> SLACK_SHIFT));
+      this.resize(this.capacity + (this.doubling ? Math.max(INITIAL_ENTRIES, this.capacity) : spareRoom(this.capacity)));
     const d = this.headDim;
     this.positions[this.length] = position;
     // A key of exactly headDim (the usual case) is copied without making a view of it first.
@@ -138,9 +166,10 @@ export class HeadStore implements KvView {
       w += e - from;
     }
     this.length = w;
-    // Release memory: exactly after prefill; during decode once the slack passes max(SLACK_ENTRIES, w / 64).
-    if (shrink === "exact" ? this.capacity > w : this.capacity > w + Math.max(SLACK_ENTRIES, w >> SLACK_SHIFT))
-      this.resize(shrink === "exact" ? w : w + (SLACK_ENTRIES >> 1));
+    // Release memory: exactly after prefill; during decode once the spare room passes spareRoom(w),
+    // leaving half of it so that the next append does not grow the store again at once.
+    if (shrink === "exact" ? this.capacity > w : this.capacity > w + spareRoom(w))
+      this.resize(shrink === "exact" ? w : w + (spareRoom(w) >> 1));
   }
 
   private resize(capacity: number): void {

@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, delimiter, dirname, join, resolve } from "node:path";
-import { InputError, ModelFileError } from "../errors.ts";
+import { InputError, ModelFileError, readProblem } from "../errors.ts";
 import { packageRoot } from "../package-root.ts";
 import { parseLlama2c, parseLlama2cTokenizer } from "./llama2c.ts";
 import type { LlamaModel } from "./types.ts";
@@ -59,14 +59,14 @@ export function readModelBytes(path: string): Uint8Array {
     size = st.size;
   } catch (e) {
     if (e instanceof ModelFileError) throw e;
-    throw new ModelFileError(path, `cannot read: ${(e as Error).message}`);
+    throw new ModelFileError(path, `cannot read: ${readProblem(e)}`);
   }
   if (size > MAX_FILE_BYTES) throw new ModelFileError(path, `${size} bytes is larger than the ${MAX_FILE_BYTES}-byte limit`);
   try {
     return new Uint8Array(readFileSync(path));
   } catch (e) {
     // E.g. ERR_FS_FILE_TOO_LARGE: Node reads at most 2 GiB into one buffer, under our own size limit.
-    throw new ModelFileError(path, `cannot read: ${(e as Error).message}`);
+    throw new ModelFileError(path, `cannot read: ${readProblem(e)}`);
   }
 }
 

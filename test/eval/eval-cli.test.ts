@@ -143,7 +143,7 @@ describe("fastgen eval flag validation", () => {
     [["--attention-head", "2-1"], /layer:queryHead/],
     [["--attention-head", "9:0"], /--attention-head: the model has layers 0\.\.4/],
     [["--thresholds", "none"], /give at least one FastGen threshold/],
-    [["--prompts", "/nonexistent/prompts.json"], /cannot read prompt file \/nonexistent\/prompts\.json/],
+    [["--prompts", "/nonexistent/prompts.json"], /--prompts: cannot read \/nonexistent\/prompts\.json: no such file/],
     [["--attention-prompt", "nope"], /attention prompt "nope" is not among the evaluated prompts/],
     [["--bogus"], /unknown flag --bogus/],
   ])("%j is refused with a clear message", async (args, message) => {

@@ -114,3 +114,56 @@ describe("output files are written whole or not at all", () => {
     expect(() => writeOutputFile("/proc/x/y/z.txt", "no", true)).toThrow(/cannot write \/proc\/x\/y\/z\.txt/);
   });
 });
+
+/**
+ * Issue 18 item 9: every bad input among eval's prompt files and token-class flags is answered
+ * before any work, on one line, with exit code 2 and nothing written.
+ */
+describe("eval: bad inputs are answered on one line, before work, leaving nothing", () => {
+  const set = (prompts: unknown[], extra: object = {}) => JSON.stringify({ name: "t", description: "d", howMade: "h", prompts, ...extra });
+  const cases: [string, string | undefined, string[], RegExp][] = [
+    ["an id with a newline", set([{ id: "a\nb", text: "Hi." }]), [], /prompts\[0\]\.id: id must be printable/],
+    ["an id with a terminal escape", set([{ id: "a\u001b[2J", text: "Hi." }]), [], /prompts\[0\]\.id: id must be printable/],
+    ["many schema problems", "{}", [], /not a valid prompt set: name: missing \(a string is needed\); .*; and 1 more$/],
+    ["unknown keys and a bad token", set([{ id: "a", tokens: [1, -2] }], { extra: 1 }), [], /not a valid prompt set: .*token ids are ≥ 0/],
+    ["every prompt too long", set([{ id: "long", tokens: Array(600).fill(5) }]), [], /^fastgen eval: no prompt left to evaluate: 1 of 1/],
+    ["a folder as the prompt set", undefined, ["--prompts", "DIR"], /--prompts: cannot read \S+: it is a folder, not a file$/],
+    [
+      "a missing notes file",
+      set([{ id: "a", text: "Hi." }]),
+      ["--notes", "DIR/nope.md"],
+      /--notes: cannot read \S+nope\.md: no such file$/,
+    ],
+    [
+      "a token id past 2^53",
+      set([{ id: "a", text: "Hi." }]),
+      ["--punct", "99999999999999999999"],
+      /--punct: token id 99999999999999999999 is outside/,
+    ],
+    ["an unknown special piece", set([{ id: "a", text: "Hi." }]), ["--special", "zzqq"], /extra special token: "zzqq" is not a piece/],
+  ];
+  it.each(cases)("%s", async (_name, json, args, message) => {
+    const dir = tmp();
+    const inputs = json === undefined ? [] : ["--prompts", join(dir, "set.json")];
+    if (json !== undefined) writeFileSync(join(dir, "set.json"), json);
+    const before = readdirSync(dir);
+    const flags = args.map((a) => a.replace("DIR", dir));
+    const r = await runCli("eval", "--quick", "--png=false", "--out", join(dir, "r"), ...inputs, ...flags);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(r.stderr.trimEnd()).toMatch(message);
+    expect(r.stdout).toBe("");
+    expect(readdirSync(dir)).toEqual(before);
+  });
+
+  it("a prompt set with a byte-order mark (as some editors save it) is read", async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, "set.json"), `\ufeff${set([{ id: "a", text: "Once upon a time." }])}`);
+    const r = await runCli(
+      "eval",
+      ...["--quick", "--png=false", "--out", join(dir, "r"), "--prompts", join(dir, "set.json"), "--special", "1, 2"],
+    );
+    expect(r.code).toBe(0);
+    expect(existsSync(join(dir, "r.md"))).toBe(true);
+  });
+});

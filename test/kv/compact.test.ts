@@ -96,13 +96,25 @@ describe("HeadStore growth", () => {
       store.push(p, key, key);
       capacities.add(store.capacity);
     }
-    // 16, 32, …, 1024: a handful of reallocations, not one per 16 entries.
-    expect([...capacities]).toEqual([16, 32, 64, 128, 256, 512, 1024]);
+    // 4, 8, …, 1024: a handful of reallocations, not one per few entries.
+    expect([...capacities]).toEqual([4, 8, 16, 32, 64, 128, 256, 512, 1024]);
     store.doubling = false;
     store.compact(new Uint8Array(1000).fill(1), "exact");
     expect(store.capacity).toBe(1000);
     store.push(1000, key, key);
-    expect(store.capacity).toBe(1000 + Math.max(16, 1000 >> 6));
+    expect(store.capacity).toBe(1000 + (1000 >> 6));
+    // Spare room stays under 1/64: evicting 20 entries shrinks the store to what it keeps + half that.
+    const keep = new Uint8Array(1001).fill(1);
+    keep.fill(0, 100, 120);
+    store.compact(keep, "lazy");
+    expect(store.length).toBe(981);
+    expect(store.capacity).toBe(981 + (981 >> 7));
+    // A small store grows one entry at a time: no spare room at all.
+    const small = new HeadStore(headDim, 1);
+    for (let p = 0; p < 100; p++) {
+      small.push(p, key, key);
+      expect(small.capacity).toBe(p + 1);
+    }
   });
 });
 

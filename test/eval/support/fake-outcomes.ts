@@ -16,7 +16,11 @@ export function outcome(setting: string, f: Fake): SettingOutcome {
     teacher: { rows: 10, kl: f.kl, klMax: 2 * f.kl, top1: f.top1 ?? 1 - f.kl, llr: -f.kl },
     free: { agreement: 1 - f.kl, commonPrefix: 10 * (1 - f.kl) },
     compression: { afterPrefill: f.compression, final: f.compression, mean: f.compression, decodeSteps: 10 },
-    kvBytes: { full: 1000, compressed: 1000 * (1 - f.compression) },
+    kvBytes: {
+      full: 1000,
+      compressed: 1000 * (1 - f.compression),
+      parts: { keysValues: 1000 * (1 - f.compression), spare: 0, positions: 0, scores: 0 },
+    },
     recovery: { decode: 1 - f.kl, end: 1 - f.kl },
     ...(f.heads ? { heads: f.heads } : {}),
   };
