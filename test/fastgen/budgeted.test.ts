@@ -1,7 +1,7 @@
 /** The budgeted policy (docs/algorithm.md §10) on hand-built heads whose right budget is known. */
 import { describe, expect, it } from "vitest";
 import { allocate, bestStep } from "../../src/fastgen/budget/allocate.ts";
-import { MIN_WINDOW_SHARE, recoveryCurve } from "../../src/fastgen/budget/curve.ts";
+import { MIN_HEAVY_SHARE, MIN_WINDOW_SHARE, recoveryCurve } from "../../src/fastgen/budget/curve.ts";
 import { headFloor, profileBudget, totalBudget } from "../../src/fastgen/budget/profile.ts";
 import { keepRanked, scaleToLength, structuralOrder } from "../../src/fastgen/budget/ranking.ts";
 import { compressionSettingsSchema } from "../../src/fastgen/settings.ts";
@@ -63,7 +63,7 @@ function bruteRecovery(att: PromptAttention, head: number, c: number, w: number,
 describe("recovery curve", () => {
   const att = attentionOf(NAMES);
   const structural = structuralOrder(n, lookup, 1);
-  const curveOf = (h: number, observe?: number, minWindowShare?: number) =>
+  const curveOf = (h: number, observe?: number, minWindowShare?: number, minHeavyShare?: number) =>
     recoveryCurve({
       attention: att,
       layer: 0,
@@ -73,6 +73,7 @@ describe("recovery curve", () => {
       gqa: "min",
       ...(observe ? { observe } : {}),
       ...(minWindowShare !== undefined ? { minWindowShare } : {}),
+      ...(minHeavyShare !== undefined ? { minHeavyShare } : {}),
     });
 
   it("orders the structural tiers: sinks and special oldest first, then punctuation newest first", () => {
@@ -117,6 +118,24 @@ describe("recovery curve", () => {
         expect(beyond - curve.heavy[c]!).toBeGreaterThanOrEqual(MIN_WINDOW_SHARE * beyond);
       }
     }
+  });
+
+  it("and heavy hitters at least ⌊MIN_HEAVY_SHARE⌋ of them, so no head keeps only a window past 10 entries", () => {
+    expect(MIN_HEAVY_SHARE).toBeGreaterThan(0);
+    for (let h = 0; h < NAMES.length; h++) {
+      const curve = curveOf(h);
+      for (let c = structural.length + 1; c <= n; c++) {
+        const beyond = c - structural.length;
+        expect(curve.heavy[c]!).toBeGreaterThanOrEqual(Math.floor(MIN_HEAVY_SHARE * beyond));
+        expect(curve.value[c]).toBeGreaterThan(-Infinity);
+      }
+    }
+    // Without the floor some head keeps 10 or more entries beyond its structural ones all in the window.
+    const allWindow = NAMES.flatMap((_, h) => {
+      const unfloored = curveOf(h, undefined, undefined, 0);
+      return Array.from({ length: n + 1 }, (_, c) => c).filter((c) => c - structural.length >= 10 && unfloored.heavy[c] === 0);
+    });
+    expect(allWindow.length).toBeGreaterThan(0);
   });
 });
 
