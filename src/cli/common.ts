@@ -75,7 +75,8 @@ export function tokenClassesFor(tokenizer: Tokenizer, special?: string, punct?: 
     return parts.map((x) => {
       if (!/^\s*\d+\s*$/.test(x)) return x;
       const id = Number(x);
-      if (!Number.isSafeInteger(id) || id >= tokenizer.vocab.pieces.length)
+      // Past 2^53 the number would be rounded, and the message would name another id; the range is checked with the pieces.
+      if (!Number.isSafeInteger(id))
         throw new InputError(`--${flag}: token id ${x.trim()} is outside the vocabulary (0..${tokenizer.vocab.pieces.length - 1})`);
       return id;
     });

@@ -2,7 +2,6 @@
  * Progress of a long run on stderr: a redrawn bar with an ETA when stderr is a terminal,
  * otherwise a plain line now and then (every 10% or every 15 s), so logs stay readable.
  */
-import { printable } from "../errors.ts";
 
 export interface ProgressSink {
   /** Raw text to a terminal (no newline added); present only when drawing a bar. */
@@ -45,9 +44,7 @@ export class Progress {
     return ((this.now() - this.started) / this.done) * (this.total - this.done);
   }
 
-  /** `note`: what is being worked on (a prompt id from a file: escaped before it reaches the terminal). */
-  tick(units = 1, rawNote = ""): void {
-    const note = printable(rawNote, 80);
+  tick(units = 1, note = ""): void {
     this.done = Math.min(this.total, this.done + units);
     const t = this.now();
     if (this.sink.tty) {

@@ -173,15 +173,22 @@ export class AdaptiveKvCache implements KvCache {
     for (const s of this.stores) s.release();
   }
 
+  /** `1 - kept / (nLayers · nKvHeads · L)` alone: what every decode step records (spec §12.13), without the byte sums. */
+  compression(): number {
+    const L = this.seqLength;
+    if (L === 0) return 0;
+    let kept = 0;
+    for (const s of this.stores) kept += s.length;
+    return 1 - kept / (this.layout.nLayers * this.layout.nKvHeads * L);
+  }
+
   footprint(): CacheFootprint {
     const L = this.seqLength;
     const { nLayers, nKvHeads, headDim } = this.layout;
     let kept = 0;
-    let heldBytes = 0;
     const parts = { keysValues: 0, spare: 0, positions: 0, scores: 0 };
     for (const s of this.stores) {
       kept += s.length;
-      heldBytes += s.bytes;
       const p = s.byteParts;
       parts.keysValues += p.keysValues;
       parts.spare += p.spare;
@@ -191,9 +198,9 @@ export class AdaptiveKvCache implements KvCache {
     return {
       length: L,
       kept,
-      compression: L === 0 ? 0 : 1 - kept / (nLayers * nKvHeads * L),
+      compression: this.compression(),
       fullBytes: nLayers * nKvHeads * L * headDim * 2 * 4,
-      heldBytes,
+      heldBytes: parts.keysValues + parts.spare + parts.positions + parts.scores,
       parts,
     };
   }

@@ -84,13 +84,13 @@ export class CompressionSession {
 
   /** Records the figures after a decode step's eviction. */
   recordStep(): void {
-    this.stepCompressionSum += this.cache.footprint().compression;
+    this.stepCompressionSum += this.cache.compression();
     this.steps++;
   }
 
   summary(): CompressionSummary {
     if (!this.prefillFootprint) throw new Error("prefill has not finished");
-    const final = this.cache.footprint().compression;
+    const final = this.cache.compression();
     const afterPrefill = this.prefillFootprint.compression;
     return { afterPrefill, final, mean: this.steps > 0 ? this.stepCompressionSum / this.steps : afterPrefill, decodeSteps: this.steps };
   }

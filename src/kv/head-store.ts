@@ -17,9 +17,9 @@ import { jsKvStorage, type KvStorage, type KvView } from "../interfaces.ts";
 /** Spare room as a share of the capacity: 1/64 (`n >> SPARE_SHIFT`), and at least one entry. */
 const SPARE_SHIFT = 6;
 /** A new store's capacity. */
-export const INITIAL_ENTRIES = 4;
+const INITIAL_ENTRIES = 4;
 /** The spare entries a store of `n` entries may hold: max(1, n / 64). */
-export const spareRoom = (n: number): number => Math.max(1, n >> SPARE_SHIFT);
+const spareRoom = (n: number): number => Math.max(1, n >> SPARE_SHIFT);
 const U16_LIMIT = 65536;
 
 /** What a store's bytes hold (spec §13.3). */
