@@ -9,6 +9,7 @@ import { basename, delimiter, dirname, join, resolve } from "node:path";
 import { InputError, ModelFileError, readProblem } from "../errors.ts";
 import { packageRoot } from "../package-root.ts";
 import { parseLlama2c, parseLlama2cTokenizer } from "./llama2c.ts";
+import { isLlama2cQ80, parseLlama2cQ80 } from "./llama2c-q80.ts";
 import type { LlamaModel } from "./types.ts";
 import { loadModelFromBytes } from "./from-bytes.ts";
 
@@ -86,7 +87,7 @@ export function loadModel(path: string, options: LoadOptions = {}): LlamaModel {
     if (options.tokenizerPath) throw new InputError("--tokenizer is for llama2.c checkpoints; a GGUF file carries its own tokenizer");
     return loadModelFromBytes(bytes, path);
   }
-  const model = parseLlama2c(bytes, path);
+  const model = isLlama2cQ80(bytes) ? parseLlama2cQ80(bytes, path) : parseLlama2c(bytes, path);
   const tokPath = options.tokenizerPath ?? findLlama2cTokenizer(path, model.config.vocabSize);
   if (!tokPath) return model;
   const vocab = parseLlama2cTokenizer(readModelBytes(tokPath), tokPath, model.config.vocabSize);

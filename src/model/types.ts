@@ -78,7 +78,8 @@ export interface Vocab {
   readonly addBos: boolean;
 }
 
-export type ModelFormat = "gguf" | "llama2c";
+/** `llama2c-q80`: llama2.c's int8 "ak42" checkpoint (src/model/llama2c-q80.ts). */
+export type ModelFormat = "gguf" | "llama2c" | "llama2c-q80";
 
 /** A weight matrix as the file encodes it, where that is not float32 (see src/model/raw-weights.ts). */
 export interface RawTensor {

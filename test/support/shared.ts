@@ -41,3 +41,10 @@ export function golden(name: string, model: "stories260K" | "babyllama105" = "st
   const logits = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
   return { ...meta, name, logits };
 }
+
+/**
+ * stories3M (llama2.c int8 "ak42", no licence stated): it stays in ../shared/models, never in the
+ * repository; $FASTGEN_STORIES3M overrides. Tests that need it skip, saying so once, where it is absent.
+ */
+export const stories3MPath = process.env.FASTGEN_STORIES3M ?? join(repoRoot, "..", "shared", "models", "stories3M-q80.bin");
+export const hasStories3M = existsSync(stories3MPath);
