@@ -34,22 +34,35 @@ export function softmax(x: Float32Array, n = x.length): void {
   for (let i = 0; i < n; i++) x[i] = x[i]! / sum;
 }
 
+/** How RoPE pairs dimensions, and the optional per-pair frequency divisors (Llama 3.1+). */
+export interface RopeOptions {
+  /** Rotate (x[j], x[j + headDim/2]) — llama.cpp's NEOX style (Qwen) — instead of (x[2j], x[2j+1]). */
+  readonly neox?: boolean;
+  /** `[headDim/2]` divisors of each pair's angle (GGUF `rope_freqs.weight`). */
+  readonly freqs?: Float32Array;
+}
+
 /**
- * Rotary position embedding on adjacent pairs (x[2i], x[2i+1]) of each head, as in llama2.c and
- * llama.cpp's "normal" RoPE. The angle is computed in float32 like the C reference does.
+ * Rotary position embedding of each head: pair j (of headDim/2) turns by position · θ^(−2j/headDim)
+ * (divided by freqs[j] where given). The pairs are adjacent (x[2j], x[2j+1]) as in llama2.c and
+ * llama.cpp's "normal" RoPE, or (x[j], x[j + headDim/2]) with `neox`. The angle is computed in
+ * float32 like the C reference does.
  */
-export function rope(x: Float32Array, nHeads: number, headDim: number, position: number, theta: number): void {
+export function rope(x: Float32Array, nHeads: number, headDim: number, position: number, theta: number, options: RopeOptions = {}): void {
+  const half = headDim / 2;
   for (let h = 0; h < nHeads; h++) {
-    for (let i = 0; i < headDim; i += 2) {
-      const freq = Math.fround(1 / Math.fround(Math.pow(theta, i / headDim)));
-      const angle = Math.fround(position * freq);
+    for (let j = 0; j < half; j++) {
+      const freq = Math.fround(1 / Math.fround(Math.pow(theta, (2 * j) / headDim)));
+      let angle = Math.fround(position * freq);
+      if (options.freqs) angle = Math.fround(angle / options.freqs[j]!);
       const cos = Math.cos(angle);
       const sin = Math.sin(angle);
-      const at = h * headDim + i;
-      const x0 = x[at]!;
-      const x1 = x[at + 1]!;
-      x[at] = x0 * cos - x1 * sin;
-      x[at + 1] = x0 * sin + x1 * cos;
+      const a = h * headDim + (options.neox ? j : 2 * j);
+      const b = options.neox ? a + half : a + 1;
+      const x0 = x[a]!;
+      const x1 = x[b]!;
+      x[a] = x0 * cos - x1 * sin;
+      x[b] = x0 * sin + x1 * cos;
     }
   }
 }

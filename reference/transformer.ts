@@ -4,15 +4,21 @@
  *
  * Keys and values live in a {@link KvCache}: the transformer appends, reads the kept entries,
  * and reports its attention, so a compressing cache plugs in without changing a line here.
+ *
+ * The architectures beyond plain Llama are the small branches marked "Qwen2:" and "Qwen3:" and
+ * the RoPE options (src/model/gguf-llama.ts). A packed (quantized) matrix is dequantized on its
+ * first read (reference/quants.ts) and kept as float32 here: the reference is the oracle, not the fast path.
  */
 import { type Backend, checkRunArguments, type KvCache } from "../src/interfaces.ts";
 import type { LlamaConfig, LlamaModel, LlamaWeights } from "../src/model/types.ts";
-import { matmul, rmsnorm, rope, silu, softmax } from "./math.ts";
+import { matmul, type RopeOptions, rmsnorm, rope, silu, softmax } from "./math.ts";
 
 export class ReferenceTransformer implements Backend {
   readonly name = "reference";
   readonly config: LlamaConfig;
   private readonly w: LlamaWeights;
+  /** NEOX pairing (Qwen) and Llama 3.1+'s frequency divisors, where the model has them. */
+  private readonly ropeOptions: RopeOptions;
 
   // Activations, reused across tokens (names as in run.c).
   private readonly x: Float32Array; // residual stream [dim]
@@ -28,8 +34,9 @@ export class ReferenceTransformer implements Backend {
     this.config = model.config;
     this.w = model.weights;
     const c = model.config;
+    this.ropeOptions = { neox: c.ropeStyle === "neox", ...(model.weights.ropeFreqs ? { freqs: model.weights.ropeFreqs } : {}) };
     this.x = new Float32Array(c.dim);
-    this.xb = new Float32Array(c.nHeads * c.headDim);
+    this.xb = new Float32Array(Math.max(c.dim, c.nHeads * c.headDim));
     this.xb2 = new Float32Array(c.dim);
     this.hb = new Float32Array(c.hiddenDim);
     this.hb2 = new Float32Array(c.hiddenDim);
@@ -61,9 +68,27 @@ export class ReferenceTransformer implements Backend {
       matmul(k, xb, layer.wk, dim, kvDim);
       matmul(v, xb, layer.wv, dim, kvDim);
 
+      // Qwen2: the projections have biases.
+      if (layer.bq && layer.bk && layer.bv) {
+        for (let i = 0; i < qDim; i++) q[i] = q[i]! + layer.bq[i]!;
+        for (let i = 0; i < kvDim; i++) k[i] = k[i]! + layer.bk[i]!;
+        for (let i = 0; i < kvDim; i++) v[i] = v[i]! + layer.bv[i]!;
+      }
+      // Qwen3: every query and key head is RMS-normalized on its own before RoPE.
+      if (layer.qNorm && layer.kNorm) {
+        for (let h = 0; h < c.nHeads; h++) {
+          const qh = q.subarray(h * headDim, (h + 1) * headDim);
+          rmsnorm(qh, qh, layer.qNorm, c.normEps);
+        }
+        for (let g = 0; g < c.nKvHeads; g++) {
+          const kh = k.subarray(g * headDim, (g + 1) * headDim);
+          rmsnorm(kh, kh, layer.kNorm, c.normEps);
+        }
+      }
+
       // Rotate queries and keys by their position; cached keys are stored rotated.
-      rope(q, c.nHeads, headDim, position, c.ropeTheta);
-      rope(k, c.nKvHeads, headDim, position, c.ropeTheta);
+      rope(q, c.nHeads, headDim, position, c.ropeTheta, this.ropeOptions);
+      rope(k, c.nKvHeads, headDim, position, c.ropeTheta, this.ropeOptions);
 
       for (let g = 0; g < c.nKvHeads; g++) {
         cache.append(l, g, position, k.subarray(g * headDim, (g + 1) * headDim), v.subarray(g * headDim, (g + 1) * headDim));

@@ -1,8 +1,9 @@
 /**
  * The wasm backend: the Llama forward pass of reference/transformer.ts on WebAssembly SIMD
  * kernels (kernels/wasm/assembly/index.ts), with the weights resident in one wasm memory in the
- * file's own type (F32, F16 or Q8_0 — dequantized inside the kernels; Q8_0 multiplied as integers
- * against a block-quantized input, as llama.cpp does).
+ * file's own type (every type of reference/quants.ts — dequantized inside the kernels; Q8_0
+ * multiplied as integers against a block-quantized input, as llama.cpp does; the others one
+ * dequantized weight row at a time). No float32 copy of a packed model's weights is made.
  *
  * Prefill runs the prompt in chunks of rows: per layer, the norms and the Q/K/V, output and FFN
  * products are one kernel call for all rows (a blocked matrix–matrix product: each weight vector
@@ -31,10 +32,11 @@ import {
   type KvStorage,
   type KvView,
 } from "../../src/interfaces.ts";
-import type { LlamaConfig, LlamaModel } from "../../src/model/types.ts";
+import { TENSOR_TYPES } from "../../reference/quants.ts";
+import type { LlamaConfig, LlamaModel, PackedMatrix } from "../../src/model/types.ts";
 import { type Kernels, kernelModule, WasmHeap } from "./runtime.ts";
 import { JOB_WORDS } from "./share.mjs";
-import { type PackedProducts, type ProductJob, ThreadPool } from "./threads.ts";
+import { type PackedProducts, type ProductJob, SHARES_PER_THREAD, ThreadPool } from "./threads.ts";
 
 /**
  * Multiply-adds per token below which the default is one thread: starting the worker threads takes
@@ -74,18 +76,26 @@ export function wasmUnavailable(config?: LlamaConfig): string | undefined {
   }
 }
 
-/** ggml type ids the kernels take. */
-const TYPE_ID = { F32: 0, F16: 1, Q8_0: 8 } as const;
+/** ggml type ids the kernels take (every type of reference/quants.ts). */
+const TYPE_ID = TENSOR_TYPES;
+/** Types the products run on without a scratch row (matmul.ts, matmul-q8.ts); the others use quants.ts's. */
+const DIRECT_TYPES: ReadonlySet<number> = new Set([TYPE_ID.F32, TYPE_ID.F16, TYPE_ID.Q8_0]);
 
-/** A weight matrix in wasm memory: `[d][n]` row-major in type `type`. */
+/** A weight matrix in wasm memory: `[d][n]` row-major in ggml type `type`. */
 interface Matrix {
-  readonly type: 0 | 1 | 8;
+  readonly type: number;
   readonly ptr: number;
 }
 
 interface LayerPtrs {
   readonly attnNorm: number;
   readonly ffnNorm: number;
+  /** Qwen2's Q/K/V biases and Qwen3's per-head Q/K norms (0 where the model has none). */
+  readonly bq: number;
+  readonly bk: number;
+  readonly bv: number;
+  readonly qNorm: number;
+  readonly kNorm: number;
   readonly wq: Matrix;
   readonly wk: Matrix;
   readonly wv: Matrix;
@@ -136,6 +146,7 @@ interface Scratch {
   readonly logits: number; // [rows][vocab]
   readonly xq: number; // a Q8_0 product's input quantized per block to int16 [rows][max n]
   readonly xd: number; // and its block scales [rows][max n / 32]
+  readonly rowScratch: number; // packed types: one dequantized weight row per share [shares][max n] (0 if none)
 }
 
 export interface WasmBackendOptions {
@@ -177,6 +188,10 @@ export class WasmBackend implements Backend {
   private readonly embedding: Matrix;
   private readonly output: Matrix;
   private readonly outputNorm: number;
+  /** Llama 3.1+ RoPE frequency divisors (0: none), and whether RoPE pairs NEOX-style. */
+  private readonly ropeFreqs: number;
+  private readonly neox: number;
+  private readonly rowScratchBytes: number;
   private readonly maxChunkRows: number;
   private readonly scratch: Scratch;
   private readonly pool: ThreadPool;
@@ -206,37 +221,52 @@ export class WasmBackend implements Backend {
     this.k = this.heap.kernels;
     this.kvStorage = wasmKvStorage(this.heap);
 
-    // Weights, loaded once: matrices in the file's type where the model says so (model.raw), else float32.
-    const resident = new Map<Float32Array, Matrix>();
-    const matrix = (array: Float32Array): Matrix => {
-      const known = resident.get(array);
+    // Weights, loaded once: matrices in the file's type where the model keeps them packed
+    // (model.packed, read without touching the float32 `weights`), else float32.
+    const resident = new Map<object, Matrix>();
+    const matrix = (packed: PackedMatrix | undefined, array: () => Float32Array): Matrix => {
+      const key = packed ?? array();
+      const known = resident.get(key);
       if (known) return known; // a tied classifier shares the embedding's bytes
-      const raw = model.raw?.get(array);
       let m: Matrix;
-      if (raw) {
-        m = { type: TYPE_ID[raw.type], ptr: this.heap.alloc(raw.bytes.byteLength) };
-        this.heap.u8.set(raw.bytes, m.ptr);
+      if (packed) {
+        m = { type: TYPE_ID[packed.type], ptr: this.heap.alloc(packed.bytes.byteLength) };
+        this.heap.u8.set(packed.bytes, m.ptr);
       } else {
-        m = { type: TYPE_ID.F32, ptr: this.vector(array) };
+        m = { type: TYPE_ID.F32, ptr: this.vector(key as Float32Array) };
       }
-      resident.set(array, m);
+      resident.set(key, m);
       return m;
     };
     const w = model.weights;
-    this.layers = w.layers.map((l) => ({
-      attnNorm: this.vector(l.attnNorm),
-      ffnNorm: this.vector(l.ffnNorm),
-      wq: matrix(l.wq),
-      wk: matrix(l.wk),
-      wv: matrix(l.wv),
-      wo: matrix(l.wo),
-      w1: matrix(l.w1),
-      w2: matrix(l.w2),
-      w3: matrix(l.w3),
-    }));
-    this.embedding = matrix(w.tokenEmbedding);
-    this.output = matrix(w.output);
+    const p = model.packed;
+    const optional = (a: Float32Array | undefined) => (a ? this.vector(a) : 0);
+    this.layers = w.layers.map((l, i) => {
+      const pl = p?.layers[i];
+      return {
+        attnNorm: this.vector(l.attnNorm),
+        ffnNorm: this.vector(l.ffnNorm),
+        bq: optional(l.bq),
+        bk: optional(l.bk),
+        bv: optional(l.bv),
+        qNorm: optional(l.qNorm),
+        kNorm: optional(l.kNorm),
+        wq: matrix(pl?.wq, () => l.wq),
+        wk: matrix(pl?.wk, () => l.wk),
+        wv: matrix(pl?.wv, () => l.wv),
+        wo: matrix(pl?.wo, () => l.wo),
+        w1: matrix(pl?.w1, () => l.w1),
+        w2: matrix(pl?.w2, () => l.w2),
+        w3: matrix(pl?.w3, () => l.w3),
+      };
+    });
+    this.embedding = matrix(p?.tokenEmbedding, () => w.tokenEmbedding);
+    this.output = matrix(p?.output, () => w.output);
     this.outputNorm = this.vector(w.outputNorm);
+    this.ropeFreqs = optional(w.ropeFreqs);
+    this.neox = c.ropeStyle === "neox" ? 1 : 0;
+    const needsRows = [...resident.values()].some((m) => !DIRECT_TYPES.has(m.type));
+    this.rowScratchBytes = needsRows ? SHARES_PER_THREAD * threads * Math.max(c.dim, c.nHeads * c.headDim, c.hiddenDim) * 4 : 0;
     this.scratch = this.allocScratch(this.maxChunkRows);
     this.pool = new ThreadPool(this.heap, threads, c.nKvHeads, options.minParallelWork, options.spinMs);
     const s = this.scratch;
@@ -334,6 +364,7 @@ export class WasmBackend implements Backend {
       logits: f(c.vocabSize),
       xq: this.heap.alloc(rows * Math.max(c.dim, qDim, c.hiddenDim) * 2),
       xd: f(Math.ceil(Math.max(c.dim, qDim, c.hiddenDim) / 32)),
+      rowScratch: this.rowScratchBytes > 0 ? this.heap.alloc(this.rowScratchBytes) : 0,
     };
   }
 
@@ -344,8 +375,17 @@ export class WasmBackend implements Backend {
   }
 
   private productList(x: number, n: number, rows: number, outputs: readonly Output[]): ProductJob[] {
-    const { xq, xd } = this.scratch;
-    return outputs.map(({ m, out, d }) => ({ kind: m.type, out, x: m.type === TYPE_ID.Q8_0 ? xq : x, xd, w: m.ptr, n, d, rows }));
+    const { xq, xd, rowScratch } = this.scratch;
+    return outputs.map(({ m, out, d }) => ({
+      kind: m.type,
+      out,
+      x: m.type === TYPE_ID.Q8_0 ? xq : x,
+      xd: DIRECT_TYPES.has(m.type) ? xd : rowScratch,
+      w: m.ptr,
+      n,
+      d,
+      rows,
+    }));
   }
 
   /**
@@ -379,6 +419,7 @@ export class WasmBackend implements Backend {
       // --- attention: Q/K/V for all rows, then RoPE and attention through the cache, row by row ---
       k.rmsnorm(s.xb, s.x, w.attnNorm, dim, rows, normEps);
       this.products(jobs.qkv, rows);
+      this.qkvExtras(w, rows);
       for (let r = 0; r < rows; r++) {
         const position = start + r;
         if (l === 0) cache.registerToken(position, tokens[r]!);
@@ -423,7 +464,7 @@ export class WasmBackend implements Backend {
     const kvDim = nKvHeads * headDim;
     const key = s.k + r * kvDim * 4;
     const value = s.v + r * kvDim * 4;
-    k.ropeQK(q, c.nHeads, key, nKvHeads, headDim, position, c.ropeTheta);
+    k.ropeQK(q, c.nHeads, key, nKvHeads, headDim, position, c.ropeTheta, this.neox, this.ropeFreqs);
     let f32 = this.heap.f32;
     for (let g = 0; g < nKvHeads; g++) {
       const at = (key >> 2) + g * headDim;
@@ -459,6 +500,29 @@ export class WasmBackend implements Backend {
       for (let i = 0; i < group; i++) probs.push(f32.subarray(base + i * len, base + (i + 1) * len));
       // The cache sees this token's attention before the next layer runs (spec §12.7).
       cache.afterAttention(l, g, position, probs);
+    }
+  }
+
+  /**
+   * What Qwen adds between the Q/K/V products and RoPE, for `rows` rows (reference/transformer.ts):
+   * Qwen2's biases, Qwen3's RMSNorm of every query and key head (a head is a row of headDim).
+   */
+  private qkvExtras(w: LayerPtrs, rows: number): void {
+    const c = this.config;
+    const k = this.k;
+    const s = this.scratch;
+    const qDim = c.nHeads * c.headDim;
+    const kvDim = c.nKvHeads * c.headDim;
+    if (w.bq !== 0) {
+      for (let r = 0; r < rows; r++) {
+        k.addInPlace(s.q + r * qDim * 4, w.bq, qDim);
+        k.addInPlace(s.k + r * kvDim * 4, w.bk, kvDim);
+        k.addInPlace(s.v + r * kvDim * 4, w.bv, kvDim);
+      }
+    }
+    if (w.qNorm !== 0) {
+      k.rmsnorm(s.q, s.q, w.qNorm, c.headDim, rows * c.nHeads, c.normEps);
+      k.rmsnorm(s.k, s.k, w.kNorm, c.headDim, rows * c.nKvHeads, c.normEps);
     }
   }
 

@@ -56,7 +56,10 @@ export function controlWords(jobSlots) {
 export const OP_PRODUCTS = 1;
 export const OP_STOP = 2;
 export const OP_ATTEND = 3;
-/** Product kinds: ggml's type ids (F32 0, F16 1, Q8_0 8; Q8_0 reads a quantized input x + xd). */
+/**
+ * Product kinds: ggml's type ids (F32 0, F16 1, Q8_0 8; Q8_0 reads a quantized input x + xd). Any
+ * other id is a packed type of quants.ts, whose xd is a scratch of n floats per share.
+ */
 export const KIND_F32 = 0;
 export const KIND_F16 = 1;
 export const KIND_Q8 = 8;
@@ -125,9 +128,12 @@ export function runShare(k, ctrl, index, threads) {
     } else if (kind === KIND_F16) {
       if (rows === 1) k.matvecF16(out, x, w, n, r0, r1);
       else k.matmmF16(out, x, w, n, d, rows, r0, r1);
-    } else {
+    } else if (kind === KIND_F32) {
       if (rows === 1) k.matvecF32(out, x, w, n, r0, r1);
       else k.matmmF32(out, x, w, n, d, rows, r0, r1);
+    } else {
+      // Another packed type (quants.ts): xd is the scratch rows, one of n floats per share.
+      k.matmulPacked(kind, out, x, w, n, d, rows, r0, r1, xd + index * n * 4);
     }
   }
 }

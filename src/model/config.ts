@@ -32,25 +32,27 @@ const configSchema = z
     headDim: positiveInt(LIMITS.maxDim),
     ropeTheta: z.number().finite().positive(),
     normEps: z.number().finite().positive().max(1),
+    ropeStyle: z.enum(["adjacent", "neox"]).optional(),
   })
   .refine((c) => c.nHeads % c.nKvHeads === 0, {
     message: "head count must be a multiple of the KV head count (grouped-query attention)",
   })
-  .refine((c) => c.headDim % 2 === 0, { message: "head dimension must be even (RoPE rotates pairs)" })
-  .refine((c) => c.dim === c.nHeads * c.headDim, {
-    message: "dim must equal nHeads × headDim",
-  });
+  .refine((c) => c.headDim % 2 === 0, { message: "head dimension must be even (RoPE rotates pairs)" });
 
-/** Validates hyperparameters read from a file; the error names the file and every bad field. */
-export function validateConfig(raw: Record<string, unknown>, path: string): LlamaConfig {
+/**
+ * Validates hyperparameters read from a file; the error names the file and every bad field.
+ * `float32Limit`: refuse shapes whose float32 weights exceed LIMITS.maxWeightBytes (formats that
+ * are always expanded to float32; a GGUF file's packed weights are bounded by its size instead).
+ */
+export function validateConfig(raw: Record<string, unknown>, path: string, float32Limit = true): LlamaConfig {
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ");
     throw new ModelFileError(path, `invalid model hyperparameters (${problems})`);
   }
-  const c = parsed.data;
+  const c = parsed.data as LlamaConfig;
   const bytes = 4 * weightCount(c);
-  if (bytes > LIMITS.maxWeightBytes) {
+  if (float32Limit && bytes > LIMITS.maxWeightBytes) {
     throw new ModelFileError(
       path,
       `model would need ${(bytes / 1024 ** 3).toFixed(1)} GiB of float32 weights, over the ${LIMITS.maxWeightBytes / 1024 ** 3} GiB limit`,
@@ -62,6 +64,7 @@ export function validateConfig(raw: Record<string, unknown>, path: string): Llam
 /** Number of float32 parameters of a model with this shape (untied classifier counted once more). */
 export function weightCount(c: LlamaConfig, tied = true): number {
   const kvDim = c.nKvHeads * c.headDim;
-  const perLayer = 2 * c.dim + c.dim * c.dim * 2 + 2 * c.dim * kvDim + 3 * c.dim * c.hiddenDim;
+  const qDim = c.nHeads * c.headDim;
+  const perLayer = 2 * c.dim + c.dim * qDim * 2 + 2 * c.dim * kvDim + 3 * c.dim * c.hiddenDim;
   return c.vocabSize * c.dim * (tied ? 1 : 2) + c.nLayers * perLayer + c.dim;
 }

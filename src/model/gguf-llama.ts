@@ -1,10 +1,38 @@
-/** Turns a parsed GGUF file into a {@link LlamaModel}: hyperparameters from metadata, tensors checked against them. */
+/**
+ * Turns a parsed GGUF file into a {@link LlamaModel}: hyperparameters from metadata, tensors checked
+ * against them. Architectures as llama.cpp reads them (llama-arch.cpp, llama-model.cpp):
+ * - `llama` (Llama 2/3.x, SmolLM2, TinyLlama): RoPE on adjacent pairs, optional Llama 3.1+
+ *   frequency factors (`rope_freqs.weight`), tied classifier when `output.weight` is absent;
+ * - `qwen2`: NEOX RoPE and biases on the Q/K/V projections;
+ * - `qwen3`: NEOX RoPE and an RMSNorm on every query and key head (`attn_q_norm`, `attn_k_norm`).
+ * Matrices stay in the file's encoding (`packed`); `weights` dequantizes each on first read.
+ */
+import { dequantize } from "../../reference/quants.ts";
 import { ModelFileError, quoted } from "../errors.ts";
 import { validateConfig } from "./config.ts";
-import { type GgufFile, type GgufValue, readTensor } from "./gguf.ts";
+import { type GgufFile, type GgufTensorInfo, type GgufValue, packedTensor, readTensor } from "./gguf.ts";
 import { knownTrainedContext } from "./known-models.ts";
-import { rawEncodings } from "./raw-weights.ts";
-import { TokenType, type LayerWeights, type LlamaConfig, type LlamaModel, type Vocab } from "./types.ts";
+import { ggufVocab } from "./gguf-vocab.ts";
+import type { LayerWeights, LlamaConfig, LlamaModel, LlamaWeights, PackedLayer, PackedMatrix, RopeStyle } from "./types.ts";
+
+/** The architectures read here, and how each differs from plain Llama. */
+export const ARCHITECTURES = {
+  llama: { ropeStyle: "adjacent", qkvBias: false, qkNorm: false },
+  qwen2: { ropeStyle: "neox", qkvBias: true, qkNorm: false },
+  qwen3: { ropeStyle: "neox", qkvBias: false, qkNorm: true },
+} as const satisfies Record<string, { ropeStyle: RopeStyle; qkvBias: boolean; qkNorm: boolean }>;
+export type Architecture = keyof typeof ARCHITECTURES;
+
+export function architectureOf(file: GgufFile): Architecture {
+  const arch = file.metadata.get("general.architecture");
+  if (typeof arch !== "string" || !(arch in ARCHITECTURES)) {
+    throw new ModelFileError(
+      file.path,
+      `architecture ${quoted(String(arch))} is not supported (supported: ${Object.keys(ARCHITECTURES).join(", ")})`,
+    );
+  }
+  return arch as Architecture;
+}
 
 function num(file: GgufFile, key: string, fallback?: number): number {
   const v = file.metadata.get(key);
@@ -23,124 +51,150 @@ function describe(v: GgufValue): string {
   return `an array of ${v.length}`;
 }
 
-function tensor(file: GgufFile, name: string, shape: readonly number[]): Float32Array {
-  const info = file.tensors.get(name);
-  if (!info) throw new ModelFileError(file.path, `missing tensor ${quoted(name)}`);
-  const dims = [...info.dims];
+/** The info of tensor `name`, checked to have `shape` (ggml order: the input dimension first). */
+function info(file: GgufFile, name: string, shape: readonly number[]): GgufTensorInfo {
+  const t = file.tensors.get(name);
+  if (!t) throw new ModelFileError(file.path, `missing tensor ${quoted(name)}`);
+  const dims = [...t.dims];
   while (dims.length > shape.length && dims[dims.length - 1] === 1) dims.pop();
   if (dims.length !== shape.length || dims.some((d, i) => d !== shape[i])) {
-    throw new ModelFileError(
-      file.path,
-      `tensor ${quoted(name)} has shape [${info.dims.join(", ")}], metadata implies [${shape.join(", ")}]`,
-    );
+    throw new ModelFileError(file.path, `tensor ${quoted(name)} has shape [${t.dims.join(", ")}], metadata implies [${shape.join(", ")}]`);
   }
-  return readTensor(file, info);
+  return t;
+}
+
+/** A vector (norm weight, bias, frequency factors) as float32. */
+function vector(file: GgufFile, name: string, length: number): Float32Array {
+  return readTensor(file, info(file, name, [length]));
+}
+
+/** A `[rows][cols]` matrix in the file's encoding. */
+function matrix(file: GgufFile, name: string, cols: number, rows: number): PackedMatrix {
+  const { type, bytes } = packedTensor(file, info(file, name, [cols, rows]));
+  return { type, rows, cols, bytes };
 }
 
 export function configFromGguf(file: GgufFile): LlamaConfig {
-  const arch = file.metadata.get("general.architecture");
-  if (arch !== "llama") {
-    throw new ModelFileError(file.path, `architecture ${quoted(String(arch))} is not supported (only "llama")`);
-  }
+  const arch = architectureOf(file);
+  const key = (k: string) => `${arch}.${k}`;
   const embd = file.tensors.get("token_embd.weight");
   if (!embd) throw new ModelFileError(file.path, `missing tensor "token_embd.weight"`);
-  const dim = num(file, "llama.embedding_length");
-  const nHeads = num(file, "llama.attention.head_count");
-  if (!file.metadata.has("llama.attention.key_length") && dim > 0 && nHeads > 0 && dim % nHeads !== 0) {
+  const dim = num(file, key("embedding_length"));
+  const nHeads = num(file, key("attention.head_count"));
+  if (!file.metadata.has(key("attention.key_length")) && dim > 0 && nHeads > 0 && dim % nHeads !== 0) {
     throw new ModelFileError(
       file.path,
       `invalid model hyperparameters (embedding_length ${dim} is not a multiple of head_count ${nHeads})`,
     );
   }
   const tokens = file.metadata.get("tokenizer.ggml.tokens");
-  const vocabSize = num(file, "llama.vocab_size", Array.isArray(tokens) ? tokens.length : (embd.dims[1] ?? 0));
-  const contextLength = num(file, "llama.context_length");
+  const vocabSize = num(file, key("vocab_size"), Array.isArray(tokens) ? tokens.length : (embd.dims[1] ?? 0));
+  const contextLength = num(file, key("context_length"));
+  const headDim = num(file, key("attention.key_length"), nHeads > 0 ? dim / nHeads : 0);
+  const valueDim = num(file, key("attention.value_length"), headDim);
+  if (valueDim !== headDim) {
+    throw new ModelFileError(file.path, `value heads of ${valueDim} dimensions differ from key heads of ${headDim}, not supported`);
+  }
   const raw = {
     dim,
-    hiddenDim: num(file, "llama.feed_forward_length"),
-    nLayers: num(file, "llama.block_count"),
+    hiddenDim: num(file, key("feed_forward_length")),
+    nLayers: num(file, key("block_count")),
     nHeads,
-    nKvHeads: num(file, "llama.attention.head_count_kv", nHeads),
+    nKvHeads: num(file, key("attention.head_count_kv"), nHeads),
     vocabSize,
     contextLength,
-    headDim: num(file, "llama.attention.key_length", nHeads > 0 ? dim / nHeads : 0),
-    ropeTheta: num(file, "llama.rope.freq_base", 10000),
-    normEps: num(file, "llama.attention.layer_norm_rms_epsilon", Math.fround(1e-5)),
+    headDim,
+    ropeTheta: num(file, key("rope.freq_base"), 10000),
+    normEps: num(file, key("attention.layer_norm_rms_epsilon"), Math.fround(1e-5)),
+    // Only NEOX is stated: a config without ropeStyle is adjacent (llama2.c's and GGUF llama's).
+    ...(ARCHITECTURES[arch].ropeStyle === "neox" ? { ropeStyle: "neox" as const } : {}),
   };
-  const rotated = file.metadata.get("llama.rope.dimension_count");
+  const rotated = file.metadata.get(key("rope.dimension_count"));
   if (typeof rotated === "number" && rotated !== raw.headDim) {
     throw new ModelFileError(file.path, `partial RoPE (rope.dimension_count ${rotated} < head size ${raw.headDim}) is not supported`);
   }
-  return validateConfig({ ...raw, trainedContextLength: knownTrainedContext(raw) ?? contextLength }, file.path);
+  const scaling = file.metadata.get(key("rope.scaling.type"));
+  const factor = file.metadata.get(key("rope.scaling.factor"));
+  if (scaling !== undefined && scaling !== "none" && !(typeof factor === "number" && factor === 1)) {
+    throw new ModelFileError(file.path, `RoPE scaling ${quoted(String(scaling))} is not supported (files with rope_freqs.weight are)`);
+  }
+  return validateConfig({ ...raw, trainedContextLength: knownTrainedContext(raw) ?? contextLength }, file.path, false);
 }
 
-export function vocabFromGguf(file: GgufFile): Vocab | undefined {
-  const pieces = file.metadata.get("tokenizer.ggml.tokens");
-  if (pieces === undefined) return undefined;
-  const model = file.metadata.get("tokenizer.ggml.model");
-  if (model !== "llama") {
-    throw new ModelFileError(file.path, `tokenizer model ${quoted(String(model))} is not supported (only the SentencePiece-style "llama")`);
+/**
+ * Defines `keys` of `target` as float32 matrices dequantized from `packed` on first read (then
+ * kept): the reference and gpu.js backends read them; the wasm backend reads `packed` only.
+ */
+function lazyMatrices<K extends string>(target: object, packed: Readonly<Record<K, PackedMatrix>>, cache: Map<PackedMatrix, Float32Array>): void {
+  for (const k of Object.keys(packed) as K[]) {
+    const m = packed[k];
+    Object.defineProperty(target, k, {
+      enumerable: true,
+      configurable: true,
+      get: () => {
+        let a = cache.get(m);
+        if (!a) {
+          a = dequantize(m.type, m.bytes, m.rows * m.cols);
+          cache.set(m, a);
+        }
+        return a;
+      },
+    });
   }
-  if (!Array.isArray(pieces) || pieces.some((p) => typeof p !== "string")) {
-    throw new ModelFileError(file.path, `tokenizer.ggml.tokens must be an array of strings`);
-  }
-  const n = pieces.length;
-  const rawScores = file.metadata.get("tokenizer.ggml.scores");
-  const rawTypes = file.metadata.get("tokenizer.ggml.token_type");
-  if (rawScores !== undefined && !(rawScores instanceof Float32Array && rawScores.length === n)) {
-    throw new ModelFileError(file.path, `tokenizer.ggml.scores must be ${n} float32 values`);
-  }
-  if (rawTypes !== undefined && !(rawTypes instanceof Int32Array && rawTypes.length === n)) {
-    throw new ModelFileError(file.path, `tokenizer.ggml.token_type must be ${n} int32 values`);
-  }
-  const id = (key: string, fallback: number) => {
-    const v = num(file, key, fallback);
-    if (!Number.isInteger(v) || v < 0 || v >= n) throw new ModelFileError(file.path, `${key} = ${v} is not a token id (vocab has ${n})`);
-    return v;
-  };
-  const addBos = file.metadata.get("tokenizer.ggml.add_bos_token");
-  return {
-    pieces: pieces as string[],
-    scores: rawScores ?? new Float32Array(n),
-    types: rawTypes ?? new Int32Array(n).fill(TokenType.NORMAL),
-    bosId: id("tokenizer.ggml.bos_token_id", 1),
-    eosId: id("tokenizer.ggml.eos_token_id", 2),
-    unkId: id("tokenizer.ggml.unknown_token_id", 0),
-    addBos: typeof addBos === "boolean" ? addBos : true,
-  };
 }
 
 export function llamaFromGguf(file: GgufFile): LlamaModel {
   const c = configFromGguf(file);
-  const vocab = vocabFromGguf(file);
+  const arch = ARCHITECTURES[architectureOf(file)];
+  const vocab = ggufVocab(file);
   if (vocab && vocab.pieces.length !== c.vocabSize) {
     throw new ModelFileError(file.path, `tokenizer has ${vocab.pieces.length} tokens but the model's vocab size is ${c.vocabSize}`);
   }
   const qDim = c.nHeads * c.headDim;
   const kvDim = c.nKvHeads * c.headDim;
+  const cache = new Map<PackedMatrix, Float32Array>();
+  const packedLayers: PackedLayer[] = [];
   const layers: LayerWeights[] = [];
   for (let l = 0; l < c.nLayers; l++) {
     const p = `blk.${l}.`;
-    layers.push({
-      attnNorm: tensor(file, `${p}attn_norm.weight`, [c.dim]),
-      wq: tensor(file, `${p}attn_q.weight`, [c.dim, qDim]),
-      wk: tensor(file, `${p}attn_k.weight`, [c.dim, kvDim]),
-      wv: tensor(file, `${p}attn_v.weight`, [c.dim, kvDim]),
-      wo: tensor(file, `${p}attn_output.weight`, [qDim, c.dim]),
-      ffnNorm: tensor(file, `${p}ffn_norm.weight`, [c.dim]),
-      w1: tensor(file, `${p}ffn_gate.weight`, [c.dim, c.hiddenDim]),
-      w2: tensor(file, `${p}ffn_down.weight`, [c.hiddenDim, c.dim]),
-      w3: tensor(file, `${p}ffn_up.weight`, [c.dim, c.hiddenDim]),
-    });
+    const packed: PackedLayer = {
+      wq: matrix(file, `${p}attn_q.weight`, c.dim, qDim),
+      wk: matrix(file, `${p}attn_k.weight`, c.dim, kvDim),
+      wv: matrix(file, `${p}attn_v.weight`, c.dim, kvDim),
+      wo: matrix(file, `${p}attn_output.weight`, qDim, c.dim),
+      w1: matrix(file, `${p}ffn_gate.weight`, c.dim, c.hiddenDim),
+      w2: matrix(file, `${p}ffn_down.weight`, c.hiddenDim, c.dim),
+      w3: matrix(file, `${p}ffn_up.weight`, c.dim, c.hiddenDim),
+    };
+    const layer = {
+      attnNorm: vector(file, `${p}attn_norm.weight`, c.dim),
+      ffnNorm: vector(file, `${p}ffn_norm.weight`, c.dim),
+      ...(arch.qkvBias
+        ? {
+            bq: vector(file, `${p}attn_q.bias`, qDim),
+            bk: vector(file, `${p}attn_k.bias`, kvDim),
+            bv: vector(file, `${p}attn_v.bias`, kvDim),
+          }
+        : {}),
+      ...(arch.qkNorm
+        ? { qNorm: vector(file, `${p}attn_q_norm.weight`, c.headDim), kNorm: vector(file, `${p}attn_k_norm.weight`, c.headDim) }
+        : {}),
+    };
+    lazyMatrices(layer, packed, cache);
+    packedLayers.push(packed);
+    layers.push(layer as LayerWeights);
   }
-  const tokenEmbedding = tensor(file, "token_embd.weight", [c.dim, c.vocabSize]);
-  const output = file.tensors.has("output.weight") ? tensor(file, "output.weight", [c.dim, c.vocabSize]) : tokenEmbedding;
-  const weights = { tokenEmbedding, layers, outputNorm: tensor(file, "output_norm.weight", [c.dim]), output };
+  const tokenEmbedding = matrix(file, "token_embd.weight", c.dim, c.vocabSize);
+  const output = file.tensors.has("output.weight") ? matrix(file, "output.weight", c.dim, c.vocabSize) : tokenEmbedding;
+  const ropeFreqs = file.tensors.has("rope_freqs.weight") ? vector(file, "rope_freqs.weight", c.headDim / 2) : undefined;
+  if (ropeFreqs?.some((x) => !(x > 0))) throw new ModelFileError(file.path, `tensor "rope_freqs.weight" holds a factor that is not positive`);
+  const weights = { outputNorm: vector(file, "output_norm.weight", c.dim), layers, ...(ropeFreqs ? { ropeFreqs } : {}) };
+  lazyMatrices(weights, { tokenEmbedding, output }, cache);
   return {
     config: c,
-    weights,
+    weights: weights as unknown as LlamaWeights,
     ...(vocab ? { vocab } : {}),
     source: { path: file.path, format: "gguf" },
-    raw: rawEncodings(file, weights),
+    packed: { tokenEmbedding, output, layers: packedLayers },
   };
 }

@@ -1,11 +1,22 @@
 /**
  * GGUF reader (versions 2 and 3): header, metadata of every value type, tensor infos,
- * alignment, and tensor data for F32, F16 and Q8_0 (dequantized to float32).
+ * alignment, and tensor data of every type in reference/quants.ts (kept packed, or dequantized to float32).
  * Format: https://github.com/ggml-org/ggml/blob/master/docs/gguf.md
  * Every count and size is checked against the bytes that are really there before anything is allocated.
  */
+import {
+  BLOCK_LAYOUT,
+  dequantize,
+  firstNonFiniteScale,
+  TENSOR_TYPE_NAMES,
+  TENSOR_TYPES,
+  type TensorType,
+  tensorTypeOf,
+} from "../../reference/quants.ts";
 import { quoted } from "../errors.ts";
-import { ByteReader, firstNonFinite, float32FromBytes } from "./reader.ts";
+import { ByteReader, float32FromBytes } from "./reader.ts";
+
+export { halfToFloat } from "../../reference/quants.ts";
 
 export const GgufValueType = {
   UINT8: 0,
@@ -28,8 +39,8 @@ export type GgufValue = GgufScalar | GgufArray;
 /** Numeric arrays are kept as typed arrays where the type allows (token scores and types are large). */
 export type GgufArray = readonly GgufValue[] | Float32Array | Int32Array | Uint32Array;
 
-/** ggml tensor types this reader knows by name; only F32, F16 and Q8_0 can be read. */
-export const GgmlType = { F32: 0, F16: 1, Q8_0: 8 } as const;
+/** ggml type ids of the readable tensor types (reference/quants.ts TENSOR_TYPES). */
+export { TENSOR_TYPES as GgmlType } from "../../reference/quants.ts";
 const GGML_TYPE_NAMES: Record<number, string> = {
   0: "F32",
   1: "F16",
@@ -61,12 +72,10 @@ const GGML_TYPE_NAMES: Record<number, string> = {
   29: "IQ1_M",
   30: "BF16",
 };
-/** Bytes per block and elements per block of the readable types. */
-const BLOCK: Record<number, { bytes: number; elements: number }> = {
-  [GgmlType.F32]: { bytes: 4, elements: 1 },
-  [GgmlType.F16]: { bytes: 2, elements: 1 },
-  [GgmlType.Q8_0]: { bytes: 34, elements: 32 },
-};
+/** Bytes per block and elements per block of the readable types, by ggml id. */
+const BLOCK: Record<number, { bytes: number; elements: number }> = Object.fromEntries(
+  TENSOR_TYPE_NAMES.map((t) => [TENSOR_TYPES[t], BLOCK_LAYOUT[t]]),
+);
 
 export function ggmlTypeName(type: number): string {
   return GGML_TYPE_NAMES[type] ?? `unknown type ${type}`;
@@ -240,9 +249,10 @@ export function parseGguf(bytes: Uint8Array, path: string): GgufFile {
     const offset = r.u64(`tensor ${quoted(name)} offset`);
     const block = BLOCK[type];
     const byteSize = block ? Math.ceil(elementCount / block.elements) * block.bytes : 0;
-    if (block && elementCount % block.elements !== 0) {
+    // Blocks never cross a row (ggml quantizes row by row): the row length must hold whole blocks.
+    if (block && dims[0]! % block.elements !== 0) {
       r.fail(
-        `tensor ${quoted(name)} has ${elementCount} elements, not a multiple of the ${ggmlTypeName(type)} block size ${block.elements}`,
+        `tensor ${quoted(name)} has rows of ${dims[0]} elements, not a multiple of the ${ggmlTypeName(type)} block size ${block.elements}`,
       );
     }
     infos.push({ name, dims, type, offset, elementCount, byteSize });
@@ -271,56 +281,35 @@ export function parseGguf(bytes: Uint8Array, path: string): GgufFile {
  * "work", greedily emitting token 0 forever.
  */
 export function readTensor(file: GgufFile, info: GgufTensorInfo): Float32Array {
-  const r = new ByteReader(file.bytes, file.path);
-  if (!BLOCK[info.type]) {
-    r.fail(`tensor ${quoted(info.name)} has type ${ggmlTypeName(info.type)}; supported types are F32, F16 and Q8_0`);
-  }
-  r.offset = file.dataOffset + info.offset;
-  const raw = r.raw(info.byteSize, `tensor ${quoted(info.name)} data`);
-  const where = `tensor ${quoted(info.name)} (${ggmlTypeName(info.type)})`;
-  const nonFinite = (index: number, value: number): never =>
-    r.fail(`${where} has a non-finite weight (${value}) at index ${index}; the file is corrupt`);
-  switch (info.type) {
-    case GgmlType.F32: {
-      const out = float32FromBytes(raw);
-      const bad = firstNonFinite(out);
-      if (bad >= 0) nonFinite(bad, out[bad]!);
-      return out;
-    }
-    case GgmlType.F16: {
-      const out = new Float32Array(info.elementCount);
-      const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-      for (let i = 0; i < out.length; i++) out[i] = halfToFloat(view.getUint16(2 * i, true));
-      const bad = firstNonFinite(out);
-      if (bad >= 0) nonFinite(bad, out[bad]!);
-      return out;
-    }
-    default: {
-      // Q8_0: blocks of one f16 scale and 32 signed bytes; value = scale * q. Only the scale can be
-      // NaN or infinite (the quants are int8), so it is checked per block, naming the block's first element.
-      const out = new Float32Array(info.elementCount);
-      const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-      for (let b = 0; b < info.elementCount / 32; b++) {
-        const scale = halfToFloat(view.getUint16(34 * b, true));
-        if (!Number.isFinite(scale))
-          r.fail(
-            `${where} has a non-finite scale (${scale}) in block ${b}, the weights at index ${32 * b}..${32 * b + 31}; the file is corrupt`,
-          );
-        for (let j = 0; j < 32; j++) out[32 * b + j] = scale * view.getInt8(34 * b + 2 + j);
-      }
-      return out;
-    }
-  }
+  const { type, bytes } = packedTensor(file, info);
+  return dequantize(type, bytes, info.elementCount);
 }
 
-/** IEEE 754 half to float (exact: every half is a float32). */
-export function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+/**
+ * One tensor's bytes as the file encodes them (a view, no copy), after the checks every reader
+ * of a tensor needs: a known type, the bytes present, and no NaN or infinite scale (for the float
+ * types: weight). One such value (a flipped byte is enough) turns every logit into NaN, and the
+ * model would otherwise "work", greedily emitting token 0 forever.
+ */
+export function packedTensor(file: GgufFile, info: GgufTensorInfo): { type: TensorType; bytes: Uint8Array } {
+  const r: ByteReader = new ByteReader(file.bytes, file.path);
+  const type = tensorTypeOf(info.type);
+  if (!type) {
+    r.fail(`tensor ${quoted(info.name)} has type ${ggmlTypeName(info.type)}; supported types are ${TENSOR_TYPE_NAMES.join(", ")}`);
+  }
+  r.offset = file.dataOffset + info.offset;
+  const bytes = r.raw(info.byteSize, `tensor ${quoted(info.name)} data`);
+  const bad = firstNonFiniteScale(type, bytes, info.elementCount);
+  if (bad) {
+    const where = `tensor ${quoted(info.name)} (${type})`;
+    const n = BLOCK_LAYOUT[type].elements;
+    const what =
+      n === 1
+        ? `a non-finite weight (${bad.value}) at index ${bad.index}`
+        : `a non-finite scale (${bad.value}) in block ${bad.index / n}, the weights at index ${bad.index}..${bad.index + n - 1}`;
+    r.fail(`${where} has ${what}; the file is corrupt`);
+  }
+  return { type, bytes };
 }
 
 /** Float to the nearest half, ties to even (for writing F16 / Q8_0 files). */

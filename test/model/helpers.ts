@@ -118,7 +118,9 @@ export function namedWeights(m: LlamaModel): [string, Float32Array][] {
     ["output", w.output],
   ];
   w.layers.forEach((l, i) => {
-    for (const [k, v] of Object.entries(l)) out.push([`layers.${i}.${k}`, v as Float32Array]);
+    // A fixed order (a GGUF model's matrices are getters, defined after the norms).
+    const keys = ["attnNorm", "wq", "wk", "wv", "wo", "ffnNorm", "w1", "w2", "w3", "bq", "bk", "bv", "qNorm", "kNorm"] as const;
+    for (const k of keys) if (l[k]) out.push([`layers.${i}.${k}`, l[k]]);
   });
   return out;
 }

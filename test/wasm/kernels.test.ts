@@ -235,7 +235,7 @@ describe("element-wise kernels", () => {
       ka = put(kx),
       qb = put(x),
       kb = put(kx);
-    k.ropeQK(qa, nHeads, ka, 2, headDim, pos, 10000);
+    k.ropeQK(qa, nHeads, ka, 2, headDim, pos, 10000, 0, 0);
     k.rope(qb, nHeads, headDim, pos, 10000);
     k.rope(kb, 2, headDim, pos, 10000);
     expect(bytesOf(get(qa, x.length)).equals(bytesOf(get(qb, x.length)))).toBe(true);

@@ -36,11 +36,11 @@ describe.each([
   const model = loadModelFromBytes(llamaToGguf(synthModel(SYNTH_SHAPES[shape], 7), { tensorType: type }), `<synth ${shape} ${type}>`);
   const tokens = Array.from({ length: 40 }, (_, i) => (i * 37 + 1) % model.config.vocabSize);
 
-  it("keeps the file's type: every matrix has raw bytes of that type (or F16 where Q8_0 blocks do not fit)", () => {
-    const layer = model.weights.layers[0]!;
-    expect(model.raw?.get(layer.wq)?.type).toBe(type);
-    expect(model.raw?.get(model.weights.tokenEmbedding)?.type).toBe(type);
-    if (shape === "260K" && type === "Q8_0") expect(model.raw?.get(layer.w2)?.type).toBe("F16");
+  it("keeps the file's type: every matrix is packed in that type (or F16 where Q8_0 blocks do not fit)", () => {
+    const layer = model.packed!.layers[0]!;
+    expect(layer.wq.type).toBe(type);
+    expect(model.packed!.tokenEmbedding.type).toBe(type);
+    if (shape === "260K" && type === "Q8_0") expect(layer.w2.type).toBe("F16");
   });
 
   it(`matches the reference on the dequantized weights within ${TOLERANCE}, same argmax`, () => {
@@ -56,7 +56,7 @@ describe.each([
   if (type === "F16") {
     it("F16: equals the F32 kernels on the dequantized weights bit for bit", () => {
       const quantized = run(new WasmBackend(model), model, tokens);
-      const asF32: LlamaModel = { ...model, raw: undefined };
+      const asF32: LlamaModel = { ...model, packed: undefined };
       const dense = run(new WasmBackend(asF32), asF32, tokens);
       quantized.forEach((row, i) => expect(Buffer.from(row.buffer).equals(Buffer.from(dense[i]!.buffer)), `row ${i}`).toBe(true));
     });

@@ -2,6 +2,8 @@
  * Weight types, float conversions and the dequantized row (what the readers in src/model/ produce).
  * Part of the kernels described in index.ts.
  */
+import { dequantPackedRow, packedRowBytes } from "./quants";
+
 export const F32: i32 = 0;
 export const F16: i32 = 1;
 const Q8_0: i32 = 8;
@@ -37,7 +39,7 @@ export const Q8_BLOCK_BYTES: i32 = 34;
   return v128.or(v128.or(mag, inf), i32x4.shl(v128.and(h, i32x4.splat(0x8000)), 16));
 }
 
-/** Bytes of one row of `n` weights of type `type`. */
+/** Bytes of one row of `n` weights of type `type` (F32, F16 or Q8_0; quants.ts packedRowBytes for the others). */
 // @ts-ignore: decorator
 @inline export function rowBytes(type: i32, n: i32): usize {
   return type == F32 ? <usize>n << 2 : type == F16 ? <usize>n << 1 : <usize>(n >> 5) * Q8_BLOCK_BYTES;
@@ -45,9 +47,13 @@ export const Q8_BLOCK_BYTES: i32 = 34;
 
 /**
  * Row `row` of an `[rows][n]` weight matrix as float32 into `out` (the token embedding lookup).
- * Matches: gguf.ts readTensor (the dequantized `tokenEmbedding` row), exactly.
+ * Matches: reference/quants.ts dequantize (the dequantized `tokenEmbedding` row), exactly.
  */
 export function dequantRow(type: i32, w: usize, row: i32, n: i32, out: usize): void {
+  if (type != F32 && type != F16 && type != Q8_0) {
+    dequantPackedRow(type, w + <usize>row * packedRowBytes(type, n), n, out);
+    return;
+  }
   const p = w + <usize>row * rowBytes(type, n);
   if (type == F32) {
     memory.copy(out, p, <usize>n << 2);

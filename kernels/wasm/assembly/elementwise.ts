@@ -30,33 +30,41 @@ export function rmsnorm(out: usize, x: usize, weight: usize, n: i32, rows: i32, 
  * Math.pow/cos/sin may differ from V8's in the last bit of a double, which rounds away to float32).
  */
 export function rope(x: usize, nHeads: i32, headDim: i32, pos: i32, theta: f64): void {
-  ropeQK(x, nHeads, 0, 0, headDim, pos, theta);
+  ropeQK(x, nHeads, 0, 0, headDim, pos, theta, 0, 0);
 }
 
 /**
  * rope on a row's query heads (q, nHeads) and key heads (k, nKvHeads) together: each angle's
- * pow/cos/sin once for both (the same values as two rope calls, bit for bit).
+ * pow/cos/sin once for both (the same values as two rope calls, bit for bit). `neox` ≠ 0 pairs
+ * (x[j], x[j + headDim/2]) instead of (x[2j], x[2j+1]); `freqs` ≠ 0 points to headDim/2 float32
+ * divisors of the angles (Llama 3.1+ rope_freqs). Matches: reference/math.ts rope with the same options.
  */
-export function ropeQK(q: usize, nHeads: i32, k: usize, nKvHeads: i32, headDim: i32, pos: i32, theta: f64): void {
-  for (let i = 0; i < headDim; i += 2) {
+export function ropeQK(q: usize, nHeads: i32, k: usize, nKvHeads: i32, headDim: i32, pos: i32, theta: f64, neox: i32, freqs: usize): void {
+  const halfDim = headDim >> 1;
+  for (let j = 0; j < halfDim; j++) {
+    const i = 2 * j;
     const freq = <f32>(1 / <f64><f32>Math.pow(theta, <f64>i / <f64>headDim));
-    const angle = <f64><f32>(<f64>pos * <f64>freq);
+    let angle = <f64><f32>(<f64>pos * <f64>freq);
+    if (freqs != 0) angle = <f64><f32>(angle / <f64>load<f32>(freqs + (<usize>j << 2)));
     const c = Math.cos(angle);
     const s = Math.sin(angle);
-    rotatePairs(q, nHeads, headDim, i, c, s);
-    rotatePairs(k, nKvHeads, headDim, i, c, s);
+    const a = neox ? j : i;
+    const b = neox ? j + halfDim : i + 1;
+    rotatePairs(q, nHeads, headDim, a, b, c, s);
+    rotatePairs(k, nKvHeads, headDim, a, b, c, s);
   }
 }
 
-/** Rotates pair (i, i+1) of each of `nHeads` heads at x by the angle with cosine c and sine s (f64, as math.ts). */
+/** Rotates elements (a, b) of each of `nHeads` heads at x by the angle with cosine c and sine s (f64, as math.ts). */
 // @ts-ignore: decorator
-@inline function rotatePairs(x: usize, nHeads: i32, headDim: i32, i: i32, c: f64, s: f64): void {
+@inline function rotatePairs(x: usize, nHeads: i32, headDim: i32, a: i32, b: i32, c: f64, s: f64): void {
   for (let h = 0; h < nHeads; h++) {
-    const at = x + (<usize>(h * headDim + i) << 2);
-    const x0 = <f64>load<f32>(at);
-    const x1 = <f64>load<f32>(at, 4);
-    store<f32>(at, <f32>(x0 * c - x1 * s));
-    store<f32>(at, <f32>(x0 * s + x1 * c), 4);
+    const pa = x + (<usize>(h * headDim + a) << 2);
+    const pb = x + (<usize>(h * headDim + b) << 2);
+    const x0 = <f64>load<f32>(pa);
+    const x1 = <f64>load<f32>(pb);
+    store<f32>(pa, <f32>(x0 * c - x1 * s));
+    store<f32>(pb, <f32>(x0 * s + x1 * c));
   }
 }
 

@@ -1,0 +1,108 @@
+/**
+ * The packed tensor types (reference/quants.ts): the writer's quantizers (src/model/quantize.ts)
+ * round-trip within each type's resolution, every scale check names its block, and the wasm
+ * kernels (kernels/wasm/assembly/quants.ts) dequantize to the reference's float32 values bit for
+ * bit and multiply like the F32 kernel over them. The values themselves are held to llama.cpp's
+ * reading of the same files in test/peer/.
+ */
+import { describe, expect, it } from "vitest";
+import { WasmHeap } from "../../kernels/wasm/runtime.ts";
+import { BLOCK_LAYOUT, dequantize, firstNonFiniteScale, SCALE_OFFSETS, TENSOR_TYPES, type TensorType } from "../../reference/quants.ts";
+import { quantize } from "../../src/model/quantize.ts";
+import { mulberry32 } from "../../src/random.ts";
+
+/** Worst error per type, as a share of the largest |x| of a block (from each format's step size). */
+const RESOLUTION: Record<TensorType, number> = {
+  F32: 0,
+  F16: 1e-3,
+  BF16: 8e-3,
+  Q8_0: 1 / 127,
+  Q6_K: 1 / 31,
+  Q5_0: 1 / 16,
+  Q5_1: 1 / 31,
+  Q5_K: 1 / 31 + 1 / 63,
+  Q4_0: 1 / 8,
+  Q4_1: 1 / 15,
+  Q4_K: 1 / 15 + 1 / 63,
+  IQ4_NL: 0.15,
+  Q3_K: 1 / 4 + 1 / 32,
+  Q2_K: 1 / 3 + 1 / 15,
+};
+const TYPES = Object.keys(RESOLUTION) as TensorType[];
+
+function gaussian(n: number, seed: number): Float32Array {
+  const r = mulberry32(seed);
+  return Float32Array.from({ length: n }, () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r()) * 0.05);
+}
+
+const heap = new WasmHeap();
+const k = heap.kernels;
+const put = (bytes: Uint8Array) => {
+  const at = heap.alloc(bytes.byteLength);
+  heap.u8.set(bytes, at);
+  return at;
+};
+
+describe.each(TYPES)("%s", (type) => {
+  const { elements } = BLOCK_LAYOUT[type];
+  const n = 512; // two K-quant super-blocks per row
+  const x = gaussian(4 * n, TENSOR_TYPES[type] + 1);
+  const packed = quantize(type, x);
+  const y = dequantize(type, packed, x.length);
+
+  it("dequantize(quantize(x)) is within the type's resolution of x, block by block", () => {
+    const block = Math.max(elements, 256);
+    let worst = 0;
+    for (let b = 0; b < x.length / block; b++) {
+      let max = 0;
+      let err = 0;
+      for (let i = b * block; i < (b + 1) * block; i++) {
+        max = Math.max(max, Math.abs(x[i]!));
+        err = Math.max(err, Math.abs(x[i]! - y[i]!));
+      }
+      worst = Math.max(worst, err / max);
+    }
+    expect(worst).toBeLessThanOrEqual(RESOLUTION[type]);
+    expect(packed.byteLength).toBe((x.length / elements) * BLOCK_LAYOUT[type].bytes);
+  });
+
+  it("the wasm kernels dequantize each row to the same float32 bits, and multiply like F32 over them", () => {
+    if (type === "F32" || type === "F16" || type === "Q8_0") return; // the older kernels, tested in test/wasm
+    const w = put(packed);
+    const rowBytes = packed.byteLength / 4;
+    const out = heap.alloc(n * 4);
+    for (let r = 0; r < 4; r++) {
+      k.dequantPackedRow(TENSOR_TYPES[type], w + r * rowBytes, n, out);
+      const got = heap.f32.slice(out >> 2, (out >> 2) + n);
+      expect(Buffer.from(got.buffer).equals(Buffer.from(y.slice(r * n, (r + 1) * n).buffer)), `row ${r}`).toBe(true);
+    }
+    // Two input rows × four weight rows, against matmulPacked's F32 twin (the same scratch row, dotted in THE ORDER).
+    const xs = gaussian(2 * n, 99);
+    const xp = put(new Uint8Array(xs.buffer));
+    const prod = heap.alloc(2 * 4 * 4);
+    const scratch = heap.alloc(n * 4);
+    k.matmulPacked(TENSOR_TYPES[type], prod, xp, w, n, 4, 2, 0, 4, scratch);
+    const dense = put(new Uint8Array(y.buffer));
+    const want = heap.alloc(2 * 4 * 4);
+    k.matmmSimpleF32(want, xp, dense, n, 4, 2, 0, 4);
+    expect(heap.f32.slice(prod >> 2, (prod >> 2) + 8)).toEqual(heap.f32.slice(want >> 2, (want >> 2) + 8));
+  });
+
+  it("a NaN or infinite scale is found, with the index of its block's first weight", () => {
+    const bad = packed.slice();
+    const view = new DataView(bad.buffer);
+    const { bytes } = BLOCK_LAYOUT[type];
+    if (SCALE_OFFSETS[type].length === 0) {
+      if (type === "F32") view.setFloat32(4 * 7, Number.NaN, true);
+      else view.setUint16(2 * 7, type === "F16" ? 0x7c00 : 0x7f80, true);
+      expect(firstNonFiniteScale(type, bad, x.length)).toEqual({ index: 7, value: type === "F32" ? Number.NaN : Infinity });
+      return;
+    }
+    for (const offset of SCALE_OFFSETS[type]) {
+      const copy = packed.slice();
+      new DataView(copy.buffer).setUint16(3 * bytes + offset, 0x7c00, true);
+      expect(firstNonFiniteScale(type, copy, x.length)).toEqual({ index: 3 * elements, value: Infinity });
+    }
+    expect(firstNonFiniteScale(type, packed, x.length)).toBeUndefined();
+  });
+});
