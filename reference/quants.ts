@@ -273,7 +273,12 @@ const DEQUANTIZE: Readonly<Record<TensorType, BlockDequantize>> = {
         const h = v.getUint8(qh + l);
         const a = v.getUint8(ql + l);
         const b = v.getUint8(ql + l + 32);
-        const q = [(a & 0xf) | ((h & 3) << 4), (b & 0xf) | (((h >> 2) & 3) << 4), (a >> 4) | (((h >> 4) & 3) << 4), (b >> 4) | (((h >> 6) & 3) << 4)];
+        const q = [
+          (a & 0xf) | ((h & 3) << 4),
+          (b & 0xf) | (((h >> 2) & 3) << 4),
+          (a >> 4) | (((h >> 4) & 3) << 4),
+          (b >> 4) | (((h >> 6) & 3) << 4),
+        ];
         const g = l >> 4; // 16 weights per scale
         for (let k = 0; k < 4; k++) y[o + 32 * k + l] = f(f(d * v.getInt8(sc + g + 2 * k)) * (q[k]! - 32));
       }
@@ -331,7 +336,12 @@ export function firstNonFiniteScale(type: TensorType, bytes: Uint8Array, count: 
   const { elements, bytes: size } = BLOCK_LAYOUT[type];
   if (type === "F32" || type === "F16" || type === "BF16") {
     for (let i = 0; i < count; i++) {
-      const x = type === "F32" ? view.getFloat32(4 * i, true) : type === "F16" ? halfToFloat(view.getUint16(2 * i, true)) : bf16ToFloat(view.getUint16(2 * i, true));
+      const x =
+        type === "F32"
+          ? view.getFloat32(4 * i, true)
+          : type === "F16"
+            ? halfToFloat(view.getUint16(2 * i, true))
+            : bf16ToFloat(view.getUint16(2 * i, true));
       if (x - x !== 0) return { index: i, value: x };
     }
     return undefined;

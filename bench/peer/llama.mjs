@@ -71,3 +71,44 @@ export async function measureLongContext(o) {
     await model.dispose();
   }
 }
+
+/**
+ * llama.cpp's next-token distribution after every prefix of `tokens` (controlledEvaluate with
+ * probabilities), KV cache in F32 so that only the weights' and activations' arithmetic differ;
+ * and its tokenization of each of `texts` (model.tokenize, `special` as given).
+ * @param {{ modelPath: string, vocabSize: number, tokens?: number[], texts?: string[], special?: boolean, threads?: number }} o
+ * @returns {Promise<{ probabilities: Float64Array[], tokenized: number[][] }>}
+ */
+export async function inspect(o) {
+  llama ??= await getLlama({ gpu: false, build: "never", logLevel: "error" });
+  const model = await llama.loadModel({ modelPath: o.modelPath });
+  try {
+    const tokenized = (o.texts ?? []).map((t) => [...model.tokenize(t, o.special ?? false)]);
+    const vocabSize = o.vocabSize;
+    const probabilities = [];
+    if (o.tokens && o.tokens.length > 0) {
+      const ctx = await model.createContext({
+        contextSize: Math.max(64, o.tokens.length + 8),
+        threads: o.threads ?? 1,
+        batchSize: Math.max(32, o.tokens.length),
+        experimentalKvCacheKeyType: "F32",
+        experimentalKvCacheValueType: "F32",
+      });
+      try {
+        const seq = ctx.getSequence();
+        const input = o.tokens.map((t) => [t, { generateNext: { probabilities: true } }]);
+        const out = await seq.controlledEvaluate(input);
+        for (const r of out) {
+          const p = new Float64Array(vocabSize);
+          for (const [t, v] of r?.next?.probabilities ?? []) p[t] = v;
+          probabilities.push(p);
+        }
+      } finally {
+        await ctx.dispose();
+      }
+    }
+    return { probabilities, tokenized };
+  } finally {
+    await model.dispose();
+  }
+}

@@ -15,6 +15,7 @@
  * within a row, where the views of all KV heads are read before the first `afterAttention`
  * (all query heads attend in one kernel call).
  */
+import { InputError } from "../../src/errors.ts";
 import { type Backend, checkChunkRows, checkRunArguments, inChunks, type KvCache } from "../../src/interfaces.ts";
 import type { LlamaConfig, LlamaModel } from "../../src/model/types.ts";
 import { type AttendStats, LayerAttention } from "./attend.ts";
@@ -51,6 +52,8 @@ export class GpuBackend implements Backend {
   private readonly maxChunkRows: number;
 
   constructor(model: LlamaModel, options: GpuBackendOptions = {}) {
+    const unsupported = gpuUnsupported(model);
+    if (unsupported) throw new InputError(`the gpu backend cannot run this model: ${unsupported}; use --backend wasm or reference`);
     this.mode = resolveMode(options.mode ?? "auto");
     this.name = `gpu (${this.mode})`;
     this.config = model.config;
@@ -129,4 +132,20 @@ export class GpuBackend implements Backend {
     const logits = readBack(matmul(rt, "classifier", { rows, n: dim, d: vocabSize }, xn, this.weights.output));
     return tokens.map((_, i) => logits.slice(i * vocabSize, (i + 1) * vocabSize));
   }
+}
+
+/**
+ * What of the model the gpu.js kernels do not implement (yet): they run plain Llama — adjacent
+ * RoPE without frequency factors, no Q/K/V biases or per-head norms, and a query width equal to
+ * dim. Undefined when they can run it.
+ */
+export function gpuUnsupported(model: LlamaModel): string | undefined {
+  const c = model.config;
+  const l = model.weights.layers[0];
+  if (c.ropeStyle === "neox") return "NEOX RoPE (qwen2, qwen3)";
+  if (model.weights.ropeFreqs) return "RoPE frequency factors (rope_freqs.weight, Llama 3.1+)";
+  if (l?.bq) return "Q/K/V biases (qwen2)";
+  if (l?.qNorm) return "per-head Q/K norms (qwen3)";
+  if (c.nHeads * c.headDim !== c.dim) return `a query width (${c.nHeads * c.headDim}) other than dim (${c.dim})`;
+  return undefined;
 }

@@ -47,8 +47,29 @@ export interface Kernels {
   matmmSimpleQ8(out: number, xq: number, xd: number, w: number, n: number, d: number, rows: number, r0: number, r1: number): void;
   rmsnorm(out: number, x: number, weight: number, n: number, rows: number, eps: number): void;
   rope(x: number, nHeads: number, headDim: number, pos: number, theta: number): void;
-  ropeQK(q: number, nHeads: number, k: number, nKvHeads: number, headDim: number, pos: number, theta: number, neox: number, freqs: number): void;
-  matmulPacked(type: number, out: number, x: number, w: number, n: number, d: number, rows: number, r0: number, r1: number, scratch: number): void;
+  ropeQK(
+    q: number,
+    nHeads: number,
+    k: number,
+    nKvHeads: number,
+    headDim: number,
+    pos: number,
+    theta: number,
+    neox: number,
+    freqs: number,
+  ): void;
+  matmulPacked(
+    type: number,
+    out: number,
+    x: number,
+    w: number,
+    n: number,
+    d: number,
+    rows: number,
+    r0: number,
+    r1: number,
+    scratch: number,
+  ): void;
   dequantPackedRow(type: number, p: number, n: number, out: number): void;
   swiglu(h: number, u: number, n: number): void;
   addInPlace(x: number, y: number, n: number): void;

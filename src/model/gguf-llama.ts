@@ -125,7 +125,11 @@ export function configFromGguf(file: GgufFile): LlamaConfig {
  * Defines `keys` of `target` as float32 matrices dequantized from `packed` on first read (then
  * kept): the reference and gpu.js backends read them; the wasm backend reads `packed` only.
  */
-function lazyMatrices<K extends string>(target: object, packed: Readonly<Record<K, PackedMatrix>>, cache: Map<PackedMatrix, Float32Array>): void {
+function lazyMatrices<K extends string>(
+  target: object,
+  packed: Readonly<Record<K, PackedMatrix>>,
+  cache: Map<PackedMatrix, Float32Array>,
+): void {
   for (const k of Object.keys(packed) as K[]) {
     const m = packed[k];
     Object.defineProperty(target, k, {
@@ -187,7 +191,8 @@ export function llamaFromGguf(file: GgufFile): LlamaModel {
   const tokenEmbedding = matrix(file, "token_embd.weight", c.dim, c.vocabSize);
   const output = file.tensors.has("output.weight") ? matrix(file, "output.weight", c.dim, c.vocabSize) : tokenEmbedding;
   const ropeFreqs = file.tensors.has("rope_freqs.weight") ? vector(file, "rope_freqs.weight", c.headDim / 2) : undefined;
-  if (ropeFreqs?.some((x) => !(x > 0))) throw new ModelFileError(file.path, `tensor "rope_freqs.weight" holds a factor that is not positive`);
+  if (ropeFreqs?.some((x) => !(x > 0)))
+    throw new ModelFileError(file.path, `tensor "rope_freqs.weight" holds a factor that is not positive`);
   const weights = { outputNorm: vector(file, "output_norm.weight", c.dim), layers, ...(ropeFreqs ? { ropeFreqs } : {}) };
   lazyMatrices(weights, { tokenEmbedding, output }, cache);
   return {

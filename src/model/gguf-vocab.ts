@@ -50,7 +50,8 @@ export function ggufVocab(file: GgufFile): Vocab | undefined {
     return v;
   };
   const template = file.metadata.get("tokenizer.chat_template");
-  if (template !== undefined && typeof template !== "string") throw new ModelFileError(file.path, `tokenizer.chat_template must be a string`);
+  if (template !== undefined && typeof template !== "string")
+    throw new ModelFileError(file.path, `tokenizer.chat_template must be a string`);
   const types = rawTypes ?? new Int32Array(n).fill(TokenType.NORMAL);
   const common = {
     pieces: pieces as string[],

@@ -23,7 +23,9 @@
  * Misuse (a value out of range for its type, data that does not match the dims, duplicate names)
  * throws a plain Error naming the key or tensor: these are programming errors, not bad files.
  */
-import { floatToHalf, GgmlType, GgufValueType, halfToFloat } from "./gguf.ts";
+import { BLOCK_LAYOUT, TENSOR_TYPE_NAMES, TENSOR_TYPES, type TensorType } from "../../reference/quants.ts";
+import { floatToHalf, GgufValueType, halfToFloat } from "./gguf.ts";
+import { quantize } from "./quantize.ts";
 import type { LlamaModel } from "./types.ts";
 
 export type GgufIntTypeName = "uint8" | "int8" | "uint16" | "int16" | "uint32" | "int32" | "uint64" | "int64";
@@ -49,7 +51,8 @@ export type GgufTypedValue =
 
 export type GgufMetadataEntry = { readonly key: string } & GgufTypedValue;
 
-export type GgufTensorType = "F32" | "F16" | "Q8_0";
+/** Every type of reference/quants.ts; F32, F16 and Q8_0 are encoded here, the others by quantize.ts. */
+export type GgufTensorType = TensorType;
 
 export interface GgufTensorSpec {
   readonly name: string;
@@ -97,7 +100,7 @@ const TYPE_CODE: Record<GgufScalarTypeName | "array", number> = {
   float64: GgufValueType.FLOAT64,
 };
 
-const TENSOR_TYPE_CODE: Record<GgufTensorType, number> = { F32: GgmlType.F32, F16: GgmlType.F16, Q8_0: GgmlType.Q8_0 };
+const TENSOR_TYPE_CODE: Record<GgufTensorType, number> = TENSOR_TYPES;
 
 /** Integer ranges as bigint so the 64-bit types are exact. */
 const INT_RANGE: Record<GgufIntTypeName, readonly [bigint, bigint]> = {
@@ -315,11 +318,14 @@ function tensorByteSize(t: GgufTensorSpec): number {
       return 4 * count;
     case "F16":
       return 2 * count;
-    case "Q8_0":
-      if (t.dims[0]! % Q8_0_BLOCK !== 0) fail(what, `Q8_0 needs rows (dims[0] = ${t.dims[0]}) that are a multiple of ${Q8_0_BLOCK}`);
-      return (count / Q8_0_BLOCK) * Q8_0_BLOCK_BYTES;
-    default:
-      return fail(what, `unsupported tensor type "${String(t.type)}" (F32, F16, Q8_0)`);
+    default: {
+      const layout = BLOCK_LAYOUT[t.type];
+      if (!layout) return fail(what, `unsupported tensor type "${String(t.type)}" (${TENSOR_TYPE_NAMES.join(", ")})`);
+      if (t.dims[0]! % layout.elements !== 0) {
+        fail(what, `${t.type} needs rows (dims[0] = ${t.dims[0]}) that are a multiple of ${layout.elements}`);
+      }
+      return (count / layout.elements) * layout.bytes;
+    }
   }
 }
 
@@ -332,8 +338,10 @@ function encodeTensor(t: GgufTensorSpec, out: Uint8Array): void {
     else for (let i = 0; i < x.length; i++) view.setFloat32(4 * i, x[i]!, true);
   } else if (t.type === "F16") {
     for (let i = 0; i < x.length; i++) view.setUint16(2 * i, floatToHalf(x[i]!), true);
-  } else {
+  } else if (t.type === "Q8_0") {
     for (let b = 0; b < x.length / Q8_0_BLOCK; b++) quantizeQ8_0Block(x, b, view, t.name);
+  } else {
+    out.set(quantize(t.type, x));
   }
 }
 
@@ -410,8 +418,23 @@ export interface LlamaToGgufOptions {
   readonly name?: string;
 }
 
-/** llama.cpp `general.file_type` (llama_ftype): ALL_F32, MOSTLY_F16, MOSTLY_Q8_0. */
-const FILE_TYPE: Record<GgufTensorType, number> = { F32: 0, F16: 1, Q8_0: 7 };
+/** llama.cpp `general.file_type` (llama_ftype) of a file whose matrices are mostly of one type. */
+export const FILE_TYPE: Record<GgufTensorType, number> = {
+  F32: 0,
+  F16: 1,
+  Q4_0: 2,
+  Q4_1: 3,
+  Q8_0: 7,
+  Q5_0: 8,
+  Q5_1: 9,
+  Q2_K: 10,
+  Q3_K: 12, // Q3_K_M
+  Q4_K: 15, // Q4_K_M
+  Q5_K: 17, // Q5_K_M
+  Q6_K: 18,
+  IQ4_NL: 25,
+  BF16: 32,
+};
 
 /**
  * The metadata gguf-llama.ts reads for a model of this shape, plus the tokenizer when given.

@@ -312,10 +312,13 @@ export function packedTensor(file: GgufFile, info: GgufTensorInfo): { type: Tens
   return { type, bytes };
 }
 
+const halfScratch = new Float32Array(1);
+const halfBits = new Uint32Array(halfScratch.buffer);
+
 /** Float to the nearest half, ties to even (for writing F16 / Q8_0 files). */
 export function floatToHalf(x: number): number {
-  const f32 = new Float32Array([x]);
-  const bits = new Uint32Array(f32.buffer)[0]!;
+  halfScratch[0] = x;
+  const bits = halfBits[0]!;
   const sign = (bits >>> 16) & 0x8000;
   const exp = (bits >>> 23) & 0xff;
   let mant = bits & 0x7fffff;

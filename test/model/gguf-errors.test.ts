@@ -62,7 +62,13 @@ describe("GGUF tensors", () => {
   test("an unsupported tensor type is named (IQ2_XXS), as is an unknown one; a K-quant needs rows of 256", () => {
     const { typeAt } = infoFields("blk.0.attn_q.weight");
     expectModelFileError(load(patched(good, typeAt, "u32", 16)), PATH, '"blk.0.attn_q.weight"', "IQ2_XXS", "supported types are F32, F16");
-    expectModelFileError(load(patched(good, typeAt, "u32", 12)), PATH, '"blk.0.attn_q.weight"', "rows of 64 elements", "Q4_K block size 256");
+    expectModelFileError(
+      load(patched(good, typeAt, "u32", 12)),
+      PATH,
+      '"blk.0.attn_q.weight"',
+      "rows of 64 elements",
+      "Q4_K block size 256",
+    );
     expectModelFileError(load(patched(good, typeAt, "u32", 99)), PATH, "unknown type 99");
   });
 

@@ -201,6 +201,8 @@ describe("strings from a corrupt file are escaped and cut short in messages", ()
     writeFileSync(path, writeGguf({ metadata: entries, tensors: tensorsOf(file) }));
     const r = await runCli("generate", "--model", path);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(`fastgen generate: ${path}: architecture "ll\\nama\\x1b[2J\\x00" is not supported (supported: llama, qwen2, qwen3)\n`);
+    expect(r.stderr).toBe(
+      `fastgen generate: ${path}: architecture "ll\\nama\\x1b[2J\\x00" is not supported (supported: llama, qwen2, qwen3)\n`,
+    );
   });
 });

@@ -1,9 +1,13 @@
-/** `fastgen synth`: write a Llama GGUF with seeded random weights at a named shape. */
+/**
+ * `fastgen synth`: write a GGUF with seeded random weights, at one of our named shapes (--shape)
+ * or shaped like a model family people download (--like, src/model/families.ts).
+ */
 import { z } from "zod";
-import { printable } from "../../errors.ts";
+import { InputError, printable } from "../../errors.ts";
 import { llamaToGguf } from "../../model/gguf-writer.ts";
 import { checkOutputFile, writeOutputFile } from "../../output-file.ts";
 import { SYNTH_SHAPES, synthModel, type SynthShapeName } from "../../model/synth.ts";
+import { FAMILIES, FAMILY_NAMES, type FamilyName, SYNTH_TYPES, synthLike } from "../../model/families.ts";
 import { type FlagSpecs, parseFlags } from "../args.ts";
 import type { CommandIO } from "../io.ts";
 import { validateFlags } from "../validate.ts";
@@ -12,14 +16,26 @@ const SHAPES = Object.keys(SYNTH_SHAPES) as [SynthShapeName, ...SynthShapeName[]
 
 export const SYNTH_FLAGS: FlagSpecs = {
   shape: { kind: "string", help: SHAPES.join(" | "), default: "260K" },
-  type: { kind: "string", help: "tensor type: F32 | F16 | Q8_0", default: "F32" },
+  like: { kind: "string", help: `a family's shape and architecture instead of --shape: ${FAMILY_NAMES.join(" | ")}` },
+  layers: { kind: "number", help: "--like: layers (default the family's)" },
+  vocab: { kind: "number", help: "--like: vocabulary size (default the family's; a synthetic vocabulary)" },
+  type: { kind: "string", help: `tensor type (--shape: F32 | F16 | Q8_0; --like: any of ${SYNTH_TYPES.join(", ")})`, default: "F32" },
   seed: { kind: "number", help: "weight seed", default: "1" },
   out: { kind: "string", help: "output GGUF file" },
 };
 
+const FAMILY_ENUM = FAMILY_NAMES as [FamilyName, ...FamilyName[]];
 const schema = z.object({
   shape: z.enum(SHAPES, { error: `shape must be one of ${SHAPES.join(", ")}` }).default("260K"),
-  type: z.enum(["F32", "F16", "Q8_0"], { error: "type must be F32, F16 or Q8_0" }).default("F32"),
+  like: z.enum(FAMILY_ENUM, { error: `--like must be one of ${FAMILY_NAMES.join(", ")}` }).optional(),
+  layers: z.number().int().min(1, "--layers must be at least 1").max(256).optional(),
+  vocab: z
+    .number()
+    .int()
+    .min(259, "--vocab must be at least 259 (3 control pieces and 256 bytes)")
+    .max(1 << 20)
+    .optional(),
+  type: z.string().default("F32"),
   seed: z
     .number()
     .int()
@@ -31,15 +47,40 @@ const schema = z.object({
 
 export async function synthCommand(argv: readonly string[], io: CommandIO): Promise<void> {
   const flags = validateFlags(schema, parseFlags(argv, SYNTH_FLAGS));
+  if (flags.like) return synthLikeCommand(flags.like, flags, io);
+  if (flags.layers !== undefined || flags.vocab !== undefined) throw new InputError("--layers and --vocab go with --like");
+  if (!["F32", "F16", "Q8_0"].includes(flags.type)) throw new InputError("--type with --shape must be F32, F16 or Q8_0");
   // Checked before the weights are made: the larger shapes take seconds and hundreds of MiB.
   checkOutputFile(flags.out, "--out");
   const model = synthModel(SYNTH_SHAPES[flags.shape], flags.seed);
-  const bytes = llamaToGguf(model, { tensorType: flags.type, name: `synthetic-${flags.shape}` });
+  const bytes = llamaToGguf(model, { tensorType: flags.type as "F32" | "F16" | "Q8_0", name: `synthetic-${flags.shape}` });
   writeOutputFile(flags.out, bytes, false, "--out");
   const c = model.config;
   io.warn(
     `wrote ${printable(flags.out)}: ${flags.shape} (dim ${c.dim}, ${c.nLayers} layers, ${c.nHeads} heads, ` +
       `${c.nKvHeads} KV heads, FFN ${c.hiddenDim}, ` +
       `vocab ${c.vocabSize}, context ${c.contextLength}), ${flags.type}, ${(bytes.byteLength / 2 ** 20).toFixed(1)} MiB`,
+  );
+}
+
+async function synthLikeCommand(
+  family: FamilyName,
+  flags: { type: string; seed: number; out: string; layers?: number | undefined; vocab?: number | undefined },
+  io: CommandIO,
+): Promise<void> {
+  if (!SYNTH_TYPES.includes(flags.type)) throw new InputError(`--type must be one of ${SYNTH_TYPES.join(", ")}`);
+  checkOutputFile(flags.out, "--out");
+  const bytes = synthLike(family, {
+    type: flags.type,
+    seed: flags.seed,
+    ...(flags.layers !== undefined ? { layers: flags.layers } : {}),
+    ...(flags.vocab !== undefined ? { vocabSize: flags.vocab } : {}),
+  });
+  writeOutputFile(flags.out, bytes, false, "--out");
+  const f = FAMILIES[family];
+  io.warn(
+    `wrote ${printable(flags.out)}: like ${family} (${f.architecture}, dim ${f.dim}, ${flags.layers ?? f.nLayers} layers, ` +
+      `${f.nHeads} heads over ${f.nKvHeads} KV heads of ${f.headDim}, FFN ${f.hiddenDim}, vocab ${flags.vocab ?? f.vocabSize}), ` +
+      `${flags.type}, random weights, ${(bytes.byteLength / 2 ** 20).toFixed(1)} MiB`,
   );
 }
