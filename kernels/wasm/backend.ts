@@ -221,8 +221,7 @@ export class WasmBackend implements Backend {
     this.k = this.heap.kernels;
     this.kvStorage = wasmKvStorage(this.heap);
 
-    // Weights, loaded once: matrices in the file's type where the model keeps them packed
-    // (model.packed, read without touching the float32 `weights`), else float32.
+    // Weights, loaded once: packed where the model keeps them so (never touching the float32 `weights`), else float32.
     const resident = new Map<object, Matrix>();
     const matrix = (packed: PackedMatrix | undefined, array: () => Float32Array): Matrix => {
       const key = packed ?? array();

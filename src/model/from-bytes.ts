@@ -10,7 +10,10 @@ export function isGgufBytes(bytes: Uint8Array): boolean {
   return bytes.byteLength >= 4 && bytes[0] === 0x47 && bytes[1] === 0x47 && bytes[2] === 0x55 && bytes[3] === 0x46;
 }
 
-/** Loads a model from bytes: GGUF if the magic says so, else a llama2.c checkpoint (float32, or int8 "ak42") (with its tokenizer file's bytes, if given). */
+/**
+ * Loads a model from bytes: GGUF if the magic says so, else a llama2.c checkpoint (float32, or int8
+ * "ak42"), with its tokenizer file's bytes if given.
+ */
 export function loadModelFromBytes(bytes: Uint8Array, path: string, tokenizerBytes?: Uint8Array): LlamaModel {
   if (isGgufBytes(bytes)) return llamaFromGguf(parseGguf(bytes, path));
   const model = isLlama2cQ80(bytes) ? parseLlama2cQ80(bytes, path) : parseLlama2c(bytes, path);

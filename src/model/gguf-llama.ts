@@ -139,8 +139,10 @@ function lazyMatrices<K extends string>(
         let a = cache.get(m);
         if (!a) {
           a = dequantize(m.type, m.bytes, m.rows * m.cols);
-          cache.set(m, a);
+          cache.set(m, a); // a tied classifier gets the embedding's array
         }
+        // From now on a plain property (test/model/families.test.ts checks the wasm backend never gets here).
+        Object.defineProperty(target, k, { value: a, enumerable: true, configurable: false, writable: false });
         return a;
       },
     });

@@ -25,6 +25,14 @@ export class Tokenizer {
   readonly vocab: Vocab;
 
   constructor(vocab: Vocab) {
+    if (vocab.model === "bpe") {
+      // Read and validated (src/model/gguf-vocab.ts), but not yet encoded: an SPM encoder would
+      // produce wrong ids without a word of warning, so none is made.
+      throw new InputError(
+        `this file's tokenizer is GPT-2 byte-level BPE (tokenizer.ggml.pre "${vocab.pre}"), which fastgen-ts cannot encode yet; ` +
+          "the model itself loads and runs on token ids (synth --like writes SentencePiece vocabularies)",
+      );
+    }
     this.vocab = vocab;
     const enc = new TextEncoder();
     this.pieceBytes = vocab.pieces.map((piece, id) => {

@@ -49,7 +49,7 @@ export async function synthCommand(argv: readonly string[], io: CommandIO): Prom
   const flags = validateFlags(schema, parseFlags(argv, SYNTH_FLAGS));
   if (flags.like) return synthLikeCommand(flags.like, flags, io);
   if (flags.layers !== undefined || flags.vocab !== undefined) throw new InputError("--layers and --vocab go with --like");
-  if (!["F32", "F16", "Q8_0"].includes(flags.type)) throw new InputError("--type with --shape must be F32, F16 or Q8_0");
+  if (!["F32", "F16", "Q8_0"].includes(flags.type)) throw new InputError("--type with --shape: type must be F32, F16 or Q8_0");
   // Checked before the weights are made: the larger shapes take seconds and hundreds of MiB.
   checkOutputFile(flags.out, "--out");
   const model = synthModel(SYNTH_SHAPES[flags.shape], flags.seed);
