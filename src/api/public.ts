@@ -13,7 +13,12 @@ export { loadModelFromBytes } from "../model/from-bytes.ts";
 export { parseGguf, readTensor } from "../model/gguf.ts";
 export { llamaToGguf, writeGguf } from "../model/gguf-writer.ts";
 export { SYNTH_SHAPES, synthModel } from "../model/synth.ts";
-export type { LlamaConfig, LlamaModel, LlamaWeights, Vocab } from "../model/types.ts";
+export { FAMILIES, FAMILY_NAMES, SYNTH_TYPES, synthLike } from "../model/families.ts";
+export type { FamilyName, SynthLikeOptions } from "../model/families.ts";
+export { weightCount } from "../model/config.ts";
+export { dequantize, TENSOR_TYPE_NAMES } from "../../reference/quants.ts";
+export type { TensorType } from "../../reference/quants.ts";
+export type { LlamaConfig, LlamaModel, LlamaWeights, PackedMatrix, PackedWeights, Vocab } from "../model/types.ts";
 export { TextStream, Tokenizer } from "../tokenizer/tokenizer.ts";
 export { InputError, ModelFileError } from "../errors.ts";
 

@@ -2,7 +2,7 @@
  * The model's thread: opens a model with fastgen-ts's public API (the browser entry), profiles
  * prompts and generates, posting every token and every decode step's attention to the page.
  */
-import { CANDIDATE_NAMES, type CacheFootprint, type FastGen, POLICY_NAMES, openFastGen } from "fastgen-ts";
+import { CANDIDATE_NAMES, type CacheFootprint, type FastGen, POLICY_NAMES, openFastGen, weightCount } from "fastgen-ts";
 import {
   type FromWorker,
   type ModelInfo,
@@ -72,9 +72,10 @@ async function open(source: ModelSource, backend: ToWorker & { type: "open" }): 
 
 function modelInfo(f: FastGen): ModelInfo {
   const c = f.model.config;
-  const w = f.model.weights;
-  let parameters = w.tokenEmbedding.length + w.outputNorm.length + (w.output === w.tokenEmbedding ? 0 : w.output.length);
-  for (const l of w.layers) for (const a of [l.attnNorm, l.ffnNorm, l.wq, l.wk, l.wv, l.wo, l.w1, l.w2, l.w3]) parameters += a.length;
+  // Counted from the shape: reading a GGUF model's float32 matrices would dequantize them all.
+  const p = f.model.packed;
+  const tied = p ? p.output === p.tokenEmbedding : f.model.weights.output === f.model.weights.tokenEmbedding;
+  const parameters = weightCount(c, tied);
   return {
     name: modelName,
     format: f.model.source.format,
