@@ -76,47 +76,70 @@ const IQ4_NL_LEVELS: StaticArray<i8> = [-127, -104, -83, -65, -49, -35, -22, -10
   return low | (high << 4);
 }
 
+/**
+ * 16 weights from the u8 lanes of `q` (values < 256): y = (q − sub)·d, then + add where `hasAdd`;
+ * four f32x4 stores at y. The same float32 steps as the scalar code (int → f32 is exact; one
+ * multiply; one add), lane by lane, so bit for bit the reference's values (-0 stays -0 without add).
+ */
+// @ts-ignore: decorator
+@inline function put16(y: usize, q: v128, sub: i32, d: f32, add: f32, hasAdd: bool): void {
+  const lo = i16x8.extend_low_i8x16_u(q);
+  const hi = i16x8.extend_high_i8x16_u(q);
+  const s = i32x4.splat(sub);
+  const dv = f32x4.splat(d);
+  const av = f32x4.splat(add);
+  let a = f32x4.mul(f32x4.convert_i32x4_s(i32x4.sub(i32x4.extend_low_i16x8_u(lo), s)), dv);
+  let b = f32x4.mul(f32x4.convert_i32x4_s(i32x4.sub(i32x4.extend_high_i16x8_u(lo), s)), dv);
+  let c = f32x4.mul(f32x4.convert_i32x4_s(i32x4.sub(i32x4.extend_low_i16x8_u(hi), s)), dv);
+  let e = f32x4.mul(f32x4.convert_i32x4_s(i32x4.sub(i32x4.extend_high_i16x8_u(hi), s)), dv);
+  if (hasAdd) {
+    a = f32x4.add(a, av);
+    b = f32x4.add(b, av);
+    c = f32x4.add(c, av);
+    e = f32x4.add(e, av);
+  }
+  v128.store(y, a);
+  v128.store(y, b, 16);
+  v128.store(y, c, 32);
+  v128.store(y, e, 48);
+}
+
+/** The fifth bits of 16 weights: bit `first + j` of `qh` → 0x10 in byte lane j. */
+// @ts-ignore: decorator
+@inline function fifthBits(qh: u32, first: i32): v128 {
+  const bits = i32x4.splat(<i32>(qh >> first)); // the 16 bits wanted are now bits 0..15
+  const bytes = i8x16.swizzle(bits, i8x16(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1));
+  const mask = i8x16(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128);
+  return v128.and(v128.not(i8x16.eq(v128.and(bytes, mask), i8x16.splat(0))), i8x16.splat(0x10));
+}
+
 /** One block at `b` → float32 at y (the same steps as reference/quants.ts DEQUANTIZE[type]). */
 function dequantBlock(type: i32, b: usize, y: usize): void {
   if (type == BF16) {
     store<u32>(y, <u32>load<u16>(b) << 16);
-  } else if (type == Q4_0 || type == IQ4_NL) {
+  } else if (type == Q4_0 || type == Q4_1) {
+    // SIMD: the 16 low nibbles are weights 0..15, the high ones 16..31.
+    const d = half(b);
+    const m: f32 = type == Q4_1 ? half(b + 2) : 0;
+    const v = v128.load(b + (type == Q4_1 ? 4 : 2));
+    const sub = type == Q4_0 ? 8 : 0;
+    put16(y, v128.and(v, i8x16.splat(0xf)), sub, d, m, type == Q4_1);
+    put16(y + 64, i8x16.shr_u(v, 4), sub, d, m, type == Q4_1);
+  } else if (type == IQ4_NL) {
     const d = half(b);
     for (let j = 0; j < 16; j++) {
       const q = <i32>load<u8>(b + 2 + j);
-      if (type == Q4_0) {
-        put(y, j, d * <f32>((q & 0xf) - 8));
-        put(y, j + 16, d * <f32>((q >> 4) - 8));
-      } else {
-        put(y, j, d * <f32>unchecked(IQ4_NL_LEVELS[q & 0xf]));
-        put(y, j + 16, d * <f32>unchecked(IQ4_NL_LEVELS[q >> 4]));
-      }
-    }
-  } else if (type == Q4_1) {
-    const d = half(b);
-    const m = half(b + 2);
-    for (let j = 0; j < 16; j++) {
-      const q = <i32>load<u8>(b + 4 + j);
-      put(y, j, d * <f32>(q & 0xf) + m);
-      put(y, j + 16, d * <f32>(q >> 4) + m);
+      put(y, j, d * <f32>unchecked(IQ4_NL_LEVELS[q & 0xf]));
+      put(y, j + 16, d * <f32>unchecked(IQ4_NL_LEVELS[q >> 4]));
     }
   } else if (type == Q5_0 || type == Q5_1) {
     const d = half(b);
     const m: f32 = type == Q5_1 ? half(b + 2) : 0;
     const qh = load<u32>(b + (type == Q5_1 ? 4 : 2));
-    const qs = b + (type == Q5_1 ? 8 : 6);
-    for (let j = 0; j < 16; j++) {
-      const q = <i32>load<u8>(qs + j);
-      const lo = (q & 0xf) | (<i32>((qh >> j) & 1) << 4);
-      const hi = (q >> 4) | (<i32>((qh >> (j + 16)) & 1) << 4);
-      if (type == Q5_0) {
-        put(y, j, d * <f32>(lo - 16));
-        put(y, j + 16, d * <f32>(hi - 16));
-      } else {
-        put(y, j, d * <f32>lo + m);
-        put(y, j + 16, d * <f32>hi + m);
-      }
-    }
+    const v = v128.load(b + (type == Q5_1 ? 8 : 6));
+    const sub = type == Q5_0 ? 16 : 0;
+    put16(y, v128.or(v128.and(v, i8x16.splat(0xf)), fifthBits(qh, 0)), sub, d, m, type == Q5_1);
+    put16(y + 64, v128.or(i8x16.shr_u(v, 4), fifthBits(qh, 16)), sub, d, m, type == Q5_1);
   } else if (type == Q2_K) {
     const d = half(b + 80);
     const dmin = half(b + 82);
@@ -156,37 +179,51 @@ function dequantBlock(type: i32, b: usize, y: usize): void {
     const d = half(b);
     const dmin = half(b + 2);
     const qs0 = b + (type == Q5_K ? 48 : 16);
-    let o = 0;
     for (let pair = 0; pair < 4; pair++) {
       const qs = qs0 + 32 * pair;
       for (let nibble = 0; nibble < 2; nibble++) {
         const g = 2 * pair + nibble;
         const dl = d * <f32>kScaleMin(b + 4, g, 0);
         const ml = dmin * <f32>kScaleMin(b + 4, g, 1);
-        for (let l = 0; l < 32; l++) {
-          let q = (<i32>load<u8>(qs + l) >> (4 * nibble)) & 0xf;
-          if (type == Q5_K) q |= ((<i32>load<u8>(b + 16 + l) >> g) & 1) << 4;
-          put(y, o++, dl * <f32>q - ml);
+        const out = y + (<usize>(32 * g) << 2);
+        for (let half16 = 0; half16 < 2; half16++) {
+          const raw = v128.load(qs + 16 * half16);
+          let q = nibble == 0 ? v128.and(raw, i8x16.splat(0xf)) : i8x16.shr_u(raw, 4);
+          if (type == Q5_K) {
+            // bit g of qh[l] for l in this half's 16 bytes, as 0x10
+            const h = v128.load(b + 16 + 16 * half16);
+            const m1: i32 = 1 << g;
+            const bit = i8x16.splat(<i8>m1);
+            q = v128.or(q, v128.and(v128.not(i8x16.eq(v128.and(h, bit), i8x16.splat(0))), i8x16.splat(0x10)));
+          }
+          put16(out + 64 * half16, q, 0, dl, -ml, true);
         }
       }
     }
   } else {
-    // Q6_K
+    // Q6_K, 16 weights per SIMD step (one scale each): weight l + 32k of a half has its low 4 bits
+    // in ql[l + 32(k & 1)] (high nibble for k ≥ 2) and its high 2 bits at bit 2k of qh[l].
     const d = half(b + 208);
+    const low4 = i8x16.splat(0xf);
+    const two = i8x16.splat(3);
     for (let h = 0; h < 2; h++) {
       const ql = b + 64 * h;
       const qh = b + 128 + 32 * h;
       const sc = b + 192 + 8 * h;
-      const o = 128 * h;
-      for (let l = 0; l < 32; l++) {
-        const hb = <i32>load<u8>(qh + l);
-        const a = <i32>load<u8>(ql + l);
-        const c = <i32>load<u8>(ql + l + 32);
-        const g = l >> 4;
-        put(y, o + l, d * <f32>load<i8>(sc + g) * <f32>(((a & 0xf) | ((hb & 3) << 4)) - 32));
-        put(y, o + l + 32, d * <f32>load<i8>(sc + g + 2) * <f32>(((c & 0xf) | (((hb >> 2) & 3) << 4)) - 32));
-        put(y, o + l + 64, d * <f32>load<i8>(sc + g + 4) * <f32>(((a >> 4) | (((hb >> 4) & 3) << 4)) - 32));
-        put(y, o + l + 96, d * <f32>load<i8>(sc + g + 6) * <f32>(((c >> 4) | (((hb >> 6) & 3) << 4)) - 32));
+      for (let part = 0; part < 2; part++) {
+        const l = 16 * part;
+        const a = v128.load(ql + l);
+        const c = v128.load(ql + l + 32);
+        const hb = v128.load(qh + l);
+        const q0 = v128.or(v128.and(a, low4), i8x16.shl(v128.and(hb, two), 4));
+        const q1 = v128.or(v128.and(c, low4), i8x16.shl(v128.and(i8x16.shr_u(hb, 2), two), 4));
+        const q2 = v128.or(i8x16.shr_u(a, 4), i8x16.shl(v128.and(i8x16.shr_u(hb, 4), two), 4));
+        const q3 = v128.or(i8x16.shr_u(c, 4), i8x16.shl(i8x16.shr_u(hb, 6), 4));
+        const o = y + (<usize>(128 * h + l) << 2);
+        put16(o, q0, 32, d * <f32>load<i8>(sc + part), 0, false);
+        put16(o + 128, q1, 32, d * <f32>load<i8>(sc + part + 2), 0, false);
+        put16(o + 256, q2, 32, d * <f32>load<i8>(sc + part + 4), 0, false);
+        put16(o + 384, q3, 32, d * <f32>load<i8>(sc + part + 6), 0, false);
       }
     }
   }
