@@ -13,9 +13,8 @@
  * the alignment (as ggml writes it). All numbers little-endian.
  *
  * Conversions: F16 rounds to nearest, ties to even (values beyond ±65504 become ±Infinity, as in
- * IEEE). Q8_0 is ggml's `quantize_row_q8_0_ref`, bit for bit: per block of 32 values,
- * d = max|x| / 127 (float32), q = roundf(x · (1/d)) (half away from zero), d stored as f16;
- * the value read back is f16(d) · q.
+ * IEEE). The block types are encoded by quantize.ts (Q8_0 there is ggml's `quantize_row_q8_0_ref`,
+ * bit for bit; the value read back is f16(d) · q).
  *
  * The whole file is built in one Uint8Array, so it must fit in memory (and under the engine's
  * typed-array limit, a few GiB): fine for the small and synthetic models this project writes.
@@ -24,7 +23,7 @@
  * throws a plain Error naming the key or tensor: these are programming errors, not bad files.
  */
 import { BLOCK_LAYOUT, TENSOR_TYPE_NAMES, TENSOR_TYPES, type TensorType } from "../../reference/quants.ts";
-import { floatToHalf, GgufValueType, halfToFloat } from "./gguf.ts";
+import { floatToHalf, GgufValueType } from "./gguf.ts";
 import { quantize } from "./quantize.ts";
 import type { LlamaModel } from "./types.ts";
 
@@ -82,7 +81,6 @@ const DEFAULT_ALIGNMENT = 32;
 const MAX_TENSOR_NAME_BYTES = 64;
 const MAX_KEY_BYTES = 65535;
 const Q8_0_BLOCK = 32;
-const Q8_0_BLOCK_BYTES = 34;
 
 const TYPE_CODE: Record<GgufScalarTypeName | "array", number> = {
   uint8: GgufValueType.UINT8,
@@ -338,29 +336,8 @@ function encodeTensor(t: GgufTensorSpec, out: Uint8Array): void {
     else for (let i = 0; i < x.length; i++) view.setFloat32(4 * i, x[i]!, true);
   } else if (t.type === "F16") {
     for (let i = 0; i < x.length; i++) view.setUint16(2 * i, floatToHalf(x[i]!), true);
-  } else if (t.type === "Q8_0") {
-    for (let b = 0; b < x.length / Q8_0_BLOCK; b++) quantizeQ8_0Block(x, b, view, t.name);
   } else {
-    out.set(quantize(t.type, x));
-  }
-}
-
-/** ggml `quantize_row_q8_0_ref` for block `b`, in float32 arithmetic like the C code. */
-function quantizeQ8_0Block(x: Float32Array, b: number, view: DataView, name: string): void {
-  const base = b * Q8_0_BLOCK;
-  let amax = 0;
-  for (let j = 0; j < Q8_0_BLOCK; j++) amax = Math.max(amax, Math.abs(x[base + j]!));
-  const d = Math.fround(amax / 127);
-  const halfD = floatToHalf(d);
-  if (!Number.isFinite(halfToFloat(halfD))) {
-    fail(`tensor "${name}"`, `block ${b} has max |x| = ${amax}, which Q8_0 cannot store (its f16 scale would overflow or be NaN)`);
-  }
-  const id = d === 0 ? 0 : Math.fround(1 / d);
-  const at = b * Q8_0_BLOCK_BYTES;
-  view.setUint16(at, halfD, true);
-  for (let j = 0; j < Q8_0_BLOCK; j++) {
-    const v = Math.fround(x[base + j]! * id);
-    view.setInt8(at + 2 + j, Math.sign(v) * Math.round(Math.abs(v))); // roundf: half away from zero
+    out.set(quantize(t.type, x, `GGUF writer: tensor "${t.name}"`));
   }
 }
 

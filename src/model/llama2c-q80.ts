@@ -9,7 +9,8 @@
  */
 import { validateConfig } from "./config.ts";
 import { ByteReader, firstNonFinite } from "./reader.ts";
-import type { LayerWeights, LlamaModel } from "./types.ts";
+import { layersOf } from "./llama2c.ts";
+import type { LlamaModel } from "./types.ts";
 
 export const AK42_MAGIC = 0x616b3432;
 const HEADER_BYTES = 256;
@@ -102,16 +103,6 @@ export function parseLlama2cQ80(bytes: Uint8Array, path: string): LlamaModel {
   const w2 = perLayer(c.dim * c.hiddenDim, "w2", quantized);
   const w3 = perLayer(c.hiddenDim * c.dim, "w3", quantized);
   const output = shared ? tokenEmbedding : quantized(c.vocabSize * c.dim, "wcls");
-  const layers: LayerWeights[] = attnNorm.map((_, l) => ({
-    attnNorm: attnNorm[l]!,
-    wq: wq[l]!,
-    wk: wk[l]!,
-    wv: wv[l]!,
-    wo: wo[l]!,
-    ffnNorm: ffnNorm[l]!,
-    w1: w1[l]!,
-    w2: w2[l]!,
-    w3: w3[l]!,
-  }));
+  const layers = layersOf({ attnNorm, wq, wk, wv, wo, ffnNorm, w1, w2, w3 });
   return { config: c, weights: { tokenEmbedding, layers, outputNorm, output }, source: { path, format: "llama2c-q80" } };
 }

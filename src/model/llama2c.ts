@@ -93,23 +93,32 @@ export function parseLlama2c(bytes: Uint8Array, path: string, vocab?: Vocab): Ll
   r.raw(2 * ropeTable * 4, "freq_cis tables");
   const output = shared ? tokenEmbedding : weights(c.vocabSize * c.dim, "wcls");
 
-  const layers: LayerWeights[] = attnNorm.map((_, l) => ({
-    attnNorm: attnNorm[l]!,
-    wq: wq[l]!,
-    wk: wk[l]!,
-    wv: wv[l]!,
-    wo: wo[l]!,
-    ffnNorm: ffnNorm[l]!,
-    w1: w1[l]!,
-    w2: w2[l]!,
-    w3: w3[l]!,
-  }));
+  const layers = layersOf({ attnNorm, wq, wk, wv, wo, ffnNorm, w1, w2, w3 });
   return {
     config: c,
     weights: { tokenEmbedding, layers, outputNorm, output },
     ...(vocab ? { vocab } : {}),
     source: { path, format: "llama2c" },
   };
+}
+
+/**
+ * Layer l's weights from per-kind arrays of all layers (llama2.c stores each kind for every layer
+ * together; llama2c-q80.ts reads the same order).
+ */
+type PlainLayer = Required<Pick<LayerWeights, "attnNorm" | "wq" | "wk" | "wv" | "wo" | "ffnNorm" | "w1" | "w2" | "w3">>;
+export function layersOf(kinds: { readonly [K in keyof PlainLayer]: readonly Float32Array[] }): LayerWeights[] {
+  return kinds.attnNorm.map((_, l) => ({
+    attnNorm: kinds.attnNorm[l]!,
+    wq: kinds.wq[l]!,
+    wk: kinds.wk[l]!,
+    wv: kinds.wv[l]!,
+    wo: kinds.wo[l]!,
+    ffnNorm: kinds.ffnNorm[l]!,
+    w1: kinds.w1[l]!,
+    w2: kinds.w2[l]!,
+    w3: kinds.w3[l]!,
+  }));
 }
 
 const MAX_PIECE_BYTES = 1 << 16;

@@ -6,6 +6,8 @@
  * reader dequantizes what is stored, not what was meant. Q8_0 and F16 are in gguf-writer.ts
  * (ggml's `quantize_row_q8_0_ref` bit for bit). What holds here: dequantize(quantize(x)) is close
  * to x (test/model/quants.test.ts bounds the error per type) and every scale is a finite half.
+ * Q8_0 is ggml's `quantize_row_q8_0_ref` bit for bit: per block of 32, d = max|x| / 127 (float32),
+ * q = roundf(x · (1/d)) (half away from zero), d stored as f16.
  */
 import { BLOCK_LAYOUT, IQ4_NL_LEVELS, type TensorType } from "../../reference/quants.ts";
 import { floatToHalf, halfToFloat } from "./gguf.ts";
@@ -22,17 +24,31 @@ const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v
 /** Round half away from zero (C roundf). */
 const round = (v: number) => Math.sign(v) * Math.round(Math.abs(v));
 
-/** Encodes `x` (a whole number of blocks of `type`) into a new byte array. */
-export function quantize(type: TensorType, x: Float32Array): Uint8Array {
+/**
+ * Encodes `x` (a whole number of blocks of `type`) into a new byte array. A block whose scale
+ * cannot be a finite half is an Error naming `what` (e.g. the tensor) and the block.
+ */
+export function quantize(type: TensorType, x: Float32Array, what = "values"): Uint8Array {
   const { elements, bytes } = BLOCK_LAYOUT[type];
   if (x.length % elements !== 0) throw new RangeError(`${type} needs a multiple of ${elements} values, got ${x.length}`);
   const out = new Uint8Array((x.length / elements) * bytes);
   const v = new DataView(out.buffer);
-  for (let b = 0; b < x.length / elements; b++) ENCODE[type](x.subarray(b * elements, (b + 1) * elements), v, b * bytes);
+  for (let b = 0; b < x.length / elements; b++) {
+    const block = x.subarray(b * elements, (b + 1) * elements);
+    ENCODE[type](block, v, b * bytes);
+    if (type === "Q8_0" && !Number.isFinite(halfToFloat(v.getUint16(b * bytes, true)))) {
+      let amax = 0;
+      for (const a of block) amax = Math.max(amax, Math.abs(a));
+      throw new Error(`${what}: block ${b} has max |x| = ${amax}, which Q8_0 cannot store (its f16 scale would overflow or be NaN)`);
+    }
+  }
   return out;
 }
 
 type Encode = (x: Float32Array, v: DataView, at: number) => void;
+
+const bf16Float = new Float32Array(1);
+const bf16Bits = new Uint32Array(bf16Float.buffer);
 
 /** Symmetric blocks of 32 (Q4_0, Q5_0, IQ4_NL): scale from the value of largest magnitude, as ggml's _ref quantizers. */
 function symmetric32(bits: 4 | 5, levels?: readonly number[]): Encode {
@@ -42,8 +58,6 @@ function symmetric32(bits: 4 | 5, levels?: readonly number[]): Encode {
     const top = levels ? levels[0]! : -(1 << (bits - 1)); // the most negative level takes the extreme value
     const [h, d] = asHalf(f(max / top));
     v.setUint16(at, h, true);
-    const qs = at + 2 + (bits === 5 ? 4 : 0);
-    let qh = 0;
     const level = (a: number) => {
       if (levels) {
         if (d === 0) return 8;
@@ -54,15 +68,25 @@ function symmetric32(bits: 4 | 5, levels?: readonly number[]): Encode {
       const off = 1 << (bits - 1);
       return clamp(d === 0 ? off : round(a / d) + off, 0, (1 << bits) - 1);
     };
-    for (let j = 0; j < 16; j++) {
-      const lo = level(x[j]!);
-      const hi = level(x[j + 16]!);
-      v.setUint8(qs + j, (lo & 0xf) | ((hi & 0xf) << 4));
-      qh |= ((lo >> 4) & 1) << j;
-      qh |= ((hi >> 4) & 1) << (j + 16);
-    }
-    if (bits === 5) v.setUint32(at + 2, qh >>> 0, true);
+    packLevels(x, level, v, at + 2, bits === 5);
   };
+}
+
+/**
+ * The 32 levels of a legacy block: byte j of qs holds weight j (low nibble) and j + 16 (high);
+ * with `fifth`, a 32-bit qh at `at` holds their fifth bits (bit j, bit j + 16) and qs follows it.
+ */
+function packLevels(x: Float32Array, level: (a: number) => number, v: DataView, at: number, fifth: boolean): void {
+  const qs = at + (fifth ? 4 : 0);
+  let qh = 0;
+  for (let j = 0; j < 16; j++) {
+    const lo = level(x[j]!);
+    const hi = level(x[j + 16]!);
+    v.setUint8(qs + j, (lo & 0xf) | ((hi & 0xf) << 4));
+    qh |= ((lo >> 4) & 1) << j;
+    qh |= ((hi >> 4) & 1) << (j + 16);
+  }
+  if (fifth) v.setUint32(at, qh >>> 0, true);
 }
 
 /** Blocks of 32 with a scale and a minimum (Q4_1, Q5_1): y = d·q + m. */
@@ -78,17 +102,8 @@ function affine32(bits: 4 | 5): Encode {
     const [hm, m] = asHalf(lo);
     v.setUint16(at, hd, true);
     v.setUint16(at + 2, hm, true);
-    const qs = at + 4 + (bits === 5 ? 4 : 0);
-    let qh = 0;
     const level = (a: number) => clamp(d === 0 ? 0 : round((a - m) / d), 0, (1 << bits) - 1);
-    for (let j = 0; j < 16; j++) {
-      const a = level(x[j]!);
-      const b = level(x[j + 16]!);
-      v.setUint8(qs + j, (a & 0xf) | ((b & 0xf) << 4));
-      qh |= ((a >> 4) & 1) << j;
-      qh |= ((b >> 4) & 1) << (j + 16);
-    }
-    if (bits === 5) v.setUint32(at + 4, qh >>> 0, true);
+    packLevels(x, level, v, at + 4, bits === 5);
   };
 }
 
@@ -136,15 +151,18 @@ const ENCODE: Readonly<Record<TensorType, Encode>> = {
   F16: (x, v, at) => v.setUint16(at, floatToHalf(x[0]!), true),
   BF16: (x, v, at) => {
     // Round to nearest even on the dropped 16 bits.
-    const bits = new Uint32Array(new Float32Array([x[0]!]).buffer)[0]!;
+    bf16Float[0] = x[0]!;
+    const bits = bf16Bits[0]!;
     v.setUint16(at, (bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16, true);
   },
   Q8_0: (x, v, at) => {
+    // ggml quantize_row_q8_0_ref: the quants use the float32 d (not its half) and its float32 inverse.
     let amax = 0;
     for (const a of x) amax = Math.max(amax, Math.abs(a));
-    const [h, d] = asHalf(f(amax / 127));
-    v.setUint16(at, h, true);
-    for (let j = 0; j < 32; j++) v.setInt8(at + 2 + j, d === 0 ? 0 : clamp(round(x[j]! / d), -127, 127));
+    const d = f(amax / 127);
+    v.setUint16(at, floatToHalf(d), true);
+    const id = d === 0 ? 0 : f(1 / d);
+    for (let j = 0; j < 32; j++) v.setInt8(at + 2 + j, round(f(x[j]! * id)));
   },
   Q4_0: symmetric32(4),
   Q5_0: symmetric32(5),
