@@ -81,7 +81,8 @@ export async function measureLongContext(o) {
  */
 export async function inspect(o) {
   llama ??= await getLlama({ gpu: false, build: "never", logLevel: "error" });
-  const model = await llama.loadModel({ modelPath: o.modelPath });
+  // Only the vocabulary is read when no tokens are evaluated (tokenizer comparisons).
+  const model = await llama.loadModel({ modelPath: o.modelPath, vocabOnly: !(o.tokens && o.tokens.length > 0) });
   try {
     const tokenized = (o.texts ?? []).map((t) => [...model.tokenize(t, o.special ?? false)]);
     const vocabSize = o.vocabSize;

@@ -11,7 +11,7 @@
 import { BLOCK_LAYOUT, type TensorType, TENSOR_TYPE_NAMES } from "../../reference/quants.ts";
 import { mulberry32 } from "../random.ts";
 import { FILE_TYPE, type GgufMetadataEntry, type GgufTensorSpec, writeGguf } from "./gguf-writer.ts";
-import { synthVocab } from "./synth.ts";
+import { FAMILY_TOKENIZERS, familyVocab } from "./family-vocab.ts";
 import type { Vocab } from "./types.ts";
 
 export interface FamilyShape {
@@ -30,6 +30,8 @@ export interface FamilyShape {
   readonly tied: boolean;
   /** Llama 3.1+ RoPE frequency factors (`rope_freqs.weight`): factor, low/high frequency factors, original context. */
   readonly llama3Rope?: { readonly factor: number; readonly low: number; readonly high: number; readonly original: number };
+  /** The kind of vocabulary, special pieces and chat template (src/model/family-vocab.ts). */
+  readonly tokenizer: keyof typeof FAMILY_TOKENIZERS;
 }
 
 /** The published configurations (each model's config.json on the Hugging Face hub). */
@@ -47,6 +49,7 @@ export const FAMILIES = {
     ropeTheta: 100000,
     normEps: 1e-5,
     tied: true,
+    tokenizer: "smollm2",
   },
   "llama-3.2-1b": {
     architecture: "llama",
@@ -62,6 +65,7 @@ export const FAMILIES = {
     normEps: 1e-5,
     tied: true,
     llama3Rope: { factor: 32, low: 1, high: 4, original: 8192 },
+    tokenizer: "llama3",
   },
   "qwen2.5-0.5b": {
     architecture: "qwen2",
@@ -76,6 +80,7 @@ export const FAMILIES = {
     ropeTheta: 1000000,
     normEps: 1e-6,
     tied: true,
+    tokenizer: "qwen",
   },
   "qwen3-0.6b": {
     architecture: "qwen3",
@@ -90,6 +95,7 @@ export const FAMILIES = {
     ropeTheta: 1000000,
     normEps: 1e-6,
     tied: true,
+    tokenizer: "qwen",
   },
   "tinyllama-1.1b": {
     architecture: "llama",
@@ -104,6 +110,7 @@ export const FAMILIES = {
     ropeTheta: 10000,
     normEps: 1e-5,
     tied: false,
+    tokenizer: "tinyllama",
   },
 } as const satisfies Record<string, FamilyShape>;
 export type FamilyName = keyof typeof FAMILIES;
@@ -179,8 +186,14 @@ export interface SynthLikeOptions {
   /** A tensor type or a mix name (MIXES). */
   readonly type: string;
   readonly seed: number;
-  /** The vocabulary to embed (default: a synthetic SentencePiece vocabulary of the size). */
+  /** The vocabulary to embed (default: a synthetic one of the family's kind, src/model/family-vocab.ts). */
   readonly vocab?: Vocab;
+  /**
+   * Dim 64, 4 heads of 16 over 2 KV heads, FFN 128 instead of the family's widths: for tests of
+   * what does not depend on the weights (the tokenizer of a 152K-piece vocabulary, read by
+   * llama.cpp), where the family's embedding would be hundreds of MiB.
+   */
+  readonly narrow?: boolean;
 }
 
 /** Llama 3.1's RoPE frequency factors (the converter's `generate_extra_tensors` for rope_freqs). */
@@ -200,7 +213,9 @@ export function llama3RopeFactors(headDim: number, theta: number, r: NonNullable
 /** A GGUF file of the family's shape (see the file comment), written in memory. */
 export function synthLike(family: FamilyName, options: SynthLikeOptions): Uint8Array {
   const base: FamilyShape = FAMILIES[family];
-  const shape = { ...base, nLayers: options.layers ?? base.nLayers, vocabSize: options.vocabSize ?? base.vocabSize };
+  const narrow = options.narrow ? { dim: 64, hiddenDim: 128, nHeads: 4, nKvHeads: 2, headDim: 16 } : {};
+  const vocabSize = options.vocabSize ?? options.vocab?.pieces.length ?? base.vocabSize;
+  const shape = { ...base, ...narrow, nLayers: options.layers ?? base.nLayers, vocabSize };
   if (!SYNTH_TYPES.includes(options.type)) throw new RangeError(`unknown type ${options.type} (known: ${SYNTH_TYPES.join(", ")})`);
   const random = mulberry32(options.seed);
   const gaussian = (n: number, std: number) => {
@@ -267,7 +282,7 @@ function familyMetadata(family: FamilyName, s: FamilyShape, options: SynthLikeOp
     Q5_K_M: 17,
   };
   const fileType = mixFileType[options.type] ?? FILE_TYPE[options.type as TensorType];
-  const v = options.vocab ?? synthVocab(s.vocabSize);
+  const v = options.vocab ?? familyVocab(FAMILY_TOKENIZERS[s.tokenizer], s.vocabSize);
   if (v.pieces.length !== s.vocabSize) throw new RangeError(`the vocabulary has ${v.pieces.length} pieces, the shape ${s.vocabSize}`);
   const entries: GgufMetadataEntry[] = [
     { key: "general.architecture", type: "string", value: a },
@@ -299,6 +314,7 @@ function familyMetadata(family: FamilyName, s: FamilyShape, options: SynthLikeOp
     u32("tokenizer.ggml.eos_token_id", v.eosId),
     ...(v.unkId >= 0 ? [u32("tokenizer.ggml.unknown_token_id", v.unkId)] : []),
     { key: "tokenizer.ggml.add_bos_token", type: "bool", value: v.addBos },
+    ...(v.addEos ? [{ key: "tokenizer.ggml.add_eos_token", type: "bool", value: true } as const] : []),
     ...(v.chatTemplate ? [{ key: "tokenizer.chat_template", type: "string", value: v.chatTemplate } as const] : []),
   );
   return entries;

@@ -9,10 +9,53 @@ import type { GgufFile } from "./gguf.ts";
 import { TokenType, type Vocab } from "./types.ts";
 
 /** Pre-tokenizers the BPE tokenizer implements (src/tokenizer/pretokenize.ts). */
-export const BPE_PRE_TOKENIZERS = ["default", "gpt2", "llama-bpe", "llama3", "smollm", "qwen2", "deepseek-r1-qwen"] as const;
+export const BPE_PRE_TOKENIZERS = [
+  "default",
+  "gpt-2",
+  "llama-bpe",
+  "llama3",
+  "llama-v3",
+  "smollm",
+  "starcoder",
+  "qwen2",
+  "deepseek-r1-qwen",
+] as const;
 
-/** Pieces that end a turn in the chat templates of the families read here (llama.cpp's EOT/EOG guesses). */
-const END_OF_TURN = ["<|eot_id|>", "<|im_end|>", "<|end_of_text|>", "<|endoftext|>", "<|eom_id|>", "</s>"];
+/** Pre-tokenizers whose vocabularies add BOS unless the file says otherwise (llama.cpp's LLAMA3 pre type). */
+const BOS_BY_DEFAULT = ["llama-bpe", "llama3", "llama-v3"];
+
+/**
+ * Pieces that end generation in llama.cpp whatever the file's types say (its end-of-generation
+ * guesses by name, llama-vocab.cpp, for the families read here), and fill-in-the-middle pieces it
+ * treats as control tokens, the pad/repository/file-separator ones also ending generation. Each
+ * becomes a control piece: written in a prompt, it stays text unless special tokens are parsed.
+ */
+const END_OF_GENERATION = [
+  "<|eot_id|>",
+  "<|im_end|>",
+  "<|end|>",
+  "<end_of_turn>",
+  "<|endoftext|>",
+  "</s>",
+  "<|eom_id|>",
+  "<EOT>",
+  "<|end_of_text|>",
+  "<eos>",
+];
+const FIM_STOPS = ["<|fim_pad|>", "<|repo_name|>", "<|file_sep|>", "<fim_pad>", "<reponame>", "<fim-pad>", "<fim-repo>"];
+const FIM_OTHERS = [
+  "<|fim_prefix|>",
+  "<|fim_suffix|>",
+  "<|fim_middle|>",
+  "<fim_prefix>",
+  "<fim_suffix>",
+  "<fim_middle>",
+  "<fim-prefix>",
+  "<fim-suffix>",
+  "<fim-middle>",
+];
+const CONTROL_BY_NAME = new Set([...END_OF_GENERATION, ...FIM_STOPS, ...FIM_OTHERS]);
+const STOP_BY_NAME = new Set([...END_OF_GENERATION, ...FIM_STOPS]);
 
 export function ggufVocab(file: GgufFile): Vocab | undefined {
   const pieces = file.metadata.get("tokenizer.ggml.tokens");
@@ -52,7 +95,10 @@ export function ggufVocab(file: GgufFile): Vocab | undefined {
   const template = file.metadata.get("tokenizer.chat_template");
   if (template !== undefined && typeof template !== "string")
     throw new ModelFileError(file.path, `tokenizer.chat_template must be a string`);
-  const types = rawTypes ?? new Int32Array(n).fill(TokenType.NORMAL);
+  const types = rawTypes ? Int32Array.from(rawTypes) : new Int32Array(n).fill(TokenType.NORMAL);
+  (pieces as string[]).forEach((p, i) => {
+    if (CONTROL_BY_NAME.has(p)) types[i] = TokenType.CONTROL;
+  });
   const common = {
     pieces: pieces as string[],
     scores: rawScores ?? new Float32Array(n),
@@ -67,7 +113,7 @@ export function ggufVocab(file: GgufFile): Vocab | undefined {
       eosId,
       unkId: id("tokenizer.ggml.unknown_token_id", 0),
       addBos: flag("tokenizer.ggml.add_bos_token", true),
-      ...optionalStops(file, pieces as string[], types, eosId),
+      ...optionalStops(file, pieces as string[], eosId),
     };
   }
   const merges = file.metadata.get("tokenizer.ggml.merges");
@@ -82,7 +128,8 @@ export function ggufVocab(file: GgufFile): Vocab | undefined {
     );
   }
   // llama.cpp's defaults for BPE vocabularies: BOS/EOS 11 (GPT-2's <|endoftext|> is 50256, but
-  // every family read here states its ids), BOS added unless the file says otherwise.
+  // every family read here states its ids); BOS added only for the Llama 3 pre-tokenizers unless
+  // the file says otherwise.
   const eosId = id("tokenizer.ggml.eos_token_id", 11);
   return {
     ...common,
@@ -92,28 +139,28 @@ export function ggufVocab(file: GgufFile): Vocab | undefined {
     bosId: id("tokenizer.ggml.bos_token_id", 11),
     eosId,
     unkId: id("tokenizer.ggml.unknown_token_id", -1),
-    addBos: flag("tokenizer.ggml.add_bos_token", true),
+    addBos: flag("tokenizer.ggml.add_bos_token", BOS_BY_DEFAULT.includes(pre)),
     addEos: flag("tokenizer.ggml.add_eos_token", false),
-    stopIds: stopIds(pieces as string[], types, eosId, file),
+    stopIds: stopIds(pieces as string[], eosId, file),
   };
 }
 
 /** add_eos and the stop ids, stated only where they differ from the defaults (no EOS added, EOS alone stops). */
-function optionalStops(file: GgufFile, pieces: readonly string[], types: Int32Array, eosId: number): Pick<Vocab, "addEos" | "stopIds"> {
-  const stops = stopIds(pieces, types, eosId, file);
+function optionalStops(file: GgufFile, pieces: readonly string[], eosId: number): Pick<Vocab, "addEos" | "stopIds"> {
+  const stops = stopIds(pieces, eosId, file);
   return {
     ...(file.metadata.get("tokenizer.ggml.add_eos_token") === true ? { addEos: true } : {}),
     ...(stops.length > 1 ? { stopIds: stops } : {}),
   };
 }
 
-/** EOS, the file's end-of-turn id, and the control pieces that end a turn in these families' templates. */
-function stopIds(pieces: readonly string[], types: Int32Array, eosId: number, file: GgufFile): number[] {
+/** EOS, the file's end-of-turn id, and the pieces llama.cpp ends generation at by name. */
+function stopIds(pieces: readonly string[], eosId: number, file: GgufFile): number[] {
   const ids = new Set([eosId]);
   const eot = file.metadata.get("tokenizer.ggml.eot_token_id");
   if (typeof eot === "number" && Number.isInteger(eot) && eot >= 0 && eot < pieces.length) ids.add(eot);
   pieces.forEach((p, i) => {
-    if (END_OF_TURN.includes(p) && (types[i] === TokenType.CONTROL || types[i] === TokenType.USER_DEFINED)) ids.add(i);
+    if (STOP_BY_NAME.has(p)) ids.add(i);
   });
   return [...ids];
 }

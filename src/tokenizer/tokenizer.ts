@@ -1,52 +1,72 @@
 /**
- * SentencePiece-style BPE tokenizer over a {@link Vocab} (from GGUF or a llama2.c tokenizer file).
- * Encoding follows SentencePiece / llama2.c: a dummy leading space, one piece per character
- * (bytes `<0xNN>` where a character has no piece), then repeatedly merge the adjacent pair whose
- * merged piece has the highest score (leftmost on ties) until no pair merges.
+ * The tokenizer of a {@link Vocab}: SentencePiece (spm.ts) or byte-level BPE (bpe.ts), with
+ * llama.cpp's handling of special tokens around either (`llama_vocab::tokenize`): the text is
+ * first cut at every occurrence of a special piece, longest pieces first — user-defined pieces
+ * always, control pieces (`<|im_start|>`, `<|eot_id|>`, ...) only when `special` is asked for —
+ * and the text between them is encoded by the vocabulary's own model.
  */
 import { InputError } from "../errors.ts";
 import { TokenType, type Vocab } from "../model/types.ts";
+import { BpeEncoder } from "./bpe.ts";
+import { byteLevelDecode } from "../model/byte-level.ts";
+import { PRE_TOKENIZERS } from "./pretokenize.ts";
+import { SPACE, SpmEncoder } from "./spm.ts";
 
-export const SPACE = "▁";
+export { SPACE } from "./spm.ts";
 
 export interface EncodeOptions {
   /** Prepend BOS (default: the vocab's `addBos`). */
   bos?: boolean;
-  /** Append EOS (default false). */
+  /** Append EOS (default: the vocab's `addEos`, false unless the file says so). */
   eos?: boolean;
+  /** Read control pieces written in the text as their tokens (llama.cpp's `parse_special`; default false). */
+  special?: boolean;
 }
 
 export class Tokenizer {
   private readonly ids = new Map<string, number>();
-  /** Id of `<0xNN>` for each byte, or -1 where the vocab lacks it. */
-  private readonly byteIds = new Int32Array(256).fill(-1);
   /** Bytes each token decodes to; control tokens decode to nothing. */
   private readonly pieceBytes: Uint8Array[];
+  /** Special pieces (control, user-defined, unknown), longest first. */
+  private readonly specials: readonly number[];
+  private readonly spm?: SpmEncoder;
+  private readonly bpe?: BpeEncoder;
   readonly vocab: Vocab;
 
   constructor(vocab: Vocab) {
-    if (vocab.model === "bpe") {
-      // Read and validated (src/model/gguf-vocab.ts), but not yet encoded: an SPM encoder would
-      // produce wrong ids without a word of warning, so none is made.
-      throw new InputError(
-        `this file's tokenizer is GPT-2 byte-level BPE (tokenizer.ggml.pre "${vocab.pre}"), which fastgen-ts cannot encode yet; ` +
-          "the model itself loads and runs on token ids (synth --like writes SentencePiece vocabularies)",
-      );
-    }
     this.vocab = vocab;
     const enc = new TextEncoder();
+    const byteIds = new Int32Array(256).fill(-1);
+    const isBpe = vocab.model === "bpe";
     this.pieceBytes = vocab.pieces.map((piece, id) => {
       if (!this.ids.has(piece)) this.ids.set(piece, id);
       const type = vocab.types[id];
       const byte = /^<0x([0-9A-Fa-f]{2})>$/.exec(piece);
       if (type === TokenType.BYTE && byte) {
         const b = parseInt(byte[1]!, 16);
-        if (this.byteIds[b] === -1) this.byteIds[b] = id;
+        if (byteIds[b] === -1) byteIds[b] = id;
         return new Uint8Array([b]);
       }
       if (type === TokenType.CONTROL || type === TokenType.UNKNOWN || type === TokenType.UNUSED) return new Uint8Array(0);
-      return enc.encode(piece.replaceAll(SPACE, " "));
+      if (type === TokenType.USER_DEFINED) return enc.encode(piece);
+      return isBpe ? byteLevelDecode(piece) : enc.encode(piece.replaceAll(SPACE, " "));
     });
+    this.specials = vocab.pieces
+      .map((_, id) => id)
+      .filter((id) => {
+        const t = vocab.types[id];
+        return vocab.pieces[id]!.length > 0 && (t === TokenType.CONTROL || t === TokenType.USER_DEFINED || t === TokenType.UNKNOWN);
+      })
+      .sort((a, b) => vocab.pieces[b]!.length - vocab.pieces[a]!.length || a - b);
+    if (isBpe) {
+      const pre = PRE_TOKENIZERS[vocab.pre ?? "default"];
+      if (pre === undefined || vocab.merges === undefined) {
+        throw new InputError(`this vocabulary's pre-tokenizer ${JSON.stringify(vocab.pre)} is not one fastgen-ts knows`);
+      }
+      this.bpe = new BpeEncoder(vocab.merges, this.ids, pre);
+    } else {
+      this.spm = new SpmEncoder(vocab, this.ids, byteIds);
+    }
   }
 
   get vocabSize(): number {
@@ -61,57 +81,41 @@ export class Tokenizer {
   encode(text: string, options: EncodeOptions = {}): number[] {
     const tokens: number[] = [];
     if (options.bos ?? this.vocab.addBos) tokens.push(this.vocab.bosId);
-    if (text.length > 0) {
-      // SentencePiece normalisation: spaces become ▁, plus a dummy prefix.
-      const normalized = SPACE + text.replaceAll(" ", SPACE);
-      const pieces: number[] = [];
-      for (const ch of normalized) {
-        const id = this.ids.get(ch);
-        if (id !== undefined) {
-          pieces.push(id);
-          continue;
-        }
-        // Byte fallback: one <0xNN> piece per UTF-8 byte, <unk> where even that is missing.
-        for (const b of new TextEncoder().encode(ch)) {
-          const bid = this.byteIds[b]!;
-          pieces.push(bid >= 0 ? bid : this.vocab.unkId);
-        }
+    // SentencePiece's dummy space goes before the first text and after every special token.
+    let afterSpecial = true;
+    for (const part of this.partition(text, options.special ?? false)) {
+      if (typeof part === "number") {
+        tokens.push(part);
+        afterSpecial = true;
+      } else if (this.bpe) {
+        this.bpe.encode(part, tokens);
+      } else {
+        this.spm!.encode(part, afterSpecial, tokens);
+        afterSpecial = false;
       }
-      this.merge(pieces);
-      tokens.push(...pieces);
     }
-    if (options.eos) tokens.push(this.vocab.eosId);
+    if (options.eos ?? this.vocab.addEos ?? false) tokens.push(this.vocab.eosId);
     return tokens;
   }
 
-  /**
-   * Greedy BPE: merge the best-scoring adjacent pair (leftmost on ties) until none is in the vocab.
-   * The merged id of every adjacent pair is kept in `pairs` and only the two pairs around a merge are
-   * looked up again, so each pass is a scan of numbers rather than of concatenated strings: a
-   * prompt of many kilobytes encodes in milliseconds instead of seconds.
-   */
-  private merge(pieces: number[]): void {
-    const pairId = (a: number, b: number) => this.ids.get(this.vocab.pieces[a]! + this.vocab.pieces[b]!) ?? -1;
-    // pairs[i]: id of pieces[i] + pieces[i + 1], or -1.
-    const pairs: number[] = [];
-    for (let i = 0; i + 1 < pieces.length; i++) pairs.push(pairId(pieces[i]!, pieces[i + 1]!));
-    const scores = this.vocab.scores;
-    for (;;) {
-      let bestScore = -Infinity;
-      let bestAt = -1;
-      for (let i = 0; i < pairs.length; i++) {
-        const merged = pairs[i]!;
-        if (merged >= 0 && scores[merged]! > bestScore) {
-          bestScore = scores[merged]!;
-          bestAt = i;
-        }
-      }
-      if (bestAt < 0) return;
-      pieces.splice(bestAt, 2, pairs[bestAt]!);
-      pairs.splice(bestAt, 1);
-      if (bestAt > 0) pairs[bestAt - 1] = pairId(pieces[bestAt - 1]!, pieces[bestAt]!);
-      if (bestAt < pairs.length) pairs[bestAt] = pairId(pieces[bestAt]!, pieces[bestAt + 1]!);
+  /** The text cut into plain text and special token ids (llama.cpp's `tokenizer_st_partition`). */
+  private partition(text: string, special: boolean): (string | number)[] {
+    let parts: (string | number)[] = text.length > 0 ? [text] : [];
+    for (const id of this.specials) {
+      if (!special && this.vocab.types[id] !== TokenType.USER_DEFINED) continue;
+      const piece = this.vocab.pieces[id]!;
+      if (!parts.some((p) => typeof p === "string" && p.includes(piece))) continue;
+      parts = parts.flatMap((p) => {
+        if (typeof p !== "string") return [p];
+        const cut: (string | number)[] = [];
+        p.split(piece).forEach((s, i) => {
+          if (i > 0) cut.push(id);
+          if (s.length > 0) cut.push(s);
+        });
+        return cut;
+      });
     }
+    return parts;
   }
 
   /** Decodes a whole sequence; see {@link TextStream} for the rules. */
@@ -125,6 +129,11 @@ export class Tokenizer {
     return new TextStream(this);
   }
 
+  /** Whether decoding drops the first space (SentencePiece's dummy prefix); byte-level BPE adds none. */
+  get dropsLeadingSpace(): boolean {
+    return this.spm !== undefined;
+  }
+
   /** Bytes a token decodes to (for {@link TextStream}). */
   bytesOf(token: number): Uint8Array {
     const bytes = this.pieceBytes[token];
@@ -134,17 +143,19 @@ export class Tokenizer {
 }
 
 /**
- * Streaming decode: `▁` → space, byte pieces → bytes, control tokens → nothing, and UTF-8 that spans
- * token boundaries is held back until complete. Like SentencePiece, the leading space of the first
- * text piece is dropped (it is the dummy prefix added by encoding).
+ * Streaming decode: each token's bytes (`▁` → space for SentencePiece, the byte-level alphabet
+ * for BPE, byte pieces → bytes, control tokens → nothing), with UTF-8 that spans token boundaries
+ * held back until the character is complete. Like SentencePiece, the leading space of the first
+ * text piece is dropped for SentencePiece vocabularies (it is the dummy prefix added by encoding).
  */
 export class TextStream {
   private readonly utf8 = new TextDecoder("utf-8");
-  private atStart = true;
+  private atStart: boolean;
   private readonly tokenizer: Tokenizer;
 
   constructor(tokenizer: Tokenizer) {
     this.tokenizer = tokenizer;
+    this.atStart = tokenizer.dropsLeadingSpace;
   }
 
   push(token: number): string {

@@ -10,7 +10,9 @@ import { kvLayoutOf } from "../../src/interfaces.ts";
 import { FullKvCache } from "../../src/kv/full-cache.ts";
 import { FAMILIES, FAMILY_NAMES, llama3RopeFactors, synthLike, tensorTypeFor } from "../../src/model/families.ts";
 import { loadModelFromBytes } from "../../src/model/from-bytes.ts";
-import { synthVocab } from "../../src/model/synth.ts";
+import { FAMILY_TOKENIZERS, familyVocab } from "../../src/model/family-vocab.ts";
+import { BPE_PRE_TOKENIZERS } from "../../src/model/gguf-vocab.ts";
+import { PRE_TOKENIZERS } from "../../src/tokenizer/pretokenize.ts";
 import { Tokenizer } from "../../src/tokenizer/tokenizer.ts";
 
 describe.each(FAMILY_NAMES)("%s", (family) => {
@@ -61,15 +63,36 @@ describe("llama.cpp's mix rules (llama_tensor_get_type, main cases)", () => {
   });
 });
 
-describe("a byte-level BPE vocabulary", () => {
-  it("is read, and refused by the tokenizer with one line instead of wrong ids", () => {
-    const v = synthVocab(512);
-    const bpe = { ...v, model: "bpe" as const, merges: ["a b"], pre: "smollm", unkId: -1 };
-    const bytes = synthLike("smollm2-135m", { layers: 1, vocabSize: 512, type: "F32", seed: 1, vocab: bpe });
-    const model = loadModelFromBytes(bytes, "bpe.gguf");
-    expect(model.vocab?.model).toBe("bpe");
-    expect(model.vocab?.pre).toBe("smollm");
-    expect(() => new Tokenizer(model.vocab!)).toThrow(InputError);
-    expect(() => new Tokenizer(model.vocab!)).toThrow(/GPT-2 byte-level BPE \(tokenizer.ggml.pre "smollm"\)/);
+describe("each family's synthetic vocabulary", () => {
+  it.each(FAMILY_NAMES)("%s: written, read back, and encodes text that decodes to itself", (family) => {
+    const bytes = synthLike(family, { layers: 1, vocabSize: 2048, type: "F32", seed: 1, narrow: true });
+    const vocab = loadModelFromBytes(bytes, `${family}.gguf`).vocab!;
+    const bpe = FAMILY_TOKENIZERS[FAMILIES[family].tokenizer].kind === "bpe";
+    expect(vocab.model ?? "spm").toBe(bpe ? "bpe" : "spm");
+    expect(vocab.chatTemplate).toMatch(/add_generation_prompt/);
+    const tokenizer = new Tokenizer(vocab);
+    const text = "The quick brown fox, 12 times.\n  Then: café!";
+    const ids = tokenizer.encode(text, { bos: false });
+    expect(tokenizer.decode(ids)).toBe(text);
+    // Merges are used: fewer tokens than bytes.
+    expect(ids.length).toBeLessThan(new TextEncoder().encode(text).length * 0.8);
+    if (bpe) {
+      // The end-of-turn piece is a control token that stops generation and is split out only when asked.
+      const eos = vocab.pieces[vocab.eosId]!;
+      expect(vocab.stopIds).toContain(vocab.eosId);
+      expect(tokenizer.encode(eos, { bos: false, special: true })).toEqual([vocab.eosId]);
+      expect(tokenizer.encode(eos, { bos: false })).not.toContain(vocab.eosId);
+    }
+  });
+  it("a pre-tokenizer fastgen-ts does not know is refused when the file is read, on one line", () => {
+    const v = familyVocab(FAMILY_TOKENIZERS.smollm2, 512);
+    const bytes = synthLike("smollm2-135m", { layers: 1, type: "F32", seed: 1, narrow: true, vocab: { ...v, pre: "falcon" } });
+    expect(() => loadModelFromBytes(bytes, "bpe.gguf")).toThrow(InputError);
+    expect(() => loadModelFromBytes(bytes, "bpe.gguf")).toThrow(
+      /pre-tokenizer "falcon" is not supported \(supported: default, gpt-2, llama-bpe/,
+    );
+  });
+  it("the GGUF reader's pre-tokenizer list is the tokenizer's", () => {
+    expect([...BPE_PRE_TOKENIZERS].sort()).toEqual(Object.keys(PRE_TOKENIZERS).sort());
   });
 });
