@@ -8,6 +8,7 @@ import { helpText } from "./cli/args.ts";
 import { EVAL_FLAGS, evalCommand } from "./cli/commands/eval.ts";
 import { GENERATE_FLAGS, generateCommand } from "./cli/commands/generate.ts";
 import { LOGITS_FLAGS, logitsCommand } from "./cli/commands/logits.ts";
+import { TOKENIZE_FLAGS, tokenizeCommand } from "./cli/commands/tokenize.ts";
 import { PROFILE_FLAGS, profileCommand } from "./cli/commands/profile.ts";
 import { SAMPLE_PROMPTS_FLAGS, samplePromptsCommand } from "./cli/commands/sample-prompts.ts";
 import { SYNTH_FLAGS, synthCommand } from "./cli/commands/synth.ts";
@@ -41,6 +42,7 @@ const COMMANDS: Record<string, Command> = {
     flags: SAMPLE_PROMPTS_FLAGS,
     run: samplePromptsCommand,
   },
+  tokenize: { summary: "print a text's token ids under the model's tokenizer (--json for an object)", flags: TOKENIZE_FLAGS, run: tokenizeCommand },
   synth: { summary: "write a GGUF with seeded random weights at a named shape (for benchmarks)", flags: SYNTH_FLAGS, run: synthCommand },
 };
 

@@ -23,6 +23,7 @@ import type { TokenClasses } from "../fastgen/token-classes.ts";
 import { type SamplingOptions, samplingSchema } from "../generation/sampler.ts";
 import { InputError } from "../errors.ts";
 import type { LlamaModel } from "../model/types.ts";
+import { type ChatMessage, encodeChat } from "../tokenizer/chat.ts";
 import type { Tokenizer } from "../tokenizer/tokenizer.ts";
 
 /** FastGen settings a caller may set; the rest take the spec's defaults. */
@@ -31,7 +32,7 @@ export type CompressionOptions = Partial<Omit<CompressionSettings, "policy">> & 
 export interface GenerateOptions extends CompressionOptions, Partial<SamplingOptions> {
   /** New tokens at most (default 256). */
   readonly maxTokens?: number;
-  /** Stop at EOS/BOS (default true). */
+  /** Stop at EOS, BOS or an end-of-turn piece (default true). */
   readonly stopAtEos?: boolean;
   /**
    * Watches the cache at work: called once per token fed back through the model (every generated
@@ -119,14 +120,24 @@ export class FastGen {
   }
 
   /** Generates a continuation, yielding each token as it is produced. {@link stats} then describes the run. */
-  async *generate(prompt: string, options: GenerateOptions = {}): AsyncGenerator<GeneratedPiece> {
+  generate(prompt: string, options: GenerateOptions = {}): AsyncGenerator<GeneratedPiece> {
+    return this.continueTokens(this.tokenizer.encode(prompt), options);
+  }
+
+  /**
+   * The assistant's reply to `messages`, through the model file's chat template (src/tokenizer/chat.ts),
+   * yielding each token as it is produced; generation stops at the end-of-turn piece.
+   */
+  chat(messages: readonly ChatMessage[], options: GenerateOptions = {}): AsyncGenerator<GeneratedPiece> {
+    return this.continueTokens(encodeChat(this.tokenizer, messages), options);
+  }
+
+  private async *continueTokens(promptTokens: number[], options: GenerateOptions): AsyncGenerator<GeneratedPiece> {
     const { maxTokens = 256, stopAtEos = true, temperature, topP, seed, onStep, ...compression } = options;
     const parsed = samplingSchema.safeParse({ temperature, topP, seed });
     if (!parsed.success) throw new InputError(parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`).join("; "));
     const settings = this.settings({ ...compression, policy: compression.policy ?? "full" });
-    const { bosId, eosId } = this.tokenizer.vocab;
     const stream = this.tokenizer.stream();
-    const promptTokens = this.tokenizer.encode(prompt);
     promptTokens.forEach((t) => stream.push(t));
     this.lastStats = undefined;
     const compressed = compressPrompt(this.backend, this.classes, settings, promptTokens);
@@ -135,7 +146,7 @@ export class FastGen {
     const steps = decodeCompressed(
       this.backend,
       compressed,
-      { maxTokens, sampling: parsed.data, stopTokens: stopAtEos ? [bosId, eosId] : [] },
+      { maxTokens, sampling: parsed.data, stopTokens: stopAtEos ? this.tokenizer.stopTokens : [] },
       watcher?.cache,
     );
     for (const step of steps) {

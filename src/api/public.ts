@@ -20,6 +20,10 @@ export { dequantize, TENSOR_TYPE_NAMES } from "../../reference/quants.ts";
 export type { TensorType } from "../../reference/quants.ts";
 export type { LlamaConfig, LlamaModel, LlamaWeights, PackedMatrix, PackedWeights, Vocab } from "../model/types.ts";
 export { TextStream, Tokenizer } from "../tokenizer/tokenizer.ts";
+export type { EncodeOptions } from "../tokenizer/tokenizer.ts";
+export { encodeChat, renderChat } from "../tokenizer/chat.ts";
+export type { ChatMessage } from "../tokenizer/chat.ts";
+export { vocabFromTokenizerJson } from "../model/hf-tokenizer.ts";
 export { InputError, ModelFileError } from "../errors.ts";
 
 // Backends and caches.

@@ -28,6 +28,7 @@ export const COMMAND_PERMISSIONS: Record<string, readonly DenoPermission[]> = {
   eval: ["read", "env", "write", "sys", "ffi"],
   "sample-prompts": ["read", "env", "write"],
   synth: ["read", "env", "write"],
+  tokenize: ["read", "env"],
 };
 
 /** The `deno run` flags a command needs, e.g. "--allow-read --allow-env". */

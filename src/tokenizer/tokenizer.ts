@@ -73,6 +73,14 @@ export class Tokenizer {
     return this.vocab.pieces.length;
   }
 
+  /**
+   * Tokens that end generation: EOS, BOS (a llama2.c story ends where the next begins), and the
+   * vocabulary's end-of-turn pieces (`<|eot_id|>`, `<|im_end|>`, ...).
+   */
+  get stopTokens(): number[] {
+    return [...new Set([this.vocab.bosId, this.vocab.eosId, ...(this.vocab.stopIds ?? [])])];
+  }
+
   /** The id of a piece, if the vocab has it. */
   idOf(piece: string): number | undefined {
     return this.ids.get(piece);

@@ -2,7 +2,9 @@
 import { z } from "zod";
 import { compressionSettingsSchema, POLICY_NAMES } from "../../fastgen/settings.ts";
 import { generateCompressed } from "../../fastgen/pipeline.ts";
+import { InputError } from "../../errors.ts";
 import { samplingSchema } from "../../generation/sampler.ts";
+import { type ChatMessage, encodeChat, renderChat } from "../../tokenizer/chat.ts";
 import { type FlagSpecs, parseFlags } from "../args.ts";
 import { checkContext, COMPRESSION_FLAGS, encodePrompt, MODEL_FLAGS, modelFlagsSchema, openModel, tokenClassesFor } from "../common.ts";
 import type { CommandIO } from "../io.ts";
@@ -16,6 +18,8 @@ export const GENERATE_FLAGS: FlagSpecs = {
   temperature: { kind: "number", help: "0 = greedy", default: "0" },
   "top-p": { kind: "number", help: "nucleus sampling mass, (0, 1]", default: "0.9" },
   seed: { kind: "number", help: "sampling seed", default: "42" },
+  chat: { kind: "boolean", help: "send --prompt as a user message through the file's chat template; print the reply" },
+  system: { kind: "string", help: "--chat: a system message before the user's" },
   json: { kind: "boolean", help: "print one JSON object instead of streaming text" },
   ...MODEL_FLAGS,
   ...COMPRESSION_FLAGS,
@@ -34,6 +38,8 @@ const schema = modelFlagsSchema
       .max(1 << 20)
       .default(256),
     json: z.boolean().default(false),
+    chat: z.boolean().default(false),
+    system: z.string().optional(),
     policy: compressionSettingsSchema.shape.policy.default("full"),
     special: z.string().optional(),
     punct: z.string().optional(),
@@ -41,10 +47,18 @@ const schema = modelFlagsSchema
 
 export async function generateCommand(argv: readonly string[], io: CommandIO): Promise<void> {
   const flags = validateFlags(schema, parseFlags(argv, GENERATE_FLAGS));
+  if (flags.system !== undefined && !flags.chat) throw new InputError("--system goes with --chat");
   const { model, tokenizer, backend } = await openModel(flags);
   const classes = tokenClassesFor(tokenizer, flags.special, flags.punct);
   const settings = { ...flags, policy: flags.policy };
-  const promptTokens = encodePrompt(model, tokenizer, flags.prompt, "--prompt");
+  const messages: ChatMessage[] = [
+    ...(flags.system !== undefined ? [{ role: "system" as const, content: flags.system }] : []),
+    { role: "user", content: flags.prompt },
+  ];
+  // encodePrompt refuses a text too long for the context before tokenizing it; a chat's messages
+  // pass the same check before the template is rendered around them.
+  const plainTokens = encodePrompt(model, tokenizer, flags.chat ? flags.prompt + (flags.system ?? "") : flags.prompt, "--prompt");
+  const promptTokens = flags.chat ? encodeChat(tokenizer, messages) : plainTokens;
   // The last generated token is not fed back, so n + maxTokens - 1 positions run.
   checkContext(
     model,
@@ -54,14 +68,16 @@ export async function generateCommand(argv: readonly string[], io: CommandIO): P
   );
 
   const stream = tokenizer.stream();
-  if (!flags.json) io.out(promptTokens.map((t) => stream.push(t)).join(""));
+  // A chat prints the reply only; a continuation starts with its prompt.
+  const echoed = promptTokens.map((t) => stream.push(t)).join("");
+  if (!flags.json && !flags.chat) io.out(echoed);
   const started = performance.now();
   const { tokens, session } = generateCompressed(
     backend,
     classes,
     settings,
     promptTokens,
-    { maxTokens: flags.maxTokens, sampling: flags, stopTokens: [tokenizer.vocab.bosId, tokenizer.vocab.eosId] },
+    { maxTokens: flags.maxTokens, sampling: flags, stopTokens: tokenizer.stopTokens },
     (t) => {
       if (!flags.json) io.out(stream.push(t.token));
     },
@@ -71,7 +87,8 @@ export async function generateCommand(argv: readonly string[], io: CommandIO): P
   if (flags.json) {
     io.out(
       JSON.stringify({
-        text: tokenizer.decode([...promptTokens, ...tokens]),
+        text: flags.chat ? tokenizer.decode(tokens) : tokenizer.decode([...promptTokens, ...tokens]),
+        ...(flags.chat ? { chat: { messages, prompt: renderChat(tokenizer, messages) } } : {}),
         tokens,
         promptTokens,
         policy: flags.policy,
