@@ -42,7 +42,11 @@ const COMMANDS: Record<string, Command> = {
     flags: SAMPLE_PROMPTS_FLAGS,
     run: samplePromptsCommand,
   },
-  tokenize: { summary: "print a text's token ids under the model's tokenizer (--json for an object)", flags: TOKENIZE_FLAGS, run: tokenizeCommand },
+  tokenize: {
+    summary: "print a text's token ids under the model's tokenizer (--json for an object)",
+    flags: TOKENIZE_FLAGS,
+    run: tokenizeCommand,
+  },
   synth: { summary: "write a GGUF with seeded random weights at a named shape (for benchmarks)", flags: SYNTH_FLAGS, run: synthCommand },
 };
 

@@ -113,7 +113,9 @@ export function checkContext(model: LlamaModel, positions: number, what: string,
  * would take minutes before the context check could say so.
  */
 export function encodePrompt(model: LlamaModel, tokenizer: Tokenizer, text: string, what: string): number[] {
-  const longestPiece = Math.max(1, ...tokenizer.vocab.pieces.map((p) => [...p].length));
+  // A loop, not Math.max(...pieces): spreading 150K arguments overflows the stack.
+  let longestPiece = 1;
+  for (const p of tokenizer.vocab.pieces) longestPiece = Math.max(longestPiece, p.length);
   const chars = [...text].length;
   const fewest = Math.ceil((chars + 1) / longestPiece);
   if (fewest > model.config.contextLength) {

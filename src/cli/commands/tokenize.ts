@@ -42,7 +42,8 @@ function readText(path: string): string {
   let bytes: Uint8Array;
   try {
     const size = statSync(path).size;
-    if (size > MAX_TEXT_BYTES) throw new InputError(`--file ${printable(path, 300)} is ${size} bytes, over the ${MAX_TEXT_BYTES}-byte limit`);
+    if (size > MAX_TEXT_BYTES)
+      throw new InputError(`--file ${printable(path, 300)} is ${size} bytes, over the ${MAX_TEXT_BYTES}-byte limit`);
     bytes = readFileSync(path);
   } catch (e) {
     if (e instanceof InputError) throw e;
@@ -77,6 +78,7 @@ export async function tokenizeCommand(argv: readonly string[], io: CommandIO): P
   const tokenizer = new Tokenizer(model.vocab);
   const tokens = tokenizer.encode(text, { special: flags.special, ...(flags.noBos ? { bos: false } : {}) });
   if (flags.json) io.out(`${JSON.stringify({ tokens })}\n`);
-  else if (flags.pieces) io.out(tokens.map((t) => `${t}\t${JSON.stringify(model.vocab!.pieces[t])}`).join("\n") + (tokens.length ? "\n" : ""));
+  else if (flags.pieces)
+    io.out(tokens.map((t) => `${t}\t${JSON.stringify(model.vocab!.pieces[t])}`).join("\n") + (tokens.length ? "\n" : ""));
   else io.out(`${tokens.join(" ")}\n`);
 }
