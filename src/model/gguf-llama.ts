@@ -68,10 +68,23 @@ function vector(file: GgufFile, name: string, length: number): Float32Array {
   return readTensor(file, info(file, name, [length]));
 }
 
-/** A `[rows][cols]` matrix in the file's encoding. */
+/**
+ * A `[rows][cols]` matrix in the file's encoding, its bytes checked now (type, size, finite
+ * scales). From memory they are a view; from a file on disk they are read again at each use
+ * (`bytes` is a getter), so a backend that copies them (wasm) holds them once, not twice.
+ */
 function matrix(file: GgufFile, name: string, cols: number, rows: number): PackedMatrix {
-  const { type, bytes } = packedTensor(file, info(file, name, [cols, rows]));
-  return { type, rows, cols, bytes };
+  const t = info(file, name, [cols, rows]);
+  const { type, bytes } = packedTensor(file, t);
+  if (file.source.resident) return { type, rows, cols, bytes };
+  return {
+    type,
+    rows,
+    cols,
+    get bytes() {
+      return file.source.read(file.dataOffset + t.offset, t.byteSize);
+    },
+  };
 }
 
 export function configFromGguf(file: GgufFile): LlamaConfig {

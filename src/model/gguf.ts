@@ -13,8 +13,8 @@ import {
   type TensorType,
   tensorTypeOf,
 } from "../../reference/quants.ts";
-import { quoted } from "../errors.ts";
-import { ByteReader, float32FromBytes } from "./reader.ts";
+import { ModelFileError, quoted } from "../errors.ts";
+import { ByteReader, float32FromBytes, PastPrefix } from "./reader.ts";
 
 export { halfToFloat } from "../../reference/quants.ts";
 
@@ -99,8 +99,26 @@ export interface GgufFile {
   readonly tensors: ReadonlyMap<string, GgufTensorInfo>;
   readonly alignment: number;
   readonly dataOffset: number;
-  readonly bytes: Uint8Array;
+  readonly source: ByteSource;
 }
+
+/**
+ * Where a GGUF file's bytes come from: memory (each read a view) or the file itself, read on
+ * demand (src/model/load.ts), so that a model's tensors need not all be in memory at once.
+ */
+export interface ByteSource {
+  readonly size: number;
+  /** Whether `read` returns views of bytes held anyway (no copy, nothing to free). */
+  readonly resident: boolean;
+  read(offset: number, length: number): Uint8Array;
+}
+
+export function memorySource(bytes: Uint8Array): ByteSource {
+  return { size: bytes.byteLength, resident: true, read: (offset, length) => bytes.subarray(offset, offset + length) };
+}
+
+/** First prefix of a file source read for the header; metadata with a 150K-piece vocabulary takes ~10 MiB. */
+const FIRST_PREFIX = 16 * 2 ** 20;
 
 const MAGIC = 0x46554747; // "GGUF" read as a little-endian u32
 const MAX_DIMS = 4;
@@ -194,10 +212,22 @@ function readArray(r: ByteReader, key: string, depth: number): GgufArray {
 }
 
 /** Parses the header, metadata and tensor infos; tensor data is read on demand with {@link readTensor}. */
-export function parseGguf(bytes: Uint8Array, path: string): GgufFile {
+export function parseGguf(input: Uint8Array | ByteSource, path: string, firstPrefix = FIRST_PREFIX): GgufFile {
+  const source = input instanceof Uint8Array ? memorySource(input) : input;
+  // From a file, the header is parsed from a prefix; one too short for it is read again longer.
+  for (let n = source.resident ? source.size : Math.min(source.size, firstPrefix); ; n = Math.min(source.size, n * 8)) {
+    try {
+      return parseHeader(source.read(0, n), path, source);
+    } catch (e) {
+      if (!(e instanceof PastPrefix) || n >= source.size) throw e;
+    }
+  }
+}
+
+function parseHeader(bytes: Uint8Array, path: string, source: ByteSource): GgufFile {
   // Annotated so that `r.fail(...)` (returns never) narrows types after it.
-  const r: ByteReader = new ByteReader(bytes, path);
-  if (bytes.byteLength < 4) r.fail("truncated: too short to be a GGUF file");
+  const r: ByteReader = new ByteReader(bytes, path, source.size);
+  if (source.size < 4) r.fail("truncated: too short to be a GGUF file");
   const magic = r.u32("magic");
   if (magic !== MAGIC) r.fail(`not a GGUF file (magic ${magic.toString(16).padStart(8, "0")}, expected "GGUF")`);
   const version = r.u32("version");
@@ -263,15 +293,15 @@ export function parseGguf(bytes: Uint8Array, path: string): GgufFile {
   for (const t of infos) {
     if (tensors.has(t.name)) r.fail(`duplicate tensor ${quoted(t.name)}`);
     if (t.offset % alignment !== 0) r.fail(`tensor ${quoted(t.name)} offset ${t.offset} is not aligned to ${alignment}`);
-    if (BLOCK[t.type] && dataOffset + t.offset + t.byteSize > bytes.byteLength) {
+    if (BLOCK[t.type] && dataOffset + t.offset + t.byteSize > source.size) {
       r.fail(
         `truncated: tensor ${quoted(t.name)} needs bytes ` +
-          `${dataOffset + t.offset}..${dataOffset + t.offset + t.byteSize}, file has ${bytes.byteLength}`,
+          `${dataOffset + t.offset}..${dataOffset + t.offset + t.byteSize}, file has ${source.size}`,
       );
     }
     tensors.set(t.name, t);
   }
-  return { path, version, metadata, tensors, alignment, dataOffset, bytes };
+  return { path, version, metadata, tensors, alignment, dataOffset, source };
 }
 
 /**
@@ -292,13 +322,15 @@ export function readTensor(file: GgufFile, info: GgufTensorInfo): Float32Array {
  * model would otherwise "work", greedily emitting token 0 forever.
  */
 export function packedTensor(file: GgufFile, info: GgufTensorInfo): { type: TensorType; bytes: Uint8Array } {
-  const r: ByteReader = new ByteReader(file.bytes, file.path);
   const type = tensorTypeOf(info.type);
   if (!type) {
-    r.fail(`tensor ${quoted(info.name)} has type ${ggmlTypeName(info.type)}; supported types are ${TENSOR_TYPE_NAMES.join(", ")}`);
+    throw new ModelFileError(
+      file.path,
+      `tensor ${quoted(info.name)} has type ${ggmlTypeName(info.type)}; supported types are ${TENSOR_TYPE_NAMES.join(", ")}`,
+    );
   }
-  r.offset = file.dataOffset + info.offset;
-  const bytes = r.raw(info.byteSize, `tensor ${quoted(info.name)} data`);
+  // In the file: parseGguf checked every tensor of a known type against the file's size.
+  const bytes = file.source.read(file.dataOffset + info.offset, info.byteSize);
   const bad = firstNonFiniteScale(type, bytes, info.elementCount);
   if (bad) {
     const where = `tensor ${quoted(info.name)} (${type})`;
@@ -307,7 +339,7 @@ export function packedTensor(file: GgufFile, info: GgufTensorInfo): { type: Tens
       n === 1
         ? `a non-finite weight (${bad.value}) at index ${bad.index}`
         : `a non-finite scale (${bad.value}) in block ${bad.index / n}, the weights at index ${bad.index}..${bad.index + n - 1}`;
-    r.fail(`${where} has ${what}; the file is corrupt`);
+    throw new ModelFileError(file.path, `${where} has ${what}; the file is corrupt`);
   }
   return { type, bytes };
 }

@@ -4,14 +4,16 @@
  *   --model PATH  >  $FASTGEN_MODEL  >  stories260K.gguf in each folder of $FASTGEN_MODELS_PATH,
  *   ./models, <repo>/models, <repo>/../shared/models, ../shared/models.
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { basename, delimiter, dirname, join, resolve } from "node:path";
 import { InputError, ModelFileError, readProblem } from "../errors.ts";
 import { packageRoot } from "../package-root.ts";
 import { parseLlama2c, parseLlama2cTokenizer } from "./llama2c.ts";
 import { isLlama2cQ80, parseLlama2cQ80 } from "./llama2c-q80.ts";
 import type { LlamaModel } from "./types.ts";
-import { loadModelFromBytes } from "./from-bytes.ts";
+import { isGgufBytes, loadModelFromBytes } from "./from-bytes.ts";
+import { type ByteSource, parseGguf } from "./gguf.ts";
+import { llamaFromGguf } from "./gguf-llama.ts";
 
 export const DEFAULT_MODEL_FILE = "stories260K.gguf";
 export const MODEL_SOURCE_HINT =
@@ -52,7 +54,7 @@ export function resolveModelPath(explicit?: string, env: Record<string, string |
   );
 }
 
-export function readModelBytes(path: string): Uint8Array {
+function checkedSize(path: string): number {
   let size: number;
   try {
     const st = statSync(path);
@@ -63,6 +65,11 @@ export function readModelBytes(path: string): Uint8Array {
     throw new ModelFileError(path, `cannot read: ${readProblem(e)}`);
   }
   if (size > MAX_FILE_BYTES) throw new ModelFileError(path, `${size} bytes is larger than the ${MAX_FILE_BYTES}-byte limit`);
+  return size;
+}
+
+export function readModelBytes(path: string): Uint8Array {
+  checkedSize(path);
   try {
     return new Uint8Array(readFileSync(path));
   } catch (e) {
@@ -79,14 +86,44 @@ export interface LoadOptions {
 // Loading from bytes needs no file system (the browser entry uses it alone).
 export { loadModelFromBytes };
 
+/**
+ * A GGUF file read on demand: the header once, each tensor when it is asked for (never the whole
+ * file into one buffer, so a model's weights are in memory once — in the backend — and files over
+ * Node's 2 GiB buffer limit open).
+ */
+export function fileSource(path: string, size: number): ByteSource {
+  return {
+    size,
+    resident: false,
+    read(offset, length) {
+      const out = new Uint8Array(length);
+      let fd: number | undefined;
+      try {
+        fd = openSync(path, "r");
+        for (let done = 0; done < length; ) {
+          const n = readSync(fd, out, done, length - done, offset + done);
+          if (n === 0) throw new Error(`the file ended at ${offset + done} bytes (it changed since it was opened?)`);
+          done += n;
+        }
+      } catch (e) {
+        throw new ModelFileError(path, `cannot read: ${readProblem(e)}`);
+      } finally {
+        if (fd !== undefined) closeSync(fd);
+      }
+      return out;
+    },
+  };
+}
+
 /** Loads the model at `path` (see {@link resolveModelPath}). */
 export function loadModel(path: string, options: LoadOptions = {}): LlamaModel {
-  const bytes = readModelBytes(path);
-  const isGguf = bytes[0] === 0x47 && bytes[1] === 0x47 && bytes[2] === 0x55 && bytes[3] === 0x46;
-  if (isGguf) {
+  const size = checkedSize(path);
+  const source = fileSource(path, size);
+  if (isGgufBytes(source.read(0, Math.min(4, size)))) {
     if (options.tokenizerPath) throw new InputError("--tokenizer is for llama2.c checkpoints; a GGUF file carries its own tokenizer");
-    return loadModelFromBytes(bytes, path);
+    return llamaFromGguf(parseGguf(source, path));
   }
+  const bytes = readModelBytes(path);
   const model = isLlama2cQ80(bytes) ? parseLlama2cQ80(bytes, path) : parseLlama2c(bytes, path);
   const tokPath = options.tokenizerPath ?? findLlama2cTokenizer(path, model.config.vocabSize);
   if (!tokPath) return model;

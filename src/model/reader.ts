@@ -1,20 +1,27 @@
 import { ModelFileError } from "../errors.ts";
 
+/** Thrown by a {@link ByteReader} over a file's prefix that needs bytes past the prefix: read a longer one. */
+export class PastPrefix extends Error {}
+
 /** Little-endian reader over a byte buffer whose every read is bounds-checked, so a truncated file gets a clear error. */
 export class ByteReader {
   private readonly view: DataView;
   readonly bytes: Uint8Array;
   readonly path: string;
+  /** The file's size where `bytes` are only its first part (GGUF headers read from disk). */
+  private readonly fileSize: number;
   offset = 0;
 
-  constructor(bytes: Uint8Array, path: string) {
+  constructor(bytes: Uint8Array, path: string, fileSize = bytes.byteLength) {
     this.bytes = bytes;
     this.path = path;
+    this.fileSize = fileSize;
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
+  /** Bytes left in the file (not only in the prefix held). */
   get remaining(): number {
-    return this.bytes.byteLength - this.offset;
+    return this.fileSize - this.offset;
   }
 
   fail(problem: string): never {
@@ -25,6 +32,7 @@ export class ByteReader {
     if (!Number.isSafeInteger(n) || n < 0 || n > this.remaining) {
       this.fail(`truncated: ${what} needs ${n} bytes at offset ${this.offset}, only ${this.remaining} left`);
     }
+    if (this.offset + n > this.bytes.byteLength) throw new PastPrefix();
   }
 
   u8(what: string): number {

@@ -149,17 +149,29 @@ describe("non-finite logits stop generation and the logits command", () => {
 });
 
 describe("files the loader cannot read in one piece", () => {
-  test("a model file over Node's 2 GiB read limit is a ModelFileError, not a RangeError", async () => {
+  test("a llama2.c file over Node's 2 GiB read limit is a ModelFileError, not a RangeError", async () => {
     const dir = mkdtempSync(join(tmpdir(), "fastgen-big-"));
-    const path = join(dir, "big.gguf");
+    const path = join(dir, "big.bin");
     // Sparse: 3 GiB long, no disk used; refused before a byte is read.
-    writeFileSync(path, "GGUF");
+    writeFileSync(path, "LLAM");
     truncateSync(path, 3 * 1024 ** 3);
     const started = performance.now();
     const r = await runCli("generate", "--model", path);
     expect(performance.now() - started).toBeLessThan(800);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(new RegExp(`^fastgen generate: ${path}: cannot read: .*2 GiB`));
+    rmSync(dir, { recursive: true });
+  });
+  test("a GGUF file over it is read on demand: its header is judged at once, not its size", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "fastgen-big-"));
+    const path = join(dir, "big.gguf");
+    writeFileSync(path, "GGUF");
+    truncateSync(path, 3 * 1024 ** 3);
+    const started = performance.now();
+    const r = await runCli("generate", "--model", path);
+    expect(performance.now() - started).toBeLessThan(800);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`fastgen generate: ${path}: unsupported GGUF version 0 (this reader handles 2 and 3)\n`);
     rmSync(dir, { recursive: true });
   });
 });

@@ -120,7 +120,8 @@ describe("F16 and Q8_0 files written from the real weights", () => {
   test("Q8_0 block layout is ggml's: f16 scale max|x|/127, then 32 int8 with max |q| = 127", () => {
     const file = parseGguf(llamaToGguf(model, { tensorType: "Q8_0" }), "q8.gguf");
     const info = file.tensors.get("token_embd.weight")!;
-    const view = new DataView(file.bytes.buffer, file.bytes.byteOffset + file.dataOffset + info.offset, info.byteSize);
+    const data = file.source.read(file.dataOffset + info.offset, info.byteSize);
+    const view = new DataView(data.buffer, data.byteOffset, info.byteSize);
     expect(info.byteSize).toBe((info.elementCount / 32) * 34);
     const x = model.weights.tokenEmbedding;
     for (let b = 0; b < info.elementCount / 32; b++) {
