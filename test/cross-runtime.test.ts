@@ -8,11 +8,12 @@
  *   - under Deno a missing permission is a one-line error, checked before any work.
  */
 import { type SpawnSyncReturns, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { COMMAND_PERMISSIONS, denoFlags } from "../src/cli/deno-permissions.ts";
+import { synthLike } from "../src/model/families.ts";
 import { repoRoot } from "../src/model/load.ts";
 
 const bin = (name: string) => join(repoRoot, "node_modules", ".bin", name);
@@ -41,10 +42,29 @@ function run(runtime: string, args: string[]): SpawnSyncReturns<Buffer> {
 
 const tmp = () => mkdtempSync(join(tmpdir(), "fastgen-runtimes-"));
 
+// A byte-level BPE file (SmolLM2's kind, its chat template): tokenizer and chat rendering are runtime-independent too.
+const bpeModel = join(tmp(), "smollm2.gguf");
+writeFileSync(bpeModel, synthLike("smollm2-135m", { layers: 1, vocabSize: 2048, type: "Q8_0", seed: 2, narrow: true }));
+const MIXED_TEXT = "Héllo, wörld! 12345 <|im_start|> 中文 👍🏽\r\n\tcode();";
+
 const PRINTING: Record<string, string[]> = {
   generate: ["generate", "--json", "--max-tokens", "64"],
   profile: ["profile", "--json", "--prompt", 'Tom and Lily were playing in the garden. "Look, a butterfly!" said Lily.'],
   "profile grid": ["profile", "--prompt", "Once upon a time, there was a dog named Max. He liked to run!"],
+  "tokenize (BPE)": ["tokenize", "--model", bpeModel, "--pieces", "--special", "--text", MIXED_TEXT],
+  "generate --chat (BPE)": [
+    "generate",
+    "--model",
+    bpeModel,
+    "--chat",
+    "--system",
+    "Be brief.",
+    "--prompt",
+    MIXED_TEXT,
+    "--max-tokens",
+    "8",
+    "--json",
+  ],
 };
 
 describe.each(Object.keys(PRINTING))("%s under Node, Deno and Bun", (name) => {

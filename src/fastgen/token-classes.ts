@@ -3,6 +3,7 @@
  * Computed once per tokenizer; users can add special ids/strings or replace the punctuation set.
  */
 import { InputError } from "../errors.ts";
+import { byteLevelDecode } from "../model/byte-level.ts";
 import { TokenType, type Vocab } from "../model/types.ts";
 
 export interface TokenClasses {
@@ -20,15 +21,17 @@ export interface TokenClassOptions {
 }
 
 const PUNCT_CHAR = /^\p{P}$/u;
+const utf8 = new TextDecoder("utf-8");
 const BYTE_PIECE = /^<0x[0-9A-Fa-f]{2}>$/;
 
 /**
  * Spec §12.10: remove every `▁`; the rest must be non-empty, not all whitespace, and every
  * non-whitespace character must be Unicode punctuation (P*). Byte pieces never count.
  */
-export function isPunctuationPiece(piece: string): boolean {
+export function isPunctuationPiece(piece: string, byteLevel = false): boolean {
   if (BYTE_PIECE.test(piece)) return false;
-  const rest = piece.replaceAll("▁", "");
+  // Byte-level BPE: the piece's text (spec §12.10, last paragraph).
+  const rest = byteLevel ? utf8.decode(byteLevelDecode(piece)) : piece.replaceAll("▁", "");
   if (rest.trim().length === 0) return false;
   for (const ch of rest) {
     if (/\s/u.test(ch)) continue;
@@ -58,7 +61,8 @@ export function computeTokenClasses(vocab: Vocab, options: TokenClassOptions = {
   for (let id = 0; id < n; id++) {
     // Spec §12.9: CONTROL only (<unk> is not special).
     if (vocab.types[id] === TokenType.CONTROL) special[id] = 1;
-    if (isPunctuationPiece(vocab.pieces[id]!)) punct[id] = 1;
+    const byteLevel = vocab.model === "bpe" && vocab.types[id] === TokenType.NORMAL;
+    if (isPunctuationPiece(vocab.pieces[id]!, byteLevel)) punct[id] = 1;
   }
   for (const id of resolveIds(vocab, options.extraSpecial ?? [], "extra special token")) special[id] = 1;
   if (options.punctuation) {

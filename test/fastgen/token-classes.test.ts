@@ -21,6 +21,13 @@ describe("token classes (spec §2, §12.9, §12.10)", () => {
     for (const p of ["▁", "", "<0x23>", "$", "+", "a.", "▁the", "<", "~", " "]) expect(isPunctuationPiece(p), p).toBe(false);
   });
 
+  it("reads a byte-level BPE piece as its text (spec §12.10): Ġ is a space, Ċ a newline", () => {
+    for (const p of [",", "Ġ,", ".Ċ", "Ġ...", "âĢĶ"]) expect(isPunctuationPiece(p, true), p).toBe(true); // âĢĶ is "—"
+    for (const p of ["Ġ", "Ċ", "Ġthe", "Ġ$", "â", "<|im_end|>"]) expect(isPunctuationPiece(p, true), p).toBe(false);
+    // The same pieces read as SentencePiece text would not count: Ġ is a letter there.
+    expect(isPunctuationPiece("Ġ,")).toBe(false);
+  });
+
   it("accepts extra special tokens and a replacement punctuation set, by id or piece", () => {
     const c = computeTokenClasses(vocab, { extraSpecial: [0, "▁the"], punctuation: [".", 432] });
     expect(idsOf(c.special)).toEqual([0, 1, 2, vocab.pieces.indexOf("▁the")].sort((a, b) => a - b));
