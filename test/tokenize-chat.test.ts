@@ -166,6 +166,12 @@ describe("chat", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
   });
+  it("an empty prompt starts from BOS alone, also where the vocabulary adds none (Qwen)", async () => {
+    expect(tokenizer.encode("")).toEqual([]);
+    const r = await runCli("generate", "--model", qwen, "--prompt", "", "--max-tokens", "2", "--json");
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).promptTokens).toEqual([tokenizer.vocab.bosId]);
+  });
   it("stops at the end-of-turn piece", () => {
     expect(tokenizer.stopTokens).toContain(tokenizer.idOf("<|im_end|>"));
     expect(tokenizer.stopTokens).toContain(tokenizer.idOf("<|endoftext|>"));

@@ -13,6 +13,13 @@ const repo = resolve(here, "..");
 /** The models the page offers without a download (models/README.md: provenance and licences). */
 export const PAGE_MODELS = ["stories260K.gguf", "babyllama105.bin", "tok105.bin", "LICENSE-stories260K", "LICENSE-babyllama105"];
 
+/**
+ * Models the page offers when this checkout has them in ../shared/models (stories3M: no licence
+ * statement, so never in the repository). They are served and copied into the local build only.
+ */
+const sharedDir = resolve(repo, "../shared/models");
+export const SHARED_MODELS = ["stories3M-q80.bin", "tok4096.bin"].filter((f) => existsSync(join(sharedDir, f)));
+
 const isolation = {
   "Cross-Origin-Opener-Policy": "same-origin",
   "Cross-Origin-Embedder-Policy": "require-corp",
@@ -30,8 +37,8 @@ function models(): Plugin {
     configureServer(server) {
       server.middlewares.use((req, res, next) => {
         const m = /^\/models\/([^/?]+)/.exec(req.url ?? "");
-        if (!m || !PAGE_MODELS.includes(m[1]!)) return next();
-        const file = join(repo, "models", m[1]!);
+        if (!m || !(PAGE_MODELS.includes(m[1]!) || SHARED_MODELS.includes(m[1]!))) return next();
+        const file = SHARED_MODELS.includes(m[1]!) ? join(sharedDir, m[1]!) : join(repo, "models", m[1]!);
         res.setHeader("Content-Type", "application/octet-stream");
         res.setHeader("Content-Length", String(statSync(file).size));
         createReadStream(file).pipe(res);
@@ -43,6 +50,7 @@ function models(): Plugin {
         const src = join(repo, "models", f);
         if (existsSync(src)) copyFileSync(src, join(outDir, "models", f));
       }
+      for (const f of SHARED_MODELS) copyFileSync(join(sharedDir, f), join(outDir, "models", f));
     },
   };
 }
@@ -68,6 +76,7 @@ export default defineConfig({
       ...Object.entries(shims).map(([find, replacement]) => ({ find: new RegExp(`^${find}$`), replacement })),
     ],
   },
+  define: { __SHARED_MODELS__: JSON.stringify(SHARED_MODELS) },
   worker: { format: "es" },
   build: {
     outDir: "dist",

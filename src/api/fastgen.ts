@@ -27,6 +27,9 @@ import { type ChatMessage, encodeChat } from "../tokenizer/chat.ts";
 import type { Tokenizer } from "../tokenizer/tokenizer.ts";
 
 /** FastGen settings a caller may set; the rest take the spec's defaults. */
+/** A prompt as text (encoded with the model's tokenizer, BOS as the file says) or as token ids (a chat's, say: {@link encodeChat}). */
+export type Prompt = string | readonly number[];
+
 export type CompressionOptions = Partial<Omit<CompressionSettings, "policy">> & { readonly policy?: PolicyName };
 
 export interface GenerateOptions extends CompressionOptions, Partial<SamplingOptions> {
@@ -107,21 +110,34 @@ export class FastGen {
     return parsed.data;
   }
 
+  /** A prompt's tokens: a string is encoded with the model's tokenizer, ids are checked against the vocabulary. */
+  private tokensOf(prompt: Prompt): number[] {
+    if (typeof prompt === "string") {
+      const tokens = this.tokenizer.encode(prompt);
+      // "" means BOS alone, also where the vocabulary adds no BOS of its own (Qwen, SmolLM2).
+      return tokens.length > 0 ? tokens : [this.tokenizer.vocab.bosId];
+    }
+    if (prompt.length === 0) throw new InputError("the prompt has no tokens (give at least one, normally BOS)");
+    const n = this.tokenizer.vocabSize;
+    const bad = prompt.find((t) => !Number.isInteger(t) || t < 0 || t >= n);
+    if (bad !== undefined) throw new InputError(`prompt token ${bad} is outside the vocabulary (0..${n - 1})`);
+    return [...prompt];
+  }
+
   /** FastGen's profile of a prompt (spec §4): the chosen policy and every candidate's recovery per KV head. */
-  profile(prompt: string, options: Omit<CompressionOptions, "policy"> = {}): ProfileReport {
-    return compressPrompt(this.backend, this.classes, this.settings({ ...options, policy: "fastgen" }), this.tokenizer.encode(prompt))
-      .profile!;
+  profile(prompt: Prompt, options: Omit<CompressionOptions, "policy"> = {}): ProfileReport {
+    return compressPrompt(this.backend, this.classes, this.settings({ ...options, policy: "fastgen" }), this.tokensOf(prompt)).profile!;
   }
 
   /** The budgeted profile of a prompt (docs/algorithm.md §10): each KV head's budget, window and recovery. */
-  budgetProfile(prompt: string, options: Omit<CompressionOptions, "policy"> = {}): BudgetReport {
-    return compressPrompt(this.backend, this.classes, this.settings({ ...options, policy: "budgeted" }), this.tokenizer.encode(prompt))
-      .session.budget!;
+  budgetProfile(prompt: Prompt, options: Omit<CompressionOptions, "policy"> = {}): BudgetReport {
+    return compressPrompt(this.backend, this.classes, this.settings({ ...options, policy: "budgeted" }), this.tokensOf(prompt)).session
+      .budget!;
   }
 
   /** Generates a continuation, yielding each token as it is produced. {@link stats} then describes the run. */
-  generate(prompt: string, options: GenerateOptions = {}): AsyncGenerator<GeneratedPiece> {
-    return this.continueTokens(this.tokenizer.encode(prompt), options);
+  generate(prompt: Prompt, options: GenerateOptions = {}): AsyncGenerator<GeneratedPiece> {
+    return this.continueTokens(this.tokensOf(prompt), options);
   }
 
   /**

@@ -6,6 +6,7 @@
 
 // High-level API.
 export { FastGen } from "./fastgen.ts";
+export type { Prompt } from "./fastgen.ts";
 export type { CompressionOptions, DecodeStep, GeneratedPiece, GenerateOptions, GenerationStats, HeadStep } from "./fastgen.ts";
 
 // Models and tokenizer.

@@ -124,5 +124,7 @@ export function encodePrompt(model: LlamaModel, tokenizer: Tokenizer, text: stri
         `${model.config.contextLength}`,
     );
   }
-  return tokenizer.encode(text);
+  const tokens = tokenizer.encode(text);
+  // "" means BOS alone, also where the vocabulary adds no BOS of its own (Qwen, SmolLM2).
+  return tokens.length > 0 ? tokens : [tokenizer.vocab.bosId];
 }

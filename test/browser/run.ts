@@ -341,6 +341,62 @@ async function main(): Promise<void> {
       "dropped llama2.c model: story text = the CLI's with --model/--tokenizer",
       baby.text === babyCli.text ? "" : JSON.stringify(baby.text.slice(0, 120)),
     );
+    check(await page.isDisabled("#chat"), "a model without a chat template does not offer Chat");
+
+    // A GGUF with a chat template (SmolLM2's kind: byte-level BPE, ChatML): the Chat box, and the reply = generate --chat's.
+    const chatDir = mkdtempSync(join(tmpdir(), "fastgen-chat-"));
+    const chatModel = join(chatDir, "smollm2-chat.gguf");
+    cli(["synth", "--like", "smollm2-135m", "--layers", "1", "--vocab", "2048", "--type", "Q8_0", "--out", chatModel]);
+    await page.setInputFiles("#file", [chatModel]);
+    await page.waitForFunction(() => /Ready: smollm2-chat\.gguf/.test(document.getElementById("status-text")!.textContent ?? ""), null, {
+      timeout: 60_000,
+    });
+    check(!(await page.isDisabled("#chat")), "a GGUF with a chat template offers Chat");
+    await page.check("#chat");
+    await page.fill("#max-tokens", "16");
+    const chat = await generateOnPage(page);
+    const chatArgs = ["--policy", "fastgen", "--threshold", String(T_MOVED), "--max-tokens", "16", "--model", chatModel];
+    const chatCli = JSON.parse(
+      cli(["generate", "--backend", "reference", "--json", "--chat", "--prompt", PROMPT, ...chatArgs]).stdout,
+    ) as CliGenerate;
+    check(
+      chat.tokens.join() === chatCli.tokens.join(),
+      "Chat on a BPE GGUF: the reply's tokens = fastgen generate --chat --json",
+      `${chat.tokens.slice(0, 8).join()} vs ${chatCli.tokens.slice(0, 8).join()}`,
+    );
+    rmSync(chatDir, { recursive: true, force: true });
+    await page.uncheck("#chat");
+
+    // stories3M (int8 "ak42", head size 32, GQA 3:1), offered where this checkout has ../shared/models.
+    const shared = join(repo, "../shared/models");
+    const offers3M = await page.evaluate(() =>
+      [...document.querySelectorAll<HTMLOptionElement>("#model option")].some((o) => o.value === "stories3M-q80.bin"),
+    );
+    check(offers3M === existsSync(join(shared, "stories3M-q80.bin")), `the page offers stories3M exactly when ${shared} has it`);
+    if (offers3M) {
+      await page.selectOption("#model", "stories3M-q80.bin");
+      await page.waitForFunction(() => /Ready: stories3M-q80\.bin/.test(document.getElementById("status-text")!.textContent ?? ""), null, {
+        timeout: 60_000,
+      });
+      await page.fill("#max-tokens", "64");
+      const s3 = await generateOnPage(page);
+      const s3Args = [
+        "--model",
+        join(shared, "stories3M-q80.bin"),
+        "--policy",
+        "fastgen",
+        "--threshold",
+        String(T_MOVED),
+        "--max-tokens",
+        "64",
+      ];
+      const s3Cli = JSON.parse(cli(["generate", "--backend", "reference", "--json", "--prompt", PROMPT, ...s3Args]).stdout) as CliGenerate;
+      check(
+        s3.text === s3Cli.text,
+        "stories3M on the page: story text = the CLI's",
+        s3.text === s3Cli.text ? "" : JSON.stringify(s3.text.slice(0, 120)),
+      );
+    } else log("  stories3M: not in ../shared/models here, not offered");
     await page.close();
 
     // 2. gpu.js on WebGL2 (SwiftShader) and 3. the wasm kernels, where the page offers them.

@@ -111,10 +111,13 @@ function openModel(): void {
   send({ type: "open", id: state.openId, source, backend: ui.backend.value as BackendName });
 }
 
+/** Whether the prompt goes through the chat template: asked for, and the open model has one. */
+const chatOn = () => ui.chat.checked && !ui.chat.disabled;
+
 function requestProfile(): void {
   if (!state.model) return;
   state.profileId = state.nextId++;
-  send({ type: "profile", id: state.profileId, prompt: ui.prompt.value, threshold: Number(ui.threshold.value) });
+  send({ type: "profile", id: state.profileId, prompt: ui.prompt.value, threshold: Number(ui.threshold.value), chat: chatOn() });
 }
 
 function readRequest(): GenerateRequest {
@@ -128,6 +131,7 @@ function readRequest(): GenerateRequest {
     seed: num(ui.seed, 42),
     maxTokens: Math.max(1, Math.round(num(ui.maxTokens, 256))),
     watch: params.get("watch") !== "0",
+    chat: chatOn(),
   };
 }
 
@@ -194,7 +198,9 @@ function showModelInfo(m: ModelInfo, ms: number): void {
   const params = m.parameters >= 1e6 ? `${(m.parameters / 1e6).toFixed(1)}M` : `${(m.parameters / 1e3).toFixed(0)}K`;
   ui.modelInfo.textContent =
     `${m.name}: ${m.format}, ${params} parameters, ${m.nLayers} layers, ${m.nHeads} query heads over ${m.nKvHeads} KV heads ` +
-    `(head size ${m.headDim}), vocabulary ${m.vocabSize}, context ${m.contextLength}; loaded in ${ms.toFixed(0)} ms.`;
+    `(head size ${m.headDim}), vocabulary ${m.vocabSize}, context ${m.contextLength}${m.chatTemplate ? ", chat template" : ""}; ` +
+    `loaded in ${ms.toFixed(0)} ms.`;
+  ui.chat.disabled = !m.chatTemplate;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -247,6 +253,8 @@ function initControls(): void {
     clearTimeout(promptTimer);
     promptTimer = setTimeout(requestProfile, 200);
   });
+  if (params.get("chat") === "1") ui.chat.checked = true;
+  ui.chat.addEventListener("change", requestProfile);
   ui.model.addEventListener("change", openModel);
   ui.backend.addEventListener("change", openModel);
   ui.policy.addEventListener("change", renderGrid);

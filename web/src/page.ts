@@ -4,9 +4,16 @@ import type { FromWorker, GenerateRequest, ModelInfo, ModelSource, ProfileView, 
 
 export const DEFAULT_PROMPT = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park.";
 
+/** The ../shared models the build found (web/vite.config.ts `SHARED_MODELS`). */
+declare const __SHARED_MODELS__: readonly string[];
+
 export const BUILTIN_MODELS: Record<string, { file: string; tokenizer?: string; label: string }> = {
   "stories260K.gguf": { file: "stories260K.gguf", label: "stories260K" },
   "babyllama105.bin": { file: "babyllama105.bin", tokenizer: "tok105.bin", label: "babyllama105" },
+  // A trained model with head size 32 and GQA 3:1, where this checkout has it (../shared/models).
+  ...(__SHARED_MODELS__.includes("stories3M-q80.bin") && __SHARED_MODELS__.includes("tok4096.bin")
+    ? { "stories3M-q80.bin": { file: "stories3M-q80.bin", tokenizer: "tok4096.bin", label: "stories3M (int8, ../shared)" } }
+    : {}),
 };
 
 export const BACKEND_LABELS: Record<string, string> = {
@@ -27,6 +34,7 @@ export const ui = {
   statusText: $("status-text"),
   form: $<HTMLFormElement>("controls"),
   prompt: $<HTMLTextAreaElement>("prompt"),
+  chat: $<HTMLInputElement>("chat"),
   model: $<HTMLSelectElement>("model"),
   backend: $<HTMLSelectElement>("backend"),
   policy: $<HTMLSelectElement>("policy"),

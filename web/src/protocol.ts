@@ -21,11 +21,13 @@ export interface GenerateRequest {
   readonly maxTokens: number;
   /** Report every decode step's attention (the page's views); off only for speed comparisons (`?watch=0`). */
   readonly watch: boolean;
+  /** Send the prompt as a user message through the file's chat template (models that carry one). */
+  readonly chat: boolean;
 }
 
 export type ToWorker =
   | { readonly type: "open"; readonly id: number; readonly source: ModelSource; readonly backend: BackendName }
-  | { readonly type: "profile"; readonly id: number; readonly prompt: string; readonly threshold: number }
+  | { readonly type: "profile"; readonly id: number; readonly prompt: string; readonly threshold: number; readonly chat: boolean }
   | ({ readonly type: "generate"; readonly id: number } & GenerateRequest)
   | { readonly type: "stop" };
 
@@ -52,6 +54,8 @@ export interface ModelInfo {
   readonly vocabSize: number;
   readonly contextLength: number;
   readonly parameters: number;
+  /** Whether the file carries a chat template (GGUF `tokenizer.chat_template`). */
+  readonly chatTemplate: boolean;
 }
 
 export interface HeadProfileView {

@@ -2,7 +2,7 @@
  * The model's thread: opens a model with fastgen-ts's public API (the browser entry), profiles
  * prompts and generates, posting every token and every decode step's attention to the page.
  */
-import { CANDIDATE_NAMES, type CacheFootprint, type FastGen, POLICY_NAMES, openFastGen, weightCount } from "fastgen-ts";
+import { CANDIDATE_NAMES, type CacheFootprint, encodeChat, type FastGen, POLICY_NAMES, openFastGen, weightCount } from "fastgen-ts";
 import {
   type FromWorker,
   type ModelInfo,
@@ -87,6 +87,7 @@ function modelInfo(f: FastGen): ModelInfo {
     vocabSize: c.vocabSize,
     contextLength: c.contextLength,
     parameters,
+    chatTemplate: f.tokenizer.vocab.chatTemplate !== undefined,
   };
 }
 
@@ -101,14 +102,19 @@ function tokenInfo(f: FastGen, id: number, position: number, text: string): Toke
   };
 }
 
-function promptInfo(f: FastGen, prompt: string): TokenInfo[] {
-  const stream = f.tokenizer.stream();
-  return f.tokenizer.encode(prompt).map((t, i) => tokenInfo(f, t, i, stream.push(t)));
+/** The prompt's tokens: as text, or as a user message through the file's chat template. */
+function promptTokensOf(f: FastGen, prompt: string, chat: boolean): number[] {
+  return chat ? encodeChat(f.tokenizer, [{ role: "user", content: prompt }]) : f.tokenizer.encode(prompt);
 }
 
-function profile(f: FastGen, prompt: string, threshold: number): ProfileView {
+function promptInfo(f: FastGen, tokens: readonly number[]): TokenInfo[] {
+  const stream = f.tokenizer.stream();
+  return tokens.map((t, i) => tokenInfo(f, t, i, stream.push(t)));
+}
+
+function profile(f: FastGen, prompt: string, tokens: readonly number[], threshold: number): ProfileView {
   const t0 = performance.now();
-  const report = f.profile(prompt, { threshold });
+  const report = f.profile(tokens, { threshold });
   return {
     prompt,
     threshold,
@@ -131,8 +137,9 @@ function profile(f: FastGen, prompt: string, threshold: number): ProfileView {
 
 async function generate(f: FastGen, m: ToWorker & { type: "generate" }): Promise<void> {
   stopRequested = false;
-  const promptTokens = promptInfo(f, m.prompt);
-  post({ type: "profiled", id: m.id, profile: profile(f, m.prompt, m.threshold), promptTokens });
+  const ids = promptTokensOf(f, m.prompt, m.chat);
+  const promptTokens = promptInfo(f, ids);
+  post({ type: "profiled", id: m.id, profile: profile(f, m.prompt, ids, m.threshold), promptTokens });
   post({
     type: "started",
     id: m.id,
@@ -143,7 +150,7 @@ async function generate(f: FastGen, m: ToWorker & { type: "generate" }): Promise
   let footprint: CacheFootprint | undefined;
   const started = performance.now();
   let lastYield = started;
-  for await (const piece of f.generate(m.prompt, {
+  for await (const piece of f.generate(ids, {
     policy: m.policy,
     threshold: m.threshold,
     temperature: m.temperature,
@@ -206,9 +213,10 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
         return;
       }
       if (!fg) throw new Error("no model is open");
-      if (m.type === "profile")
-        post({ type: "profiled", id: m.id, profile: profile(fg, m.prompt, m.threshold), promptTokens: promptInfo(fg, m.prompt) });
-      else await generate(fg, m);
+      if (m.type === "profile") {
+        const ids = promptTokensOf(fg, m.prompt, m.chat);
+        post({ type: "profiled", id: m.id, profile: profile(fg, m.prompt, ids, m.threshold), promptTokens: promptInfo(fg, ids) });
+      } else await generate(fg, m);
     } catch (err) {
       post({ type: "error", id: m.id, message: err instanceof Error ? err.message : String(err) });
     }
