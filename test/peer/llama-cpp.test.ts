@@ -19,9 +19,10 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { GpuBackend, gpuUnsupported } from "../../kernels/gpu/gpu-backend.ts";
 import { WasmBackend } from "../../kernels/wasm/backend.ts";
 import { ReferenceTransformer } from "../../reference/transformer.ts";
-import { kvLayoutOf } from "../../src/interfaces.ts";
+import { type Backend, kvLayoutOf } from "../../src/interfaces.ts";
 import { FullKvCache } from "../../src/kv/full-cache.ts";
 import { type FamilyName, synthLike } from "../../src/model/families.ts";
 import { loadModel, repoRoot } from "../../src/model/load.ts";
@@ -69,14 +70,17 @@ describe.skipIf(!hasPeer).each(CASES)("%s %s against llama.cpp", (family, type) 
   const path = join(dir, `${family}-${type}.gguf`);
   const tokens = Array.from({ length: TOKENS }, (_, i) => (i * 131 + 7) % VOCAB);
 
-  it("mean KL and top-1 agreement of the next-token distributions, reference and wasm", async () => {
+  it("mean KL and top-1 agreement of the next-token distributions, on every backend that runs the file", async () => {
     writeFileSync(path, synthLike(family, { layers: 2, vocabSize: VOCAB, type, seed: 3 }));
     const model = loadModel(path);
     tokens[0] = model.vocab!.bosId;
     const { inspect } = await import(join(repoRoot, "bench", "peer", "llama.mjs"));
     const peer: { probabilities: Float64Array[] } = await inspect({ modelPath: path, tokens, vocabSize: VOCAB });
     expect(peer.probabilities).toHaveLength(TOKENS);
-    for (const backend of [new ReferenceTransformer(model), new WasmBackend(model)]) {
+    // gpu.js runs plain Llama only (gpuUnsupported says why not for the others).
+    const backends: Backend[] = [new ReferenceTransformer(model), new WasmBackend(model)];
+    if (gpuUnsupported(model) === undefined) backends.push(new GpuBackend(model));
+    for (const backend of backends) {
       const rows = backend.prefill(tokens, 0, new FullKvCache(kvLayoutOf(model.config)));
       let kl = 0;
       let agree = 0;
