@@ -29,6 +29,7 @@ const HELP = `npm run bench -- [flags]: FastGen benchmarks; each prints a table 
   --long          longer contexts and the 110M shape (tens of minutes)
   --only a,b      run only these: ${Object.keys(BENCHES).join(", ")}
   --out DIR       where the JSON reports go (default results)
+  --model FILE    throughput: measure this model file (any GGUF family) instead of the built-in shapes
   --help, -h      this text
 
 Run it under \`xvfb-run -a\` to include gpu.js's headless-WebGL mode.
@@ -41,7 +42,7 @@ if (argv.includes("--help") || argv.includes("-h")) {
   process.exit(0);
 }
 // A mistyped flag would otherwise run the default suite for minutes.
-const FLAGS_WITH_VALUE = new Set(["--only", "--out"]);
+const FLAGS_WITH_VALUE = new Set(["--only", "--out", "--model"]);
 for (let i = 0; i < argv.length; i++) {
   const arg = argv[i]!;
   if (FLAGS_WITH_VALUE.has(arg)) {

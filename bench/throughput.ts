@@ -1,6 +1,8 @@
 /**
  * Prefill and decode tokens/s per model shape and backend (reference, each gpu.js mode).
- * Run: npx tsx bench/throughput.ts [--quick | --long] [--out DIR]
+ * Run: npx tsx bench/throughput.ts [--quick | --long] [--model FILE] [--out DIR]
+ * `--model FILE` measures that file (a GGUF of any family, say) instead of the built-in shapes; the
+ * backends that cannot run it (gpu.js on Qwen) are skipped, saying why.
  */
 import { Bench } from "tinybench";
 import { kvLayoutOf } from "../src/interfaces.ts";
@@ -9,6 +11,10 @@ import { benchBackends } from "./lib/backends.ts";
 import { type BenchShape, benchModel, benchTokens } from "./lib/models.ts";
 import { benchSize, outDir, type Row, writeReport } from "./lib/report.ts";
 import { isMainModule } from "../src/is-main.ts";
+import { InputError } from "../src/errors.ts";
+import type { Backend } from "../src/interfaces.ts";
+import { loadModel } from "../src/model/load.ts";
+import { modelFlag } from "./lib/report.ts";
 
 const SETTINGS = {
   quick: { shapes: ["stories260K", "tiny"] as BenchShape[], prefill: 16, decode: 8, iterations: 2 },
@@ -20,12 +26,20 @@ export async function throughputBench(argv: readonly string[] = process.argv.sli
   const size = benchSize(argv);
   const s = SETTINGS[size];
   const rows: Row[] = [];
-  for (const shape of s.shapes) {
-    const model = benchModel(shape);
+  const file = modelFlag(argv);
+  for (const shape of file ? [file] : s.shapes) {
+    const model = file ? loadModel(file) : benchModel(shape as BenchShape);
     const tokens = benchTokens(model, s.prefill + s.decode);
     const prompt = tokens.slice(0, s.prefill);
     for (const choice of benchBackends()) {
-      const backend = await choice.make(model);
+      let backend: Backend;
+      try {
+        backend = await choice.make(model);
+      } catch (e) {
+        if (!(e instanceof InputError) || choice.label === "reference") throw e;
+        console.log(`  (${choice.label} skipped on ${shape}: ${e.message})`);
+        continue;
+      }
       let cache = new FullKvCache(kvLayoutOf(model.config));
       const bench = new Bench({ iterations: s.iterations, time: 0, warmupIterations: 1, warmupTime: 0 });
       bench.add("prefill", () => void backend.prefill(prompt, 0, cache), {
@@ -69,7 +83,7 @@ export async function throughputBench(argv: readonly string[] = process.argv.sli
   return writeReport(
     {
       bench: "throughput",
-      command: `npx tsx bench/throughput.ts${size === "default" ? "" : ` --${size}`}`,
+      command: `npx tsx bench/throughput.ts${size === "default" ? "" : ` --${size}`}${file ? ` --model ${file}` : ""}`,
       startedAt: new Date().toISOString(),
       settings: s,
       rows,

@@ -1,10 +1,11 @@
 /** Benchmarks are not timed tests: CI only checks that the suite runs on its tiny setting and writes valid JSON. */
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
+import { synthLike } from "../src/model/families.ts";
 import { repoRoot } from "../src/model/load.ts";
 
 const reportSchema = z.object({
@@ -57,6 +58,26 @@ describe("benchmark suite (--quick)", () => {
     const held = memory.rows.map((r) => r.heldBytes as number);
     expect(Math.min(...held.slice(1))).toBeLessThan(held[0]!);
   }, 300_000);
+
+  it("throughput --model measures a given file (a Qwen3-shaped GGUF), skipping the backends that cannot run it", () => {
+    const out = mkdtempSync(join(tmpdir(), "fastgen-bench-"));
+    const model = join(out, "qwen3.gguf");
+    writeFileSync(model, synthLike("qwen3-0.6b", { layers: 1, vocabSize: 1024, type: "Q4_K_M", seed: 1, narrow: true }));
+    const r = spawnSync(
+      process.execPath,
+      ["--import", "tsx", "bench/run.ts", "--quick", "--only", "throughput", "--model", model, "--out", out],
+      {
+        cwd: repoRoot,
+        encoding: "utf8",
+        timeout: 120_000,
+      },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const report = reportSchema.parse(JSON.parse(readFileSync(join(out, "bench-throughput.json"), "utf8")));
+    expect(report.rows.map((row) => row.backend)).toEqual(["reference", "wasm"]);
+    expect(report.rows.every((row) => row.shape === model && (row.decodeTokPerS as number) > 0)).toBe(true);
+    if (r.stdout.includes("gpu:")) expect(r.stdout).toMatch(/gpu:\w+ skipped on .*NEOX RoPE/);
+  }, 150_000);
 
   it("--help prints the flags and runs nothing; an unknown flag is refused, not ignored", () => {
     const run = (...args: string[]) =>

@@ -1,5 +1,5 @@
 /** What every benchmark prints and writes: a table on the terminal and JSON under results/. */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -114,4 +114,14 @@ export function benchSize(argv: readonly string[] = process.argv.slice(2)): Benc
 export function outDir(argv: readonly string[] = process.argv.slice(2)): string {
   const i = argv.indexOf("--out");
   return i >= 0 && argv[i + 1] ? argv[i + 1]! : "results";
+}
+
+/** `--model FILE` (benchmarks that can measure a given model file), checked to exist. */
+export function modelFlag(argv: readonly string[]): string | undefined {
+  const at = argv.indexOf("--model");
+  if (at < 0) return undefined;
+  const file = argv[at + 1];
+  if (file === undefined || file.startsWith("--")) throw new Error("--model needs a file");
+  if (!existsSync(file)) throw new Error(`--model: ${file} not found`);
+  return file;
 }
