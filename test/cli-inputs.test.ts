@@ -183,7 +183,7 @@ describe("flag values that are empty, absurd or past the model's context", () =>
       /--tokens: 3000 positions exceed the model's context length of 2048/,
     ],
     [["profile", "--prompt", "Once upon a time ".repeat(600)], /--prompt: 2402 positions exceed the model's context length of 2048/],
-    // A prompt too long to fit is refused before it is tokenized (BPE on a megabyte takes minutes).
+    // A prompt too long to fit is refused before it is tokenized (no time spent encoding a megabyte).
     [
       ["generate", "--prompt", "a".repeat(1_000_000)],
       /--prompt: a text of 1000000 characters is at least \d+ tokens, more than the model's context length of 2048/,

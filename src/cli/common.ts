@@ -109,8 +109,8 @@ export function checkContext(model: LlamaModel, positions: number, what: string,
 /**
  * Encodes a prompt given on the command line, refusing one that cannot fit the model's context
  * before tokenizing it: every token covers at most the longest piece's characters, so a text with
- * more than that many characters per position of context cannot fit, and BPE on megabytes of text
- * would take minutes before the context check could say so.
+ * more than that many characters per position of context cannot fit, and encoding megabytes of
+ * text (seconds) would be wasted before the context check could say so.
  */
 export function encodePrompt(model: LlamaModel, tokenizer: Tokenizer, text: string, what: string): number[] {
   // A loop, not Math.max(...pieces): spreading 150K arguments overflows the stack.

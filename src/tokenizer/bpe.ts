@@ -6,6 +6,7 @@
  * `llm_tokenizer_bpe_session` and Hugging Face's BPE model.
  */
 import { byteLevelEncode } from "../model/byte-level.ts";
+import { greedyMerge } from "./merge.ts";
 import { type PreTokenizer, pretokenize } from "./pretokenize.ts";
 
 export class BpeEncoder {
@@ -47,29 +48,8 @@ export class BpeEncoder {
     }
   }
 
-  /**
-   * The word's symbols after merging. `ranks[i]` is the rank of symbols[i] + symbols[i + 1]
-   * (Infinity: no merge); after a merge only the two pairs around it are looked up again.
-   */
+  /** The word's symbols after merging by rank (merge.ts). */
   private merge(word: string): string[] {
-    const symbols = Array.from(word);
-    const rankOf = (a: string, b: string) => this.ranks.get(`${a} ${b}`) ?? Infinity;
-    const ranks: number[] = [];
-    for (let i = 0; i + 1 < symbols.length; i++) ranks.push(rankOf(symbols[i]!, symbols[i + 1]!));
-    for (;;) {
-      let best = Infinity;
-      let at = -1;
-      for (let i = 0; i < ranks.length; i++) {
-        if (ranks[i]! < best) {
-          best = ranks[i]!;
-          at = i;
-        }
-      }
-      if (at < 0) return symbols;
-      symbols.splice(at, 2, symbols[at]! + symbols[at + 1]!);
-      ranks.splice(at, 1);
-      if (at > 0) ranks[at - 1] = rankOf(symbols[at - 1]!, symbols[at]!);
-      if (at < ranks.length) ranks[at] = rankOf(symbols[at]!, symbols[at + 1]!);
-    }
+    return greedyMerge(Array.from(word), (a, b) => this.ranks.get(`${a} ${b}`));
   }
 }

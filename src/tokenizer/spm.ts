@@ -5,6 +5,7 @@
  * `encode` and llama.cpp's `llm_tokenizer_spm`.
  */
 import type { Vocab } from "../model/types.ts";
+import { greedyMerge } from "./merge.ts";
 
 export const SPACE = "▁";
 
@@ -41,34 +42,15 @@ export class SpmEncoder {
   }
 
   /**
-   * Greedy BPE over characters: merge the adjacent pair whose concatenation is the best-scoring
-   * piece (leftmost on ties) until none is a piece. Symbols are text, not ids, as in llama.cpp: two
-   * characters that have no piece of their own still merge into a piece that holds both.
-   * The merged id of every adjacent pair is kept in `pairs` and only the two pairs around a merge
-   * are looked up again, so each pass is a scan of numbers rather than of concatenated strings: a
-   * prompt of many kilobytes encodes in milliseconds instead of seconds.
+   * Greedy BPE over characters (merge.ts): the adjacent pair whose concatenation is the
+   * best-scoring piece merges first (leftmost on ties). Symbols are text, not ids, as in llama.cpp:
+   * two characters that have no piece of their own still merge into a piece that holds both.
    */
   private merge(symbols: string[]): string[] {
-    const pairId = (a: string, b: string) => this.ids.get(a + b) ?? -1;
-    // pairs[i]: id of symbols[i] + symbols[i + 1], or -1.
-    const pairs: number[] = [];
-    for (let i = 0; i + 1 < symbols.length; i++) pairs.push(pairId(symbols[i]!, symbols[i + 1]!));
     const scores = this.vocab.scores;
-    for (;;) {
-      let bestScore = -Infinity;
-      let bestAt = -1;
-      for (let i = 0; i < pairs.length; i++) {
-        const merged = pairs[i]!;
-        if (merged >= 0 && scores[merged]! > bestScore) {
-          bestScore = scores[merged]!;
-          bestAt = i;
-        }
-      }
-      if (bestAt < 0) return symbols;
-      symbols.splice(bestAt, 2, symbols[bestAt]! + symbols[bestAt + 1]!);
-      pairs.splice(bestAt, 1);
-      if (bestAt > 0) pairs[bestAt - 1] = pairId(symbols[bestAt - 1]!, symbols[bestAt]!);
-      if (bestAt < pairs.length) pairs[bestAt] = pairId(symbols[bestAt]!, symbols[bestAt + 1]!);
-    }
+    return greedyMerge(symbols, (a, b) => {
+      const id = this.ids.get(a + b);
+      return id === undefined ? undefined : -scores[id]!;
+    });
   }
 }
