@@ -146,7 +146,7 @@ interface Scratch {
   readonly logits: number; // [rows][vocab]
   readonly xq: number; // a Q8_0 product's input quantized per block to int16 [rows][max n]
   readonly xd: number; // and its block scales [rows][max n / 32]
-  readonly rowScratch: number; // packed types: one dequantized weight row per share [shares][max n] (0 if none)
+  readonly rowScratch: number; // packed types: a group of dequantized weight rows per share (0 if none)
 }
 
 export interface WasmBackendOptions {
@@ -264,8 +264,9 @@ export class WasmBackend implements Backend {
     this.outputNorm = this.vector(w.outputNorm);
     this.ropeFreqs = optional(w.ropeFreqs);
     this.neox = c.ropeStyle === "neox" ? 1 : 0;
-    const needsRows = [...resident.values()].some((m) => !DIRECT_TYPES.has(m.type));
-    this.rowScratchBytes = needsRows ? SHARES_PER_THREAD * threads * Math.max(c.dim, c.nHeads * c.headDim, c.hiddenDim) * 4 : 0;
+    // Per share, for the packed types: a group of dequantized rows (quants.ts packedGroupRows) of the widest product.
+    const group = Math.max(...[c.dim, c.nHeads * c.headDim, c.hiddenDim].map((n) => this.k.packedGroupRows(n) * n * 4));
+    this.rowScratchBytes = [...resident.values()].some((m) => !DIRECT_TYPES.has(m.type)) ? SHARES_PER_THREAD * threads * group : 0;
     this.scratch = this.allocScratch(this.maxChunkRows);
     this.pool = new ThreadPool(this.heap, threads, c.nKvHeads, options.minParallelWork, options.spinMs);
     const s = this.scratch;
@@ -424,8 +425,7 @@ export class WasmBackend implements Backend {
         if (l === 0) cache.registerToken(position, tokens[r]!);
         this.attendRow(l, position, r, s.q + r * qDim * 4, s.xb + r * qDim * 4, cache);
       }
-      // Output projection and residual.
-      this.products(jobs.wo, rows);
+      this.products(jobs.wo, rows); // output projection and residual
       k.addInPlace(s.x, s.xb2, rows * dim);
       // --- SwiGLU feed-forward: w2( silu(w1 x) ⊙ w3 x ) ---
       k.rmsnorm(s.xb, s.x, w.ffnNorm, dim, rows, normEps);

@@ -71,6 +71,7 @@ export interface Kernels {
     scratch: number,
   ): void;
   dequantPackedRow(type: number, p: number, n: number, out: number): void;
+  packedGroupRows(n: number): number;
   swiglu(h: number, u: number, n: number): void;
   addInPlace(x: number, y: number, n: number): void;
   softmax(x: number, n: number): void;

@@ -132,8 +132,8 @@ export function runShare(k, ctrl, index, threads) {
       if (rows === 1) k.matvecF32(out, x, w, n, r0, r1);
       else k.matmmF32(out, x, w, n, d, rows, r0, r1);
     } else {
-      // Another packed type (quants.ts): xd is the scratch rows, one of n floats per share.
-      k.matmulPacked(kind, out, x, w, n, d, rows, r0, r1, xd + index * n * 4);
+      // Another packed type (quants.ts): xd is the scratch rows, packedGroupRows(n) rows of n floats per share.
+      k.matmulPacked(kind, out, x, w, n, d, rows, r0, r1, xd + index * k.packedGroupRows(n) * n * 4);
     }
   }
 }

@@ -76,16 +76,41 @@ describe.each(TYPES)("%s", (type) => {
       const got = heap.f32.slice(out >> 2, (out >> 2) + n);
       expect(Buffer.from(got.buffer).equals(Buffer.from(y.slice(r * n, (r + 1) * n).buffer)), `row ${r}`).toBe(true);
     }
-    // Two input rows × four weight rows, against matmulPacked's F32 twin (the same scratch row, dotted in THE ORDER).
-    const xs = gaussian(2 * n, 99);
-    const xp = put(new Uint8Array(xs.buffer));
-    const prod = heap.alloc(2 * 4 * 4);
-    const scratch = heap.alloc(n * 4);
-    k.matmulPacked(TENSOR_TYPES[type], prod, xp, w, n, 4, 2, 0, 4, scratch);
-    const dense = put(new Uint8Array(y.buffer));
-    const want = heap.alloc(2 * 4 * 4);
-    k.matmmSimpleF32(want, xp, dense, n, 4, 2, 0, 4);
-    expect(heap.f32.slice(prod >> 2, (prod >> 2) + 8)).toEqual(heap.f32.slice(want >> 2, (want >> 2) + 8));
+    // matmulPacked against matmmSimpleF32 over the dequantized rows (one dotRow per element, THE
+    // ORDER), bit for bit: 70 weight rows (the 4 above repeated; more than one group of
+    // packedGroupRows(n) rows), row ranges that start and end inside a group, 1 input row (the
+    // matrix–vector path) and 5 (the tiles and their edges).
+    const R = 70;
+    const tiledPacked = new Uint8Array(R * rowBytes);
+    const tiledDense = new Float32Array(R * n);
+    for (let r = 0; r < R; r++) {
+      tiledPacked.set(packed.subarray((r % 4) * rowBytes, ((r % 4) + 1) * rowBytes), r * rowBytes);
+      tiledDense.set(y.subarray((r % 4) * n, ((r % 4) + 1) * n), r * n);
+    }
+    const wt = put(tiledPacked);
+    const dense = put(new Uint8Array(tiledDense.buffer));
+    expect(k.packedGroupRows(n)).toBeLessThan(R);
+    for (const rows of [1, 5]) {
+      const xp = put(new Uint8Array(gaussian(rows * n, 99 + rows).buffer));
+      for (const [r0, r1] of [
+        [0, R],
+        [3, 67],
+      ]) {
+        const prod = heap.alloc(rows * R * 4);
+        const want = heap.alloc(rows * R * 4);
+        heap.f32.fill(0, prod >> 2, (prod >> 2) + rows * R);
+        heap.f32.fill(0, want >> 2, (want >> 2) + rows * R);
+        const scratch = heap.alloc(k.packedGroupRows(n) * n * 4);
+        k.matmulPacked(TENSOR_TYPES[type], prod, xp, wt, n, R, rows, r0!, r1!, scratch);
+        k.matmmSimpleF32(want, xp, dense, n, R, rows, r0!, r1!);
+        const got = heap.f32.slice(prod >> 2, (prod >> 2) + rows * R);
+        expect(
+          Buffer.from(got.buffer).equals(Buffer.from(heap.f32.slice(want >> 2, (want >> 2) + rows * R).buffer)),
+          `${rows} rows, [${r0}, ${r1})`,
+        ).toBe(true);
+        expect(got.some((v) => v !== 0)).toBe(true);
+      }
+    }
   });
 
   it("a NaN or infinite scale is found, with the index of its block's first weight", () => {

@@ -22,7 +22,7 @@
  *   to float32. The price is that error bound on the input, stated and tested in test/wasm.
  *
  * - The other packed types (Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, BF16, Q2_K..Q6_K) are dequantized one
- *   weight row at a time into a scratch row and summed like F32 (quants.ts), equal bit for bit to
+ *   group of weight rows at a time into a scratch and multiplied like F32 (quants.ts), equal bit for bit to
  *   the F32 product over reference/quants.ts's dequantized weights.
  *
  * Weight types are ggml's ids: F32 = 0, F16 = 1, Q8_0 = 8 (blocks of an f16 scale and 32 int8), and
@@ -33,7 +33,7 @@
 export { dequantRow } from "./convert";
 export { matvecF32, matvecF16, matmmF32, matmmF16, matmmSimpleF32, matmmSimpleF16 } from "./matmul";
 export { quantizeQ16, matvecQ8, matmmQ8, matmmSimpleQ8 } from "./matmul-q8";
-export { matmulPacked, dequantPackedRow } from "./quants";
+export { matmulPacked, dequantPackedRow, packedGroupRows } from "./quants";
 export { rmsnorm, rope, ropeQK, swiglu, addInPlace } from "./elementwise";
 export { softmax } from "./softmax";
 export { attend } from "./attend";

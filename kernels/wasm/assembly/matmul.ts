@@ -48,11 +48,6 @@ import { F16, F32, halfToF32, halves4, hsum, rowBytes } from "./convert";
   return sum;
 }
 
-/** dotRow over an F32 row (for matmulPacked's dequantized scratch row, quants.ts). */
-export function dotF32(row: usize, x: usize, n: i32): f32 {
-  return dotRow(F32, row, x, n);
-}
-
 /**
  * The register tiles of the matrix–matrix kernel: out[t][i] for TW weight rows (w, w + rb, ...)
  * × TX input rows (x, x + xs, ...), written at out + t·os + 4·i; each element dotRow's loop,

@@ -6,13 +6,14 @@
  * test/wasm/quants.test.ts compares the bytes). The block layouts are written out there.
  *
  * matmulPacked: out[t][i] = W[i]·x[t]. Each weight row is dequantized once per call into a
- * scratch row of n floats (one per share of the thread pool, never a whole matrix), then summed
- * against every input row by dotF32 — THE ORDER of matmul.ts, so the result equals the F32 product
- * over the dequantized weights bit for bit. Speed on these types is the next step (issue 20): dot
- * products on the packed blocks, without the scratch row.
+ * scratch group of rows (packedGroupRows, ~64 KiB per share of the thread pool, never a whole
+ * matrix), then multiplied by matmul.ts's F32 kernels — THE ORDER of matmul.ts, so the result equals
+ * the F32 product over the dequantized weights bit for bit; several rows at once give the
+ * independent add chains one row cannot (decode), and the register tiles reuse each group for
+ * every prompt row (prefill).
  */
 import { halfToF32 } from "./convert";
-import { dotF32 } from "./matmul";
+import { matmmF32, matvecF32 } from "./matmul";
 
 export const BF16: i32 = 30;
 export const Q4_0: i32 = 2;
@@ -242,15 +243,31 @@ export function packedRowBytes(type: i32, n: i32): usize {
 }
 
 /**
+ * Weight rows matmulPacked dequantizes together: ~64 KiB of float32, at least 4 rows (the four
+ * independent chains of the matrix–vector kernel), a multiple of 4. The scratch of each share holds
+ * packedGroupRows(n) · n floats.
+ */
+export function packedGroupRows(n: i32): i32 {
+  return max<i32>(4, (16384 / n) & ~3);
+}
+
+/**
  * out[t][i] = W[i]·x[t] for weight rows [r0, r1) and `rows` input rows, W `[d][n]` of a packed type;
- * `scratch`: n floats of this share's own.
+ * `scratch`: packedGroupRows(n) · n floats of this share's own. Each group of rows is dequantized
+ * once, then multiplied by the F32 kernels of matmul.ts (several rows at once, and every input row
+ * while the group is in cache) — the same sums, in the same order, as one dotF32 per element.
  */
 export function matmulPacked(type: i32, out: usize, x: usize, w: usize, n: i32, d: i32, rows: i32, r0: i32, r1: i32, scratch: usize): void {
   const rb = packedRowBytes(type, n);
-  for (let i = r0; i < r1; i++) {
-    dequantPackedRow(type, w + <usize>i * rb, n, scratch);
-    for (let t = 0; t < rows; t++) {
-      store<f32>(out + (<usize>(t * d + i) << 2), dotF32(scratch, x + (<usize>(t * n) << 2), n));
-    }
+  const fb = <usize>n << 2;
+  const g = packedGroupRows(n);
+  for (let i0 = r0; i0 < r1; i0 += g) {
+    const i1 = min<i32>(r1, i0 + g);
+    for (let i = i0; i < i1; i++) dequantPackedRow(type, w + <usize>i * rb, n, scratch + <usize>(i - i0) * fb);
+    // The group as a float32 matrix whose row i is at base + i·fb (u32 addresses wrap, so base may
+    // lie "below" 0: only base + i·fb for i in [i0, i1) is ever read).
+    const base = scratch - <usize>i0 * fb;
+    if (rows == 1) matvecF32(out, x, base, n, i0, i1);
+    else matmmF32(out, x, base, n, d, rows, i0, i1);
   }
 }
