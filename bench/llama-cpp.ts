@@ -1,6 +1,9 @@
 /**
  * Side by side with llama.cpp (node-llama-cpp 3.21.1, pinned in bench/peer) on the same GGUF
  * files: prefill and decode tokens/s, ours (reference, each gpu.js mode) against theirs, as ratios.
+ * Also the shapes of the models people download (`synth --like`, issue 20): SmolLM2-135M in Q8_0 and
+ * Q4_K_M (and Llama-3.2-1B Q4_K_M with --long), where only the wasm backend runs (1 thread, as
+ * llama.cpp): the reference and gpu.js would take minutes per row and measure nothing new.
  * Install the peer once: npm run bench:peer-install. Run: npx tsx bench/llama-cpp.ts [--quick | --long]
  */
 import { kvLayoutOf } from "../src/interfaces.ts";
@@ -12,6 +15,11 @@ import { benchTokens, synthGguf } from "./lib/models.ts";
 import { loadPeer } from "./lib/peer.ts";
 import { benchSize, outDir, type Row, writeReport } from "./lib/report.ts";
 import { isMainModule } from "../src/is-main.ts";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createBackend } from "../src/create-backend.ts";
+import { type FamilyName, synthLike } from "../src/model/families.ts";
+import type { LlamaModel } from "../src/model/types.ts";
 
 interface PeerResult {
   prefillMs: number;
@@ -30,11 +38,44 @@ interface Peer {
   }): Promise<PeerResult>;
 }
 
-const SETTINGS = {
-  quick: { files: ["stories260K"], prefill: 16, decode: 16, repeats: 1 },
-  default: { files: ["stories260K", "15M"], prefill: 64, decode: 64, repeats: 3 },
-  long: { files: ["stories260K", "15M", "110M"], prefill: 128, decode: 128, repeats: 3 },
-} as const;
+type Family = readonly [FamilyName, string];
+const SETTINGS: Record<
+  "quick" | "default" | "long",
+  { files: readonly string[]; families: readonly Family[]; prefill: number; decode: number; repeats: number }
+> = {
+  quick: { files: ["stories260K"], families: [], prefill: 16, decode: 16, repeats: 1 },
+  default: {
+    files: ["stories260K", "15M"],
+    families: [
+      ["smollm2-135m", "Q8_0"],
+      ["smollm2-135m", "Q4_K_M"],
+    ],
+    prefill: 64,
+    decode: 64,
+    repeats: 3,
+  },
+  long: {
+    files: ["stories260K", "15M", "110M"],
+    families: [
+      ["smollm2-135m", "Q8_0"],
+      ["smollm2-135m", "Q4_K_M"],
+      ["llama-3.2-1b", "Q4_K_M"],
+    ],
+    prefill: 128,
+    decode: 128,
+    repeats: 3,
+  },
+};
+
+/** A family-shaped file (`synth --like`, seed 1, the family's own synthetic vocabulary), written once under results/models. */
+function likeGguf(dir: string, [family, type]: Family): string {
+  const path = join(dir, "models", `like-${family}-${type.toLowerCase()}.gguf`);
+  if (!existsSync(path)) {
+    mkdirSync(join(dir, "models"), { recursive: true });
+    writeFileSync(path, synthLike(family, { type, seed: 1 }));
+  }
+  return path;
+}
 
 /** The GGUF to compare on: stories260K as shipped, synthetic shapes written once under results/models. */
 function ggufFor(name: string, dir: string): string {
@@ -47,12 +88,21 @@ export async function llamaCppBench(argv: readonly string[] = process.argv.slice
   const dir = outDir(argv);
   const peer = await loadPeer<Peer>();
   const notes: string[] = [
-    "llama.cpp runs with 1 thread (our backends are single-threaded JavaScript), CPU only, F32 weights; best of the repeats for both.",
+    "llama.cpp runs with 1 thread, CPU only; best of the repeats for both. stories260K/15M: F32 weights, every backend of ours. " +
+      "Family shapes (synth --like, random weights): the file's types, our wasm backend on 1 thread.",
   ];
   if (typeof peer === "string") notes.push(`llama.cpp NOT measured: ${peer}`);
   const rows: Row[] = [];
-  for (const name of s.files) {
-    const path = ggufFor(name, dir);
+  const files = [
+    ...s.files.map((name) => ({ name, path: () => ggufFor(name, dir), backends: benchBackends() })),
+    ...s.families.map((f) => ({
+      name: `${f[0]} ${f[1]}`,
+      path: () => likeGguf(dir, f),
+      backends: [{ label: "wasm (1 thread)", make: (m: LlamaModel) => createBackend(m, { backend: "wasm", gpuMode: "auto", threads: 1 }) }],
+    })),
+  ];
+  for (const { name, path: pathOf, backends } of files) {
+    const path = pathOf();
     const model = loadModel(path);
     const tokens = benchTokens(model, s.prefill + 1);
     let theirs: PeerResult | undefined;
@@ -66,7 +116,7 @@ export async function llamaCppBench(argv: readonly string[] = process.argv.slice
         notes.push(`llama.cpp failed on ${name}: ${(e as Error).message}`);
       }
     }
-    for (const choice of benchBackends()) {
+    for (const choice of backends) {
       const backend = await choice.make(model);
       let best = { prefillMs: Infinity, decodeMs: Infinity };
       for (let r = 0; r < s.repeats + 1; r++) {
