@@ -1,9 +1,9 @@
 /**
  * The wasm backend: the Llama forward pass of reference/transformer.ts on WebAssembly SIMD
  * kernels (kernels/wasm/assembly/index.ts), with the weights resident in one wasm memory in the
- * file's own type (every type of reference/quants.ts; Q8_0 and Q4_K multiplied as integers against
- * a block-quantized input, as llama.cpp does; the others dequantized a group of rows at a time).
- * No float32 copy of a packed model's weights is made.
+ * file's own type (every type of reference/quants.ts — dequantized inside the kernels; Q8_0
+ * multiplied as integers against a block-quantized input, as llama.cpp does; the others one
+ * dequantized weight row at a time). No float32 copy of a packed model's weights is made.
  *
  * Prefill runs the prompt in chunks of rows: per layer, the norms and the Q/K/V, output and FFN
  * products are one kernel call for all rows (a blocked matrix–matrix product: each weight vector
@@ -76,11 +76,10 @@ export function wasmUnavailable(config?: LlamaConfig): string | undefined {
   }
 }
 
-const TYPE_ID = TENSOR_TYPES; // ggml type ids the kernels take (every type of reference/quants.ts)
-/** Types whose products read the input quantized per block (matmul-q8.ts quantizeQ16, matmul-q4k.ts), */
-const QUANTIZED_INPUT: ReadonlySet<number> = new Set([TYPE_ID.Q8_0, TYPE_ID.Q4_K]);
-/** and those that run without a scratch row (also matmul.ts); the others use quants.ts's. */
-const DIRECT_TYPES: ReadonlySet<number> = new Set([TYPE_ID.F32, TYPE_ID.F16, ...QUANTIZED_INPUT]);
+/** ggml type ids the kernels take (every type of reference/quants.ts). */
+const TYPE_ID = TENSOR_TYPES;
+/** Types the products run on without a scratch row (matmul.ts, matmul-q8.ts); the others use quants.ts's. */
+const DIRECT_TYPES: ReadonlySet<number> = new Set([TYPE_ID.F32, TYPE_ID.F16, TYPE_ID.Q8_0]);
 
 /** A weight matrix in wasm memory: `[d][n]` row-major in ggml type `type`. */
 interface Matrix {
@@ -121,7 +120,7 @@ interface Products {
   readonly x: number;
   readonly n: number;
   readonly outputs: readonly Output[];
-  /** Some matrix is Q8_0 or Q4_K: x is quantized per block first (kernels' file comment). */
+  /** Some matrix is Q8_0: x is quantized per block first (kernels' file comment). */
   readonly quantized: boolean;
   readonly decode: PackedProducts;
 }
@@ -145,7 +144,7 @@ interface Scratch {
   readonly k: number; // [rows][kvDim]
   readonly v: number; // [rows][kvDim]
   readonly logits: number; // [rows][vocab]
-  readonly xq: number; // a Q8_0/Q4_K product's input quantized per block to int16 [rows][max n]
+  readonly xq: number; // a Q8_0 product's input quantized per block to int16 [rows][max n]
   readonly xd: number; // and its block scales [rows][max n / 32]
   readonly rowScratch: number; // packed types: a group of dequantized weight rows per share (0 if none)
 }
@@ -180,7 +179,8 @@ export interface WasmBackendOptions {
 export class WasmBackend implements Backend {
   readonly name: string;
   readonly config: LlamaConfig;
-  readonly heap: WasmHeap; // the memory and kernels (exposed for tests)
+  /** The memory and kernels (exposed for tests). */
+  readonly heap: WasmHeap;
   /** KV buffers in this backend's memory: attention then reads each head's kept entries in place. */
   readonly kvStorage: KvStorage;
   private readonly k: Kernels;
@@ -370,7 +370,7 @@ export class WasmBackend implements Backend {
 
   /** The job of `outputs` reading x, with its one-row form written out. */
   private productJob(x: number, n: number, outputs: readonly Output[]): Products {
-    const quantized = outputs.some((o) => QUANTIZED_INPUT.has(o.m.type));
+    const quantized = outputs.some((o) => o.m.type === TYPE_ID.Q8_0);
     return { x, n, outputs, quantized, decode: ThreadPool.pack(this.productList(x, n, 1, outputs)) };
   }
 
@@ -379,7 +379,7 @@ export class WasmBackend implements Backend {
     return outputs.map(({ m, out, d }) => ({
       kind: m.type,
       out,
-      x: QUANTIZED_INPUT.has(m.type) ? xq : x,
+      x: m.type === TYPE_ID.Q8_0 ? xq : x,
       xd: DIRECT_TYPES.has(m.type) ? xd : rowScratch,
       w: m.ptr,
       n,

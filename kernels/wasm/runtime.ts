@@ -38,8 +38,6 @@ export interface Kernels {
   matvecF16(out: number, x: number, w: number, n: number, r0: number, r1: number): void;
   quantizeQ16(x: number, n: number, rows: number, xq: number, xd: number): void;
   matvecQ8(out: number, xq: number, xd: number, w: number, n: number, r0: number, r1: number): void;
-  matvecQ4K(out: number, xq: number, xd: number, w: number, n: number, r0: number, r1: number): void;
-  matmmQ4K(out: number, xq: number, xd: number, w: number, n: number, d: number, rows: number, r0: number, r1: number): void;
   matmmF32(out: number, x: number, w: number, n: number, d: number, rows: number, r0: number, r1: number): void;
   matmmF16(out: number, x: number, w: number, n: number, d: number, rows: number, r0: number, r1: number): void;
   matmmQ8(out: number, xq: number, xd: number, w: number, n: number, d: number, rows: number, r0: number, r1: number): void;

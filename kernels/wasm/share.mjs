@@ -57,13 +57,12 @@ export const OP_PRODUCTS = 1;
 export const OP_STOP = 2;
 export const OP_ATTEND = 3;
 /**
- * Product kinds: ggml's type ids (F32 0, F16 1, Q8_0 8, Q4_K 12; Q8_0 and Q4_K read a quantized
- * input x + xd). Any other id is a packed type of quants.ts, whose xd is a scratch per share.
+ * Product kinds: ggml's type ids (F32 0, F16 1, Q8_0 8; Q8_0 reads a quantized input x + xd). Any
+ * other id is a packed type of quants.ts, whose xd is a scratch of n floats per share.
  */
 export const KIND_F32 = 0;
 export const KIND_F16 = 1;
 export const KIND_Q8 = 8;
-export const KIND_Q4K = 12;
 
 /** Rows [r0, r1) of `d` that share `index` of `threads` computes. */
 export function shareOf(d, index, threads) {
@@ -126,9 +125,6 @@ export function runShare(k, ctrl, index, threads) {
     if (kind === KIND_Q8) {
       if (rows === 1) k.matvecQ8(out, x, xd, w, n, r0, r1);
       else k.matmmQ8(out, x, xd, w, n, d, rows, r0, r1);
-    } else if (kind === KIND_Q4K) {
-      if (rows === 1) k.matvecQ4K(out, x, xd, w, n, r0, r1);
-      else k.matmmQ4K(out, x, xd, w, n, d, rows, r0, r1);
     } else if (kind === KIND_F16) {
       if (rows === 1) k.matvecF16(out, x, w, n, r0, r1);
       else k.matmmF16(out, x, w, n, d, rows, r0, r1);

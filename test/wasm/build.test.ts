@@ -24,8 +24,6 @@ it("the module imports one memory (the host's shared memory) and exports every k
     "matvecF32",
     "matvecF16",
     "matvecQ8",
-    "matvecQ4K",
-    "matmmQ4K",
     "matmmF32",
     "matmmF16",
     "matmmQ8",

@@ -34,7 +34,6 @@ export { dequantRow } from "./convert";
 export { matvecF32, matvecF16, matmmF32, matmmF16, matmmSimpleF32, matmmSimpleF16 } from "./matmul";
 export { quantizeQ16, matvecQ8, matmmQ8, matmmSimpleQ8 } from "./matmul-q8";
 export { matmulPacked, dequantPackedRow, packedGroupRows } from "./quants";
-export { matvecQ4K, matmmQ4K } from "./matmul-q4k";
 export { rmsnorm, rope, ropeQK, swiglu, addInPlace } from "./elementwise";
 export { softmax } from "./softmax";
 export { attend } from "./attend";

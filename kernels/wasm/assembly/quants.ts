@@ -63,7 +63,7 @@ const IQ4_NL_LEVELS: StaticArray<i8> = [-127, -104, -83, -65, -49, -35, -22, -10
 
 /** Q4_K/Q5_K scale (which = 0) or min (which = 1) of group g (reference/quants.ts kScaleMin). */
 // @ts-ignore: decorator
-@inline export function kScaleMin(s: usize, g: i32, which: i32): i32 {
+@inline function kScaleMin(s: usize, g: i32, which: i32): i32 {
   if (g < 4) return <i32>load<u8>(s + g + 4 * which) & 63;
   const b = <i32>load<u8>(s + g + 4);
   return which == 0 ? (b & 0xf) | ((<i32>load<u8>(s + g - 4) >> 6) << 4) : (b >> 4) | ((<i32>load<u8>(s + g) >> 6) << 4);
