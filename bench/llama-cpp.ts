@@ -11,14 +11,12 @@ import { argmax } from "../src/generation/sampler.ts";
 import { FullKvCache } from "../src/kv/full-cache.ts";
 import { loadModel, resolveModelPath } from "../src/model/load.ts";
 import { benchBackends } from "./lib/backends.ts";
-import { benchTokens, synthGguf } from "./lib/models.ts";
+import { benchTokens, likeGguf, synthGguf } from "./lib/models.ts";
 import { loadPeer } from "./lib/peer.ts";
 import { benchSize, outDir, type Row, writeReport } from "./lib/report.ts";
 import { isMainModule } from "../src/is-main.ts";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { createBackend } from "../src/create-backend.ts";
-import { type FamilyName, synthLike } from "../src/model/families.ts";
+import type { FamilyName } from "../src/model/families.ts";
 import type { LlamaModel } from "../src/model/types.ts";
 
 interface PeerResult {
@@ -67,16 +65,6 @@ const SETTINGS: Record<
   },
 };
 
-/** A family-shaped file (`synth --like`, seed 1, the family's own synthetic vocabulary), written once under results/models. */
-function likeGguf(dir: string, [family, type]: Family): string {
-  const path = join(dir, "models", `like-${family}-${type.toLowerCase()}.gguf`);
-  if (!existsSync(path)) {
-    mkdirSync(join(dir, "models"), { recursive: true });
-    writeFileSync(path, synthLike(family, { type, seed: 1 }));
-  }
-  return path;
-}
-
 /** The GGUF to compare on: stories260K as shipped, synthetic shapes written once under results/models. */
 function ggufFor(name: string, dir: string): string {
   return name === "stories260K" ? resolveModelPath() : synthGguf(dir, name as "15M" | "110M", "F32");
@@ -97,7 +85,7 @@ export async function llamaCppBench(argv: readonly string[] = process.argv.slice
     ...s.files.map((name) => ({ name, path: () => ggufFor(name, dir), backends: benchBackends() })),
     ...s.families.map((f) => ({
       name: `${f[0]} ${f[1]}`,
-      path: () => likeGguf(dir, f),
+      path: () => likeGguf(dir, ...f),
       backends: [{ label: "wasm (1 thread)", make: (m: LlamaModel) => createBackend(m, { backend: "wasm", gpuMode: "auto", threads: 1 }) }],
     })),
   ];

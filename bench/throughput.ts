@@ -9,12 +9,11 @@ import { kvLayoutOf } from "../src/interfaces.ts";
 import { FullKvCache } from "../src/kv/full-cache.ts";
 import { benchBackends } from "./lib/backends.ts";
 import { type BenchShape, benchModel, benchTokens } from "./lib/models.ts";
-import { benchSize, outDir, type Row, writeReport } from "./lib/report.ts";
+import { benchSize, modelFlag, outDir, type Row, writeReport } from "./lib/report.ts";
 import { isMainModule } from "../src/is-main.ts";
 import { InputError } from "../src/errors.ts";
 import type { Backend } from "../src/interfaces.ts";
 import { loadModel } from "../src/model/load.ts";
-import { modelFlag } from "./lib/report.ts";
 
 const SETTINGS = {
   quick: { shapes: ["stories260K", "tiny"] as BenchShape[], prefill: 16, decode: 8, iterations: 2 },

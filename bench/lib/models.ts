@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { type GgufTensorType, llamaToGguf } from "../../src/model/gguf-writer.ts";
 import { loadModel, resolveModelPath } from "../../src/model/load.ts";
 import { SYNTH_SHAPES, synthModel, type SynthShapeName } from "../../src/model/synth.ts";
+import { type FamilyName, synthLike } from "../../src/model/families.ts";
 import type { LlamaModel } from "../../src/model/types.ts";
 
 export type BenchShape = "stories260K" | SynthShapeName;
@@ -23,10 +24,21 @@ export function benchTokens(model: LlamaModel, count: number): number[] {
  * reads files): the path.
  */
 export function synthGguf(dir: string, shape: SynthShapeName, type: GgufTensorType): string {
-  const path = join(dir, "models", `synth-${shape}-${type.toLowerCase()}.gguf`);
+  return writtenOnce(dir, `synth-${shape}-${type.toLowerCase()}.gguf`, () =>
+    llamaToGguf(synthModel(SYNTH_SHAPES[shape], 1), { tensorType: type }),
+  );
+}
+
+/** A family-shaped GGUF (`synth --like`, seed 1, the family's synthetic vocabulary) of `type`, written once the same way. */
+export function likeGguf(dir: string, family: FamilyName, type: string): string {
+  return writtenOnce(dir, `like-${family}-${type.toLowerCase()}.gguf`, () => synthLike(family, { type, seed: 1 }));
+}
+
+function writtenOnce(dir: string, name: string, make: () => Uint8Array): string {
+  const path = join(dir, "models", name);
   if (!existsSync(path)) {
     mkdirSync(join(dir, "models"), { recursive: true });
-    writeFileSync(path, llamaToGguf(synthModel(SYNTH_SHAPES[shape], 1), { tensorType: type }));
+    writeFileSync(path, make());
   }
   return path;
 }

@@ -112,11 +112,7 @@ export class FastGen {
 
   /** A prompt's tokens: a string is encoded with the model's tokenizer, ids are checked against the vocabulary. */
   private tokensOf(prompt: Prompt): number[] {
-    if (typeof prompt === "string") {
-      const tokens = this.tokenizer.encode(prompt);
-      // "" means BOS alone, also where the vocabulary adds no BOS of its own (Qwen, SmolLM2).
-      return tokens.length > 0 ? tokens : [this.tokenizer.vocab.bosId];
-    }
+    if (typeof prompt === "string") return this.tokenizer.promptTokens(prompt);
     if (prompt.length === 0) throw new InputError("the prompt has no tokens (give at least one, normally BOS)");
     const n = this.tokenizer.vocabSize;
     const bad = prompt.find((t) => !Number.isInteger(t) || t < 0 || t >= n);

@@ -107,12 +107,12 @@ export function checkContext(model: LlamaModel, positions: number, what: string,
 }
 
 /**
- * Encodes a prompt given on the command line, refusing one that cannot fit the model's context
- * before tokenizing it: every token covers at most the longest piece's characters, so a text with
- * more than that many characters per position of context cannot fit, and encoding megabytes of
- * text (seconds) would be wasted before the context check could say so.
+ * Refuses a prompt given on the command line that cannot fit the model's context, before it is
+ * tokenized: every token covers at most the longest piece's characters, so a text with more than
+ * that many characters per position of context cannot fit, and encoding megabytes of text
+ * (seconds) would be wasted before the context check could say so.
  */
-export function encodePrompt(model: LlamaModel, tokenizer: Tokenizer, text: string, what: string): number[] {
+export function checkPromptFits(model: LlamaModel, tokenizer: Tokenizer, text: string, what: string): void {
   // A loop, not Math.max(...pieces): spreading 150K arguments overflows the stack.
   let longestPiece = 1;
   for (const p of tokenizer.vocab.pieces) longestPiece = Math.max(longestPiece, p.length);
@@ -124,7 +124,10 @@ export function encodePrompt(model: LlamaModel, tokenizer: Tokenizer, text: stri
         `${model.config.contextLength}`,
     );
   }
-  const tokens = tokenizer.encode(text);
-  // "" means BOS alone, also where the vocabulary adds no BOS of its own (Qwen, SmolLM2).
-  return tokens.length > 0 ? tokens : [tokenizer.vocab.bosId];
+}
+
+/** A command-line prompt's tokens ({@link checkPromptFits} first; "" is BOS alone). */
+export function encodePrompt(model: LlamaModel, tokenizer: Tokenizer, text: string, what: string): number[] {
+  checkPromptFits(model, tokenizer, text, what);
+  return tokenizer.promptTokens(text);
 }

@@ -10,7 +10,7 @@
 import { dequantize } from "../../reference/quants.ts";
 import { ModelFileError, quoted } from "../errors.ts";
 import { validateConfig } from "./config.ts";
-import { type GgufFile, type GgufTensorInfo, type GgufValue, packedTensor, readTensor } from "./gguf.ts";
+import { type GgufFile, type GgufTensorInfo, type GgufValue, packedTensor, readTensor, tensorBytes } from "./gguf.ts";
 import { knownTrainedContext } from "./known-models.ts";
 import { ggufVocab } from "./gguf-vocab.ts";
 import type { LayerWeights, LlamaConfig, LlamaModel, LlamaWeights, PackedLayer, PackedMatrix, RopeStyle } from "./types.ts";
@@ -82,7 +82,7 @@ function matrix(file: GgufFile, name: string, cols: number, rows: number): Packe
     rows,
     cols,
     get bytes() {
-      return file.source.read(file.dataOffset + t.offset, t.byteSize);
+      return tensorBytes(file, t);
     },
   };
 }

@@ -316,6 +316,14 @@ export function readTensor(file: GgufFile, info: GgufTensorInfo): Float32Array {
 }
 
 /**
+ * A tensor's bytes as they are, unchecked (a view of a file in memory, a fresh read of one on disk);
+ * parseGguf checked every tensor of a known type against the file's size.
+ */
+export function tensorBytes(file: GgufFile, info: GgufTensorInfo): Uint8Array {
+  return file.source.read(file.dataOffset + info.offset, info.byteSize);
+}
+
+/**
  * One tensor's bytes as the file encodes them (a view, no copy), after the checks every reader
  * of a tensor needs: a known type, the bytes present, and no NaN or infinite scale (for the float
  * types: weight). One such value (a flipped byte is enough) turns every logit into NaN, and the
@@ -329,8 +337,7 @@ export function packedTensor(file: GgufFile, info: GgufTensorInfo): { type: Tens
       `tensor ${quoted(info.name)} has type ${ggmlTypeName(info.type)}; supported types are ${TENSOR_TYPE_NAMES.join(", ")}`,
     );
   }
-  // In the file: parseGguf checked every tensor of a known type against the file's size.
-  const bytes = file.source.read(file.dataOffset + info.offset, info.byteSize);
+  const bytes = tensorBytes(file, info);
   const bad = firstNonFiniteScale(type, bytes, info.elementCount);
   if (bad) {
     const where = `tensor ${quoted(info.name)} (${type})`;

@@ -81,6 +81,15 @@ export class Tokenizer {
     return [...new Set([this.vocab.bosId, this.vocab.eosId, ...(this.vocab.stopIds ?? [])])];
   }
 
+  /**
+   * A prompt's tokens: `encode` with the vocabulary's defaults, and "" as BOS alone, also where the
+   * vocabulary adds no BOS of its own (Qwen, SmolLM2) — a model needs one token to start from.
+   */
+  promptTokens(text: string): number[] {
+    const tokens = this.encode(text);
+    return tokens.length > 0 ? tokens : [this.vocab.bosId];
+  }
+
   /** The id of a piece, if the vocab has it. */
   idOf(piece: string): number | undefined {
     return this.ids.get(piece);

@@ -104,7 +104,7 @@ function tokenInfo(f: FastGen, id: number, position: number, text: string): Toke
 
 /** The prompt's tokens: as text, or as a user message through the file's chat template. */
 function promptTokensOf(f: FastGen, prompt: string, chat: boolean): number[] {
-  return chat ? encodeChat(f.tokenizer, [{ role: "user", content: prompt }]) : f.tokenizer.encode(prompt);
+  return chat ? encodeChat(f.tokenizer, [{ role: "user", content: prompt }]) : f.tokenizer.promptTokens(prompt);
 }
 
 function promptInfo(f: FastGen, tokens: readonly number[]): TokenInfo[] {

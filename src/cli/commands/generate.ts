@@ -6,7 +6,16 @@ import { InputError } from "../../errors.ts";
 import { samplingSchema } from "../../generation/sampler.ts";
 import { type ChatMessage, encodeChat, renderChat } from "../../tokenizer/chat.ts";
 import { type FlagSpecs, parseFlags } from "../args.ts";
-import { checkContext, COMPRESSION_FLAGS, encodePrompt, MODEL_FLAGS, modelFlagsSchema, openModel, tokenClassesFor } from "../common.ts";
+import {
+  checkContext,
+  checkPromptFits,
+  COMPRESSION_FLAGS,
+  encodePrompt,
+  MODEL_FLAGS,
+  modelFlagsSchema,
+  openModel,
+  tokenClassesFor,
+} from "../common.ts";
 import type { CommandIO } from "../io.ts";
 import { validateFlags } from "../validate.ts";
 
@@ -55,10 +64,9 @@ export async function generateCommand(argv: readonly string[], io: CommandIO): P
     ...(flags.system !== undefined ? [{ role: "system" as const, content: flags.system }] : []),
     { role: "user", content: flags.prompt },
   ];
-  // encodePrompt refuses a text too long for the context before tokenizing it; a chat's messages
-  // pass the same check before the template is rendered around them.
-  const plainTokens = encodePrompt(model, tokenizer, flags.chat ? flags.prompt + (flags.system ?? "") : flags.prompt, "--prompt");
-  const promptTokens = flags.chat ? encodeChat(tokenizer, messages) : plainTokens;
+  // A chat's messages pass encodePrompt's length check before the template is rendered around them.
+  if (flags.chat) checkPromptFits(model, tokenizer, flags.prompt + (flags.system ?? ""), "--prompt");
+  const promptTokens = flags.chat ? encodeChat(tokenizer, messages) : encodePrompt(model, tokenizer, flags.prompt, "--prompt");
   // The last generated token is not fed back, so n + maxTokens - 1 positions run.
   checkContext(
     model,
