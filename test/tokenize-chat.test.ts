@@ -99,6 +99,8 @@ describe("chat", () => {
     { role: "system" as const, content: "Be brief." },
     { role: "user" as const, content: "Hi there" },
   ];
+  // The same chat as `messages`, on the command line.
+  const CHAT_ARGS = ["--chat", "--system", "Be brief.", "--prompt", "Hi there", "--max-tokens", "4", "--json"];
   it("renders the file's template for the messages and the assistant's turn; control pieces are single tokens", () => {
     const text = renderChat(tokenizer, messages);
     expect(text).toBe("<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi there<|im_end|>\n<|im_start|>assistant\n");
@@ -113,19 +115,7 @@ describe("chat", () => {
     expect(tokens[0]).toBe(llama.vocab.bosId);
   });
   it("generate --chat prompts with the rendered template and prints the reply only", async () => {
-    const r = await runCli(
-      "generate",
-      "--model",
-      qwen,
-      "--chat",
-      "--system",
-      "Be brief.",
-      "--prompt",
-      "Hi there",
-      "--max-tokens",
-      "4",
-      "--json",
-    );
+    const r = await runCli("generate", "--model", qwen, ...CHAT_ARGS);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.promptTokens).toEqual(encodeChat(tokenizer, messages));
@@ -136,21 +126,7 @@ describe("chat", () => {
     const fg = await openFastGen({ model: qwen, backend: "reference" });
     const tokens: number[] = [];
     for await (const piece of fg.chat(messages, { maxTokens: 4 })) tokens.push(piece.token);
-    const r = await runCli(
-      "generate",
-      "--model",
-      qwen,
-      "--backend",
-      "reference",
-      "--chat",
-      "--system",
-      "Be brief.",
-      "--prompt",
-      "Hi there",
-      "--max-tokens",
-      "4",
-      "--json",
-    );
+    const r = await runCli("generate", "--model", qwen, "--backend", "reference", ...CHAT_ARGS);
     expect(tokens).toEqual(JSON.parse(r.stdout).tokens);
   });
   it.each([

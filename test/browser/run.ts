@@ -86,6 +86,19 @@ const genArgs = (backend: string) => [
   String(MAX_TOKENS),
 ];
 
+/** `fastgen generate --backend reference --json` with FastGen at `t`: the story the page must equal. */
+function cliStory(t: number, maxTokens: number, extra: string[]): CliGenerate {
+  const args = ["--prompt", PROMPT, "--policy", "fastgen", "--threshold", String(t), "--max-tokens", String(maxTokens)];
+  return JSON.parse(cli(["generate", "--backend", "reference", "--json", ...args, ...extra]).stdout) as CliGenerate;
+}
+
+/** Waits until the status line says the model `name` is open. */
+async function waitReady(page: Page, name: string): Promise<void> {
+  await page.waitForFunction((n) => (document.getElementById("status-text")!.textContent ?? "").includes(`Ready: ${n}`), name, {
+    timeout: 60_000,
+  });
+}
+
 /** The CLI's own tok/s figure (stderr), best of `runs` processes. */
 function cliTokPerSec(backend: string, extra: string[] = [], runs = 3): number | undefined {
   let best: number | undefined;
@@ -305,9 +318,7 @@ async function main(): Promise<void> {
 
     // A model file of the user's own: the llama2.c checkpoint and its tokenizer, through the file input.
     await page.setInputFiles("#file", [join(repo, "models/babyllama105.bin"), join(repo, "models/tok105.bin")]);
-    await page.waitForFunction(() => /Ready: babyllama105\.bin/.test(document.getElementById("status-text")!.textContent ?? ""), null, {
-      timeout: 60_000,
-    });
+    await waitReady(page, "babyllama105.bin");
     await page.waitForFunction(() => document.querySelectorAll("#grid .cell").length > 0, null, { timeout: 60_000 });
     const babyArgs = ["--model", join(repo, "models/babyllama105.bin"), "--tokenizer", join(repo, "models/tok105.bin")];
     const babyProfile = gridFromProfile(
@@ -319,23 +330,7 @@ async function main(): Promise<void> {
     check(d3 === undefined, `dropped llama2.c model: grid = fastgen profile --json --model babyllama105.bin at T = ${T_MOVED}`, d3);
     await page.fill("#max-tokens", "64");
     const baby = await generateOnPage(page);
-    const babyCli = JSON.parse(
-      cli([
-        "generate",
-        "--backend",
-        "reference",
-        "--json",
-        "--prompt",
-        PROMPT,
-        "--policy",
-        "fastgen",
-        "--threshold",
-        String(T_MOVED),
-        "--max-tokens",
-        "64",
-        ...babyArgs,
-      ]).stdout,
-    ) as CliGenerate;
+    const babyCli = cliStory(T_MOVED, 64, babyArgs);
     check(
       baby.text === babyCli.text,
       "dropped llama2.c model: story text = the CLI's with --model/--tokenizer",
@@ -348,17 +343,12 @@ async function main(): Promise<void> {
     const chatModel = join(chatDir, "smollm2-chat.gguf");
     cli(["synth", "--like", "smollm2-135m", "--layers", "1", "--vocab", "2048", "--type", "Q8_0", "--out", chatModel]);
     await page.setInputFiles("#file", [chatModel]);
-    await page.waitForFunction(() => /Ready: smollm2-chat\.gguf/.test(document.getElementById("status-text")!.textContent ?? ""), null, {
-      timeout: 60_000,
-    });
+    await waitReady(page, "smollm2-chat.gguf");
     check(!(await page.isDisabled("#chat")), "a GGUF with a chat template offers Chat");
     await page.check("#chat");
     await page.fill("#max-tokens", "16");
     const chat = await generateOnPage(page);
-    const chatArgs = ["--policy", "fastgen", "--threshold", String(T_MOVED), "--max-tokens", "16", "--model", chatModel];
-    const chatCli = JSON.parse(
-      cli(["generate", "--backend", "reference", "--json", "--chat", "--prompt", PROMPT, ...chatArgs]).stdout,
-    ) as CliGenerate;
+    const chatCli = cliStory(T_MOVED, 16, ["--chat", "--model", chatModel]);
     check(
       chat.tokens.join() === chatCli.tokens.join(),
       "Chat on a BPE GGUF: the reply's tokens = fastgen generate --chat --json",
@@ -375,22 +365,10 @@ async function main(): Promise<void> {
     check(offers3M === existsSync(join(shared, "stories3M-q80.bin")), `the page offers stories3M exactly when ${shared} has it`);
     if (offers3M) {
       await page.selectOption("#model", "stories3M-q80.bin");
-      await page.waitForFunction(() => /Ready: stories3M-q80\.bin/.test(document.getElementById("status-text")!.textContent ?? ""), null, {
-        timeout: 60_000,
-      });
+      await waitReady(page, "stories3M-q80.bin");
       await page.fill("#max-tokens", "64");
       const s3 = await generateOnPage(page);
-      const s3Args = [
-        "--model",
-        join(shared, "stories3M-q80.bin"),
-        "--policy",
-        "fastgen",
-        "--threshold",
-        String(T_MOVED),
-        "--max-tokens",
-        "64",
-      ];
-      const s3Cli = JSON.parse(cli(["generate", "--backend", "reference", "--json", "--prompt", PROMPT, ...s3Args]).stdout) as CliGenerate;
+      const s3Cli = cliStory(T_MOVED, 64, ["--model", join(shared, "stories3M-q80.bin")]);
       check(
         s3.text === s3Cli.text,
         "stories3M on the page: story text = the CLI's",
@@ -432,28 +410,10 @@ async function main(): Promise<void> {
         check(run.backend === want, `wasm: the page runs ${want} (navigator.hardwareConcurrency)`, run.backend);
         // BabyLlama's feed-forward products are big enough to split between the threads every token.
         await p.setInputFiles("#file", [join(repo, "models/babyllama105.bin"), join(repo, "models/tok105.bin")]);
-        await p.waitForFunction(() => /Ready: babyllama105\.bin/.test(document.getElementById("status-text")!.textContent ?? ""), null, {
-          timeout: 60_000,
-        });
+        await waitReady(p, "babyllama105.bin");
         await p.fill("#max-tokens", "64");
         const babyWasm = await generateOnPage(p);
-        const babyAtT = JSON.parse(
-          cli([
-            "generate",
-            "--backend",
-            "reference",
-            "--json",
-            "--prompt",
-            PROMPT,
-            "--policy",
-            "fastgen",
-            "--threshold",
-            String(T),
-            "--max-tokens",
-            "64",
-            ...babyArgs,
-          ]).stdout,
-        ) as CliGenerate;
+        const babyAtT = cliStory(T, 64, babyArgs);
         check(
           babyWasm.text === babyAtT.text && babyWasm.backend === want,
           `wasm: dropped llama2.c model on ${want}: story text = the CLI's reference story`,
