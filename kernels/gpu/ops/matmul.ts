@@ -48,10 +48,14 @@ function packBody(this: KernelThis<{ n: number }>, x: number[][]): number[] {
   return [k < n ? x[r]![k]! : 0, k + 1 < n ? x[r]![k + 1]! : 0, k + 2 < n ? x[r]![k + 2]! : 0, k + 3 < n ? x[r]![k + 3]! : 0];
 }
 
-/** `packBody` for the weights: flat `[d · n/4]` texels of the padded host matrix. */
-function packFlatBody(this: KernelThis<object>, w: number[]): number[] {
-  const k = this.thread.x * 4;
-  return [w[k]!, w[k + 1]!, w[k + 2]!, w[k + 3]!];
+/**
+ * `packBody` for the weights: flat `[d · n/4]` texels of the padded host matrix, read as `[texel][4]`.
+ * Not as a flat `w[4t + c]`: the kernel's thread index is a float, and `4t + c` past 2²⁴ (a
+ * `[11264][2048]` FFN, TinyLlama's) rounds to a neighbour; the texel index stays below 2²⁴.
+ */
+function packFlatBody(this: KernelThis<object>, w: number[][]): number[] {
+  const t = this.thread.x;
+  return [w[t]![0]!, w[t]![1]!, w[t]![2]!, w[t]![3]!];
 }
 
 /**
@@ -69,7 +73,7 @@ export function uploadMatrix(rt: KernelRuntime, w: Float32Array, n: number, d: n
   const padded = new Float32Array(d * n4 * 4);
   for (let o = 0; o < d; o++) padded.set(w.subarray(o * n, (o + 1) * n), o * n4 * 4);
   const pack = rt.kernel(`matrixVec4[${n4 * d}]`, packFlatBody, { output: [n4 * d], immutable: true, vec4: true });
-  return { layout: "vec4", n, d, data: pack(padded) };
+  return { layout: "vec4", n, d, data: pack(hostArray(padded, [4, n4 * d])) };
 }
 
 function rowsBody(this: KernelThis<{ n: number }>, x: number[][], w: number[][]): number {
