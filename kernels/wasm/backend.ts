@@ -1,9 +1,8 @@
 /**
  * The wasm backend: the Llama forward pass of reference/transformer.ts on WebAssembly SIMD
- * kernels (kernels/wasm/assembly/index.ts), with the weights resident in one wasm memory in the
- * file's own type (every type of reference/quants.ts — dequantized inside the kernels; Q8_0
- * multiplied as integers against a block-quantized input, as llama.cpp does; the others one
- * dequantized weight row at a time). No float32 copy of a packed model's weights is made.
+ * kernels (kernels/wasm/assembly/index.ts), the weights resident in one wasm memory in the file's
+ * own type: Q8_0, Q4_0, Q5_0, IQ4_NL multiplied as integers against a block-quantized input, as
+ * llama.cpp does; the others dequantized a group of rows at a time. No float32 copy is made.
  *
  * Prefill runs the prompt in chunks of rows: per layer, the norms and the Q/K/V, output and FFN
  * products are one kernel call for all rows (a blocked matrix–matrix product: each weight vector
@@ -32,9 +31,9 @@ import {
   type KvStorage,
   type KvView,
 } from "../../src/interfaces.ts";
-import { TENSOR_TYPES } from "../../reference/quants.ts";
 import type { LlamaConfig, LlamaModel, PackedMatrix } from "../../src/model/types.ts";
 import { type Kernels, kernelModule, WasmHeap } from "./runtime.ts";
+import { DIRECT_TYPES, INT_TYPES, type InputPrep, inputPrep, TYPE_ID } from "./kinds.ts";
 import { JOB_WORDS } from "./share.mjs";
 import { type PackedProducts, type ProductJob, SHARES_PER_THREAD, ThreadPool } from "./threads.ts";
 
@@ -76,11 +75,6 @@ export function wasmUnavailable(config?: LlamaConfig): string | undefined {
   }
 }
 
-/** ggml type ids the kernels take (every type of reference/quants.ts). */
-const TYPE_ID = TENSOR_TYPES;
-/** Types the products run on without a scratch row (matmul.ts, matmul-q8.ts); the others use quants.ts's. */
-const DIRECT_TYPES: ReadonlySet<number> = new Set([TYPE_ID.F32, TYPE_ID.F16, TYPE_ID.Q8_0]);
-
 /** A weight matrix in wasm memory: `[d][n]` row-major in ggml type `type`. */
 interface Matrix {
   readonly type: number;
@@ -112,16 +106,13 @@ interface Output {
   readonly d: number;
 }
 
-/**
- * One job of one to three products that read the same input `x` (`n` columns): Q/K/V, the output
- * projection, gate and up, down, the classifier. `decode` is its one-row form, written out once.
- */
+/** One to three products reading the same input `x` (`n` columns), e.g. Q/K/V; `decode`: its one-row form, written once. */
 interface Products {
   readonly x: number;
   readonly n: number;
   readonly outputs: readonly Output[];
-  /** Some matrix is Q8_0: x is quantized per block first (kernels' file comment). */
-  readonly quantized: boolean;
+  /** What x needs first (kinds.ts): quantized per block for the integer products, and half sums for the K-quants. */
+  readonly quantized: InputPrep;
   readonly decode: PackedProducts;
 }
 
@@ -146,6 +137,7 @@ interface Scratch {
   readonly logits: number; // [rows][vocab]
   readonly xq: number; // a Q8_0 product's input quantized per block to int16 [rows][max n]
   readonly xd: number; // and its block scales [rows][max n / 32]
+  readonly xs: number; // and, for the K-quants, its half-block sums [rows][max n / 16]
   readonly rowScratch: number; // packed types: a group of dequantized weight rows per share (0 if none)
 }
 
@@ -364,27 +356,30 @@ export class WasmBackend implements Backend {
       logits: f(c.vocabSize),
       xq: this.heap.alloc(rows * Math.max(c.dim, qDim, c.hiddenDim) * 2),
       xd: f(Math.ceil(Math.max(c.dim, qDim, c.hiddenDim) / 32)),
+      xs: f(Math.ceil(Math.max(c.dim, qDim, c.hiddenDim) / 16)),
       rowScratch: this.rowScratchBytes > 0 ? this.heap.alloc(this.rowScratchBytes) : 0,
     };
   }
 
   /** The job of `outputs` reading x, with its one-row form written out. */
   private productJob(x: number, n: number, outputs: readonly Output[]): Products {
-    const quantized = outputs.some((o) => o.m.type === TYPE_ID.Q8_0);
+    const quantized = inputPrep(outputs.map((o) => o.m.type));
     return { x, n, outputs, quantized, decode: ThreadPool.pack(this.productList(x, n, 1, outputs)) };
   }
 
   private productList(x: number, n: number, rows: number, outputs: readonly Output[]): ProductJob[] {
-    const { xq, xd, rowScratch } = this.scratch;
+    const { xq, xd, xs, rowScratch } = this.scratch;
     return outputs.map(({ m, out, d }) => ({
       kind: m.type,
       out,
-      x: m.type === TYPE_ID.Q8_0 ? xq : x,
-      xd: DIRECT_TYPES.has(m.type) ? xd : rowScratch,
+      x: INT_TYPES.has(m.type) ? xq : x,
+      xd,
       w: m.ptr,
       n,
       d,
       rows,
+      scratch: DIRECT_TYPES.has(m.type) ? 0 : rowScratch,
+      xs,
     }));
   }
 
@@ -396,7 +391,9 @@ export class WasmBackend implements Backend {
    * input (the classifier of the last row only).
    */
   private products(job: Products, rows: number, x = job.x): void {
-    if (job.quantized) this.k.quantizeQ16(x, job.n, rows, this.scratch.xq, this.scratch.xd);
+    const { xq, xd, xs } = this.scratch;
+    if (job.quantized > 0) this.k.quantizeQ16(x, job.n, rows, xq, xd);
+    if (job.quantized === 2) this.k.kq8HalfSums(xq, xd, job.n, rows, xs);
     if (rows === 1 && x === job.x) this.pool.runPacked(job.decode);
     else this.pool.run(this.productList(x, job.n, rows, job.outputs));
   }

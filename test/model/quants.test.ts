@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { WasmHeap } from "../../kernels/wasm/runtime.ts";
 import { BLOCK_LAYOUT, dequantize, firstNonFiniteScale, SCALE_OFFSETS, TENSOR_TYPES, type TensorType } from "../../reference/quants.ts";
 import { quantize } from "../../src/model/quantize.ts";
+import { halfToFloat } from "../../src/model/gguf.ts";
 import { mulberry32 } from "../../src/random.ts";
 
 /** Worst error per type, as a share of the largest |x| of a block (from each format's step size). */
@@ -109,6 +110,129 @@ describe.each(TYPES)("%s", (type) => {
           `${rows} rows, [${r0}, ${r1})`,
         ).toBe(true);
         expect(got.some((v) => v !== 0)).toBe(true);
+      }
+    }
+  });
+
+  it("Q4_0, Q5_0, IQ4_NL: matmulPackedQ8 equals the Q8_0 kernels over the same weights re-encoded as Q8_0, bit for bit", () => {
+    if (k.packedAsQ8(TENSOR_TYPES[type]) === 0) {
+      expect(["Q4_0", "Q5_0", "IQ4_NL"]).not.toContain(type);
+      return;
+    }
+    // The Q8_0 encoding of the same weights: each block's half scale, and y / d, an integer (y = d·q exactly).
+    const { bytes } = BLOCK_LAYOUT[type];
+    const R = 150; // more than one group of packedQ8GroupRows(n) rows
+    const blocksPerRow = n / 32;
+    const packedRows = new Uint8Array(R * blocksPerRow * bytes);
+    const q8 = new Uint8Array(R * blocksPerRow * 34);
+    const q8view = new DataView(q8.buffer);
+    const pv = new DataView(packed.buffer, packed.byteOffset);
+    for (let r = 0; r < R; r++) {
+      const src = r % 4;
+      packedRows.set(packed.subarray(src * blocksPerRow * bytes, (src + 1) * blocksPerRow * bytes), r * blocksPerRow * bytes);
+      for (let b = 0; b < blocksPerRow; b++) {
+        const half = pv.getUint16((src * blocksPerRow + b) * bytes, true);
+        const at = (r * blocksPerRow + b) * 34;
+        q8view.setUint16(at, half, true);
+        for (let j = 0; j < 32; j++) {
+          const v = y[src * n + b * 32 + j]!;
+          const d = halfToFloat(half);
+          const q = d === 0 ? 0 : v / d;
+          expect(Number.isInteger(q) && Math.abs(q) <= 127, `block ${b} weight ${j}: ${v} / ${d}`).toBe(true);
+          q8view.setInt8(at + 2 + j, q);
+        }
+      }
+    }
+    const wp = put(packedRows);
+    const w8 = put(q8);
+    const rows = 5;
+    const xq = heap.alloc(rows * n * 2);
+    const xd = heap.alloc((rows * n) / 8);
+    k.quantizeQ16(put(new Uint8Array(gaussian(rows * n, 7).buffer)), n, rows, xq, xd);
+    const scratch = heap.alloc(k.packedGroupRows(n) * n * 4);
+    const got = heap.alloc(rows * R * 4);
+    const want = heap.alloc(rows * R * 4);
+    const read = (at: number, len: number) => Buffer.from(heap.f32.slice(at >> 2, (at >> 2) + len).buffer);
+    for (const [r0, r1] of [
+      [0, R],
+      [3, 141],
+    ]) {
+      heap.f32.fill(0, got >> 2, (got >> 2) + rows * R);
+      heap.f32.fill(0, want >> 2, (want >> 2) + rows * R);
+      k.matmulPackedQ8(TENSOR_TYPES[type], got, xq, xd, wp, n, R, rows, r0!, r1!, scratch);
+      k.matmmQ8(want, xq, xd, w8, n, R, rows, r0!, r1!);
+      expect(read(got, rows * R).equals(read(want, rows * R)), `${rows} rows, [${r0}, ${r1})`).toBe(true);
+      // One input row: the matrix-vector path, equal to the matrix-matrix product's first row.
+      k.matmulPackedQ8(TENSOR_TYPES[type], got, xq, xd, wp, n, R, 1, r0!, r1!, scratch);
+      expect(read(got + r0! * 4, r1! - r0!).equals(read(want + r0! * 4, r1! - r0!)), `1 row, [${r0}, ${r1})`).toBe(true);
+    }
+    expect(heap.f32.slice(want >> 2, (want >> 2) + R).some((v) => v !== 0)).toBe(true);
+  });
+
+  it("K-quants: KQ8 rows give the same weights (a·q − m), and matmulKq8 is within the input's quantization of the reference product", () => {
+    if (k.packedAsKq8(TENSOR_TYPES[type]) === 0) {
+      expect(type.endsWith("_K")).toBe(false);
+      return;
+    }
+    const { bytes } = BLOCK_LAYOUT[type];
+    const rowBytes = (n / 256) * bytes;
+    // 1. The conversion: every weight of every row, bit for bit the reference's.
+    const kq8 = heap.alloc((n / 32) * 48);
+    for (let r = 0; r < 4; r++) {
+      k.packedToKq8Row(TENSOR_TYPES[type], put(packed.subarray(r * rowBytes, (r + 1) * rowBytes)), n, kq8);
+      const ints = new Int8Array(heap.u8.buffer, kq8, (n / 32) * 48);
+      const floats = new DataView(heap.u8.buffer, kq8);
+      for (let i = 0; i < n; i++) {
+        const blk = Math.floor(i / 32) * 48;
+        const h = Math.floor((i % 32) / 16);
+        const a = floats.getFloat32(blk + 32 + 4 * h, true);
+        const m = floats.getFloat32(blk + 40 + 4 * h, true);
+        const w = Math.fround(Math.fround(a * ints[blk + (i % 32)]!) - m);
+        if (!Object.is(w, y[r * n + i]!)) expect(w, `row ${r} weight ${i}`).toBe(y[r * n + i]);
+      }
+    }
+    // 2. The product: 150 weight rows (more than one group), 5 input rows and 1, row ranges inside groups.
+    const R = 150;
+    const rows = 5;
+    const wRows = new Uint8Array(R * rowBytes);
+    for (let r = 0; r < R; r++) wRows.set(packed.subarray((r % 4) * rowBytes, ((r % 4) + 1) * rowBytes), r * rowBytes);
+    const wp = put(wRows);
+    const xs = gaussian(rows * n, 11);
+    const xq = heap.alloc(rows * n * 2);
+    const xd = heap.alloc((rows * n) / 8);
+    const sums = heap.alloc((rows * n) / 4);
+    k.quantizeQ16(put(new Uint8Array(xs.buffer)), n, rows, xq, xd);
+    k.kq8HalfSums(xq, xd, n, rows, sums);
+    const scales = heap.f32.slice(xd >> 2, (xd >> 2) + (rows * n) / 32);
+    const scratch = heap.alloc(k.packedGroupRows(n) * n * 4);
+    const many = heap.alloc(rows * R * 4);
+    const one = heap.alloc(R * 4);
+    const read = (at: number, from: number, len: number) => heap.f32.slice((at >> 2) + from, (at >> 2) + from + len);
+    for (const [r0, r1] of [
+      [0, R],
+      [3, 141],
+    ]) {
+      k.matmulKq8(TENSOR_TYPES[type], many, xq, xd, sums, wp, n, R, rows, r0!, r1!, scratch);
+      for (let t = 0; t < rows; t++) {
+        k.matmulKq8(TENSOR_TYPES[type], one, xq + t * n * 2, xd + (t * n) / 8, sums + (t * n) / 4, wp, n, R, 1, r0!, r1!, scratch);
+        const got = read(many, t * R + r0!, r1! - r0!);
+        expect(Buffer.from(got.buffer).equals(Buffer.from(read(one, r0!, r1! - r0!).buffer)), `input row ${t}: matmm = matvec`).toBe(true);
+        for (let i = r0!; i < r1!; i++) {
+          const wr = (i % 4) * n;
+          let want = 0;
+          let bound = 0;
+          for (let b = 0; b < n / 32; b++) {
+            let sw = 0;
+            for (let j = b * 32; j < b * 32 + 32; j++) {
+              want += y[wr + j]! * xs[t * n + j]!;
+              sw += Math.abs(y[wr + j]!);
+              bound += 1e-6 * Math.abs(y[wr + j]! * xs[t * n + j]!);
+            }
+            bound += sw * scales[(t * n) / 32 + b]! * 0.51 * 1.02;
+          }
+          const diff = Math.abs(got[i - r0!]! - want);
+          if (diff > bound) expect(diff, `input row ${t}, weight row ${i}`).toBeLessThanOrEqual(bound);
+        }
       }
     }
   });

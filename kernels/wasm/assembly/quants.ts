@@ -11,9 +11,15 @@
  * the F32 product over the dequantized weights bit for bit; several rows at once give the
  * independent add chains one row cannot (decode), and the register tiles reuse each group for
  * every prompt row (prefill).
+ *
+ * matmulPackedQ8, for the types whose weights are a half scale times an int8 per block of 32 (Q4_0:
+ * d·(q − 8), Q5_0: d·(q − 16), IQ4_NL: d·level[q]): each group of rows is re-encoded as Q8_0 blocks
+ * (the same half, the same integers, so the same weights exactly) and multiplied by matmul-q8.ts's
+ * integer kernels over the block-quantized input, whose results and error bound are Q8_0's.
  */
-import { halfToF32 } from "./convert";
+import { Q8_BLOCK_BYTES, halfToF32 } from "./convert";
 import { matmmF32, matvecF32 } from "./matmul";
+import { matmmQ8, matvecQ8 } from "./matmul-q8";
 
 export const BF16: i32 = 30;
 export const Q4_0: i32 = 2;
@@ -270,4 +276,185 @@ export function matmulPacked(type: i32, out: usize, x: usize, w: usize, n: i32, 
     if (rows == 1) matvecF32(out, x, base, n, i0, i1);
     else matmmF32(out, x, base, n, d, rows, i0, i1);
   }
+}
+
+/** Types whose blocks re-encode exactly as Q8_0 (an f16 scale and 32 int8 weights): matmulPackedQ8. */
+export function packedAsQ8(type: i32): bool {
+  return type == Q4_0 || type == Q5_0 || type == IQ4_NL;
+}
+
+/** One Q4_0, Q5_0 or IQ4_NL block at `b` → a Q8_0 block at `y`: its half scale, its weights' integers. */
+// @ts-ignore: decorator
+@inline function toQ8Block(type: i32, b: usize, y: usize): void {
+  store<u16>(y, load<u16>(b));
+  let lo: v128;
+  let hi: v128;
+  if (type == Q5_0) {
+    // weights 0..15 in the low nibbles, 16..31 in the high ones, fifth bits in qh; q − 16
+    const qh = load<u32>(b + 2);
+    const v = v128.load(b + 6);
+    lo = i8x16.sub(v128.or(v128.and(v, i8x16.splat(0xf)), fifthBits(qh, 0)), i8x16.splat(16));
+    hi = i8x16.sub(v128.or(i8x16.shr_u(v, 4), fifthBits(qh, 16)), i8x16.splat(16));
+  } else {
+    const v = v128.load(b + 2);
+    lo = v128.and(v, i8x16.splat(0xf));
+    hi = i8x16.shr_u(v, 4);
+    if (type == Q4_0) {
+      lo = i8x16.sub(lo, i8x16.splat(8));
+      hi = i8x16.sub(hi, i8x16.splat(8));
+    } else {
+      // IQ4_NL: each nibble indexes the 16 levels (IQ4_NL_LEVELS) — one table lookup per 16
+      const levels = i8x16(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113);
+      lo = i8x16.swizzle(levels, lo);
+      hi = i8x16.swizzle(levels, hi);
+    }
+  }
+  v128.store(y + 2, lo);
+  v128.store(y + 18, hi);
+}
+
+/** Weight rows matmulPackedQ8 re-encodes together: as many Q8_0 rows as the share's scratch (packedGroupRows) holds, a multiple of 4. */
+export function packedQ8GroupRows(n: i32): i32 {
+  const q8Row = (n >> 5) * Q8_BLOCK_BYTES;
+  return max<i32>(4, (<i32>((packedGroupRows(n) * n * 4) / q8Row)) & ~3);
+}
+
+/**
+ * out[t][i] = W[i]·x[t] for weight rows [r0, r1) of a packedAsQ8 type, over the input quantized by
+ * quantizeQ16 (xq, xd), `rows` input rows; `scratch` as matmulPacked's. Each group of rows becomes
+ * Q8_0 blocks once, then matvecQ8 (one row) or matmmQ8 (several): equal to matvecQ8/matmmQ8 over
+ * the file re-encoded as Q8_0, bit for bit, so matmm equals matvec here too.
+ */
+export function matmulPackedQ8(
+  type: i32, out: usize, xq: usize, xd: usize, w: usize, n: i32, d: i32, rows: i32, r0: i32, r1: i32, scratch: usize,
+): void {
+  const blocks = n >> 5;
+  const bb = <usize>packedBlockBytes(type);
+  const rb = <usize>blocks * bb;
+  const qb = <usize>blocks * Q8_BLOCK_BYTES;
+  const g = packedQ8GroupRows(n);
+  for (let i0 = r0; i0 < r1; i0 += g) {
+    const i1 = min<i32>(r1, i0 + g);
+    for (let i = i0; i < i1; i++) {
+      const src = w + <usize>i * rb;
+      const dst = scratch + <usize>(i - i0) * qb;
+      for (let k = 0; k < blocks; k++) toQ8Block(type, src + <usize>k * bb, dst + <usize>k * Q8_BLOCK_BYTES);
+    }
+    const base = scratch - <usize>i0 * qb; // row i at base + i·qb, as matmulPacked's base
+    if (rows == 1) matvecQ8(out, xq, xd, base, n, i0, i1);
+    else matmmQ8(out, xq, xd, base, n, d, rows, i0, i1);
+  }
+}
+
+/**
+ * The K-quants (Q2_K..Q6_K) as integer rows, "KQ8": every weight is a·q − m with q a small integer
+ * and a, m float32 per 16 weights. Per 32 weights, 48 bytes: q as 32 int8, then a₀, a₁, m₀, m₁
+ * (float32, for weights 0..15 and 16..31). matmul-kq8.ts multiplies these rows as integers.
+ */
+export const KQ8_BLOCK_BYTES: i32 = 48;
+
+/** Whether `type` is a K-quant (converted by packedToKq8Row). */
+export function packedAsKq8(type: i32): bool {
+  return type >= Q2_K && type <= Q6_K;
+}
+
+/** 16 weights of KQ8 chunk c (0..15 in a super-block at `y`): integers q, scale a, min m. */
+// @ts-ignore: decorator
+@inline function kq8Chunk(y: usize, c: i32, q: v128, a: f32, m: f32): void {
+  const blk = y + <usize>(c >> 1) * KQ8_BLOCK_BYTES;
+  const half = <usize>(c & 1);
+  v128.store(blk + (half << 4), q);
+  store<f32>(blk + 32 + (half << 2), a);
+  store<f32>(blk + 40 + (half << 2), m);
+}
+
+/**
+ * One K-quant super-block (256 weights) at `b` → 8 KQ8 blocks at `y`, with the reference's scales
+ * (reference/quants.ts: a = d·sc as float32, m = dmin·min; so a·q − m is its weight up to the
+ * float32 rounding of that product and difference).
+ */
+function kq8SuperBlock(type: i32, b: usize, y: usize): void {
+  if (type == Q4_K || type == Q5_K) {
+    const d = half(b);
+    const dmin = half(b + 2);
+    const qs0 = b + (type == Q5_K ? 48 : 16);
+    for (let g = 0; g < 8; g++) {
+      const qs = qs0 + 32 * (g >> 1);
+      const a = d * <f32>kScaleMin(b + 4, g, 0);
+      const m = dmin * <f32>kScaleMin(b + 4, g, 1);
+      for (let h = 0; h < 2; h++) {
+        const raw = v128.load(qs + 16 * h);
+        let q = (g & 1) == 0 ? v128.and(raw, i8x16.splat(0xf)) : i8x16.shr_u(raw, 4);
+        if (type == Q5_K) {
+          const bits = v128.load(b + 16 + 16 * h);
+          const bit: i32 = 1 << g;
+          q = v128.or(q, v128.and(v128.not(i8x16.eq(v128.and(bits, i8x16.splat(<i8>bit)), i8x16.splat(0))), i8x16.splat(0x10)));
+        }
+        kq8Chunk(y, 2 * g + h, q, a, m);
+      }
+    }
+  } else if (type == Q6_K) {
+    // as dequantBlock: weight 128h + 32k + l (l < 32) from ql, qh; chunk (128h + 32k + l) / 16, scale sc[chunk]
+    const d = half(b + 208);
+    const low4 = i8x16.splat(0xf);
+    const two = i8x16.splat(3);
+    const off = i8x16.splat(32);
+    for (let h = 0; h < 2; h++) {
+      const ql = b + 64 * h;
+      const qh = b + 128 + 32 * h;
+      const sc = b + 192 + 8 * h;
+      for (let part = 0; part < 2; part++) {
+        const l = 16 * part;
+        const a = v128.load(ql + l);
+        const c = v128.load(ql + l + 32);
+        const hb = v128.load(qh + l);
+        const q0 = v128.or(v128.and(a, low4), i8x16.shl(v128.and(hb, two), 4));
+        const q1 = v128.or(v128.and(c, low4), i8x16.shl(v128.and(i8x16.shr_u(hb, 2), two), 4));
+        const q2 = v128.or(i8x16.shr_u(a, 4), i8x16.shl(v128.and(i8x16.shr_u(hb, 4), two), 4));
+        const q3 = v128.or(i8x16.shr_u(c, 4), i8x16.shl(i8x16.shr_u(hb, 6), 4));
+        const c0 = 8 * h + part;
+        kq8Chunk(y, c0, i8x16.sub(q0, off), d * <f32>load<i8>(sc + part), 0);
+        kq8Chunk(y, c0 + 2, i8x16.sub(q1, off), d * <f32>load<i8>(sc + part + 2), 0);
+        kq8Chunk(y, c0 + 4, i8x16.sub(q2, off), d * <f32>load<i8>(sc + part + 4), 0);
+        kq8Chunk(y, c0 + 6, i8x16.sub(q3, off), d * <f32>load<i8>(sc + part + 6), 0);
+      }
+    }
+  } else {
+    // Q2_K and Q3_K, as dequantBlock's loops: chunk c = 8h + 2·(shift/2) + part holds weights 16c..16c+15
+    const d = half(b + (type == Q2_K ? 80 : 108));
+    const dmin: f32 = type == Q2_K ? half(b + 82) : 0;
+    for (let h = 0; h < 2; h++) {
+      for (let s = 0; s < 4; s++) {
+        for (let part = 0; part < 2; part++) {
+          const c = 8 * h + 2 * s + part;
+          let q = i8x16.splat(0);
+          let a: f32;
+          let m: f32 = 0;
+          if (type == Q2_K) {
+            const sc = <i32>load<u8>(b + c);
+            a = d * <f32>(sc & 0xf);
+            m = dmin * <f32>(sc >> 4);
+            const qs = v128.load(b + 16 + 32 * h + 16 * part);
+            q = v128.and(i8x16.shr_u(qs, <u32>(2 * s)), i8x16.splat(3));
+          } else {
+            a = d * <f32>(q3kScale(b + 96, c) - 32);
+            const qs = v128.load(b + 32 + 32 * h + 16 * part);
+            const hm = v128.load(b + 16 * part);
+            const low = v128.and(i8x16.shr_u(qs, <u32>(2 * s)), i8x16.splat(3));
+            // low − 4 where the high-mask bit (4h + s) is clear
+            const bit: i32 = 1 << (4 * h + s);
+            const set = v128.not(i8x16.eq(v128.and(hm, i8x16.splat(<i8>bit)), i8x16.splat(0)));
+            q = i8x16.sub(low, v128.andnot(i8x16.splat(4), set));
+          }
+          kq8Chunk(y, c, q, a, m);
+        }
+      }
+    }
+  }
+}
+
+/** `n` weights (a multiple of 256) of a K-quant row at `p` → KQ8 blocks at `y`. */
+export function packedToKq8Row(type: i32, p: usize, n: i32, y: usize): void {
+  const bb = <usize>packedBlockBytes(type);
+  for (let i = 0; i < n >> 8; i++) kq8SuperBlock(type, p + <usize>i * bb, y + <usize>(i * 8 * KQ8_BLOCK_BYTES));
 }
