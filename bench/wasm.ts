@@ -95,7 +95,7 @@ function measureBandwidth(threadCounts: readonly number[], rounds: number): numb
   heap.f32.fill(0.5, w >> 2, (w >> 2) + d * n);
   heap.f32.fill(1, x >> 2, (x >> 2) + n);
   const pools = threadCounts.map((threads) => new ThreadPool(heap, threads));
-  const job = [{ kind: 0, out, x, xd: 0, w, n, d, rows: 1, scratch: 0, xs: 0 }];
+  const job = [{ kind: 0, out, x, xd: 0, w, n, d, rows: 1, scratch: 0 }];
   const best = threadCounts.map(() => 0);
   for (let round = 0; round <= rounds; round++) {
     for (const [i, pool] of pools.entries()) {

@@ -33,7 +33,7 @@ import {
 } from "../../src/interfaces.ts";
 import type { LlamaConfig, LlamaModel, PackedMatrix } from "../../src/model/types.ts";
 import { type Kernels, kernelModule, WasmHeap } from "./runtime.ts";
-import { DIRECT_TYPES, INT_TYPES, type InputPrep, inputPrep, TYPE_ID } from "./kinds.ts";
+import { DIRECT_TYPES, INT_TYPES, TYPE_ID } from "./kinds.ts";
 import { JOB_WORDS } from "./share.mjs";
 import { type PackedProducts, type ProductJob, SHARES_PER_THREAD, ThreadPool } from "./threads.ts";
 
@@ -111,8 +111,8 @@ interface Products {
   readonly x: number;
   readonly n: number;
   readonly outputs: readonly Output[];
-  /** What x needs first (kinds.ts): quantized per block for the integer products, and half sums for the K-quants. */
-  readonly quantized: InputPrep;
+  /** Some matrix is multiplied as integers (kinds.ts INT_TYPES): x is quantized per block first. */
+  readonly quantized: boolean;
   readonly decode: PackedProducts;
 }
 
@@ -137,7 +137,6 @@ interface Scratch {
   readonly logits: number; // [rows][vocab]
   readonly xq: number; // a Q8_0 product's input quantized per block to int16 [rows][max n]
   readonly xd: number; // and its block scales [rows][max n / 32]
-  readonly xs: number; // and, for the K-quants, its half-block sums [rows][max n / 16]
   readonly rowScratch: number; // packed types: a group of dequantized weight rows per share (0 if none)
 }
 
@@ -356,19 +355,18 @@ export class WasmBackend implements Backend {
       logits: f(c.vocabSize),
       xq: this.heap.alloc(rows * Math.max(c.dim, qDim, c.hiddenDim) * 2),
       xd: f(Math.ceil(Math.max(c.dim, qDim, c.hiddenDim) / 32)),
-      xs: f(Math.ceil(Math.max(c.dim, qDim, c.hiddenDim) / 16)),
       rowScratch: this.rowScratchBytes > 0 ? this.heap.alloc(this.rowScratchBytes) : 0,
     };
   }
 
   /** The job of `outputs` reading x, with its one-row form written out. */
   private productJob(x: number, n: number, outputs: readonly Output[]): Products {
-    const quantized = inputPrep(outputs.map((o) => o.m.type));
+    const quantized = outputs.some((o) => INT_TYPES.has(o.m.type));
     return { x, n, outputs, quantized, decode: ThreadPool.pack(this.productList(x, n, 1, outputs)) };
   }
 
   private productList(x: number, n: number, rows: number, outputs: readonly Output[]): ProductJob[] {
-    const { xq, xd, xs, rowScratch } = this.scratch;
+    const { xq, xd, rowScratch } = this.scratch;
     return outputs.map(({ m, out, d }) => ({
       kind: m.type,
       out,
@@ -379,7 +377,6 @@ export class WasmBackend implements Backend {
       d,
       rows,
       scratch: DIRECT_TYPES.has(m.type) ? 0 : rowScratch,
-      xs,
     }));
   }
 
@@ -391,9 +388,7 @@ export class WasmBackend implements Backend {
    * input (the classifier of the last row only).
    */
   private products(job: Products, rows: number, x = job.x): void {
-    const { xq, xd, xs } = this.scratch;
-    if (job.quantized > 0) this.k.quantizeQ16(x, job.n, rows, xq, xd);
-    if (job.quantized === 2) this.k.kq8HalfSums(xq, xd, job.n, rows, xs);
+    if (job.quantized) this.k.quantizeQ16(x, job.n, rows, this.scratch.xq, this.scratch.xd);
     if (rows === 1 && x === job.x) this.pool.runPacked(job.decode);
     else this.pool.run(this.productList(x, job.n, rows, job.outputs));
   }

@@ -85,25 +85,6 @@ export interface Kernels {
   ): void;
   /** 1 for the types matmulPackedQ8 takes (Q4_0, Q5_0, IQ4_NL), else 0. */
   packedAsQ8(type: number): number;
-  /** 1 for the K-quants (matmulKq8), else 0. */
-  packedAsKq8(type: number): number;
-  /** A K-quant row as KQ8 blocks (quants.ts), for the tests. */
-  packedToKq8Row(type: number, p: number, n: number, y: number): void;
-  kq8HalfSums(xq: number, xd: number, n: number, rows: number, xs: number): void;
-  matmulKq8(
-    type: number,
-    out: number,
-    xq: number,
-    xd: number,
-    xs: number,
-    w: number,
-    n: number,
-    d: number,
-    rows: number,
-    r0: number,
-    r1: number,
-    scratch: number,
-  ): void;
   dequantPackedRow(type: number, p: number, n: number, out: number): void;
   packedGroupRows(n: number): number;
   swiglu(h: number, u: number, n: number): void;

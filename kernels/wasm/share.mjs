@@ -29,7 +29,7 @@
  *     "add DONE, then read MAIN_ASLEEP" against "set MAIN_ASLEEP, then wait while DONE is unchanged"
  *     cannot both miss, so no wake-up is lost (the same for GEN and WORKERS_ASLEEP).
  *   then NJOBS jobs of JOB_WORDS words each, from JOBS:
- *     OP_PRODUCTS: products (at most MAX_JOBS): kind, out, x, xd, w, n, d, rows, scratch, xs — split by output rows;
+ *     OP_PRODUCTS: products (at most MAX_JOBS): kind, out, x, xd, w, n, d, rows, scratch — split by output rows;
  *     OP_ATTEND: one KV head's attention each (up to the model's KV heads): q, keys, values, len,
  *       headDim, group, probs, out — split by KV heads.
  * The block holds JOBS + jobSlots · JOB_WORDS words (jobSlots = max(MAX_JOBS, KV heads)).
@@ -47,7 +47,7 @@ export const WORKERS_ASLEEP = 50;
 /** NEXT between jobs: no claim succeeds while the main thread writes the next job. */
 export const CLOSED = 1 << 30;
 export const JOBS = 64;
-export const JOB_WORDS = 10;
+export const JOB_WORDS = 9;
 export const MAX_JOBS = 3;
 /** Words of a control block with room for `jobSlots` jobs. */
 export function controlWords(jobSlots) {
@@ -59,8 +59,7 @@ export const OP_ATTEND = 3;
 /**
  * Product kinds: ggml's type ids (F32 0, F16 1, Q8_0 8; Q8_0 reads a quantized input x + xd). Any
  * other id is a packed type of quants.ts, with `scratch` rows per share: Q4_0, Q5_0 and IQ4_NL
- * (packedAsQ8) read the quantized input as Q8_0 does, the K-quants (packedAsKq8) too with its
- * half-block sums xs, the others the float32 x.
+ * (packedAsQ8) read the quantized input as Q8_0 does, the others the float32 x.
  */
 export const KIND_F32 = 0;
 export const KIND_F16 = 1;
@@ -122,8 +121,7 @@ export function runShare(k, ctrl, index, threads) {
     const n = ctrl[at + 5],
       d = ctrl[at + 6],
       rows = ctrl[at + 7],
-      scratch = ctrl[at + 8],
-      xs = ctrl[at + 9];
+      scratch = ctrl[at + 8];
     const [r0, r1] = shareOf(d, index, threads);
     if (r0 === r1) continue;
     if (kind === KIND_Q8) {
@@ -139,7 +137,6 @@ export function runShare(k, ctrl, index, threads) {
       // Another packed type (quants.ts): each share has its own scratch, packedGroupRows(n) rows of n floats.
       const mine = scratch + index * k.packedGroupRows(n) * n * 4;
       if (k.packedAsQ8(kind)) k.matmulPackedQ8(kind, out, x, xd, w, n, d, rows, r0, r1, mine);
-      else if (k.packedAsKq8(kind)) k.matmulKq8(kind, out, x, xd, xs, w, n, d, rows, r0, r1, mine);
       else k.matmulPacked(kind, out, x, w, n, d, rows, r0, r1, mine);
     }
   }

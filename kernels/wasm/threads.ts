@@ -46,7 +46,7 @@ import {
 
 /**
  * One product: out[t][i] = W[i]·x[t] for `rows` rows, W `[d][n]` of `kind` (F32 0, F16 1, Q8_0 8
- * and the packedAsQ8 types: x, xd quantized; K-quants also xs; other packed types: `scratch` rows per share, share.mjs).
+ * and the packedAsQ8 types: x, xd quantized; other packed types: `scratch` rows per share, share.mjs).
  */
 export interface ProductJob {
   readonly kind: number;
@@ -58,7 +58,6 @@ export interface ProductJob {
   readonly d: number;
   readonly rows: number;
   readonly scratch: number;
-  readonly xs: number;
 }
 
 /** Product jobs written out as control words once (`ThreadPool.pack`), for jobs posted every decode step. */
@@ -186,7 +185,7 @@ export class ThreadPool {
   static pack(jobs: readonly ProductJob[]): PackedProducts {
     if (jobs.length > MAX_JOBS) throw new RangeError(`at most ${MAX_JOBS} products per job`);
     const words = new Int32Array(jobs.length * JOB_WORDS);
-    jobs.forEach((j, i) => words.set([j.kind, j.out, j.x, j.xd, j.w, j.n, j.d, j.rows, j.scratch, j.xs], i * JOB_WORDS));
+    jobs.forEach((j, i) => words.set([j.kind, j.out, j.x, j.xd, j.w, j.n, j.d, j.rows, j.scratch], i * JOB_WORDS));
     return { words, count: jobs.length, work: jobs.reduce((sum, j) => sum + j.n * j.d * j.rows, 0) };
   }
 

@@ -122,7 +122,7 @@ it("a kernel that traps in a worker thread is an error on the main thread, and t
   const b = backend(model, 2);
   const pool = (b as unknown as { pool: import("../../kernels/wasm/threads.ts").ThreadPool }).pool;
   // An output beyond the memory: both threads trap at their first store, writing nothing (the main thread's error wins).
-  expect(() => pool.run([{ kind: 0, out: b.heap.memoryBytes, x: 0, xd: 0, w: 0, n: 4, d: 1024, rows: 1, scratch: 0, xs: 0 }])).toThrow(
+  expect(() => pool.run([{ kind: 0, out: b.heap.memoryBytes, x: 0, xd: 0, w: 0, n: 4, d: 1024, rows: 1, scratch: 0 }])).toThrow(
     /out of bounds/,
   );
   // Only some shares trap: a 1024-row matrix of 4 floats per row whose first 512 rows are the last
@@ -132,9 +132,7 @@ it("a kernel that traps in a worker thread is an error on the main thread, and t
   const out = b.heap.alloc(d * 4);
   const x = b.heap.alloc(16);
   const w = b.heap.memoryBytes - (d / 2) * 16;
-  expect(() => pool.run([{ kind: 0, out, x, xd: 0, w, n: 4, d, rows: 1, scratch: 0, xs: 0 }])).toThrow(
-    /worker thread failed|out of bounds/,
-  );
+  expect(() => pool.run([{ kind: 0, out, x, xd: 0, w, n: 4, d, rows: 1, scratch: 0 }])).toThrow(/worker thread failed|out of bounds/);
   // Afterwards the same pool still computes the same bytes.
   const cache = new FullKvCache(kvLayoutOf(model.config));
   const again = b.prefill([1, 403, 407], 0, cache);

@@ -23,9 +23,7 @@
  *
  * - Q4_0, Q5_0 and IQ4_NL weights are re-encoded as Q8_0 blocks one group of rows at a time (the
  *   same half scale and integers, so the same weights) and multiplied by the Q8_0 kernels.
- * - The K-quants (Q2_K..Q6_K) are converted a group of rows at a time to int8 weights with float32
- *   scales and mins per 16 (matmul-kq8.ts) and multiplied as integers over the same input.
- * - The other packed types (Q4_1, Q5_1, BF16) are dequantized one
+ * - The other packed types (Q4_1, Q5_1, BF16, Q2_K..Q6_K) are dequantized one
  *   group of weight rows at a time into a scratch and multiplied like F32 (quants.ts), equal bit for bit to
  *   the F32 product over reference/quants.ts's dequantized weights.
  *
@@ -37,8 +35,7 @@
 export { dequantRow } from "./convert";
 export { matvecF32, matvecF16, matmmF32, matmmF16, matmmSimpleF32, matmmSimpleF16 } from "./matmul";
 export { quantizeQ16, matvecQ8, matmmQ8, matmmSimpleQ8 } from "./matmul-q8";
-export { matmulPacked, matmulPackedQ8, packedAsQ8, packedAsKq8, packedToKq8Row, dequantPackedRow, packedGroupRows } from "./quants";
-export { kq8HalfSums, matmulKq8 } from "./matmul-kq8";
+export { matmulPacked, matmulPackedQ8, packedAsQ8, dequantPackedRow, packedGroupRows } from "./quants";
 export { rmsnorm, rope, ropeQK, swiglu, addInPlace } from "./elementwise";
 export { softmax } from "./softmax";
 export { attend } from "./attend";
