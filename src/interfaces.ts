@@ -49,6 +49,12 @@ export interface KvCache {
    * This is where a compressing cache updates its scores and evicts.
    */
   afterAttention(layer: number, kvHead: number, position: number, probs: readonly Float32Array[]): void;
+  /**
+   * Optional: the next `entries` appends to every store are coming now (a prompt chunk), so a
+   * store may grow once to hold them instead of once per append. The room is what those appends
+   * fill: no spare is left by it.
+   */
+  reserve?(entries: number): void;
 }
 
 export function groupSize(layout: KvLayout): number {

@@ -101,6 +101,7 @@ export class GpuBackend implements Backend {
     const qkvDim = qDim + 2 * kvDim;
     const rows = Math.min(bucket(tokens.length), this.maxChunkRows);
     const rt = this.rt;
+    if (tokens.length > 1) cache.reserve?.(tokens.length); // one growth per store for the chunk
 
     // The residual stream starts as the tokens' embeddings; padding rows stay zero.
     const embedded = new Float32Array(rows * dim);

@@ -34,7 +34,7 @@ import {
 import type { LlamaConfig, LlamaModel, PackedMatrix } from "../../src/model/types.ts";
 import { type Kernels, kernelModule, WasmHeap } from "./runtime.ts";
 import { DIRECT_TYPES, INT_TYPES, TYPE_ID } from "./kinds.ts";
-import { JOB_WORDS } from "./share.mjs";
+import { JOB_WORDS, ROWS_QUANTIZE, ROWS_SWIGLU } from "./share.mjs";
 import { type PackedProducts, type ProductJob, SHARES_PER_THREAD, ThreadPool } from "./threads.ts";
 
 /**
@@ -388,7 +388,7 @@ export class WasmBackend implements Backend {
    * input (the classifier of the last row only).
    */
   private products(job: Products, rows: number, x = job.x): void {
-    if (job.quantized) this.k.quantizeQ16(x, job.n, rows, this.scratch.xq, this.scratch.xd);
+    if (job.quantized) this.pool.rowsJob(ROWS_QUANTIZE, x, this.scratch.xq, this.scratch.xd, job.n, rows);
     if (rows === 1 && x === job.x) this.pool.runPacked(job.decode);
     else this.pool.run(this.productList(x, job.n, rows, job.outputs));
   }
@@ -401,7 +401,7 @@ export class WasmBackend implements Backend {
     const { dim, headDim, hiddenDim, vocabSize, normEps } = c;
     const qDim = c.nHeads * headDim;
     const rows = tokens.length;
-
+    if (rows > 1) cache.reserve?.(rows); // one growth per store for the chunk (a decode step grows as usual)
     // The tokens' embeddings start the residual stream (dequantized from the file's type).
     tokens.forEach((t, r) => k.dequantRow(this.embedding.type, this.embedding.ptr, t, dim, s.x + r * dim * 4));
 
@@ -422,7 +422,7 @@ export class WasmBackend implements Backend {
       // --- SwiGLU feed-forward: w2( silu(w1 x) ⊙ w3 x ) ---
       k.rmsnorm(s.xb, s.x, w.ffnNorm, dim, rows, normEps);
       this.products(jobs.gateUp, rows);
-      k.swiglu(s.hb, s.hb2, rows * hiddenDim);
+      this.pool.rowsJob(ROWS_SWIGLU, s.hb, s.hb2, 0, hiddenDim, rows);
       this.products(jobs.down, rows);
       k.addInPlace(s.x, s.xb2, rows * dim);
     }

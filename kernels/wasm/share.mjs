@@ -31,7 +31,9 @@
  *   then NJOBS jobs of JOB_WORDS words each, from JOBS:
  *     OP_PRODUCTS: products (at most MAX_JOBS): kind, out, x, xd, w, n, d, rows, scratch — split by output rows;
  *     OP_ATTEND: one KV head's attention each (up to the model's KV heads): q, keys, values, len,
- *       headDim, group, probs, out — split by KV heads.
+ *       headDim, group, probs, out — split by KV heads;
+ *     OP_ROWS: one row-wise kernel, ROWS_QUANTIZE (quantizeQ16: x, xq, xd, n, rows) or ROWS_SWIGLU
+ *       (swiglu: h, u, -, n, rows) — split by rows (each row's result is the same however split).
  * The block holds JOBS + jobSlots · JOB_WORDS words (jobSlots = max(MAX_JOBS, KV heads)).
  */
 export const GEN = 0;
@@ -56,6 +58,9 @@ export function controlWords(jobSlots) {
 export const OP_PRODUCTS = 1;
 export const OP_STOP = 2;
 export const OP_ATTEND = 3;
+export const OP_ROWS = 4;
+export const ROWS_QUANTIZE = 1;
+export const ROWS_SWIGLU = 2;
 /**
  * Product kinds: ggml's type ids (F32 0, F16 1, Q8_0 8; Q8_0 reads a quantized input x + xd). Any
  * other id is a packed type of quants.ts, with `scratch` rows per share: Q4_0, Q5_0 and IQ4_NL
@@ -102,6 +107,14 @@ export function claimShares(k, ctrl) {
 /** Runs share `index` of `threads` shares of the job described in `ctrl` with the kernel exports `k`. */
 export function runShare(k, ctrl, index, threads) {
   const jobs = ctrl[NJOBS];
+  if (ctrl[OP] === OP_ROWS) {
+    const [fn, a, b, c, n, rows] = ctrl.subarray(JOBS, JOBS + 6);
+    const [r0, r1] = shareOf(rows, index, threads);
+    if (r0 === r1) return;
+    if (fn === ROWS_QUANTIZE) k.quantizeQ16(a + r0 * n * 4, n, r1 - r0, b + r0 * n * 2, c + r0 * (n >> 5) * 4);
+    else k.swiglu(a + r0 * n * 4, b + r0 * n * 4, (r1 - r0) * n);
+    return;
+  }
   if (ctrl[OP] === OP_ATTEND) {
     // Whole KV heads per thread: a head's probabilities and outputs are its own, in the same kernel.
     const [g0, g1] = shareOf(jobs, index, threads);

@@ -37,6 +37,7 @@ import {
   OP,
   OP_ATTEND,
   OP_PRODUCTS,
+  OP_ROWS,
   OP_STOP,
   READY,
   runShare,
@@ -218,6 +219,18 @@ export class ThreadPool {
     this.dispatch(work);
   }
 
+  /**
+   * A row-wise kernel (share.mjs OP_ROWS: `fn` ROWS_QUANTIZE or ROWS_SWIGLU over `rows` rows of n)
+   * on every thread, split by rows; on the main thread alone when small (a decode step's one row).
+   */
+  rowsJob(fn: number, a: number, b: number, c: number, n: number, rows: number): void {
+    const ctrl = this.ctrl;
+    ctrl[OP] = OP_ROWS;
+    ctrl[NJOBS] = 1;
+    ctrl.set([fn, a, b, c, n, rows], JOBS);
+    this.dispatch(rows > 1 ? n * rows : 0);
+  }
+
   /** The job in the control block, on the main thread alone when small, else on every thread. */
   private dispatch(work: number): void {
     const c = this.ctrl;
@@ -230,7 +243,7 @@ export class ThreadPool {
     // (share.mjs), so a late worker's part is taken by whoever is free. Attention: one share per
     // thread (whole KV heads).
     const shares =
-      c[OP] === OP_ATTEND
+      c[OP] !== OP_PRODUCTS
         ? this.threads
         : Math.min(SHARES_PER_THREAD * this.threads, Math.max(this.threads, Math.floor(work / SHARE_WORK)));
     // The job's words were written while NEXT was CLOSED; open it last.

@@ -28,4 +28,8 @@ export class FullKvCache implements KvCache {
   }
 
   afterAttention(): void {}
+
+  reserve(entries: number): void {
+    for (const s of this.stores) s.reserve(entries);
+  }
 }

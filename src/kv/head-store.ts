@@ -110,6 +110,11 @@ export class HeadStore implements KvView {
     this.length++;
   }
 
+  /** Room for `entries` more appends at once, exactly (KvCache.reserve): one resize instead of one per append. */
+  reserve(entries: number): void {
+    if (this.length + entries > this.capacity) this.resize(this.length + entries);
+  }
+
   /** Adds `weights[e]` to each entry's score (nothing once scores are dropped). */
   addScores(weights: Float32Array): void {
     if (!this.tracksScores) return;

@@ -146,6 +146,27 @@ describe("bytes that follow entries", () => {
     expect(worst).toBeLessThanOrEqual(1.05);
   });
 
+  it("reserve: a prompt chunk's room in one growth, exactly filled, then growth as usual", () => {
+    const store = new HeadStore(4);
+    const kv = new Float32Array(4);
+    for (let p = 0; p < 10; p++) store.push(p, kv, kv);
+    const resizes = { count: 0 };
+    const resize = (store as unknown as { resize(c: number): void }).resize.bind(store);
+    (store as unknown as { resize(c: number): void }).resize = (c) => {
+      resizes.count++;
+      resize(c);
+    };
+    store.reserve(300);
+    expect(store.capacity).toBe(310);
+    for (let p = 10; p < 310; p++) store.push(p, kv, kv);
+    expect(resizes.count).toBe(1);
+    expect(store.byteParts.spare).toBe(0);
+    store.reserve(0);
+    store.push(310, kv, kv); // the next decode step grows by the usual 1/64
+    expect(store.capacity).toBe(310 + (310 >> 6));
+    expect(Array.from(store.view().positions)).toEqual(Array.from({ length: 311 }, (_, i) => i));
+  });
+
   it("positions widen to 32 bits past 65535, keeping every entry", () => {
     const store = new HeadStore(2);
     const kv = new Float32Array(2);
