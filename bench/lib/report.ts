@@ -1,5 +1,6 @@
 /** What every benchmark prints and writes: a table on the terminal and JSON under results/. */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { type WasmFeatures, wasmFeatures } from "../../kernels/wasm/runtime.ts";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -30,6 +31,8 @@ export interface MachineInfo {
    * then descheduled mid-job and the others wait for it: thread scaling suffers most.
    */
   readonly cpuSteal: number | null;
+  /** WebAssembly features of this runtime, and the set the wasm kernels use. */
+  readonly wasm: WasmFeatures;
 }
 
 /** Total and steal CPU time from /proc/stat's first line (user nice system idle iowait irq softirq steal …), in ticks. */
@@ -64,6 +67,7 @@ export function machineInfo(cpuSteal: number | null = null): MachineInfo {
     platform: `${process.platform} ${process.arch}`,
     loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),
     cpuSteal: cpuSteal === null ? null : Math.round(cpuSteal * 1000) / 1000,
+    wasm: wasmFeatures(),
   };
 }
 

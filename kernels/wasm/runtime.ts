@@ -27,6 +27,7 @@ interface WasmApi {
   Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
   Module: new (bytes: Uint8Array) => WasmModule;
   Instance: new (module: WasmModule, imports: object) => { readonly exports: object };
+  validate(bytes: Uint8Array): boolean;
 }
 const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
@@ -110,6 +111,36 @@ export function kernelModule(): WasmModule {
     compiled = new WA.Module(bytes);
   }
   return compiled;
+}
+
+/** What this runtime's WebAssembly offers, and what the kernels use (bench JSON, issue 20). */
+export interface WasmFeatures {
+  readonly simd128: boolean;
+  /** Relaxed SIMD (fused multiply-add, i8 dot products): Node 22+, Deno, Bun, Chromium. */
+  readonly relaxedSimd: boolean;
+  /** The instruction set the kernels are built for: SIMD128 only, so results are the same on every runtime. */
+  readonly kernels: "simd128";
+}
+
+/** A module with one function () → v128 whose body is `body` (checks that a runtime accepts its opcodes). */
+function v128Module(body: number[]): Uint8Array {
+  const code = [0x00, ...body, 0x0b]; // no locals, body, end
+  return Uint8Array.from([
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00], // "\0asm", version 1
+    ...[0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b], // type section: () → v128
+    ...[0x03, 0x02, 0x01, 0x00], // function section: one function of type 0
+    ...[0x0a, code.length + 2, 0x01, code.length, ...code], // code section
+  ]);
+}
+const V128_ZERO = [0xfd, 0x0c, ...new Array<number>(16).fill(0)]; // v128.const 0
+
+/** Probes the runtime by validating two tiny modules: SIMD128's v128.const, relaxed SIMD's f32x4.relaxed_madd. */
+export function wasmFeatures(): WasmFeatures {
+  return {
+    simd128: WA.validate(v128Module(V128_ZERO)),
+    relaxedSimd: WA.validate(v128Module([...V128_ZERO, ...V128_ZERO, ...V128_ZERO, 0xfd, 0x85, 0x02])),
+    kernels: "simd128",
+  };
 }
 
 const PAGE = 65536;

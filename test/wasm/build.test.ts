@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { expect, it } from "vitest";
-import { kernelsWasmUrl } from "../../kernels/wasm/runtime.ts";
+import { kernelsWasmUrl, wasmFeatures } from "../../kernels/wasm/runtime.ts";
 import { hashUrl, sourceHash, wasmUrl } from "../../kernels/wasm/source-hash.mjs";
 
 it("kernels.wasm is built from the current sources (else: npm run build:wasm)", () => {
@@ -30,6 +30,8 @@ it("the module imports one memory (the host's shared memory) and exports every k
     "matmmSimpleF32",
     "matmmSimpleF16",
     "matmmSimpleQ8",
+    "matmulPacked",
+    "matmulPackedQ8",
     "dequantRow",
     "rmsnorm",
     "rope",
@@ -40,6 +42,16 @@ it("the module imports one memory (the host's shared memory) and exports every k
   ]) {
     expect(names).toContain(kernel);
   }
+});
+
+it("wasmFeatures: SIMD128 is there (the kernels need it); relaxed SIMD is probed, Node 20 lacking it without a flag", () => {
+  const f = wasmFeatures();
+  expect(f.simd128).toBe(true);
+  expect(f.kernels).toBe("simd128");
+  const node = Number(process.versions.node.split(".")[0]);
+  const flagged = process.execArgv.some((a) => a.includes("relaxed-simd"));
+  if (node === 20 && !flagged && !("Deno" in globalThis) && !("Bun" in globalThis)) expect(f.relaxedSimd).toBe(false);
+  else expect(typeof f.relaxedSimd).toBe("boolean");
 });
 
 /** WebAssembly's module reflection (the project's lib settings carry no WebAssembly types). */
