@@ -108,7 +108,8 @@ export async function longContextBench(argv: readonly string[] = process.argv.sl
         const parsed = compressionSettingsSchema.parse(settings);
         progress(
           "long-context",
-          `${file.name}: ours, ${backend.name}, ${settings.policy === "full" ? "full cache" : "H2O"}: ${s.prefill}-token prompt, ${s.decode} steps`,
+          `${file.name}: ours, ${backend.name}, ${settings.policy === "full" ? "full cache" : "H2O"}: ` +
+            `${s.prefill}-token prompt, ${s.decode} steps`,
           started,
         );
         // The prompt but its last token goes through prefill, as llama.cpp's side does; the last prompt token starts decoding.
