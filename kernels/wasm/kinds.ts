@@ -5,7 +5,8 @@
  * - Q8_0, and Q4_0, Q5_0, IQ4_NL re-encoded as Q8_0 (quants.ts matmulPackedQ8): as integers over
  *   the input quantized per block of 32 (quantizeQ16);
  * - the rest (Q4_1, Q5_1, BF16, the K-quants): a group of rows dequantized to float32, times the
- *   float32 input (quants.ts matmulPacked).
+ *   float32 input (quants.ts matmulPacked; for one input row Q4_K, Q5_K and Q6_K dequantize in
+ *   registers, matvec-kquants.ts, the same bits).
  */
 import { TENSOR_TYPES } from "../../reference/quants.ts";
 

@@ -25,7 +25,8 @@
  *   same half scale and integers, so the same weights) and multiplied by the Q8_0 kernels.
  * - The other packed types (Q4_1, Q5_1, BF16, Q2_K..Q6_K) are dequantized one
  *   group of weight rows at a time into a scratch and multiplied like F32 (quants.ts), equal bit for bit to
- *   the F32 product over reference/quants.ts's dequantized weights.
+ *   the F32 product over reference/quants.ts's dequantized weights. For one input row (decode),
+ *   Q4_K, Q5_K and Q6_K dequantize in registers instead (matvec-kquants.ts): the same bits.
  *
  * Weight types are ggml's ids: F32 = 0, F16 = 1, Q8_0 = 8 (blocks of an f16 scale and 32 int8), and
  * the ids of quants.ts.

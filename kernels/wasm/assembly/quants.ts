@@ -20,6 +20,7 @@
 import { Q8_BLOCK_BYTES, halfToF32 } from "./convert";
 import { matmmF32, matvecF32 } from "./matmul";
 import { matmmQ8, matvecQ8 } from "./matmul-q8";
+import { fusedDecode, matvecKQuant } from "./matvec-kquants";
 import { madd } from "./matmul";
 import { hsum } from "./convert";
 
@@ -60,7 +61,7 @@ export function packedBlockBytes(type: i32): i32 {
 const IQ4_NL_LEVELS: StaticArray<i8> = [-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113];
 
 // @ts-ignore: decorator
-@inline function half(p: usize): f32 {
+@inline export function half(p: usize): f32 {
   return halfToF32(<u32>load<u16>(p));
 }
 
@@ -71,7 +72,7 @@ const IQ4_NL_LEVELS: StaticArray<i8> = [-127, -104, -83, -65, -49, -35, -22, -10
 
 /** Q4_K/Q5_K scale (which = 0) or min (which = 1) of group g (reference/quants.ts kScaleMin). */
 // @ts-ignore: decorator
-@inline function kScaleMin(s: usize, g: i32, which: i32): i32 {
+@inline export function kScaleMin(s: usize, g: i32, which: i32): i32 {
   if (g < 4) return <i32>load<u8>(s + g + 4 * which) & 63;
   const b = <i32>load<u8>(s + g + 4);
   return which == 0 ? (b & 0xf) | ((<i32>load<u8>(s + g - 4) >> 6) << 4) : (b >> 4) | ((<i32>load<u8>(s + g) >> 6) << 4);
@@ -266,6 +267,10 @@ export function packedGroupRows(n: i32): i32 {
  * while the group is in cache) — the same sums, in the same order, as one dotF32 per element.
  */
 export function matmulPacked(type: i32, out: usize, x: usize, w: usize, n: i32, d: i32, rows: i32, r0: i32, r1: i32, scratch: usize): void {
+  if (rows == 1 && fusedDecode(type)) {
+    matvecKQuant(type, out, x, w, n, r0, r1); // the same bits without the scratch (matvec-kquants.ts)
+    return;
+  }
   const rb = packedRowBytes(type, n);
   const fb = <usize>n << 2;
   const g = packedGroupRows(n);
