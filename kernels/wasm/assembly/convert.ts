@@ -6,7 +6,7 @@ import { dequantPackedRow, packedRowBytes } from "./quants";
 
 export const F32: i32 = 0;
 export const F16: i32 = 1;
-const Q8_0: i32 = 8;
+export const Q8_0: i32 = 8;
 export const Q8_BLOCK_BYTES: i32 = 34;
 
 // ---------------------------------------------------------------------------------------------

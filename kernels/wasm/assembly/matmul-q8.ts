@@ -1,6 +1,7 @@
 /** Q8_0 matrix products over a block-quantized input. Part of the kernels described in index.ts. */
 
-import { Q8_BLOCK_BYTES, halfToF32, hsum } from "./convert";
+import { Q8_0, Q8_BLOCK_BYTES, halfToF32, hsum } from "./convert";
+import { packedBlockBytes, packedQ8dot } from "./quants";
 import { BLOCK_BYTES, madd } from "./matmul";
 // Q8_0 products over a block-quantized input (see the comment in index.ts)
 
@@ -272,20 +273,50 @@ export function quantizeQ16(x: usize, n: i32, rows: i32, xq: usize, xd: usize): 
   store<f32>(out + <usize>0 * os, hsum(a00), 0); store<f32>(out + <usize>0 * os, hsum(a10), 4);
 }
 
-/** dotRowQ8 for four rows far apart (see dotRowFar4): four chains sharing each input block. */
+/**
+ * The exact int32 lanes of one block's products with the quantized input at qb: a Q8_0 block's
+ * int8 weights (q8dot), or the integers of a Q4_0/Q5_0/IQ4_NL block taken from its packing in
+ * registers (quants.ts packedQ8dot) — the same lanes as on its Q8_0 re-encoding. `type` a constant.
+ */
 // @ts-ignore: decorator
-@inline function dotRowQ8Far4(r0: usize, r1: usize, r2: usize, r3: usize, xq: usize, xd: usize, blocks: i32, out: usize, q: usize): void {
+@inline function blockDot(type: i32, blk: usize, qb: usize): v128 {
+  return type == Q8_0 ? q8dot(blk, qb) : packedQ8dot(type, blk, qb);
+}
+
+/**
+ * dotRowQ8 for four rows `qr` bytes apart (see dotRowFar4) of Q8_0 or a type quants.ts re-encodes
+ * as Q8_0 (blocks of `bb` bytes, half scale first): four chains sharing each input block.
+ */
+// @ts-ignore: decorator
+@inline function dotRowQ8Far4(type: i32, bb: usize, r0: usize, qr: usize, xq: usize, xd: usize, blocks: i32, out: usize, q: usize): void {
+  const r1 = r0 + qr, r2 = r0 + 2 * qr, r3 = r0 + 3 * qr;
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
   for (let b = 0; b < blocks; b++) {
-    const wo = <usize>b * Q8_BLOCK_BYTES;
+    const wo = <usize>b * bb;
     const xo = xq + (<usize>b << 6);
     const s = load<f32>(xd + (<usize>b << 2));
-    a0 = madd(a0, f32x4.convert_i32x4_s(q8dot(r0 + wo, xo)), f32x4.splat(halfToF32(load<u16>(r0 + wo)) * s));
-    a1 = madd(a1, f32x4.convert_i32x4_s(q8dot(r1 + wo, xo)), f32x4.splat(halfToF32(load<u16>(r1 + wo)) * s));
-    a2 = madd(a2, f32x4.convert_i32x4_s(q8dot(r2 + wo, xo)), f32x4.splat(halfToF32(load<u16>(r2 + wo)) * s));
-    a3 = madd(a3, f32x4.convert_i32x4_s(q8dot(r3 + wo, xo)), f32x4.splat(halfToF32(load<u16>(r3 + wo)) * s));
+    a0 = madd(a0, f32x4.convert_i32x4_s(blockDot(type, r0 + wo, xo)), f32x4.splat(halfToF32(load<u16>(r0 + wo)) * s));
+    a1 = madd(a1, f32x4.convert_i32x4_s(blockDot(type, r1 + wo, xo)), f32x4.splat(halfToF32(load<u16>(r1 + wo)) * s));
+    a2 = madd(a2, f32x4.convert_i32x4_s(blockDot(type, r2 + wo, xo)), f32x4.splat(halfToF32(load<u16>(r2 + wo)) * s));
+    a3 = madd(a3, f32x4.convert_i32x4_s(blockDot(type, r3 + wo, xo)), f32x4.splat(halfToF32(load<u16>(r3 + wo)) * s));
   }
   store<f32>(out, hsum(a0)); store<f32>(out + q, hsum(a1)); store<f32>(out + 2 * q, hsum(a2)); store<f32>(out + 3 * q, hsum(a3));
+}
+
+/**
+ * matvecQ8 for `type` (Q8_0, or Q4_0/Q5_0/IQ4_NL read in place, quants.ts matmulPackedQ8): rows
+ * [r0, r1) as four quarters side by side, then the ≤ 3 rows left through the same code on one row
+ * (its four chains the same bits). `type` a constant.
+ */
+// @ts-ignore: decorator
+@inline export function matvecQ8Of(type: i32, out: usize, xq: usize, xd: usize, w: usize, n: i32, r0: i32, r1: i32): void {
+  const blocks = n >> 5;
+  const bb = <usize>(type == Q8_0 ? Q8_BLOCK_BYTES : packedBlockBytes(type));
+  const rb = <usize>blocks * bb;
+  const q = (r1 - r0) >> 2;
+  const qr = <usize>q * rb;
+  for (let i = r0; i < r0 + q; i++) dotRowQ8Far4(type, bb, w + <usize>i * rb, qr, xq, xd, blocks, out + (<usize>i << 2), <usize>q << 2);
+  for (let i = r0 + 4 * q; i < r1; i++) dotRowQ8Far4(type, bb, w + <usize>i * rb, 0, xq, xd, blocks, out + (<usize>i << 2), 0);
 }
 
 /**
@@ -295,15 +326,7 @@ export function quantizeQ16(x: usize, n: i32, rows: i32, xq: usize, xd: usize): 
  * error (Σ_blocks Σ|w| · 0.51·d) plus float32 rounding.
  */
 export function matvecQ8(out: usize, xq: usize, xd: usize, w: usize, n: i32, r0: i32, r1: i32): void {
-  const blocks = n >> 5;
-  const rb = <usize>blocks * Q8_BLOCK_BYTES;
-  const q = (r1 - r0) >> 2;
-  const qb = <usize>q * rb;
-  for (let i = r0; i < r0 + q; i++) {
-    const r = w + <usize>i * rb;
-    dotRowQ8Far4(r, r + qb, r + 2 * qb, r + 3 * qb, xq, xd, blocks, out + (<usize>i << 2), <usize>q << 2);
-  }
-  for (let i = r0 + 4 * q; i < r1; i++) store<f32>(out + (<usize>i << 2), dotRowQ8(w + <usize>i * rb, xq, xd, n));
+  matvecQ8Of(Q8_0, out, xq, xd, w, n, r0, r1);
 }
 
 /**

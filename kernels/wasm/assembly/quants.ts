@@ -19,10 +19,8 @@
  */
 import { Q8_BLOCK_BYTES, halfToF32 } from "./convert";
 import { matmmF32, matvecF32 } from "./matmul";
-import { matmmQ8, matvecQ8 } from "./matmul-q8";
+import { matmmQ8, matvecQ8, matvecQ8Of } from "./matmul-q8";
 import { fusedDecode, matvecKQuant } from "./matvec-kquants";
-import { madd } from "./matmul";
-import { hsum } from "./convert";
 
 export const BF16: i32 = 30;
 export const Q4_0: i32 = 2;
@@ -320,62 +318,13 @@ export function packedAsQ8(type: i32): bool {
 
 /** matmul-q8.ts q8dot on the block's integers in registers: the same exact int32 lanes as on its Q8_0 re-encoding. */
 // @ts-ignore: decorator
-@inline function packedQ8dot(type: i32, b: usize, qb: usize): v128 {
+@inline export function packedQ8dot(type: i32, b: usize, qb: usize): v128 {
   const lo = q8Ints(type, b, false);
   const hi = q8Ints(type, b, true);
   let acc = i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(lo), v128.load(qb));
   acc = i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(lo), v128.load(qb, 16)));
   acc = i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(hi), v128.load(qb, 32)));
   return i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(hi), v128.load(qb, 48)));
-}
-
-/** dotRowQ8 (matmul-q8.ts) of one packed row: blockwise exact integer lanes, acc + f32(lanes)·(weight scale · input scale). */
-// @ts-ignore: decorator
-@inline function dotRowPackedQ8(type: i32, row: usize, xq: usize, xd: usize, blocks: i32): f32 {
-  const bb = <usize>packedBlockBytes(type);
-  let acc = f32x4.splat(0);
-  for (let b = 0; b < blocks; b++) {
-    const o = row + <usize>b * bb;
-    const scale = f32x4.splat(half(o) * load<f32>(xd + (<usize>b << 2)));
-    acc = madd(acc, f32x4.convert_i32x4_s(packedQ8dot(type, o, xq + (<usize>b << 6))), scale);
-  }
-  return hsum(acc);
-}
-
-/** dotRowPackedQ8 for four rows `qr` bytes apart (as matmul-q8.ts dotRowQ8Far4): four chains sharing each input block. */
-// @ts-ignore: decorator
-@inline function dotRowPackedQ8Far4(type: i32, r0: usize, qr: usize, xq: usize, xd: usize, blocks: i32, out: usize, qo: usize): void {
-  const bb = <usize>packedBlockBytes(type);
-  const r1 = r0 + qr, r2 = r0 + 2 * qr, r3 = r0 + 3 * qr;
-  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-  for (let b = 0; b < blocks; b++) {
-    const o = <usize>b * bb;
-    const xo = xq + (<usize>b << 6);
-    const s = load<f32>(xd + (<usize>b << 2));
-    a0 = madd(a0, f32x4.convert_i32x4_s(packedQ8dot(type, r0 + o, xo)), f32x4.splat(half(r0 + o) * s));
-    a1 = madd(a1, f32x4.convert_i32x4_s(packedQ8dot(type, r1 + o, xo)), f32x4.splat(half(r1 + o) * s));
-    a2 = madd(a2, f32x4.convert_i32x4_s(packedQ8dot(type, r2 + o, xo)), f32x4.splat(half(r2 + o) * s));
-    a3 = madd(a3, f32x4.convert_i32x4_s(packedQ8dot(type, r3 + o, xo)), f32x4.splat(half(r3 + o) * s));
-  }
-  store<f32>(out, hsum(a0));
-  store<f32>(out + qo, hsum(a1));
-  store<f32>(out + 2 * qo, hsum(a2));
-  store<f32>(out + 3 * qo, hsum(a3));
-}
-
-/**
- * matvecQ8 straight on the packed rows [r0, r1) (four quarters side by side, as matvecQ8): the
- * same integers and scales in dotRowQ8's order, so equal to matvecQ8 over the re-encoded rows bit
- * for bit, without writing them out. `type` is a constant where it is called.
- */
-// @ts-ignore: decorator
-@inline function matvecPackedQ8Of(type: i32, out: usize, xq: usize, xd: usize, w: usize, n: i32, r0: i32, r1: i32): void {
-  const blocks = n >> 5;
-  const rb = <usize>blocks * <usize>packedBlockBytes(type);
-  const q = (r1 - r0) >> 2;
-  const qr = <usize>q * rb;
-  for (let i = r0; i < r0 + q; i++) dotRowPackedQ8Far4(type, w + <usize>i * rb, qr, xq, xd, blocks, out + (<usize>i << 2), <usize>q << 2);
-  for (let i = r0 + 4 * q; i < r1; i++) store<f32>(out + (<usize>i << 2), dotRowPackedQ8(type, w + <usize>i * rb, xq, xd, blocks));
 }
 
 /** Weight rows matmulPackedQ8 re-encodes together: as many Q8_0 rows as the share's scratch (packedGroupRows) holds, a multiple of 4. */
@@ -399,9 +348,9 @@ export function matmulPackedQ8(
   const qb = <usize>blocks * Q8_BLOCK_BYTES;
   if (rows == 1) {
     // decode: no re-encoded rows, the integers go from the packed blocks straight into the dot products
-    if (type == Q5_0) matvecPackedQ8Of(Q5_0, out, xq, xd, w, n, r0, r1);
-    else if (type == Q4_0) matvecPackedQ8Of(Q4_0, out, xq, xd, w, n, r0, r1);
-    else matvecPackedQ8Of(IQ4_NL, out, xq, xd, w, n, r0, r1);
+    if (type == Q5_0) matvecQ8Of(Q5_0, out, xq, xd, w, n, r0, r1);
+    else if (type == Q4_0) matvecQ8Of(Q4_0, out, xq, xd, w, n, r0, r1);
+    else matvecQ8Of(IQ4_NL, out, xq, xd, w, n, r0, r1);
     return;
   }
   const g = packedQ8GroupRows(n);
