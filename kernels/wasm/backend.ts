@@ -135,7 +135,7 @@ interface Scratch {
   readonly k: number; // [rows][kvDim]
   readonly v: number; // [rows][kvDim]
   readonly logits: number; // [rows][vocab]
-  readonly xq: number; // a Q8_0 product's input quantized per block to int16 [rows][max n]
+  readonly xq: number; // an integer product's input (kinds.ts INT_TYPES) quantized per block to int16 [rows][max n]
   readonly xd: number; // and its block scales [rows][max n / 32]
   readonly rowScratch: number; // packed types: a group of dequantized weight rows per share (0 if none)
 }
