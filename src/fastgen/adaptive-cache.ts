@@ -17,6 +17,8 @@ export interface AdaptiveCacheOptions {
   readonly sizes: PolicySizeSettings;
   /** Keep the prompt's attention rows for the profiler. */
   readonly recordPromptAttention: boolean;
+  /** With `recordPromptAttention`: keep only the last this many rows of each head (SnapKV's window, TOVA's last row). */
+  readonly recordLastRows?: number;
 }
 
 /** Kept-entry counts and bytes, spec §8. */
@@ -42,8 +44,10 @@ export class AdaptiveKvCache implements KvCache {
   private policies: (readonly KvHeadPolicy[])[] | null = null;
   /** Prompt length n, fixed by `compress` (the window's base, spec §3). */
   private promptLength = 0;
-  /** `rows[layer][head][i]`, while recording. */
+  /** `rows[layer][head][i - firstRow]`, while recording. */
   private rows: Float32Array[][][] | null;
+  /** The prompt row `rows[l][h][0]` holds (0 unless only the last rows are kept). */
+  private firstRow = 0;
   readonly layout: KvLayout;
   private readonly options: AdaptiveCacheOptions;
   /** The marks of one eviction (reused: every decode step evicts in every KV head). */
@@ -59,6 +63,11 @@ export class AdaptiveKvCache implements KvCache {
     this.rows = options.recordPromptAttention
       ? Array.from({ length: layout.nLayers }, () => Array.from({ length: layout.nHeads }, () => []))
       : null;
+  }
+
+  /** Current sequence length L (positions registered so far). */
+  get length(): number {
+    return this.seqLength;
   }
 
   get compressed(): boolean {
@@ -101,21 +110,35 @@ export class AdaptiveKvCache implements KvCache {
     const store = this.store(layer, kvHead);
     // Spec §6 step 3 / §12.6: every query head of the group adds its weights.
     store.addScoresOf(probs);
-    if (this.rows && !this.policies) {
-      const groupSize = this.layout.nHeads / this.layout.nKvHeads;
-      probs.forEach((p, i) => this.rows![layer]![kvHead * groupSize + i]!.push(p.slice()));
-    }
+    if (this.rows && !this.policies) this.record(layer, kvHead, probs);
     // Spec §6 step 4 / §12.7: re-apply the policy right after this layer's attention.
     const policy = this.policies?.[layer]?.[kvHead];
-    if (policy && !policy.keepsAll) this.evict(store, policy, position, "lazy");
+    if (policy && !policy.keepsAll && !policy.prefillOnly) this.evict(store, policy, position, "lazy", probs);
+  }
+
+  private record(layer: number, kvHead: number, probs: readonly Float32Array[]): void {
+    const groupSize = this.layout.nHeads / this.layout.nKvHeads;
+    const last = this.options.recordLastRows ?? Infinity;
+    probs.forEach((p, i) => {
+      const rows = this.rows![layer]![kvHead * groupSize + i]!;
+      rows.push(p.slice());
+      if (rows.length > last) rows.shift();
+    });
+    // Every store sees the same rows, so the first head's count tells which prompt row comes first.
+    if (layer === 0 && kvHead === 0) this.firstRow = this.seqLength - this.rows![0]![0]!.length;
   }
 
   /** The prompt's attention recorded during prefill (spec §4 input). */
   promptAttention(): PromptAttention {
     const rows = this.rows;
     if (!rows) throw new Error("this cache was created without recordPromptAttention");
-    const n = rows[0]?.[0]?.length ?? 0;
-    return { n, nLayers: this.layout.nLayers, nHeads: this.layout.nHeads, row: (l, h, i) => rows[l]![h]![i]! };
+    const first = this.firstRow;
+    const n = first + (rows[0]?.[0]?.length ?? 0);
+    const row = (l: number, h: number, i: number): Float32Array => {
+      if (i < first || i >= n) throw new RangeError(`prompt row ${i} was not recorded (rows ${first}..${n - 1} were)`);
+      return rows[l]![h]![i - first]!;
+    };
+    return { n, nLayers: this.layout.nLayers, nHeads: this.layout.nHeads, row };
   }
 
   /**
@@ -130,7 +153,9 @@ export class AdaptiveKvCache implements KvCache {
     const n = this.seqLength;
     this.policies = policies;
     this.promptLength = n;
+    const rows = this.rows;
     this.rows = null;
+    const groupSize = this.layout.nHeads / this.layout.nKvHeads;
     for (let l = 0; l < this.layout.nLayers; l++) {
       for (let g = 0; g < this.layout.nKvHeads; g++) {
         const policy = policies[l]![g]!;
@@ -139,7 +164,11 @@ export class AdaptiveKvCache implements KvCache {
         // Scores were needed to profile and cut; from here only a policy that ranks by them reads them.
         if (!policy.readsScores) store.dropScores();
         if (policy.keepsAll) store.compact(new Uint8Array(store.length).fill(1), "exact");
-        else this.evict(store, policy, n - 1, "exact");
+        else {
+          // The last prompt row's weights, where they were recorded (TOVA cuts the prompt by them).
+          const last = rows?.[l]?.slice(g * groupSize, (g + 1) * groupSize).map((r) => r[r.length - 1]!);
+          this.evict(store, policy, n - 1, "exact", last?.every((r) => r?.length === store.length) ? last : undefined);
+        }
       }
     }
   }
@@ -154,7 +183,13 @@ export class AdaptiveKvCache implements KvCache {
     return policySizes(this.options.sizes, this.promptLength, this.seqLength);
   }
 
-  private evict(store: HeadStore, policy: KvHeadPolicy, current: number, shrink: "exact" | "lazy"): void {
+  private evict(
+    store: HeadStore,
+    policy: KvHeadPolicy,
+    current: number,
+    shrink: "exact" | "lazy",
+    attention?: readonly Float32Array[],
+  ): void {
     if (this.keep.length < store.length) this.keep = new Uint8Array(Math.max(store.length, 2 * this.keep.length));
     const ctx: KeepContext = {
       positions: store.positions,
@@ -164,6 +199,9 @@ export class AdaptiveKvCache implements KvCache {
       sizes: policySizes(this.options.sizes, this.promptLength, current + 1),
       isSpecial: this.isSpecial,
       isPunct: this.isPunct,
+      keys: store.keys,
+      headDim: this.layout.headDim,
+      attention,
     };
     store.compact(keptEntries(policy, ctx, this.keep), shrink);
   }

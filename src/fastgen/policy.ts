@@ -12,6 +12,10 @@ export interface PolicySizes {
   readonly frequentK: number;
   /** Attention sinks kept by `streaming` (absolute positions 0..sinks-1). */
   readonly sinks: number;
+  /** Entries a fixed-size method keeps, `b = roundMin1((1 − C) · n)`, fixed after prefill (spec §14.1). */
+  readonly budget: number;
+  /** The share `(1 − C)` of the current length, `roundMin1((1 − C) · L)` (K-norm while decoding, spec §14.6). */
+  readonly share: number;
 }
 
 /** What a component looks at to decide which cached entries it keeps right now. */
@@ -27,6 +31,15 @@ export interface KeepContext {
   readonly sizes: PolicySizes;
   isSpecial(position: number): boolean;
   isPunct(position: number): boolean;
+  /** `[length][headDim]` cached keys, RoPE applied (K-norm ranks by their norms). */
+  readonly keys: Float32Array;
+  readonly headDim: number;
+  /**
+   * The weights each query head of the group gave the cached entries in the attention just
+   * computed (TOVA ranks by them): the step's at a decode step, the last prompt row's when the
+   * prompt is cut. Undefined where the cache did not keep them.
+   */
+  readonly attention?: readonly Float32Array[] | undefined;
 }
 
 /** What a component keeps of prompt row `i` during profiling: a fixed set of columns plus a band `i-w < j ≤ i`. */
@@ -55,10 +68,12 @@ export interface PolicyComponent {
   readonly keepsAll?: boolean;
   /** True when `keep` ranks by cumulative scores (the store keeps them only then). */
   readonly readsScores?: boolean;
+  /** True when the component cuts the prompt only and keeps every entry appended after (SnapKV's kin, spec §14.2). */
+  readonly prefillOnly?: boolean;
   /** Sets `keep[e] = 1` for each cached entry `e` this component keeps. */
   keep(ctx: KeepContext, keep: Uint8Array): void;
-  /** The set this component keeps of each prompt row, for recovery (spec §4). */
-  rowRule(ctx: ProfileContext): RowRule;
+  /** The set this component keeps of each prompt row, for recovery (spec §4); FastGen's candidates' components only. */
+  rowRule?(ctx: ProfileContext): RowRule;
 }
 
 /** The policy of one KV head: a union of components (spec §3), or `full`. */
@@ -70,6 +85,8 @@ export interface KvHeadPolicy {
   readonly keepsAll: boolean;
   /** True when a component ranks by cumulative scores. */
   readonly readsScores: boolean;
+  /** True when every component cuts the prompt only: decoding evicts nothing. */
+  readonly prefillOnly: boolean;
 }
 
 export function unionPolicy(components: readonly PolicyComponent[]): KvHeadPolicy {
@@ -78,6 +95,7 @@ export function unionPolicy(components: readonly PolicyComponent[]): KvHeadPolic
     components,
     keepsAll: components.some((c) => c.keepsAll === true),
     readsScores: components.some((c) => c.readsScores === true),
+    prefillOnly: components.length > 0 && components.every((c) => c.prefillOnly === true),
   };
 }
 
@@ -97,6 +115,7 @@ export function unionRowRule(policy: KvHeadPolicy, ctx: ProfileContext): RowRule
   let columns: Uint8Array | null = null;
   let window = 0;
   for (const c of policy.components) {
+    if (!c.rowRule) throw new Error(`${c.name} has no profiling rule: it is not a FastGen candidate's component`);
     const rule = c.rowRule(ctx);
     window = Math.max(window, rule.window);
     if (rule.columns) {
@@ -113,19 +132,30 @@ export interface PolicySizeSettings {
   readonly rFrequent: number;
   /** StreamingLLM's sinks (spec §9); 0 where no policy keeps sinks. */
   readonly sinks: number;
+  /** Share C of the entries the literature's methods prune (spec §14.1); absent: 0. */
+  readonly compression?: number;
 }
 
 /**
  * The one place window and heavy-hitter sizes are computed (spec §3, §12.4): the window
  * `w = floorMin1(rLocal · n)` from the prompt length n (fixed after prefill), the heavy hitters
- * `k = floorMin1(rFrequent · L)` from the current length L (L = n while profiling).
+ * `k = floorMin1(rFrequent · L)` from the current length L (L = n while profiling); and the
+ * literature's budgets from the compression C (spec §14.1).
  */
 export function policySizes(settings: PolicySizeSettings, promptLength: number, currentLength: number): PolicySizes {
+  const kept = 1 - (settings.compression ?? 0);
   return {
     window: floorMin1(settings.rLocal, promptLength),
     frequentK: floorMin1(settings.rFrequent, currentLength),
     sinks: settings.sinks,
+    budget: roundMin1(kept, promptLength),
+    share: roundMin1(kept, currentLength),
   };
+}
+
+/** `max(1, round(r · x))` in double arithmetic, halves up (spec §14.1). */
+export function roundMin1(r: number, x: number): number {
+  return Math.max(1, Math.floor(r * x + 0.5));
 }
 
 /** `floorMin1(r · x)` in double arithmetic (spec §12.4). */

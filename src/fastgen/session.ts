@@ -8,6 +8,8 @@ import { AdaptiveKvCache, type CacheFootprint } from "./adaptive-cache.ts";
 import { budgetedPolicies } from "./budget/component.ts";
 import { BUDGET_SINKS, type BudgetReport, profileBudget } from "./budget/profile.ts";
 import { candidateByName } from "./candidates.ts";
+import { isLiterature, LITERATURE } from "./methods/index.ts";
+import { policySizes } from "./policy.ts";
 import { BASELINE_POLICIES, type CompressionSettings, profiles } from "./settings.ts";
 import { type ProfileReport, profileHeads } from "./profiler.ts";
 import type { TokenClasses } from "./token-classes.ts";
@@ -42,8 +44,12 @@ export class CompressionSession {
   constructor(layout: KvLayout, classes: TokenClasses, settings: CompressionSettings, storage?: KvStorage) {
     this.settings = settings;
     // The cache gets the token classes and the ratios; which policy each head runs comes at compress().
-    const sizes = { rLocal: settings.rLocal, rFrequent: settings.rFrequent, sinks: settings.sinks };
-    this.cache = new AdaptiveKvCache(layout, { classes, sizes, recordPromptAttention: profiles(settings.policy) }, storage);
+    const sizes = { rLocal: settings.rLocal, rFrequent: settings.rFrequent, sinks: settings.sinks, compression: settings.compression };
+    // FastGen and budgeted read every prompt row; a literature method the last few it names, or none.
+    const rows = isLiterature(settings.policy) ? LITERATURE[settings.policy].observedRows(settings.observe) : 0;
+    const record = profiles(settings.policy) || rows > 0;
+    const recordLast = isLiterature(settings.policy) ? { recordLastRows: rows } : {};
+    this.cache = new AdaptiveKvCache(layout, { classes, sizes, recordPromptAttention: record, ...recordLast }, storage);
   }
 
   /** The profile FastGen took (undefined for baselines or before prefill ended). */
@@ -75,6 +81,19 @@ export class CompressionSession {
       );
       this.budgetReport = report;
       this.cache.compress(budgetedPolicies(report, BUDGET_SINKS));
+    } else if (isLiterature(s.policy)) {
+      const method = LITERATURE[s.policy];
+      const n = this.cache.length;
+      this.cache.compress(
+        method.policies({
+          layout,
+          n,
+          compression: s.compression,
+          sizes: policySizes({ ...s }, n, n),
+          attention: method.observedRows(s.observe) > 0 ? this.cache.promptAttention() : null,
+          observe: s.observe,
+        }),
+      );
     } else {
       const policy = BASELINE_POLICIES[s.policy];
       this.cache.compress(Array.from({ length: layout.nLayers }, () => Array.from({ length: layout.nKvHeads }, () => policy)));

@@ -1,15 +1,16 @@
 /**
  * The compression methods a user can pick: FastGen (a profiled policy per KV head), budgeted (one
- * KV budget spread over the heads, docs/algorithm.md §10) and the baselines of spec §9 (one policy
- * for every head), all over the same cache machinery.
+ * KV budget spread over the heads, docs/algorithm.md §10), the baselines of spec §9 (one policy
+ * for every head) and the literature's methods of spec §14, all over the same cache machinery.
  */
 import { z } from "zod";
 import { frequent, full, local, sinks } from "./components/index.ts";
+import { LITERATURE_NAMES, type LiteratureName } from "./methods/index.ts";
 import { type KvHeadPolicy, unionPolicy } from "./policy.ts";
 
-export const POLICY_NAMES = ["fastgen", "budgeted", "full", "local", "frequent", "h2o", "streaming"] as const;
+export const POLICY_NAMES = ["fastgen", "budgeted", "full", "local", "frequent", "h2o", "streaming", ...LITERATURE_NAMES] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
-export type BaselineName = Exclude<PolicyName, "fastgen" | "budgeted">;
+export type BaselineName = Exclude<PolicyName, "fastgen" | "budgeted" | LiteratureName>;
 
 const ratio = (what: string) =>
   z
@@ -35,13 +36,16 @@ export const compressionSettingsSchema = z.object({
     .min(0, "sinks must be ≥ 0")
     .max(1 << 20)
     .default(4),
-  /** `budgeted`: share of KV entries to prune, 0 ≤ C < 1. */
+  /** `budgeted` and the literature's methods (spec §14.1): share of KV entries to prune, 0 ≤ C < 1. */
   compression: z
     .number({ error: "compression must be a number" })
     .min(0, "compression must be in [0, 1)")
     .lt(1, "compression must be in [0, 1)")
     .default(0.5),
-  /** Recovery over the last W prompt rows only (fastgen and budgeted; absent: every row). */
+  /**
+   * Recovery over the last W prompt rows only (fastgen and budgeted; absent: every row); the
+   * observation window of snapkv, pyramidkv and adakv (absent: 32, spec §14.2).
+   */
   observe: z
     .number({ error: "observe must be a number" })
     .int("observe must be a whole number")

@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { kvLayoutOf } from "../../src/interfaces.ts";
 import { CANDIDATE_NAMES } from "../../src/fastgen/candidates.ts";
+import { isLiterature, LITERATURE } from "../../src/fastgen/methods/index.ts";
 import { type CompressionSettings, compressionSettingsSchema, POLICY_NAMES } from "../../src/fastgen/settings.ts";
 import { CompressionSession } from "../../src/fastgen/session.ts";
 import { computeTokenClasses } from "../../src/fastgen/token-classes.ts";
@@ -91,6 +92,13 @@ describe("baselines through the same generate path", () => {
     const bytes = session.kvBytes();
     if (policy === "full") {
       expect(s).toMatchObject({ afterPrefill: 0, final: 0, mean: 0 });
+    } else if (isLiterature(policy)) {
+      // Spec §14.1: C (default 0.5) after the prompt; SnapKV's kin keep what they decode, TOVA's size is fixed.
+      expect(Math.abs(s.afterPrefill - 0.5)).toBeLessThanOrEqual(0.02);
+      if (LITERATURE[policy].name === "tova") expect(s.final).toBeGreaterThan(s.afterPrefill);
+      else if (policy === "knorm") expect(Math.abs(s.final - 0.5)).toBeLessThanOrEqual(0.02);
+      else expect(s.final).toBeLessThan(s.afterPrefill);
+      expect(bytes.compressed).toBeLessThan(bytes.full);
     } else if (policy !== "fastgen") {
       expect(s.final).toBeGreaterThan(0.3);
       expect(bytes.compressed).toBeLessThan(bytes.full);

@@ -59,9 +59,11 @@ describe("reused marks", () => {
     scores: Float64Array.from(scores),
     length: scores.length,
     current,
-    sizes: { window: 2, frequentK: 2, sinks: 0 },
+    sizes: { window: 2, frequentK: 2, sinks: 0, budget: 2, share: 2 },
     isSpecial: () => false,
     isPunct: () => false,
+    keys: new Float32Array(scores.length),
+    headDim: 1,
   });
 
   it("keptEntries clears a reused buffer before marking", () => {

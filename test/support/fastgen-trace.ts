@@ -6,6 +6,7 @@
 import { expect } from "vitest";
 import { CANDIDATE_NAMES, CANDIDATES } from "../../src/fastgen/candidates.ts";
 import { BASELINE_POLICIES, type CompressionSettings, compressionSettingsSchema } from "../../src/fastgen/settings.ts";
+import { LITERATURE_NAMES } from "../../src/fastgen/methods/index.ts";
 import type { KvHeadPolicy } from "../../src/fastgen/policy.ts";
 import { CompressionSession } from "../../src/fastgen/session.ts";
 import { computeTokenClasses } from "../../src/fastgen/token-classes.ts";
@@ -57,7 +58,7 @@ export function trace(backend: Backend, settings: CompressionSettings, policy?: 
 
 const settings = (over: Partial<CompressionSettings>) => compressionSettingsSchema.parse(over);
 
-/** Each candidate on every head, FastGen at two thresholds, the budgeted policy, every baseline. */
+/** Each candidate on every head, FastGen at two thresholds, the budgeted policy, every baseline and literature method. */
 export const CASES: { name: string; settings: CompressionSettings; policy?: KvHeadPolicy }[] = [
   ...CANDIDATES.map((policy) => ({ name: `every head ${policy.name}`, settings: settings({ policy: "fastgen" }), policy })),
   ...[0.8, 0.95].map((threshold) => ({ name: `fastgen T=${threshold}`, settings: settings({ policy: "fastgen", threshold }) })),
@@ -66,6 +67,7 @@ export const CASES: { name: string; settings: CompressionSettings; policy?: KvHe
     name: policy,
     settings: settings({ policy, rLocal: 0.2, rFrequent: 0.2 }),
   })),
+  ...LITERATURE_NAMES.map((policy) => ({ name: `${policy} C=0.6`, settings: settings({ policy, compression: 0.6, observe: 8 }) })),
 ];
 
 /** Same policies (except where a recovery lies within 1e-5 of T, spec §7), kept positions after every step, greedy tokens. */
