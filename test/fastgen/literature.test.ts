@@ -57,11 +57,14 @@ class PlainCache implements KvCache {
   readonly rows: Float32Array[][][] = Array.from({ length: layout.nLayers }, () => Array.from({ length: layout.nHeads }, () => []));
   prompt = true;
   n = 0;
-  constructor(
-    readonly method: LiteratureName,
-    readonly C: number,
-    readonly observe: number,
-  ) {}
+  readonly method: LiteratureName;
+  readonly C: number;
+  readonly observe: number;
+  constructor(method: LiteratureName, C: number, observe: number) {
+    this.method = method;
+    this.C = C;
+    this.observe = observe;
+  }
 
   store(l: number, g: number): Entry[] {
     return this.stores[l * layout.nKvHeads + g]!;
