@@ -6,6 +6,7 @@
 import "./cli/deno-guard.ts";
 import { helpText } from "./cli/args.ts";
 import { EVAL_FLAGS, evalCommand } from "./cli/commands/eval.ts";
+import { TASK_FLAGS } from "./cli/commands/eval-task.ts";
 import { GENERATE_FLAGS, generateCommand } from "./cli/commands/generate.ts";
 import { LOGITS_FLAGS, logitsCommand } from "./cli/commands/logits.ts";
 import { TOKENIZE_FLAGS, tokenizeCommand } from "./cli/commands/tokenize.ts";
@@ -71,7 +72,8 @@ export async function main(argv: readonly string[], io: CommandIO = processIO): 
     return 2;
   }
   if (rest.includes("--help") || rest.includes("-h")) {
-    io.out(helpText(name, command.summary, command.flags));
+    const task = name === "eval" && rest.some((a) => a === "--task" || a.startsWith("--task="));
+    io.out(helpText(name, command.summary, task ? TASK_FLAGS : command.flags));
     return 0;
   }
   const refused = missingPermissionsLine(name);

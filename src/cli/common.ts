@@ -46,8 +46,15 @@ export const COMPRESSION_FLAGS: FlagSpecs = {
   "r-frequent": { kind: "number", help: "heavy-hitter ratio of the current length, (0, 1]", default: "0.3" },
   gqa: { kind: "string", help: "reduce recoveries over a KV head's query heads: min | mean", default: "min" },
   sinks: { kind: "number", help: "attention sinks kept by --policy streaming", default: "4" },
-  compression: { kind: "number", help: "--policy budgeted: share of KV entries to prune, [0, 1)", default: "0.5" },
-  observe: { kind: "number", help: "fastgen/budgeted: recovery over the last W prompt rows only (default: all rows)" },
+  compression: {
+    kind: "number",
+    help: "budgeted, snapkv, pyramidkv, adakv, tova, knorm: share of KV entries to prune, [0, 1)",
+    default: "0.5",
+  },
+  observe: {
+    kind: "number",
+    help: "fastgen/budgeted: recovery over the last W prompt rows only (default: all rows); snapkv/pyramidkv/adakv: window (default 32)",
+  },
   special: { kind: "string", help: "extra special tokens, comma-separated ids or pieces (pieces containing a comma by id)" },
   punct: { kind: "string", help: 'replace the punctuation set: comma-separated ids or pieces ("," is id 432 in stories260K)' },
 };

@@ -18,6 +18,7 @@ import { COMPRESSION_FLAGS, MODEL_FLAGS, modelFlagsSchema, openModel, tokenClass
 import { uninterruptible } from "../interrupt.ts";
 import type { CommandIO } from "../io.ts";
 import { validateFlags } from "../validate.ts";
+import { evalTaskCommand } from "./eval-task.ts";
 
 /** Defaults of the full run, and of `--quick` (CI: a few prompts, settings and tokens). */
 const DEFAULTS = {
@@ -44,6 +45,10 @@ const QUICK: typeof DEFAULTS = {
 };
 
 export const EVAL_FLAGS: FlagSpecs = {
+  task: {
+    kind: "string",
+    help: "a long-context task instead of a prompt set: perplexity | passkey | lines (fastgen eval --task T --help)",
+  },
   prompts: { kind: "string", help: "prompt set (JSON, see prompts/README.md)", default: "prompts/stories.json" },
   limit: { kind: "number", help: "evaluate only the first N prompts", default: "all" },
   tokens: { kind: "number", help: "forced tokens N per prompt (clipped to the trained context)", default: "128" },
@@ -172,6 +177,8 @@ export interface ProgressTty {
 }
 
 export async function evalCommand(argv: readonly string[], io: CommandIO, tty?: ProgressTty): Promise<void> {
+  // A long-context task has its own flags (spec §14.7).
+  if (argv.some((a) => a === "--task" || a.startsWith("--task="))) return evalTaskCommand(argv, io, tty);
   const given = parseFlags(argv, EVAL_FLAGS);
   const flags = validateFlags(schema, given);
   const preset = flags.quick ? QUICK : DEFAULTS;

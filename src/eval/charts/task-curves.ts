@@ -1,0 +1,81 @@
+/**
+ * A task's score against compression and against the KV bytes really held (spec §14.7): one line
+ * per method, FastGen's points labelled with T, the full cache as a dashed rule.
+ */
+import type { TopLevelSpec } from "vega-lite";
+import type { TaskSummary } from "../tasks/summary.ts";
+import { CONFIG } from "./style.ts";
+
+/** Colours of every method a task compares (FastGen and the baselines as in the other pictures). */
+export const TASK_METHOD_COLORS: Record<string, string> = {
+  fastgen: "#d62728",
+  budgeted: "#17becf",
+  h2o: "#1f77b4",
+  streaming: "#9467bd",
+  snapkv: "#2ca02c",
+  pyramidkv: "#8c564b",
+  adakv: "#e377c2",
+  tova: "#ff7f0e",
+  knorm: "#bcbd22",
+};
+
+export function taskCurveSpec(summaries: readonly TaskSummary[], title: string, yTitle: string, subtitle: string): TopLevelSpec {
+  const full = summaries.find((s) => s.method === "full");
+  const rows = summaries
+    .filter((s) => s.method !== "full")
+    .map((s) => ({
+      method: s.method,
+      setting: s.setting,
+      label: s.method === "fastgen" ? `T=${s.value}` : "",
+      compression: s.compression,
+      kib: s.kvBytes / 1024,
+      score: s.score,
+    }));
+  const present = Object.keys(TASK_METHOD_COLORS).filter((m) => rows.some((r) => r.method === m));
+  const color = {
+    field: "method",
+    type: "nominal" as const,
+    title: "method",
+    scale: { domain: present, range: present.map((m) => TASK_METHOD_COLORS[m]!) },
+  };
+  const panel = (x: "compression" | "kib", xTitle: string) => ({
+    width: 300,
+    height: 220,
+    layer: [
+      {
+        mark: { type: "line" as const, point: { size: 30 }, strokeWidth: 1.5 },
+        encoding: {
+          x: { field: x, type: "quantitative" as const, title: xTitle, ...(x === "compression" ? { scale: { domain: [0, 1] } } : {}) },
+          y: { field: "score", type: "quantitative" as const, title: yTitle, scale: { zero: false } },
+          color,
+          order: { field: x, type: "quantitative" as const },
+        },
+      },
+      {
+        transform: [{ filter: "datum.method === 'fastgen'" }],
+        mark: { type: "text" as const, dx: 4, dy: -7, fontSize: 9, align: "left" as const },
+        encoding: {
+          x: { field: x, type: "quantitative" as const },
+          y: { field: "score", type: "quantitative" as const },
+          text: { field: "label", type: "nominal" as const },
+        },
+      },
+      ...(full
+        ? [
+            {
+              data: { values: [{ score: full.score }] },
+              mark: { type: "rule" as const, strokeDash: [4, 3], color: "#7f7f7f" },
+              encoding: { y: { field: "score", type: "quantitative" as const } },
+            },
+          ]
+        : []),
+    ],
+  });
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: { text: title, subtitle },
+    data: { values: rows },
+    hconcat: [panel("compression", "compression (mean over scored steps)"), panel("kib", "KV cache held at the end, KiB (measured)")],
+    config: CONFIG,
+  };
+}
