@@ -7,7 +7,15 @@ import { basename, extname, join } from "node:path";
 import { z } from "zod";
 import { InputError } from "../../errors.ts";
 import { checkDistinctPaths, checkOutputFolder, readInputText } from "../../output-file.ts";
-import { generatedLineCases, lineCases, passkeyCases, perplexityCases, TASK_NAMES, type TaskCase } from "../../eval/tasks/cases.ts";
+import {
+  generatedLineCases,
+  lineCases,
+  MAX_GENERATED_LINES,
+  passkeyCases,
+  perplexityCases,
+  TASK_NAMES,
+  type TaskCase,
+} from "../../eval/tasks/cases.ts";
 import { runTask, TASK_METHODS, type TaskMethod, taskSettings } from "../../eval/tasks/run-task.ts";
 import { summarizeTask } from "../../eval/tasks/summary.ts";
 import { repoRoot, resolveModelPath } from "../../model/load.ts";
@@ -75,7 +83,12 @@ const schema = modelFlagsSchema.extend({
   thresholds: list("thresholds", 0, 1, false).optional(),
   text: z.string().min(1).optional(),
   cases: z.string().min(1).optional(),
-  lines: z.number().int("lines must be a whole number").min(2, "lines must be at least 2").max(10_000).optional(),
+  lines: z
+    .number()
+    .int("lines must be a whole number")
+    .min(2, "lines must be at least 2")
+    .max(MAX_GENERATED_LINES, `lines must be at most ${MAX_GENERATED_LINES} (the distinct line names)`)
+    .optional(),
   lengths: z
     .string()
     .transform((s, ctx) => {

@@ -19,7 +19,18 @@ export const TASK_METHOD_COLORS: Record<string, string> = {
   knorm: "#bcbd22",
 };
 
-export function taskCurveSpec(summaries: readonly TaskSummary[], title: string, yTitle: string, subtitle: string): TopLevelSpec {
+/** One row of panels: a value of every setting (the task's score, the answer's log-probability). */
+export interface CurveMetric {
+  readonly field: "score" | "answerLogProb";
+  readonly title: string;
+}
+
+export function taskCurveSpec(
+  summaries: readonly TaskSummary[],
+  title: string,
+  metrics: readonly CurveMetric[],
+  subtitle: string,
+): TopLevelSpec {
   const full = summaries.find((s) => s.method === "full");
   const rows = summaries
     .filter((s) => s.method !== "full")
@@ -30,6 +41,7 @@ export function taskCurveSpec(summaries: readonly TaskSummary[], title: string, 
       compression: s.compression,
       kib: s.kvBytes / 1024,
       score: s.score,
+      answerLogProb: s.answerLogProb ?? null,
     }));
   const present = Object.keys(TASK_METHOD_COLORS).filter((m) => rows.some((r) => r.method === m));
   const color = {
@@ -38,7 +50,7 @@ export function taskCurveSpec(summaries: readonly TaskSummary[], title: string, 
     title: "method",
     scale: { domain: present, range: present.map((m) => TASK_METHOD_COLORS[m]!) },
   };
-  const panel = (x: "compression" | "kib", xTitle: string) => ({
+  const panel = (metric: CurveMetric, x: "compression" | "kib", xTitle: string) => ({
     width: 300,
     height: 220,
     layer: [
@@ -46,7 +58,7 @@ export function taskCurveSpec(summaries: readonly TaskSummary[], title: string, 
         mark: { type: "line" as const, point: { size: 30 }, strokeWidth: 1.5 },
         encoding: {
           x: { field: x, type: "quantitative" as const, title: xTitle, ...(x === "compression" ? { scale: { domain: [0, 1] } } : {}) },
-          y: { field: "score", type: "quantitative" as const, title: yTitle, scale: { zero: false } },
+          y: { field: metric.field, type: "quantitative" as const, title: metric.title, scale: { zero: false } },
           color,
           order: { field: x, type: "quantitative" as const },
         },
@@ -56,16 +68,16 @@ export function taskCurveSpec(summaries: readonly TaskSummary[], title: string, 
         mark: { type: "text" as const, dx: 4, dy: -7, fontSize: 9, align: "left" as const },
         encoding: {
           x: { field: x, type: "quantitative" as const },
-          y: { field: "score", type: "quantitative" as const },
+          y: { field: metric.field, type: "quantitative" as const },
           text: { field: "label", type: "nominal" as const },
         },
       },
-      ...(full
+      ...(full && full[metric.field] !== undefined
         ? [
             {
-              data: { values: [{ score: full.score }] },
+              data: { values: [{ y: full[metric.field] }] },
               mark: { type: "rule" as const, strokeDash: [4, 3], color: "#7f7f7f" },
-              encoding: { y: { field: "score", type: "quantitative" as const } },
+              encoding: { y: { field: "y", type: "quantitative" as const } },
             },
           ]
         : []),
@@ -75,7 +87,12 @@ export function taskCurveSpec(summaries: readonly TaskSummary[], title: string, 
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: { text: title, subtitle },
     data: { values: rows },
-    hconcat: [panel("compression", "compression (mean over scored steps)"), panel("kib", "KV cache held at the end, KiB (measured)")],
+    vconcat: metrics.map((m) => ({
+      hconcat: [
+        panel(m, "compression", "compression (mean over scored steps)"),
+        panel(m, "kib", "KV cache held at the end, KiB (measured)"),
+      ],
+    })),
     config: CONFIG,
   };
 }

@@ -27,6 +27,11 @@ export interface RetrievalCase {
   readonly id: string;
   readonly promptTokens: readonly number[];
   readonly answer: string;
+  /**
+   * The answer as the tokens that follow the prompt (the prompt and the answer tokenized together,
+   * the prompt's own tokens removed); null where the joint tokenization does not begin with the prompt's.
+   */
+  readonly answerTokens: readonly number[] | null;
   /** passkey: share of the filler before the key; lines: the line's place in the record. */
   readonly depth: number;
   /** Prompt length in tokens (the length of the passkey grid). */
@@ -83,16 +88,19 @@ export function passkeyCases(tokenizer: Tokenizer, lengths: readonly number[], d
       let fillers = Math.max(0, Math.floor((length - fixed) / perFiller));
       let tokens: number[] = [];
       // Token counts are not quite additive at the joins: drop fillers until the case fits.
+      const text = (before: number, all: number) =>
+        PASSKEY_HEAD + FILLER.repeat(before) + needle + FILLER.repeat(all - before) + PASSKEY_QUESTION;
+      let before = 0;
       for (; fillers >= 0; fillers--) {
-        const before = Math.round(depth * fillers);
-        const text = PASSKEY_HEAD + FILLER.repeat(before) + needle + FILLER.repeat(fillers - before) + PASSKEY_QUESTION;
-        tokens = tokenizer.promptTokens(text);
+        before = Math.round(depth * fillers);
+        tokens = tokenizer.promptTokens(text(before, fillers));
         if (tokens.length <= length) break;
       }
       if (tokens.length > length) {
         throw new InputError(`--lengths: ${length} tokens cannot hold the passkey sentence and the question (${tokens.length} needed)`);
       }
-      out.push({ task: "passkey", id: `len ${length} depth ${depth}`, promptTokens: tokens, answer: key, depth, length });
+      const answerTokens = continuation(tokenizer, tokens, `${text(before, fillers)} ${key}.`);
+      out.push({ task: "passkey", id: `len ${length} depth ${depth}`, promptTokens: tokens, answer: key, answerTokens, depth, length });
     }
   }
   return out;
@@ -129,7 +137,10 @@ export function lineCases(
       throw new InputError(`--cases ${path}: line ${i + 1} is not JSON`);
     }
     const parsed = lineCaseSchema.safeParse(json);
-    if (!parsed.success) throw new InputError(`--cases ${path}: line ${i + 1}: ${parsed.error.issues[0]!.message}`);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new InputError(`--cases ${path}: line ${i + 1}: ${issue.path.join(".") || "the case"}: ${issue.message}`);
+    }
     if (cases.length >= limit) continue;
     const c = parsed.data;
     const promptTokens = tokenizer.promptTokens(c.prompt);
@@ -139,7 +150,9 @@ export function lineCases(
       continue;
     }
     const id = `case ${i + 1}`;
-    cases.push({ task: "lines", id, promptTokens, answer: String(c.expected_number), depth: lineDepth(c), length: promptTokens.length });
+    const answer = String(c.expected_number);
+    const answerTokens = continuation(tokenizer, promptTokens, `${c.prompt}${answer}`);
+    cases.push({ task: "lines", id, promptTokens, answer, answerTokens, depth: lineDepth(c), length: promptTokens.length });
   }
   return { cases, tooLong, longest };
 }
@@ -183,11 +196,17 @@ const WORDS_B = [
   "meadow",
 ];
 
+/** Distinct adjective-noun names, so the most lines a generated record can hold. */
+export const MAX_GENERATED_LINES = WORDS_A.length * WORDS_B.length;
+
 /**
  * Short line records in LongEval's wording (`lines` task without a file): `count` lines of
  * "line <adjective-noun>: REGISTER_CONTENT is <n>", then the question for one line at each depth.
  */
 export function generatedLineCases(tokenizer: Tokenizer, count: number, depths: readonly number[], seed: number): RetrievalCase[] {
+  if (!Number.isInteger(count) || count < 2 || count > MAX_GENERATED_LINES) {
+    throw new InputError(`--lines: ${count} is not a whole number in 2..${MAX_GENERATED_LINES} (the distinct line names)`);
+  }
   const random = mulberry32(seed);
   return depths.map((depth) => {
     const names = new Set<string>();
@@ -203,15 +222,24 @@ export function generatedLineCases(tokenizer: Tokenizer, count: number, depths: 
       `\nNow the record is over. Tell me what is the <REGISTER_CONTENT> in line ${asked.name}? I need the number. ` +
       `line ${asked.name}: REGISTER_CONTENT is <`;
     const promptTokens = tokenizer.promptTokens(prompt);
+    const answer = String(asked.value);
     return {
       task: "lines",
       id: `${count} lines depth ${depth}`,
       promptTokens,
-      answer: String(asked.value),
+      answer,
+      answerTokens: continuation(tokenizer, promptTokens, `${prompt}${answer}>`),
       depth,
       length: promptTokens.length,
     };
   });
+}
+
+/** The tokens `whole` adds after `prompt` when both are tokenized from the start; null if it does not begin with them. */
+function continuation(tokenizer: Tokenizer, prompt: readonly number[], whole: string): number[] | null {
+  const tokens = tokenizer.promptTokens(whole);
+  if (tokens.length <= prompt.length || prompt.some((t, i) => tokens[i] !== t)) return null;
+  return tokens.slice(prompt.length);
 }
 
 /** The answer a greedy continuation gives: its first run of digits ("" when there is none). */

@@ -37,7 +37,8 @@ export function taskSettings(
   thresholds: readonly number[],
 ): TaskSetting[] {
   const out: TaskSetting[] = [{ id: "full", method: "full", value: null, settings: compressionSettingsSchema.parse({ policy: "full" }) }];
-  for (const method of methods) {
+  // In the one order of TASK_METHODS, whatever order they were named in.
+  for (const method of TASK_METHODS.filter((m) => methods.includes(m))) {
     const values = method === "fastgen" ? thresholds : compressions;
     for (const v of values) {
       const over =
@@ -63,6 +64,8 @@ export interface CaseRun {
   readonly score: number;
   /** The answer the greedy continuation gave (retrieval tasks). */
   readonly answer?: string;
+  /** Retrieval: mean log-probability (nats) of the answer's tokens, teacher-forced after the prompt; null where not tokenizable apart. */
+  readonly answerLogProb?: number | null;
   readonly compressionAfterPrompt: number;
   /** Mean over the scored / decoded steps (spec §12.13). */
   readonly compressionMean: number;
@@ -120,11 +123,28 @@ function retrievalRun(env: TaskEnvironment, c: RetrievalCase, s: TaskSetting, ma
     setting: s.id,
     score: answer === c.answer ? 1 : 0,
     answer,
+    answerLogProb: answerLogProb(env, c, s),
     compressionAfterPrompt: summary.afterPrefill,
     compressionMean: summary.mean,
     kvBytes: bytes.compressed,
     fullBytes: bytes.full,
   };
+}
+
+/**
+ * How likely the compressed cache finds the right answer, a graded score for models too small to
+ * retrieve it: the answer teacher-forced after the prompt (a second run: a cache cannot be forked).
+ * The first answer token comes from the prompt's last row, before any compression.
+ */
+function answerLogProb(env: TaskEnvironment, c: RetrievalCase, s: TaskSetting): number | null {
+  if (!c.answerTokens) return null;
+  const tokens = [...c.promptTokens, ...c.answerTokens];
+  const n = c.promptTokens.length;
+  const { rows, session } = teacherForce(env.backend, env.classes, s.settings, tokens.slice(0, -1), n);
+  session.cache.release();
+  let sum = 0;
+  for (let i = n - 1; i < tokens.length - 1; i++) sum += logSoftmaxF64(rows[i]!)[tokens[i + 1]!]!;
+  return sum / c.answerTokens.length;
 }
 
 /** Every case under every setting, with progress; `maxLength` is the trained context (decoding stops there). */

@@ -13,6 +13,8 @@ export interface TaskSummary {
   readonly compression: number;
   readonly kvBytes: number;
   readonly fullBytes: number;
+  /** Retrieval: mean over cases of the answer's mean log-probability (nats per token); absent for perplexity. */
+  readonly answerLogProb?: number;
 }
 
 /** Whether a larger score is better (accuracy) or a smaller one (perplexity). */
@@ -24,7 +26,9 @@ export function summarizeTask(task: TaskName, settings: readonly TaskSetting[], 
   return settings.map((s) => {
     const mine = runs.filter((r) => r.setting === s.id);
     const score = task === "perplexity" ? Math.exp(mean(mine.map((r) => Math.log(r.score)))) : mean(mine.map((r) => r.score));
+    const logProbs = mine.flatMap((r) => (typeof r.answerLogProb === "number" ? [r.answerLogProb] : []));
     return {
+      ...(logProbs.length > 0 ? { answerLogProb: mean(logProbs) } : {}),
       setting: s.id,
       method: s.method,
       value: s.value,
@@ -37,19 +41,23 @@ export function summarizeTask(task: TaskName, settings: readonly TaskSetting[], 
   });
 }
 
-/** A method's score at compression `x`, linear between its two nearest settings; undefined outside its range. */
-export function scoreAt(points: readonly TaskSummary[], x: number): number | undefined {
+/** What a winner table ranks: the task's score, or (retrieval) the answer's log-probability. */
+export type RankedMetric = "score" | "answerLogProb";
+
+/** A method's `metric` at compression `x`, linear between its two nearest settings; undefined outside its range. */
+export function scoreAt(points: readonly TaskSummary[], x: number, metric: RankedMetric = "score"): number | undefined {
+  const value = (s: TaskSummary) => s[metric] ?? NaN;
   const sorted = [...points].sort((a, b) => a.compression - b.compression);
   if (sorted.length === 0) return undefined;
   const tolerance = 0.005;
   if (x < sorted[0]!.compression - tolerance || x > sorted.at(-1)!.compression + tolerance) return undefined;
   for (let i = 0; i < sorted.length; i++) {
     const b = sorted[i]!;
-    if (Math.abs(b.compression - x) <= tolerance) return b.score;
+    if (Math.abs(b.compression - x) <= tolerance) return value(b);
     if (i > 0 && b.compression > x) {
       const a = sorted[i - 1]!;
       const t = (x - a.compression) / (b.compression - a.compression);
-      return a.score + t * (b.score - a.score);
+      return value(a) + t * (value(b) - value(a));
     }
   }
   return undefined;
@@ -65,7 +73,7 @@ export interface WinnerRow {
 
 export const TARGETS = [0.2, 0.4, 0.6, 0.8];
 
-export function winners(task: TaskName, summaries: readonly TaskSummary[]): WinnerRow[] {
+export function winners(task: TaskName, summaries: readonly TaskSummary[], metric: RankedMetric = "score"): WinnerRow[] {
   const methods = [...new Set(summaries.filter((s) => s.method !== "full").map((s) => s.method))];
   return TARGETS.map((target) => {
     const scores: Record<string, number | undefined> = {};
@@ -73,10 +81,12 @@ export function winners(task: TaskName, summaries: readonly TaskSummary[]): Winn
       scores[m] = scoreAt(
         summaries.filter((s) => s.method === m),
         target,
+        metric,
       );
-    const placed = Object.entries(scores).filter((e): e is [string, number] => e[1] !== undefined);
+    const placed = Object.entries(scores).filter((e): e is [string, number] => e[1] !== undefined && Number.isFinite(e[1]));
     if (placed.length === 0) return { target, scores, winners: [] };
-    const best = higherIsBetter(task) ? Math.max(...placed.map((e) => e[1])) : Math.min(...placed.map((e) => e[1]));
+    const best =
+      higherIsBetter(task) || metric === "answerLogProb" ? Math.max(...placed.map((e) => e[1])) : Math.min(...placed.map((e) => e[1]));
     const near = (v: number) => Math.abs(v - best) <= 1e-9 * Math.max(1, Math.abs(best));
     return { target, scores, winners: placed.filter((e) => near(e[1])).map((e) => e[0]) };
   });

@@ -3,11 +3,11 @@ import { join } from "node:path";
 import type { LlamaConfig } from "../../model/types.ts";
 import { OutputBatch } from "../../output-file.ts";
 import { renderSvg, svgToPng } from "../charts/render.ts";
-import { taskCurveSpec } from "../charts/task-curves.ts";
+import { type CurveMetric, taskCurveSpec } from "../charts/task-curves.ts";
 import { pct, sig } from "../report-format.ts";
 import type { TaskCase, TaskName } from "./cases.ts";
 import type { CaseRun, TaskSetting } from "./run-task.ts";
-import { higherIsBetter, type TaskSummary, TARGETS, winners } from "./summary.ts";
+import { higherIsBetter, type RankedMetric, type TaskSummary, TARGETS, winners } from "./summary.ts";
 
 export interface TaskRun {
   readonly task: TaskName;
@@ -34,6 +34,12 @@ const Y_TITLE: Record<TaskName, string> = {
   passkey: "passkey accuracy ↑",
   lines: "line retrieval accuracy ↑",
 };
+const LOG_PROB_TITLE = "answer log-prob, nats/token ↑";
+
+const metricsOf = (task: TaskName): CurveMetric[] => [
+  { field: "score", title: Y_TITLE[task] },
+  ...(task === "perplexity" ? [] : [{ field: "answerLogProb" as const, title: LOG_PROB_TITLE }]),
+];
 
 /** The paths a run writes (checked before it starts). */
 export function taskOutputPaths(outDir: string, task: TaskName, png: boolean): string[] {
@@ -47,7 +53,7 @@ export async function writeTaskOutputs(run: TaskRun, o: TaskOutputOptions): Prom
   try {
     const base = join(o.outDir, run.task);
     const subtitle = `${o.modelName}, ${run.cases.length} case${run.cases.length === 1 ? "" : "s"}, ${o.backend}`;
-    const svg = await renderSvg(taskCurveSpec(run.summaries, `${run.task}: score against KV compression`, Y_TITLE[run.task], subtitle));
+    const svg = await renderSvg(taskCurveSpec(run.summaries, `${run.task}: score against KV compression`, metricsOf(run.task), subtitle));
     batch.stage(`${base}.svg`, svg, true);
     if (o.png) batch.stage(`${base}.png`, svgToPng(svg), true);
     const date = new Date().toISOString().slice(0, 10);
@@ -61,6 +67,7 @@ export async function writeTaskOutputs(run: TaskRun, o: TaskOutputOptions): Prom
       cases: cases.map((c) => ({ id: c.id, tokens: c.task === "perplexity" ? c.tokens.length : c.promptTokens.length })),
       ...rest,
       winners: winners(run.task, run.summaries),
+      ...(run.task === "perplexity" ? {} : { winnersByAnswerLogProb: winners(run.task, run.summaries, "answerLogProb") }),
     };
     batch.stage(`${base}.json`, JSON.stringify(json, compact) + "\n", true);
     return batch.commit();
@@ -95,22 +102,35 @@ function taskReport(run: TaskRun, o: TaskOutputOptions, date: string): string {
       (higherIsBetter(task) ? "Higher accuracy is better." : "Lower perplexity is better."),
     "",
   );
-  const table = winners(task, run.summaries);
-  const methods = Object.keys(table[0]?.scores ?? {});
-  lines.push(`## The best method at each compression (interpolated along each method's curve)`, "");
-  lines.push(`| compression | ${methods.join(" | ")} | best |`, `|---|${methods.map(() => "---|").join("")}---|`);
-  for (const row of table) {
-    lines.push(
-      `| ${pct(row.target)} | ${methods.map((m) => scoreText(task, row.scores[m])).join(" | ")} | ${row.winners.join(", ") || "—"} |`,
+  const winnerTable = (heading: string, metric: RankedMetric, text: (v: number | undefined) => string) => {
+    const table = winners(task, run.summaries, metric);
+    const methods = Object.keys(table[0]?.scores ?? {});
+    lines.push(heading, "");
+    lines.push(`| compression | ${methods.join(" | ")} | best |`, `|---|${methods.map(() => "---|").join("")}---|`);
+    for (const row of table) {
+      lines.push(`| ${pct(row.target)} | ${methods.map((m) => text(row.scores[m])).join(" | ")} | ${row.winners.join(", ") || "—"} |`);
+    }
+    lines.push("");
+  };
+  winnerTable("## The best method at each compression (interpolated along each method's curve)", "score", (v) => scoreText(task, v));
+  if (task !== "perplexity") {
+    winnerTable(
+      "## The best method by the answer's log-probability (nats per token, teacher-forced after the prompt)",
+      "answerLogProb",
+      (v) => (v === undefined || !Number.isFinite(v) ? "—" : v.toFixed(3)),
     );
   }
   lines.push("", `Targets: ${TARGETS.map((t) => pct(t)).join(", ")}; "—": the method's settings do not reach that compression.`, "");
   lines.push("## Every setting", "");
-  lines.push("| setting | score | compression after the prompt | mean compression | KV bytes held | full-cache bytes |");
-  lines.push("|---|---|---|---|---|---|");
+  const logProb = task !== "perplexity";
+  lines.push(
+    `| setting | score |${logProb ? " answer log-prob |" : ""} compression after the prompt | mean compression | KV bytes held | full-cache bytes |`,
+  );
+  lines.push(`|---|---|${logProb ? "---|" : ""}---|---|---|---|`);
   for (const s of run.summaries) {
+    const lp = logProb ? ` ${s.answerLogProb === undefined ? "—" : s.answerLogProb.toFixed(3)} |` : "";
     lines.push(
-      `| ${s.setting} | ${scoreText(task, s.score)} | ${pct(s.compressionAfterPrompt)} | ${pct(s.compression)} | ` +
+      `| ${s.setting} | ${scoreText(task, s.score)} |${lp} ${pct(s.compressionAfterPrompt)} | ${pct(s.compression)} | ` +
         `${Math.round(s.kvBytes).toLocaleString("en-US")} | ${Math.round(s.fullBytes).toLocaleString("en-US")} |`,
     );
   }
