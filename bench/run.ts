@@ -8,6 +8,7 @@ import { kernelsBench } from "./kernels.ts";
 import { llamaCppBench } from "./llama-cpp.ts";
 import { longContextBench } from "./long-context.ts";
 import { memoryBench } from "./memory.ts";
+import { methodsBench } from "./methods.ts";
 import { profilingBench } from "./profiling.ts";
 import { throughputBench } from "./throughput.ts";
 import { wasmBench } from "./wasm.ts";
@@ -18,6 +19,7 @@ const BENCHES: Record<string, (argv: readonly string[]) => Promise<unknown>> = {
   context: contextBench,
   profiling: profilingBench,
   memory: memoryBench,
+  methods: methodsBench,
   "llama-cpp": llamaCppBench,
   wasm: wasmBench,
   "long-context": longContextBench,

@@ -42,6 +42,7 @@ describe("benchmark suite (--quick)", () => {
       "bench-llama-cpp.json",
       "bench-long-context.json",
       "bench-memory.json",
+      "bench-methods.json",
       "bench-profiling.json",
       "bench-throughput.json",
       "bench-wasm.json",

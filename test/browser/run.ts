@@ -297,6 +297,22 @@ async function main(): Promise<void> {
     );
     await page.fill("#temperature", "0");
     await page.fill("#seed", "42");
+
+    // A literature method from the policy menu with the compression slider (spec §14): the CLI's story with the same flags.
+    await page.selectOption("#policy", "snapkv");
+    await page.evaluate(() => {
+      const c = document.getElementById("compression") as HTMLInputElement;
+      c.value = "0.6";
+      c.dispatchEvent(new Event("input"));
+    });
+    const snap = await generateOnPage(page);
+    const snapArgs = ["--prompt", PROMPT, "--policy", "snapkv", "--compression", "0.6", "--max-tokens", String(MAX_TOKENS)];
+    const snapCli = JSON.parse(cli(["generate", "--backend", "reference", "--json", ...snapArgs]).stdout) as CliGenerate;
+    check(
+      snap.text === snapCli.text && JSON.stringify(snap.tokens) === JSON.stringify(snapCli.tokens) && snap.text !== ref.text,
+      "snapkv from the policy menu at C = 0.6: story = fastgen generate --policy snapkv --compression 0.6",
+    );
+    await page.selectOption("#policy", "fastgen");
     // Pick a head that evicts, so the attention panel shows kept and evicted positions.
     await page.click('#grid .cell[data-layer="3"][data-kvhead="1"]');
     // Point at a generated token: the attention panel shows that step.

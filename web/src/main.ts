@@ -126,6 +126,7 @@ function readRequest(): GenerateRequest {
     prompt: ui.prompt.value,
     policy: ui.policy.value as PolicyName,
     threshold: Number(ui.threshold.value),
+    compression: Number(ui.compression.value),
     temperature: num(ui.temperature, 0),
     topP: 0.9,
     seed: num(ui.seed, 42),
@@ -238,6 +239,11 @@ function initControls(): void {
     params.get("policy") ?? "fastgen",
   );
   if (params.has("T")) ui.threshold.value = params.get("T")!;
+  if (params.has("C")) ui.compression.value = params.get("C")!;
+  ui.compressionOut.value = Number(ui.compression.value).toFixed(2);
+  ui.compression.addEventListener("input", () => {
+    ui.compressionOut.value = Number(ui.compression.value).toFixed(2);
+  });
   if (params.has("maxTokens")) ui.maxTokens.value = params.get("maxTokens")!;
   if (params.has("temperature")) ui.temperature.value = params.get("temperature")!;
   if (params.has("seed")) ui.seed.value = params.get("seed")!;

@@ -41,6 +41,8 @@ export const ui = {
   maxTokens: $<HTMLInputElement>("max-tokens"),
   threshold: $<HTMLInputElement>("threshold"),
   thresholdOut: $<HTMLOutputElement>("threshold-out"),
+  compression: $<HTMLInputElement>("compression"),
+  compressionOut: $<HTMLOutputElement>("compression-out"),
   temperature: $<HTMLInputElement>("temperature"),
   seed: $<HTMLInputElement>("seed"),
   generate: $<HTMLButtonElement>("generate"),

@@ -15,6 +15,8 @@ export interface GenerateRequest {
   readonly prompt: string;
   readonly policy: PolicyName;
   readonly threshold: number;
+  /** C of budgeted and the literature's methods (spec §14.1). */
+  readonly compression: number;
   readonly temperature: number;
   readonly topP: number;
   readonly seed: number;

@@ -153,6 +153,7 @@ async function generate(f: FastGen, m: ToWorker & { type: "generate" }): Promise
   for await (const piece of f.generate(ids, {
     policy: m.policy,
     threshold: m.threshold,
+    compression: m.compression,
     temperature: m.temperature,
     topP: m.topP,
     seed: m.seed,
