@@ -131,6 +131,9 @@ describe("scores", () => {
     // 20%: only snapkv reaches it; 40%: 15 vs 12; 60%: 20 vs 21; 80%: only tova.
     expect(table.map((r) => r.winners)).toEqual([["snapkv"], ["tova"], ["snapkv"], ["tova"]]);
     expect(winners("passkey", points)[1]!.winners).toEqual(["snapkv"]);
+    // Nothing retrieved by anyone: a tie, not a list of winners.
+    const zero = [s("snapkv", 0.2, 0), s("snapkv", 0.6, 0), s("tova", 0.2, 0), s("tova", 0.6, 0)];
+    expect(winners("passkey", zero)[0]).toMatchObject({ winners: [], tied: true });
   });
 
   it("a retrieval run scores the greedy answer and the answer's log-probability", () => {

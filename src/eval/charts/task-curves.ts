@@ -23,6 +23,8 @@ export const TASK_METHOD_COLORS: Record<string, string> = {
 export interface CurveMetric {
   readonly field: "score" | "answerLogProb";
   readonly title: string;
+  /** A log scale (perplexity: one method far off would flatten the others). */
+  readonly log?: boolean;
 }
 
 export function taskCurveSpec(
@@ -52,13 +54,18 @@ export function taskCurveSpec(
   };
   const panel = (metric: CurveMetric, x: "compression" | "kib", xTitle: string) => ({
     width: 300,
-    height: 220,
+    height: 260,
     layer: [
       {
         mark: { type: "line" as const, point: { size: 30 }, strokeWidth: 1.5 },
         encoding: {
           x: { field: x, type: "quantitative" as const, title: xTitle, ...(x === "compression" ? { scale: { domain: [0, 1] } } : {}) },
-          y: { field: metric.field, type: "quantitative" as const, title: metric.title, scale: { zero: false } },
+          y: {
+            field: metric.field,
+            type: "quantitative" as const,
+            title: metric.title,
+            scale: metric.log ? { type: "log" as const } : { zero: false },
+          },
           color,
           order: { field: x, type: "quantitative" as const },
         },

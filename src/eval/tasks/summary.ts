@@ -67,8 +67,10 @@ export interface WinnerRow {
   readonly target: number;
   /** Each method's score at the target (undefined: its settings do not reach it). */
   readonly scores: Readonly<Record<string, number | undefined>>;
-  /** The best methods (several when tied). */
+  /** The best methods (several when tied); empty when every placed method scores the same (`tied`). */
   readonly winners: readonly string[];
+  /** Every method placed at this compression scores the same (e.g. no method retrieves anything). */
+  readonly tied?: boolean;
 }
 
 export const TARGETS = [0.2, 0.4, 0.6, 0.8];
@@ -88,6 +90,8 @@ export function winners(task: TaskName, summaries: readonly TaskSummary[], metri
     const best =
       higherIsBetter(task) || metric === "answerLogProb" ? Math.max(...placed.map((e) => e[1])) : Math.min(...placed.map((e) => e[1]));
     const near = (v: number) => Math.abs(v - best) <= 1e-9 * Math.max(1, Math.abs(best));
-    return { target, scores, winners: placed.filter((e) => near(e[1])).map((e) => e[0]) };
+    const top = placed.filter((e) => near(e[1])).map((e) => e[0]);
+    if (placed.length > 1 && top.length === placed.length) return { target, scores, winners: [], tied: true };
+    return { target, scores, winners: top };
   });
 }

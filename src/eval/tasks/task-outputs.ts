@@ -37,7 +37,7 @@ const Y_TITLE: Record<TaskName, string> = {
 const LOG_PROB_TITLE = "answer log-prob, nats/token ↑";
 
 const metricsOf = (task: TaskName): CurveMetric[] => [
-  { field: "score", title: Y_TITLE[task] },
+  { field: "score", title: Y_TITLE[task], log: task === "perplexity" },
   ...(task === "perplexity" ? [] : [{ field: "answerLogProb" as const, title: LOG_PROB_TITLE }]),
 ];
 
@@ -108,7 +108,9 @@ function taskReport(run: TaskRun, o: TaskOutputOptions, date: string): string {
     lines.push(heading, "");
     lines.push(`| compression | ${methods.join(" | ")} | best |`, `|---|${methods.map(() => "---|").join("")}---|`);
     for (const row of table) {
-      lines.push(`| ${pct(row.target)} | ${methods.map((m) => text(row.scores[m])).join(" | ")} | ${row.winners.join(", ") || "—"} |`);
+      lines.push(
+        `| ${pct(row.target)} | ${methods.map((m) => text(row.scores[m])).join(" | ")} | ${row.tied ? "all tied" : row.winners.join(", ") || "—"} |`,
+      );
     }
     lines.push("");
   };
@@ -124,7 +126,8 @@ function taskReport(run: TaskRun, o: TaskOutputOptions, date: string): string {
   lines.push("## Every setting", "");
   const logProb = task !== "perplexity";
   lines.push(
-    `| setting | score |${logProb ? " answer log-prob |" : ""} compression after the prompt | mean compression | KV bytes held | full-cache bytes |`,
+    `| setting | score |${logProb ? " answer log-prob |" : ""} compression after the prompt | mean compression | ` +
+      "KV bytes held | full-cache bytes |",
   );
   lines.push(`|---|---|${logProb ? "---|" : ""}---|---|---|---|`);
   for (const s of run.summaries) {
