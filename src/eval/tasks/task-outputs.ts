@@ -108,9 +108,8 @@ function taskReport(run: TaskRun, o: TaskOutputOptions, date: string): string {
     lines.push(heading, "");
     lines.push(`| compression | ${methods.join(" | ")} | best |`, `|---|${methods.map(() => "---|").join("")}---|`);
     for (const row of table) {
-      lines.push(
-        `| ${pct(row.target)} | ${methods.map((m) => text(row.scores[m])).join(" | ")} | ${row.tied ? "all tied" : row.winners.join(", ") || "—"} |`,
-      );
+      const best = row.tied ? "all tied" : row.winners.join(", ") || "—";
+      lines.push(`| ${pct(row.target)} | ${methods.map((m) => text(row.scores[m])).join(" | ")} | ${best} |`);
     }
     lines.push("");
   };
