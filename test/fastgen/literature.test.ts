@@ -143,8 +143,9 @@ class PlainCache implements KvCache {
   }
 }
 
+/** ‖k‖² on spec §14.6's grid: log2 in steps of 2^-20, so norms equal to about six digits tie (the later position wins). */
 function norm2(key: Float32Array): number {
-  return key.reduce((s, x) => s + x * x, 0);
+  return Math.round(Math.log2(key.reduce((s, x) => s + x * x, 0)) * 2 ** 20);
 }
 
 /** SnapKV's vote: the window rows' mean weight on each earlier position, averaged over 5 neighbours (zeros outside); the window +∞. */
