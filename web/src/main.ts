@@ -3,7 +3,7 @@
  * and the cache over time. The model runs in a Web Worker (worker.ts) through fastgen-ts's public
  * API; this thread only draws what the worker reports.
  */
-import { BACKEND_NAMES, type BackendName, type PolicyName } from "fastgen-ts";
+import { BACKEND_NAMES, type BackendName, POLICY_NAMES, type PolicyName } from "fastgen-ts";
 import { type FromWorker, type GenerateRequest, type ModelInfo, type ModelSource, type ToWorker, unpackStep } from "./protocol.ts";
 import { BACKEND_LABELS, BUILTIN_MODELS, DEFAULT_PROMPT, params, type RunState, state, ui } from "./page.ts";
 import { appendToken, renderPromptOnly, renderStory } from "./story.ts";
@@ -232,10 +232,10 @@ function initControls(): void {
     BACKEND_NAMES.map((b) => [b, BACKEND_LABELS[b] ?? b]),
     params.get("backend") ?? defaultBackend,
   );
-  const policies: PolicyName[] = ["fastgen", "full", "local", "frequent", "h2o", "streaming"];
+  // Every method the library has (spec §9, §14), in its order.
   fillSelect(
     ui.policy,
-    policies.map((p) => [p, p]),
+    POLICY_NAMES.map((p) => [p, p]),
     params.get("policy") ?? "fastgen",
   );
   if (params.has("T")) ui.threshold.value = params.get("T")!;
