@@ -10,6 +10,7 @@ import { policyMapSpec } from "./charts/policy-map.ts";
 import { recoveryDriftSpec } from "./charts/recovery-drift.ts";
 import { renderSvg, svgToPng } from "./charts/render.ts";
 import { buildReport, linkFrom } from "./report.ts";
+import { compact } from "./report-format.ts";
 import type { PictureName } from "./output-paths.ts";
 import type { EvalRun } from "./run-eval.ts";
 
@@ -41,9 +42,6 @@ export function pictureSpecs(run: EvalRun, headline: readonly number[], modelNam
     specs.attention = attentionSpec(run.attention, `first ${Math.min(run.attention.kept.length, ATTENTION_STEPS)} decode steps shown`);
   return specs;
 }
-
-/** Numbers in the JSON keep 6 significant digits. */
-const compact = (_key: string, v: unknown) => (typeof v === "number" && !Number.isInteger(v) ? Number(v.toPrecision(6)) : v);
 
 /**
  * Renders and writes everything. The paths were checked before the run (eval.ts); the files are

@@ -21,3 +21,6 @@ export function table(header: readonly string[], rows: readonly (readonly string
   const line = (cells: readonly string[]) => `| ${cells.map((c) => c.replaceAll("|", "\\|")).join(" | ")} |`;
   return [line(header), line(sep), ...rows.map(line)].join("\n");
 }
+
+/** JSON.stringify's replacer for the result files: numbers keep 6 significant digits. */
+export const compact = (_key: string, v: unknown) => (typeof v === "number" && !Number.isInteger(v) ? Number(v.toPrecision(6)) : v);

@@ -44,10 +44,8 @@ export class AdaptiveKvCache implements KvCache {
   private policies: (readonly KvHeadPolicy[])[] | null = null;
   /** Prompt length n, fixed by `compress` (the window's base, spec §3). */
   private promptLength = 0;
-  /** `rows[layer][head][i - firstRow]`, while recording. */
+  /** `rows[layer][head][i - first]`, while recording; `first` is 0 unless only the last rows are kept. */
   private rows: Float32Array[][][] | null;
-  /** The prompt row `rows[l][h][0]` holds (0 unless only the last rows are kept). */
-  private firstRow = 0;
   readonly layout: KvLayout;
   private readonly options: AdaptiveCacheOptions;
   /** The marks of one eviction (reused: every decode step evicts in every KV head). */
@@ -124,16 +122,15 @@ export class AdaptiveKvCache implements KvCache {
       rows.push(p.slice());
       if (rows.length > last) rows.shift();
     });
-    // Every store sees the same rows, so the first head's count tells which prompt row comes first.
-    if (layer === 0 && kvHead === 0) this.firstRow = this.seqLength - this.rows![0]![0]!.length;
   }
 
   /** The prompt's attention recorded during prefill (spec §4 input). */
   promptAttention(): PromptAttention {
     const rows = this.rows;
     if (!rows) throw new Error("this cache was created without recordPromptAttention");
-    const first = this.firstRow;
-    const n = first + (rows[0]?.[0]?.length ?? 0);
+    // Every head holds the same rows, the last ones of the n registered so far.
+    const n = this.seqLength;
+    const first = n - (rows[0]?.[0]?.length ?? 0);
     const row = (l: number, h: number, i: number): Float32Array => {
       if (i < first || i >= n) throw new RangeError(`prompt row ${i} was not recorded (rows ${first}..${n - 1} were)`);
       return rows[l]![h]![i - first]!;
@@ -166,8 +163,8 @@ export class AdaptiveKvCache implements KvCache {
         if (policy.keepsAll) store.compact(new Uint8Array(store.length).fill(1), "exact");
         else {
           // The last prompt row's weights, where they were recorded (TOVA cuts the prompt by them).
-          const last = rows?.[l]?.slice(g * groupSize, (g + 1) * groupSize).map((r) => r[r.length - 1]!);
-          this.evict(store, policy, n - 1, "exact", last?.every((r) => r?.length === store.length) ? last : undefined);
+          const last = rows ? rows[l]!.slice(g * groupSize, (g + 1) * groupSize).map((r) => r.at(-1)!) : undefined;
+          this.evict(store, policy, n - 1, "exact", last);
         }
       }
     }

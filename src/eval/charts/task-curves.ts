@@ -4,14 +4,15 @@
  */
 import type { TopLevelSpec } from "vega-lite";
 import type { TaskSummary } from "../tasks/summary.ts";
-import { CONFIG } from "./style.ts";
+import { CONFIG, METHOD_COLORS, METHOD_ORDER } from "./style.ts";
 
-/** Colours of every method a task compares (FastGen and the baselines as in the other pictures). */
+/** Colours of every method a task compares: FastGen and the baselines as in the other pictures (style.ts), then the literature's. */
+const shared = (m: (typeof METHOD_ORDER)[number]) => METHOD_COLORS[METHOD_ORDER.indexOf(m)]!;
 export const TASK_METHOD_COLORS: Record<string, string> = {
-  fastgen: "#d62728",
-  budgeted: "#17becf",
-  h2o: "#1f77b4",
-  streaming: "#9467bd",
+  fastgen: shared("fastgen"),
+  budgeted: shared("budgeted"),
+  h2o: shared("h2o"),
+  streaming: shared("streaming"),
   snapkv: "#2ca02c",
   pyramidkv: "#8c564b",
   adakv: "#e377c2",

@@ -4,7 +4,7 @@ import type { LlamaConfig } from "../../model/types.ts";
 import { OutputBatch } from "../../output-file.ts";
 import { renderSvg, svgToPng } from "../charts/render.ts";
 import { type CurveMetric, taskCurveSpec } from "../charts/task-curves.ts";
-import { pct, sig } from "../report-format.ts";
+import { compact, pct, sig } from "../report-format.ts";
 import type { TaskCase, TaskName } from "./cases.ts";
 import type { CaseRun, TaskSetting } from "./run-task.ts";
 import { higherIsBetter, type RankedMetric, type TaskSummary, TARGETS, winners } from "./summary.ts";
@@ -45,8 +45,6 @@ const metricsOf = (task: TaskName): CurveMetric[] => [
 export function taskOutputPaths(outDir: string, task: TaskName, png: boolean): string[] {
   return [`${task}.md`, `${task}.json`, `${task}.svg`, ...(png ? [`${task}.png`] : [])].map((f) => join(outDir, f));
 }
-
-const compact = (_key: string, v: unknown) => (typeof v === "number" && !Number.isInteger(v) ? Number(v.toPrecision(6)) : v);
 
 export async function writeTaskOutputs(run: TaskRun, o: TaskOutputOptions): Promise<string[]> {
   const batch = new OutputBatch("eval output");

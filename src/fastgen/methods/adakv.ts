@@ -1,6 +1,5 @@
-import { queryHeadsOf } from "../prompt-attention.ts";
 import { type LiteratureMethod, pinned, SNAP_WINDOW, topPositions } from "./method.ts";
-import { windowOf, windowScores } from "./window-scores.ts";
+import { layerVotes, windowOf } from "./window-scores.ts";
 
 /** Share of its even budget every head keeps whatever its scores (Ada-KV's safeguard, α = 0.2). */
 export const ADA_SAFEGUARD = 0.2;
@@ -35,8 +34,7 @@ export const adakv: LiteratureMethod = {
     const b = sizes.budget;
     const w = windowOf(observe ?? SNAP_WINDOW, b, n);
     return Array.from({ length: layout.nLayers }, (_, l) => {
-      const scores = Array.from({ length: layout.nKvHeads }, (_, g) => windowScores(attention, l, queryHeadsOf(layout, g), w));
-      return adaptiveSplit(scores, b).map((kept) => pinned("adakv", kept));
+      return adaptiveSplit(layerVotes(attention, layout, l, w), b).map((kept) => pinned("adakv", kept));
     });
   },
 };

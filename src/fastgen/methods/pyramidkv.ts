@@ -1,6 +1,5 @@
-import { queryHeadsOf } from "../prompt-attention.ts";
 import { type LiteratureMethod, pinned, SNAP_WINDOW, topPositions } from "./method.ts";
-import { windowOf, windowScores } from "./window-scores.ts";
+import { layerVotes, windowOf } from "./window-scores.ts";
 
 /** The pyramid's steepness: the first layer's budget over the last's (the PyramidKV paper's β = 20). */
 export const PYRAMID_BETA = 20;
@@ -47,9 +46,7 @@ export const pyramidkv: LiteratureMethod = {
     const budgets = pyramidBudgets(layout.nLayers, n, compression);
     return budgets.map((b, l) => {
       const w = windowOf(observe ?? SNAP_WINDOW, b, n);
-      return Array.from({ length: layout.nKvHeads }, (_, g) =>
-        pinned("pyramidkv", topPositions(windowScores(attention, l, queryHeadsOf(layout, g), w), b)),
-      );
+      return layerVotes(attention, layout, l, w).map((votes) => pinned("pyramidkv", topPositions(votes, b)));
     });
   },
 };

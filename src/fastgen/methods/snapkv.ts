@@ -1,6 +1,5 @@
-import { queryHeadsOf } from "../prompt-attention.ts";
 import { type LiteratureMethod, pinned, SNAP_WINDOW, topPositions } from "./method.ts";
-import { windowOf, windowScores } from "./window-scores.ts";
+import { layerVotes, windowOf } from "./window-scores.ts";
 
 /**
  * SnapKV (Li et al. 2024), spec §14.2: every KV head keeps the b = (1 − C) · n prompt positions
@@ -14,9 +13,7 @@ export const snapkv: LiteratureMethod = {
     const b = sizes.budget;
     const w = windowOf(observe ?? SNAP_WINDOW, b, n);
     return Array.from({ length: layout.nLayers }, (_, l) =>
-      Array.from({ length: layout.nKvHeads }, (_, g) =>
-        pinned("snapkv", topPositions(windowScores(attention, l, queryHeadsOf(layout, g), w), b)),
-      ),
+      layerVotes(attention, layout, l, w).map((votes) => pinned("snapkv", topPositions(votes, b))),
     );
   },
 };

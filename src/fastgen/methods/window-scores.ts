@@ -1,4 +1,5 @@
-import type { PromptAttention } from "../prompt-attention.ts";
+import type { KvLayout } from "../../interfaces.ts";
+import { type PromptAttention, queryHeadsOf } from "../prompt-attention.ts";
 
 /** Width of SnapKV's average pooling over positions (the SnapKV paper's and kvpress's 5). */
 export const POOL_KERNEL = 5;
@@ -29,6 +30,11 @@ export function windowScores(attention: PromptAttention, layer: number, heads: r
   }
   out.fill(Infinity, prefix);
   return out;
+}
+
+/** {@link windowScores} of every KV head of `layer`, `[kvHead]`. */
+export function layerVotes(attention: PromptAttention, layout: KvLayout, layer: number, w: number): Float64Array[] {
+  return Array.from({ length: layout.nKvHeads }, (_, g) => windowScores(attention, layer, queryHeadsOf(layout, g), w));
 }
 
 /** The window a budget of `kept` entries allows: at most `observe`, `kept` and n (spec §14.2). */
