@@ -1,3 +1,4 @@
+import { totalBudget } from "../budget/profile.ts";
 import { type LiteratureMethod, pinned, SNAP_WINDOW, topPositions } from "./method.ts";
 import { layerVotes, windowOf } from "./window-scores.ts";
 
@@ -10,7 +11,7 @@ export const PYRAMID_BETA = 20;
  * and its excess goes to the others by the same weights; rounded by largest remainders, each ≥ 1.
  */
 export function pyramidBudgets(nLayers: number, n: number, compression: number, beta = PYRAMID_BETA): number[] {
-  const total = Math.min(n * nLayers, Math.max(nLayers, Math.floor((1 - compression) * n * nLayers + 0.5)));
+  const total = totalBudget(compression, nLayers, n);
   const weight = (l: number) => (nLayers === 1 ? 1 : beta - ((beta - 1) * l) / (nLayers - 1));
   const capped = new Array<boolean>(nLayers).fill(false);
   let raw: number[] = [];
