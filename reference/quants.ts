@@ -328,6 +328,16 @@ export const SCALE_OFFSETS: Readonly<Record<TensorType, readonly number[]>> = {
 };
 
 /**
+ * The minimum m of every block of a Q4_1 or Q5_1 matrix (w = d·q + m; both blocks start with
+ * half d, half m), `[count / 32]`: ggml multiplies it by the input block's sum (activations.ts).
+ */
+export function blockMins(type: "Q4_1" | "Q5_1", bytes: Uint8Array, count: number): Float32Array {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const size = BLOCK_LAYOUT[type].bytes;
+  return Float32Array.from({ length: count / 32 }, (_, b) => halfToFloat(v.getUint16(b * size + 2, true)));
+}
+
+/**
  * The first block of `count` weights whose scale is NaN or infinite (for a float type: the first
  * non-finite weight), as { index of its first weight, value }, or undefined.
  */

@@ -8,10 +8,25 @@
  * The architectures beyond plain Llama are the small branches marked "Qwen2:" and "Qwen3:" and
  * the RoPE options (src/model/gguf-llama.ts). A packed (quantized) matrix is dequantized on its
  * first read (reference/quants.ts) and kept as float32 here: the reference is the oracle, not the fast path.
+ * With the model's `activations: "ggml"`, a product's input is first rounded as llama.cpp rounds it
+ * for that weight type (8-bit blocks for quantized weights, half or bfloat16 for F16/BF16;
+ * reference/activations.ts); by default it is multiplied as it is.
  */
 import { type Backend, checkRunArguments, type KvCache } from "../src/interfaces.ts";
-import type { LlamaConfig, LlamaModel, LlamaWeights } from "../src/model/types.ts";
+import type { LlamaConfig, LlamaModel, LlamaWeights, PackedMatrix } from "../src/model/types.ts";
+import { type InputFormat, inputFormatOf, q8_1SumErrors, roundInput } from "./activations.ts";
+import { blockMins } from "./quants.ts";
 import { matmul, type RopeOptions, rmsnorm, rope, silu, softmax } from "./math.ts";
+
+/**
+ * How a product's input is rounded first (reference/activations.ts): the weight's input format
+ * (F32 for a file without encodings), and for Q4_1/Q5_1 the weight blocks' minimums.
+ */
+interface InputRounding {
+  readonly format: InputFormat;
+  readonly mins?: Float32Array;
+}
+type LayerInputs = { readonly [K in "wq" | "wk" | "wv" | "wo" | "w1" | "w2" | "w3"]: InputRounding };
 
 export class ReferenceTransformer implements Backend {
   readonly name = "reference";
@@ -19,6 +34,9 @@ export class ReferenceTransformer implements Backend {
   private readonly w: LlamaWeights;
   /** NEOX pairing (Qwen) and Llama 3.1+'s frequency divisors, where the model has them. */
   private readonly ropeOptions: RopeOptions;
+  /** How each product's input is rounded first, per layer and for the classifier. */
+  private readonly inputs: readonly LayerInputs[];
+  private readonly outputInput: InputRounding;
 
   // Activations, reused across tokens (names as in run.c).
   private readonly x: Float32Array; // residual stream [dim]
@@ -29,6 +47,8 @@ export class ReferenceTransformer implements Backend {
   private readonly q: Float32Array; // queries of all heads [nHeads * headDim]
   private readonly k: Float32Array; // keys of all KV heads [nKvHeads * headDim]
   private readonly v: Float32Array; // values of all KV heads [nKvHeads * headDim]
+  private readonly xr: Float32Array; // a product's input as its weight's input format holds it
+  private readonly sumErrors: Float32Array; // Q8_1 inputs: s − Σx̃ per block of 32
 
   constructor(model: LlamaModel) {
     this.config = model.config;
@@ -43,6 +63,15 @@ export class ReferenceTransformer implements Backend {
     this.q = new Float32Array(c.nHeads * c.headDim);
     this.k = new Float32Array(c.nKvHeads * c.headDim);
     this.v = new Float32Array(c.nKvHeads * c.headDim);
+    this.xr = new Float32Array(Math.max(c.dim, c.nHeads * c.headDim, c.hiddenDim));
+    this.sumErrors = new Float32Array(this.xr.length / 32);
+    const packed = model.packed;
+    this.inputs = model.weights.layers.map((_, l) => {
+      const p = packed?.layers[l];
+      const f = (name: keyof LayerInputs) => inputRounding(model, p?.[name]);
+      return { wq: f("wq"), wk: f("wk"), wv: f("wv"), wo: f("wo"), w1: f("w1"), w2: f("w2"), w3: f("w3") };
+    });
+    this.outputInput = inputRounding(model, packed?.output);
   }
 
   forward(token: number, position: number, cache: KvCache): Float32Array {
@@ -63,10 +92,12 @@ export class ReferenceTransformer implements Backend {
       const layer = this.w.layers[l]!;
 
       // --- attention ---
+      // (`product` is matmul with the input rounded as llama.cpp rounds it for that weight.)
+      const f = this.inputs[l]!;
       rmsnorm(xb, x, layer.attnNorm, c.normEps);
-      matmul(q, xb, layer.wq, dim, qDim);
-      matmul(k, xb, layer.wk, dim, kvDim);
-      matmul(v, xb, layer.wv, dim, kvDim);
+      this.product(q, xb, layer.wq, f.wq, dim, qDim);
+      this.product(k, xb, layer.wk, f.wk, dim, kvDim);
+      this.product(v, xb, layer.wv, f.wv, dim, kvDim);
 
       // Qwen2: the projections have biases.
       if (layer.bq && layer.bk && layer.bv) {
@@ -122,23 +153,42 @@ export class ReferenceTransformer implements Backend {
       }
 
       // Output projection and residual.
-      matmul(xb2, xb, layer.wo, qDim, dim);
+      this.product(xb2, xb, layer.wo, f.wo, qDim, dim);
       for (let i = 0; i < dim; i++) x[i] = x[i]! + xb2[i]!;
 
       // --- SwiGLU feed-forward: w2( silu(w1 x) ⊙ w3 x ) ---
       rmsnorm(xb, x, layer.ffnNorm, c.normEps);
-      matmul(hb, xb, layer.w1, dim, hiddenDim);
-      matmul(hb2, xb, layer.w3, dim, hiddenDim);
+      this.product(hb, xb, layer.w1, f.w1, dim, hiddenDim);
+      this.product(hb2, xb, layer.w3, f.w3, dim, hiddenDim);
       for (let i = 0; i < hiddenDim; i++) hb[i] = silu(hb[i]!) * hb2[i]!;
-      matmul(xb2, hb, layer.w2, hiddenDim, dim);
+      this.product(xb2, hb, layer.w2, f.w2, hiddenDim, dim);
       for (let i = 0; i < dim; i++) x[i] = x[i]! + xb2[i]!;
     }
 
     // Final norm and classifier.
     rmsnorm(x, x, this.w.outputNorm, c.normEps);
     const logits = new Float32Array(c.vocabSize);
-    matmul(logits, x, this.w.output, dim, c.vocabSize);
+    this.product(logits, x, this.w.output, this.outputInput, dim, c.vocabSize);
     return logits;
+  }
+
+  /**
+   * out = W·x as llama.cpp computes it for W's type: x (its first n values) rounded to W's input
+   * format first; for Q4_1/Q5_1, each weight block's minimum m times the input block's stored sum
+   * s instead of Σx̃ (activations.ts). F32 weights, as in every llama2.c file, take x as it is.
+   */
+  private product(out: Float32Array, x: Float32Array, w: Float32Array, r: InputRounding, n: number, d: number): void {
+    if (r.format === "F32") return matmul(out, x, w, n, d);
+    const input = x.subarray(0, n);
+    matmul(out, roundInput(r.format, input, this.xr), w, n, d);
+    if (!r.mins) return;
+    const errors = q8_1SumErrors(input, this.sumErrors);
+    const blocks = n / 32;
+    for (let i = 0; i < d; i++) {
+      let sum = 0;
+      for (let b = 0; b < blocks; b++) sum += r.mins[i * blocks + b]! * errors[b]!;
+      out[i] = out[i]! + sum;
+    }
   }
 
   prefill(tokens: readonly number[], start: number, cache: KvCache): Float32Array[] {
@@ -149,4 +199,12 @@ export class ReferenceTransformer implements Backend {
   }
 
   dispose(): void {}
+}
+
+/** How a product with `m` rounds its input: as llama.cpp does with the model's `activations: "ggml"`, else not at all. */
+function inputRounding(model: LlamaModel, m: PackedMatrix | undefined): InputRounding {
+  if (model.activations !== "ggml") return { format: "F32" };
+  const format = inputFormatOf(m?.type);
+  if (m && (m.type === "Q4_1" || m.type === "Q5_1")) return { format, mins: blockMins(m.type, m.bytes, m.rows * m.cols) };
+  return { format };
 }

@@ -74,7 +74,8 @@ export async function measureLongContext(o) {
 
 /**
  * llama.cpp's next-token distribution after every prefix of `tokens` (controlledEvaluate with
- * probabilities), KV cache in F32 so that only the weights' and activations' arithmetic differ;
+ * probabilities), KV cache in F32 and flash attention off so that only the weights' and
+ * activations' arithmetic differ;
  * and its tokenization of each of `texts` (model.tokenize, `special` as given).
  * @param {{ modelPath: string, vocabSize: number, tokens?: number[], texts?: string[], special?: boolean, threads?: number }} o
  * @returns {Promise<{ probabilities: Float64Array[], tokenized: number[][] }>}
@@ -94,6 +95,9 @@ export async function inspect(o) {
         batchSize: Math.max(32, o.tokens.length),
         experimentalKvCacheKeyType: "F32",
         experimentalKvCacheValueType: "F32",
+        // Off: node-llama-cpp turns it on by default, and llama.cpp's CPU flash attention rounds
+        // the attention to F16 on the way (with an F32 cache), which alone cost 1e-3 in mean KL.
+        flashAttention: false,
       });
       try {
         const seq = ctx.getSequence();

@@ -19,14 +19,15 @@ import { InputError } from "../../src/errors.ts";
 import { type Backend, checkChunkRows, checkRunArguments, inChunks, type KvCache } from "../../src/interfaces.ts";
 import type { LlamaConfig, LlamaModel } from "../../src/model/types.ts";
 import { type AttendStats, LayerAttention } from "./attend.ts";
+import { addMinTerms, mixedFormats, roundRows, type StackRounding, stackRounding } from "./inputs.ts";
 import { bucket } from "./buckets.ts";
 import { KvPacker } from "./kv-pack.ts";
 import { type GpuMode, type GpuModeOption, resolveMode } from "./modes.ts";
-import { matmul, matmulAdd } from "./ops/matmul.ts";
+import { type Matrix, type MatmulShape, matmul, matmulAdd } from "./ops/matmul.ts";
 import { rmsnorm } from "./ops/rmsnorm.ts";
 import { rope, ropeTable } from "./ops/rope.ts";
 import { swiglu } from "./ops/swiglu.ts";
-import { hostArray, KernelRuntime, readBack } from "./runtime.ts";
+import { type DeviceArray, hostArray, type KernelArg, KernelRuntime, readBack } from "./runtime.ts";
 import { toDevice } from "./transfer.ts";
 import { type ResidentWeights, uploadWeights } from "./weights.ts";
 
@@ -50,6 +51,14 @@ export class GpuBackend implements Backend {
   private readonly embedding: Float32Array;
   private readonly attention: LayerAttention;
   private readonly maxChunkRows: number;
+  /** How each stack's input is rounded first (inputs.ts), per layer, and the classifier's. */
+  private readonly roundings: readonly {
+    readonly qkv: StackRounding;
+    readonly wo: StackRounding;
+    readonly w13: StackRounding;
+    readonly w2: StackRounding;
+  }[];
+  private readonly outputRounding: StackRounding;
 
   constructor(model: LlamaModel, options: GpuBackendOptions = {}) {
     const unsupported = gpuUnsupported(model);
@@ -61,6 +70,18 @@ export class GpuBackend implements Backend {
     this.rt = new KernelRuntime(this.mode);
     this.weights = uploadWeights(this.rt, model);
     this.embedding = model.weights.tokenEmbedding;
+    const p = model.packed;
+    const g = model.activations === "ggml";
+    this.roundings = model.weights.layers.map((_, l) => {
+      const pl = p?.layers[l];
+      return {
+        qkv: stackRounding(g, [pl?.wq, pl?.wk, pl?.wv]),
+        wo: stackRounding(g, [pl?.wo]),
+        w13: stackRounding(g, [pl?.w1, pl?.w3]),
+        w2: stackRounding(g, [pl?.w2]),
+      };
+    });
+    this.outputRounding = stackRounding(g, [p?.output]);
     const c = this.config;
     const packer = new KvPacker({ nLayers: c.nLayers, nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim });
     this.attention = new LayerAttention(this.rt, packer, { nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim });
@@ -92,6 +113,10 @@ export class GpuBackend implements Backend {
     void this.rt.destroy();
   }
 
+  private product(role: string, s: MatmulShape, x: DeviceArray | Float32Array, w: Matrix, r: StackRounding, res?: KernelArg): DeviceArray {
+    return productOf(this.rt, role, s, x, w, r, res);
+  }
+
   /** Rows `start..start+tokens.length-1` through every layer, as one batch padded to a bucket size. */
   private chunk(tokens: readonly number[], start: number, cache: KvCache): Float32Array[] {
     const c = this.config;
@@ -117,22 +142,47 @@ export class GpuBackend implements Backend {
     for (let l = 0; l < c.nLayers; l++) {
       const w = this.weights.layers[l]!;
       // --- attention: batched Q/K/V with RoPE, then attention through the cache (attend.ts) ---
+      const r = this.roundings[l]!;
       const xb = rmsnorm(rt, "attnNorm", rows, dim, normEps, x, w.attnNorm);
-      const qkv = matmul(rt, "qkv", { rows, n: dim, d: qkvDim }, xb, w.wqkv);
+      const qkv = this.product("qkv", { rows, n: dim, d: qkvDim }, xb, w.wqkv, r.qkv);
       const rotated = rope(rt, "qkv", { rows, width: qkvDim, rotated: qDim + kvDim, headDim }, qkv, table);
       const attended = this.attention.run(l, readBack(rotated), tokens, start, cache, rows);
-      x = matmulAdd(rt, "wo", { rows, n: qDim, d: dim }, hostArray(attended, [qDim, rows]), w.wo, x);
+      x = this.product("wo", { rows, n: qDim, d: dim }, attended, w.wo, r.wo, x);
       // --- SwiGLU feed-forward ---
       const xf = rmsnorm(rt, "ffnNorm", rows, dim, normEps, x, w.ffnNorm);
-      const gateUp = matmul(rt, "w13", { rows, n: dim, d: 2 * hiddenDim }, xf, w.w13);
+      const gateUp = this.product("w13", { rows, n: dim, d: 2 * hiddenDim }, xf, w.w13, r.w13);
       const hidden = swiglu(rt, "ffn", rows, hiddenDim, gateUp);
-      x = matmulAdd(rt, "w2", { rows, n: hiddenDim, d: dim }, hidden, w.w2, x);
+      x = this.product("w2", { rows, n: hiddenDim, d: dim }, hidden, w.w2, r.w2, x);
     }
 
     const xn = rmsnorm(rt, "outputNorm", rows, dim, normEps, x, this.weights.outputNorm);
-    const logits = readBack(matmul(rt, "classifier", { rows, n: dim, d: vocabSize }, xn, this.weights.output));
+    const logits = readBack(this.product("classifier", { rows, n: dim, d: vocabSize }, xn, this.weights.output, this.outputRounding));
     return tokens.map((_, i) => logits.slice(i * vocabSize, (i + 1) * vocabSize));
   }
+}
+
+/**
+ * x·wᵀ (plus `res` when given) as reference/transformer.ts's `product` computes it: for packed
+ * weights the input is first rounded to their input format on the host, and Q4_1/Q5_1's minimum
+ * terms are added to the result there (inputs.ts). `x` is a kernel result or a host array.
+ */
+function productOf(
+  rt: KernelRuntime,
+  role: string,
+  s: MatmulShape,
+  x: DeviceArray | Float32Array,
+  w: Matrix,
+  r: StackRounding,
+  res?: KernelArg,
+): DeviceArray {
+  const multiply = (input: KernelArg) => (res ? matmulAdd(rt, role, s, input, w, res) : matmul(rt, role, s, input, w));
+  if (r.format === "F32") return multiply(x instanceof Float32Array ? hostArray(x, [s.n, s.rows]) : x);
+  const host = x instanceof Float32Array ? x : readBack(x);
+  const out = multiply(toDevice(rt, `round:${role}`, roundRows(r.format, host, s.rows, s.n), [s.n, s.rows]));
+  if (!r.mins) return out;
+  const y = readBack(out);
+  addMinTerms(y, host, r.mins, s.rows, s.n, s.d);
+  return toDevice(rt, `minTerms:${role}`, y, [s.d, s.rows]);
 }
 
 /**
@@ -148,5 +198,10 @@ export function gpuUnsupported(model: LlamaModel): string | undefined {
   if (l?.bq) return "Q/K/V biases (qwen2)";
   if (l?.qNorm) return "per-head Q/K norms (qwen3)";
   if (c.nHeads * c.headDim !== c.dim) return `a query width (${c.nHeads * c.headDim}) other than dim (${c.dim})`;
+  for (const p of model.packed?.layers ?? []) {
+    if (model.activations !== "ggml") break;
+    const mixed = mixedFormats([p.wq, p.wk, p.wv]) ?? mixedFormats([p.w1, p.w3]);
+    if (mixed) return `stacked products whose weights take different input roundings (${mixed})`;
+  }
   return undefined;
 }

@@ -3,6 +3,9 @@
  * kernels (kernels/wasm/assembly/index.ts), the weights resident in one wasm memory in the file's
  * own type: Q8_0, Q4_0, Q5_0, IQ4_NL multiplied as integers against a block-quantized input, as
  * llama.cpp does; the others dequantized a group of rows at a time. No float32 copy is made.
+ * With the model's `activations: "ggml"`, every product's input is rounded first as llama.cpp
+ * rounds it for the weight type, as the reference then does (reference/activations.ts): the
+ * integer kinds' int8 blocks, else a float32 copy of the rounded input per format the job needs.
  *
  * Prefill runs the prompt in chunks of rows: per layer, the norms and the Q/K/V, output and FFN
  * products are one kernel call for all rows (a blocked matrix–matrix product: each weight vector
@@ -32,9 +35,11 @@ import {
   type KvView,
 } from "../../src/interfaces.ts";
 import type { LlamaConfig, LlamaModel, PackedMatrix } from "../../src/model/types.ts";
+import { type InputFormat, inputFormatOf } from "../../reference/activations.ts";
+import { BLOCK_LAYOUT, tensorTypeOf } from "../../reference/quants.ts";
 import { type Kernels, kernelModule, WasmHeap } from "./runtime.ts";
 import { DIRECT_TYPES, INT_TYPES, TYPE_ID } from "./kinds.ts";
-import { JOB_WORDS, ROWS_QUANTIZE, ROWS_SWIGLU } from "./share.mjs";
+import { FORMAT_CODES, JOB_WORDS, ROWS_QUANTIZE, ROWS_QUANTIZE_Q8, ROWS_ROUND, ROWS_SWIGLU } from "./share.mjs";
 import { type PackedProducts, type ProductJob, SHARES_PER_THREAD, ThreadPool } from "./threads.ts";
 
 /**
@@ -75,10 +80,11 @@ export function wasmUnavailable(config?: LlamaConfig): string | undefined {
   }
 }
 
-/** A weight matrix in wasm memory: `[d][n]` row-major in ggml type `type`. */
+/** A weight matrix in wasm memory: `[d][n]` row-major in ggml type `type`; `format`: its input's rounding. */
 interface Matrix {
   readonly type: number;
   readonly ptr: number;
+  readonly format: InputFormat;
 }
 
 interface LayerPtrs {
@@ -99,6 +105,9 @@ interface LayerPtrs {
   readonly w3: Matrix;
 }
 
+/** The input formats that a job reads as a rounded float32 copy (F32 reads x; the integer kinds read xq). */
+type RoundedFormat = Exclude<InputFormat, "F32">;
+
 /** One matrix product of a layer: its weights, output buffer and rows. */
 interface Output {
   readonly m: Matrix;
@@ -113,6 +122,10 @@ interface Products {
   readonly outputs: readonly Output[];
   /** Some matrix is multiplied as integers (kinds.ts INT_TYPES): x is quantized per block first. */
   readonly quantized: boolean;
+  /** The rounded copies of x the other matrices read (roundInput into Scratch.rounded), one per format. */
+  readonly rounded: readonly RoundedFormat[];
+  /** Q4_1/Q5_1 outputs: their minimum terms over the Q8_1 input's stored sums are added after the product. */
+  readonly minTerms: readonly Output[];
   readonly decode: PackedProducts;
 }
 
@@ -137,6 +150,8 @@ interface Scratch {
   readonly logits: number; // [rows][vocab]
   readonly xq: number; // an integer product's input (kinds.ts INT_TYPES) quantized per block to int16 [rows][max n]
   readonly xd: number; // and its block scales [rows][max n / 32]
+  readonly rounded: Readonly<Partial<Record<RoundedFormat, number>>>; // x rounded per input format [rows][max n]
+  readonly sumErrors: number; // Q8_1 inputs: s − Σx̃ per block [rows][max n / 32]
   readonly rowScratch: number; // packed types: a group of dequantized weight rows per share (0 if none)
 }
 
@@ -183,6 +198,8 @@ export class WasmBackend implements Backend {
   private readonly ropeFreqs: number;
   private readonly neox: number;
   private readonly rowScratchBytes: number;
+  /** The model's `activations: "ggml"`: inputs rounded as llama.cpp rounds them (file comment). */
+  private readonly ggml: boolean;
   private readonly maxChunkRows: number;
   private readonly scratch: Scratch;
   private readonly pool: ThreadPool;
@@ -203,6 +220,7 @@ export class WasmBackend implements Backend {
   constructor(model: LlamaModel, options: WasmBackendOptions = {}) {
     const c = model.config;
     this.config = c;
+    this.ggml = model.activations === "ggml";
     const threads = options.threads ?? 1;
     if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
     this.name = `wasm (${threads} thread${threads === 1 ? "" : "s"})`;
@@ -220,10 +238,11 @@ export class WasmBackend implements Backend {
       if (known) return known; // a tied classifier shares the embedding's bytes
       let m: Matrix;
       if (packed) {
-        m = { type: TYPE_ID[packed.type], ptr: this.heap.alloc(packed.bytes.byteLength) };
+        const format = model.activations === "ggml" ? inputFormatOf(packed.type) : "F32";
+        m = { type: TYPE_ID[packed.type], ptr: this.heap.alloc(packed.bytes.byteLength), format };
         this.heap.u8.set(packed.bytes, m.ptr);
       } else {
-        m = { type: TYPE_ID.F32, ptr: this.vector(key as Float32Array) };
+        m = { type: TYPE_ID.F32, ptr: this.vector(key as Float32Array), format: "F32" };
       }
       resident.set(key, m);
       return m;
@@ -258,7 +277,7 @@ export class WasmBackend implements Backend {
     // Per share, for the packed types: a group of dequantized rows (quants.ts packedGroupRows) of the widest product.
     const group = Math.max(...[c.dim, c.nHeads * c.headDim, c.hiddenDim].map((n) => this.k.packedGroupRows(n) * n * 4));
     this.rowScratchBytes = [...resident.values()].some((m) => !DIRECT_TYPES.has(m.type)) ? SHARES_PER_THREAD * threads * group : 0;
-    this.scratch = this.allocScratch(this.maxChunkRows);
+    this.scratch = this.allocScratch(this.maxChunkRows, [...resident.values()]);
     this.pool = new ThreadPool(this.heap, threads, c.nKvHeads, options.minParallelWork, options.spinMs);
     const s = this.scratch;
     const qDim = c.nHeads * c.headDim;
@@ -337,11 +356,12 @@ export class WasmBackend implements Backend {
     return ptr;
   }
 
-  private allocScratch(rows: number): Scratch {
+  private allocScratch(rows: number, matrices: readonly Matrix[]): Scratch {
     const c = this.config;
     const qDim = c.nHeads * c.headDim;
     const kvDim = c.nKvHeads * c.headDim;
     const f = (n: number) => this.heap.alloc(rows * n * 4);
+    const widest = Math.max(c.dim, qDim, c.hiddenDim);
     return {
       rows,
       x: f(c.dim),
@@ -355,6 +375,8 @@ export class WasmBackend implements Backend {
       logits: f(c.vocabSize),
       xq: this.heap.alloc(rows * Math.max(c.dim, qDim, c.hiddenDim) * 2),
       xd: f(Math.ceil(Math.max(c.dim, qDim, c.hiddenDim) / 32)),
+      sumErrors: f(Math.ceil(widest / 32)),
+      rounded: Object.fromEntries([...new Set(matrices.map(roundedFormat))].flatMap((r) => (r ? [[r, f(widest)]] : []))),
       rowScratch: this.rowScratchBytes > 0 ? this.heap.alloc(this.rowScratchBytes) : 0,
     };
   }
@@ -362,15 +384,22 @@ export class WasmBackend implements Backend {
   /** The job of `outputs` reading x, with its one-row form written out. */
   private productJob(x: number, n: number, outputs: readonly Output[]): Products {
     const quantized = outputs.some((o) => INT_TYPES.has(o.m.type));
-    return { x, n, outputs, quantized, decode: ThreadPool.pack(this.productList(x, n, 1, outputs)) };
+    const rounded = [...new Set(outputs.flatMap((o) => roundedFormat(o.m) ?? []))];
+    const minTerms = outputs.filter((o) => o.m.format === "Q8_1");
+    return { x, n, outputs, quantized, rounded, minTerms, decode: ThreadPool.pack(this.productList(x, n, 1, outputs)) };
   }
 
   private productList(x: number, n: number, rows: number, outputs: readonly Output[]): ProductJob[] {
-    const { xq, xd, rowScratch } = this.scratch;
+    const { xq, xd, rowScratch, rounded } = this.scratch;
+    const inputOf = (m: Matrix) => {
+      if (INT_TYPES.has(m.type)) return xq;
+      const r = roundedFormat(m);
+      return r ? rounded[r]! : x;
+    };
     return outputs.map(({ m, out, d }) => ({
       kind: m.type,
       out,
-      x: INT_TYPES.has(m.type) ? xq : x,
+      x: inputOf(m),
       xd,
       w: m.ptr,
       n,
@@ -383,14 +412,20 @@ export class WasmBackend implements Backend {
   /**
    * out[t][i] = W[i]·x[t] for `rows` rows, for one to three matrices reading the same input x
    * (one job for the thread pool): the matrix–vector kernel for one row (decode), the blocked
-   * matrix–matrix kernel for several (prefill); both sum each element the same way. A Q8_0 matrix
-   * reads x quantized per block (once for the job; kernels' file comment). `x` overrides the job's
+   * matrix–matrix kernel for several (prefill); both sum each element the same way. An integer kind
+   * reads x quantized per block, the others x rounded to their input format (once per format for
+   * the job; reference/activations.ts), F32 x itself. `x` overrides the job's
    * input (the classifier of the last row only).
    */
   private products(job: Products, rows: number, x = job.x): void {
-    if (job.quantized) this.pool.rowsJob(ROWS_QUANTIZE, x, this.scratch.xq, this.scratch.xd, job.n, rows);
+    if (job.quantized) this.pool.rowsJob(this.ggml ? ROWS_QUANTIZE_Q8 : ROWS_QUANTIZE, x, this.scratch.xq, this.scratch.xd, job.n, rows);
+    for (const r of job.rounded) this.pool.rowsJob(ROWS_ROUND, x, this.scratch.rounded[r]!, FORMAT_CODES[r], job.n, rows);
     if (rows === 1 && x === job.x) this.pool.runPacked(job.decode);
     else this.pool.run(this.productList(x, job.n, rows, job.outputs));
+    if (job.minTerms.length === 0) return;
+    const errors = this.scratch.sumErrors;
+    this.k.q8_1SumErrors(x, job.n, rows, errors);
+    for (const o of job.minTerms) this.k.addMinTerms(o.out, errors, o.m.ptr, BLOCK_LAYOUT[tensorTypeOf(o.m.type)!].bytes, job.n, o.d, rows);
   }
 
   /** Rows `start..start+tokens.length-1` through every layer (tokens.length ≤ maxChunkRows). */
@@ -588,4 +623,9 @@ export function wasmKvStorage(heap: WasmHeap): KvStorage {
       heap.release(array.byteOffset, array.byteLength);
     },
   };
+}
+
+/** The rounded copy of the input a matrix reads, or undefined when it reads x (F32) or the integer blocks (INT_TYPES). */
+function roundedFormat(m: Matrix): RoundedFormat | undefined {
+  return m.format === "F32" || INT_TYPES.has(m.type) ? undefined : m.format;
 }

@@ -38,6 +38,10 @@ export interface Kernels {
   matvecF32(out: number, x: number, w: number, n: number, r0: number, r1: number): void;
   matvecF16(out: number, x: number, w: number, n: number, r0: number, r1: number): void;
   quantizeQ16(x: number, n: number, rows: number, xq: number, xd: number): void;
+  quantizeInputQ8(x: number, n: number, rows: number, xq: number, xd: number): void;
+  roundInput(format: number, x: number, n: number, rows: number, out: number): void;
+  q8_1SumErrors(x: number, n: number, rows: number, out: number): void;
+  addMinTerms(out: number, errors: number, w: number, blockBytes: number, n: number, d: number, rows: number): void;
   matvecQ8(out: number, xq: number, xd: number, w: number, n: number, r0: number, r1: number): void;
   matmmF32(out: number, x: number, w: number, n: number, d: number, rows: number, r0: number, r1: number): void;
   matmmF16(out: number, x: number, w: number, n: number, d: number, rows: number, r0: number, r1: number): void;

@@ -20,6 +20,15 @@ export declare const OP_ATTEND: number;
 export declare const OP_ROWS: number;
 export declare const ROWS_QUANTIZE: number;
 export declare const ROWS_SWIGLU: number;
+export declare const ROWS_ROUND: number;
+export declare const ROWS_QUANTIZE_Q8: number;
+export declare const FORMAT_CODES: {
+  readonly F16: number;
+  readonly BF16: number;
+  readonly Q8_0: number;
+  readonly Q8_1: number;
+  readonly Q8_K: number;
+};
 export declare const KIND_F32: number;
 export declare const KIND_F16: number;
 export declare const KIND_Q8: number;

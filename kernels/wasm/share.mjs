@@ -32,8 +32,10 @@
  *     OP_PRODUCTS: products (at most MAX_JOBS): kind, out, x, xd, w, n, d, rows, scratch — split by output rows;
  *     OP_ATTEND: one KV head's attention each (up to the model's KV heads): q, keys, values, len,
  *       headDim, group, probs, out — split by KV heads;
- *     OP_ROWS: one row-wise kernel, ROWS_QUANTIZE (quantizeQ16: x, xq, xd, n, rows) or ROWS_SWIGLU
- *       (swiglu: h, u, -, n, rows) — split by rows (each row's result is the same however split).
+ *     OP_ROWS: one row-wise kernel, ROWS_QUANTIZE (quantizeQ16: x, xq, xd, n, rows), ROWS_QUANTIZE_Q8
+ *       (quantizeInputQ8, the same words), ROWS_SWIGLU
+ *       (swiglu: h, u, -, n, rows) or ROWS_ROUND (roundInput: x, out, format code, n, rows) — split
+ *       by rows (each row's result is the same however split).
  * The block holds JOBS + jobSlots · JOB_WORDS words (jobSlots = max(MAX_JOBS, KV heads)).
  */
 export const GEN = 0;
@@ -61,6 +63,10 @@ export const OP_ATTEND = 3;
 export const OP_ROWS = 4;
 export const ROWS_QUANTIZE = 1;
 export const ROWS_SWIGLU = 2;
+export const ROWS_ROUND = 3;
+export const ROWS_QUANTIZE_Q8 = 4;
+/** roundInput's format codes (kernels/wasm/assembly/inputs.ts), by reference/activations.ts's names. */
+export const FORMAT_CODES = { F16: 1, BF16: 2, Q8_0: 3, Q8_1: 3, Q8_K: 4 };
 /**
  * Product kinds: ggml's type ids (F32 0, F16 1, Q8_0 8; Q8_0 reads a quantized input x + xd). Any
  * other id is a packed type of quants.ts, with `scratch` rows per share: Q4_0, Q5_0 and IQ4_NL
@@ -112,6 +118,8 @@ export function runShare(k, ctrl, index, threads) {
     const [r0, r1] = shareOf(rows, index, threads);
     if (r0 === r1) return;
     if (fn === ROWS_QUANTIZE) k.quantizeQ16(a + r0 * n * 4, n, r1 - r0, b + r0 * n * 2, c + r0 * (n >> 5) * 4);
+    else if (fn === ROWS_QUANTIZE_Q8) k.quantizeInputQ8(a + r0 * n * 4, n, r1 - r0, b + r0 * n * 2, c + r0 * (n >> 5) * 4);
+    else if (fn === ROWS_ROUND) k.roundInput(c, a + r0 * n * 4, n, r1 - r0, b + r0 * n * 4);
     else k.swiglu(a + r0 * n * 4, b + r0 * n * 4, (r1 - r0) * n);
     return;
   }

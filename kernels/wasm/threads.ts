@@ -220,7 +220,7 @@ export class ThreadPool {
   }
 
   /**
-   * A row-wise kernel (share.mjs OP_ROWS: `fn` ROWS_QUANTIZE or ROWS_SWIGLU over `rows` rows of n)
+   * A row-wise kernel (share.mjs OP_ROWS: `fn` ROWS_QUANTIZE(_Q8), ROWS_SWIGLU or ROWS_ROUND over `rows` rows of n)
    * on every thread, split by rows; on the main thread alone when small (a decode step's one row).
    */
   rowsJob(fn: number, a: number, b: number, c: number, n: number, rows: number): void {

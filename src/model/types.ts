@@ -150,4 +150,12 @@ export interface LlamaModel {
    * (wasm) read these and never `weights`' matrices, which are then never dequantized.
    */
   readonly packed?: PackedWeights;
+  /**
+   * What a product with packed weights does to its input first. `float` (default): nothing, the
+   * float32 product over the dequantized weights. `ggml`: round it as llama.cpp's CPU backend does
+   * for the weight type (8-bit blocks for quantized weights, half or bfloat16 for F16/BF16;
+   * reference/activations.ts), on every backend, so the logits are llama.cpp's (docs/models.md).
+   * Files without packed weights (llama2.c) compute the same either way.
+   */
+  readonly activations?: "float" | "ggml";
 }

@@ -3,15 +3,18 @@
  * .ci/run runs): for each family and a spread of tensor types, a 2-layer file from
  * `synth --like` (vocabulary cut to 4096 so the embedding does not dominate), and llama.cpp's
  * next-token distribution after every prefix of a token sequence (controlledEvaluate with
- * probabilities, KV cache in F32) against ours on every backend that runs the model.
+ * probabilities, KV cache in F32, flash attention off) against ours on every backend that runs the
+ * model, opened with `activations: "ggml"` (products' inputs rounded as llama.cpp rounds them,
+ * reference/activations.ts). llama.cpp's probabilities are divided by their sum first: they come
+ * back summing to 1 ± ~1e-5, which alone reads as a mean KL of ~1e-5.
  *
- * Bounds (docs/models.md has the measured table):
- * - F32/F16: mean KL ≤ 1e-4 (llama.cpp also rounds F16 products' inputs to F16);
- * - BF16: ≤ 2e-4 (llama.cpp rounds the activations to BF16 for BF16 products);
- * - quantized: ≤ 5e-3. The issue asks ≤ 2e-3; llama.cpp quantizes the activations to 8 bits
- *   (Q8_0 / Q8_K blocks) for every quantized product, which on these peaked distributions
- *   costs 1.8–4.7e-3 by itself — Q6_K's weights are nearly exact and still measure ~3.7e-3.
- * - top-1 agreement ≥ 90% (the issue: 98%); a miss is a near-tie of the two best tokens.
+ * Bounds (docs/models.md has the measured table and why the rest is not zero):
+ * - F32/F16/BF16: mean KL ≤ 1e-4 (measured ≤ 5e-5);
+ * - quantized: ≤ 2.5e-3 (the issue asks 2e-3; measured 1e-13 … 2.0e-3, the worst TinyLlama Q5_1:
+ *   a float32 sum that ends an ulp apart moves an 8-bit input across a rounding step, and the
+ *   step moves every later layer; llama.cpp against itself at batch 1 and 32 differs by up to
+ *   9.6e-4 in the same way);
+ * - top-1 agreement ≥ 90% (the issue: 98%; measured 22–24 of 24, a miss a near-tie).
  * The suite fails where node-llama-cpp is installed and a bound is broken, and skips (saying so)
  * where it is not installed.
  */
@@ -48,7 +51,7 @@ const CASES: readonly [FamilyName, string][] = [
   ["tinyllama-1.1b", "Q5_1"],
 ];
 
-const bound = (type: string) => (type === "F32" || type === "F16" ? 1e-4 : type === "BF16" ? 2e-4 : 5e-3);
+const bound = (type: string) => (type === "F32" || type === "F16" || type === "BF16" ? 1e-4 : 2.5e-3);
 
 function softmax(logits: Float32Array): Float64Array {
   let max = -Infinity;
@@ -72,11 +75,16 @@ describe.skipIf(!hasPeer).each(CASES)("%s %s against llama.cpp", (family, type) 
 
   it("mean KL and top-1 agreement of the next-token distributions, on every backend that runs the file", async () => {
     writeFileSync(path, synthLike(family, { layers: 2, vocabSize: VOCAB, type, seed: 3 }));
-    const model = loadModel(path);
+    const model = { ...loadModel(path), activations: "ggml" as const };
     tokens[0] = model.vocab!.bosId;
     const { inspect } = await import(join(repoRoot, "bench", "peer", "llama.mjs"));
     const peer: { probabilities: Float64Array[] } = await inspect({ modelPath: path, tokens, vocabSize: VOCAB });
     expect(peer.probabilities).toHaveLength(TOKENS);
+    for (const p of peer.probabilities) {
+      const sum = p.reduce((a, b) => a + b, 0);
+      expect(Math.abs(sum - 1)).toBeLessThan(1e-3);
+      for (let j = 0; j < VOCAB; j++) p[j] = p[j]! / sum;
+    }
     // gpu.js runs plain Llama only (gpuUnsupported says why not for the others).
     const backends: Backend[] = [new ReferenceTransformer(model), new WasmBackend(model)];
     if (gpuUnsupported(model) === undefined) backends.push(new GpuBackend(model));

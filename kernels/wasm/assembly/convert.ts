@@ -30,6 +30,25 @@ export const Q8_BLOCK_BYTES: i32 = 34;
   return reinterpret<f32>(bits | ((h & 0x8000) << 16));
 }
 
+/**
+ * A float32 rounded to the nearest half, ties to even, as a float32 (reference/activations.ts
+ * roundToHalf): halves are spaced 2^(e−10) in [2^e, 2^(e+1)) and 2^−24 below 2^−14.
+ */
+export function roundToHalf(x: f32): f32 {
+  const e = <i32>((reinterpret<u32>(x) >> 23) & 0xff) - 127;
+  if (e == 128) return x; // inf, NaN
+  const spacing = reinterpret<f32>(<u32>(max<i32>(e, -14) - 10 + 127) << 23);
+  const h = nearest<f32>(abs<f32>(x) / spacing) * spacing;
+  return copysign<f32>(h >= 65520 ? Infinity : h, x);
+}
+
+/** A float32 rounded to bfloat16, ties to even, as a float32 (reference/activations.ts roundToBf16). */
+export function roundToBf16(x: f32): f32 {
+  const u = reinterpret<u32>(x);
+  if ((u & 0x7fffffff) > 0x7f800000) return x;
+  return reinterpret<f32>(((u + 0x7fff + ((u >> 16) & 1)) >> 16) << 16);
+}
+
 /** Four halves at `ptr` → f32x4, the same conversion as halfToF32 lane by lane. */
 // @ts-ignore: decorator
 @inline export function halves4(ptr: usize): v128 {

@@ -20,6 +20,12 @@
  *   are summed exactly in int32 (i32x4.dot_i16x8_s), and the block sum is scaled by the weight's
  *   f16 scale times the input's scale. About 2.5× fewer instructions than converting every weight
  *   to float32. The price is that error bound on the input, stated and tested in test/wasm.
+ * - With a model's `activations: "ggml"` (src/model/types.ts), every product's input is first
+ *   rounded as llama.cpp rounds it for the weight type (reference/activations.ts): half or
+ *   bfloat16 values for F16/BF16, 8-bit blocks for the quantized types (roundInput, and for the
+ *   integer products quantizeInputQ8: llama.cpp's own int8 levels and half scale), plus Q4_1/Q5_1's
+ *   minimum terms over the stored block sums (q8_1SumErrors, addMinTerms). Each is the
+ *   reference's bit for bit.
  *
  * - Q4_0, Q5_0 and IQ4_NL weights are re-encoded as Q8_0 blocks one group of rows at a time (the
  *   same half scale and integers, so the same weights) and multiplied by the Q8_0 kernels.
@@ -35,7 +41,8 @@
 // The module's exports: what kernels/wasm/runtime.ts calls. Each file holds one section.
 export { dequantRow } from "./convert";
 export { matvecF32, matvecF16, matmmF32, matmmF16, matmmSimpleF32, matmmSimpleF16 } from "./matmul";
-export { quantizeQ16, matvecQ8, matmmQ8, matmmSimpleQ8 } from "./matmul-q8";
+export { quantizeQ16, quantizeInputQ8, matvecQ8, matmmQ8, matmmSimpleQ8 } from "./matmul-q8";
+export { roundInput, q8_1SumErrors, addMinTerms } from "./inputs";
 export { matmulPacked, matmulPackedQ8, packedAsQ8, dequantPackedRow, packedGroupRows } from "./quants";
 export { rmsnorm, rope, ropeQK, swiglu, addInPlace } from "./elementwise";
 export { softmax } from "./softmax";

@@ -1,6 +1,6 @@
 /** Q8_0 matrix products over a block-quantized input. Part of the kernels described in index.ts. */
 
-import { Q8_0, Q8_BLOCK_BYTES, halfToF32, hsum } from "./convert";
+import { Q8_0, Q8_BLOCK_BYTES, halfToF32, hsum, roundToHalf } from "./convert";
 import { packedBlockBytes, packedQ8dot } from "./quants";
 import { BLOCK_BYTES, madd } from "./matmul";
 // Q8_0 products over a block-quantized input (see the comment in index.ts)
@@ -24,6 +24,33 @@ export function quantizeQ16(x: usize, n: i32, rows: i32, xq: usize, xd: usize): 
     const d: f32 = amax / 32767;
     store<f32>(xd + (<usize>b << 2), d);
     const inv = f32x4.splat(d == 0 ? 0 : <f32>1 / d);
+    const qb = xq + (<usize>b << 6);
+    for (let k = 0; k < 4; k++) {
+      const lo = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xb + (<usize>k << 5)), inv)));
+      const hi = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xb + (<usize>k << 5), 16), inv)));
+      v128.store(qb + (<usize>k << 4), i16x8.narrow_i32x4_s(lo, hi));
+    }
+  }
+}
+
+/**
+ * llama.cpp's Q8_0 input (x86 quantize_row_q8_0; reference/activations.ts roundInput "Q8_0"):
+ * per block of 32, amax = max|x|, q = round-half-even(x · (127 / amax)) in [−127, 127], written
+ * to `xq` as int16 (`[rows][n]`), and the scale amax / 127 rounded to a half, as a float32, to
+ * `xd` (`[rows][n/32]`). q·xd is the reference's rounded input bit for bit (test/wasm).
+ */
+export function quantizeInputQ8(x: usize, n: i32, rows: i32, xq: usize, xd: usize): void {
+  const blocks = rows * (n >> 5);
+  for (let b = 0; b < blocks; b++) {
+    const xb = x + (<usize>b << 7);
+    let m = f32x4.splat(0);
+    for (let k = 0; k < 8; k++) m = f32x4.max(m, f32x4.abs(v128.load(xb + (<usize>k << 4))));
+    const amax = max<f32>(
+      max<f32>(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)),
+      max<f32>(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)),
+    );
+    store<f32>(xd + (<usize>b << 2), roundToHalf(amax / 127));
+    const inv = f32x4.splat(amax == 0 ? 0 : <f32>127 / amax);
     const qb = xq + (<usize>b << 6);
     for (let k = 0; k < 4; k++) {
       const lo = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xb + (<usize>k << 5)), inv)));

@@ -1,0 +1,63 @@
+/**
+ * A product's input rounded as llama.cpp rounds it for the weight type, for the gpu kernels
+ * (reference/activations.ts; the reference's `product` in reference/transformer.ts). Done on the
+ * host between kernels: the rows are read back, rounded with the reference's own functions and
+ * uploaded again, so the rounding is the reference's bit for bit. It costs a round trip per
+ * product, paid only with the model's `activations: "ggml"`.
+ *
+ * The gpu backend stacks products that read one input ([wq; wk; wv], [w1; w3]); a stack is one
+ * product, so its matrices must share an input format (gpuUnsupported says so when they do not).
+ */
+import { type InputFormat, inputFormatOf, q8_1SumErrors, roundInput } from "../../reference/activations.ts";
+import { blockMins } from "../../reference/quants.ts";
+import type { PackedMatrix } from "../../src/model/types.ts";
+
+/** How a stack's input is rounded: the shared format; for Q4_1/Q5_1 the blocks' minimums `[rows][n/32]`, stacked. */
+export interface StackRounding {
+  readonly format: InputFormat;
+  readonly mins?: Float32Array;
+}
+
+/** The input formats of a stack's matrices when they differ (the gpu cannot run it), else undefined. */
+export function mixedFormats(parts: readonly (PackedMatrix | undefined)[]): string | undefined {
+  const formats = [...new Set(parts.map((p) => inputFormatOf(p?.type)))];
+  return formats.length > 1 ? formats.join(" and ") : undefined;
+}
+
+/** How a stack rounds its input: as llama.cpp does with the model's `activations: "ggml"`, else not at all. */
+export function stackRounding(ggml: boolean, parts: readonly (PackedMatrix | undefined)[]): StackRounding {
+  const format = ggml ? inputFormatOf(parts[0]?.type) : "F32";
+  if (format !== "Q8_1") return { format };
+  const mins = parts.map((p) => blockMins(p!.type as "Q4_1" | "Q5_1", p!.bytes, p!.rows * p!.cols));
+  const stacked = new Float32Array(mins.reduce((n, m) => n + m.length, 0));
+  let at = 0;
+  for (const m of mins) {
+    stacked.set(m, at);
+    at += m.length;
+  }
+  return { format, mins: stacked };
+}
+
+/** `rows` rows of n values, each rounded to `format` (a new array). */
+export function roundRows(format: InputFormat, x: Float32Array, rows: number, n: number): Float32Array {
+  const out = new Float32Array(rows * n);
+  for (let r = 0; r < rows; r++) roundInput(format, x.subarray(r * n, (r + 1) * n), out.subarray(r * n, (r + 1) * n));
+  return out;
+}
+
+/**
+ * y[t][i] += Σ_b mins[i][b] · (s − Σx̃)[t][b]: the Q8_1 minimum terms the reference's product adds
+ * (same float64 sums), for `rows` rows of the unrounded input x (n wide) and y (d wide).
+ */
+export function addMinTerms(y: Float32Array, x: Float32Array, mins: Float32Array, rows: number, n: number, d: number): void {
+  const blocks = n / 32;
+  const errors = new Float32Array(blocks);
+  for (let t = 0; t < rows; t++) {
+    q8_1SumErrors(x.subarray(t * n, (t + 1) * n), errors);
+    for (let i = 0; i < d; i++) {
+      let sum = 0;
+      for (let b = 0; b < blocks; b++) sum += mins[i * blocks + b]! * errors[b]!;
+      y[t * d + i] = y[t * d + i]! + sum;
+    }
+  }
+}
