@@ -178,7 +178,10 @@ export class ReferenceTransformer implements Backend {
    * s instead of Σx̃ (activations.ts). F32 weights, as in every llama2.c file, take x as it is.
    */
   private product(out: Float32Array, x: Float32Array, w: Float32Array, r: InputRounding, n: number, d: number): void {
-    if (r.format === "F32") return matmul(out, x, w, n, d);
+    if (r.format === "F32") {
+      matmul(out, x, w, n, d);
+      return;
+    }
     const input = x.subarray(0, n);
     matmul(out, roundInput(r.format, input, this.xr), w, n, d);
     if (!r.mins) return;

@@ -14,6 +14,8 @@ export interface BackendChoice {
   readonly gpuMode: GpuMode;
   /** Threads of the wasm backend (absent: its default for this model and machine). */
   readonly threads?: number | undefined;
+  /** `ggml`: round products' inputs as llama.cpp does (LlamaModel.activations); default `float`. */
+  readonly activations?: "float" | "ggml" | undefined;
 }
 
 export interface OpenedModel {
@@ -33,8 +35,11 @@ export function checkThreads(threads: number | undefined): void {
  * The model's tokenizer and a backend for it. `name` and `tokenizerHint` make the error for a
  * llama2.c checkpoint opened without its tokenizer ("pass --tokenizer PATH", say).
  */
-export async function openLoadedModel(model: LlamaModel, name: string, choice: BackendChoice, tokenizerHint: string): Promise<OpenedModel> {
+export async function openLoadedModel(loaded: LlamaModel, name: string, choice: BackendChoice, tokenizerHint: string): Promise<OpenedModel> {
   checkThreads(choice.threads);
+  const activations = choice.activations ?? "float";
+  if (activations !== "float" && activations !== "ggml") throw new InputError(`activations must be float or ggml, got ${String(activations)}`);
+  const model: LlamaModel = activations === "ggml" ? { ...loaded, activations } : loaded;
   if (!model.vocab) throw new InputError(`${name}: no tokenizer found; ${tokenizerHint}`);
   // Worker threads start now, while the model opens: not inside a command's timed work (they take
   // ~150 ms), and in a browser a Web Worker cannot start while its parent blocks.

@@ -23,6 +23,11 @@ export interface OpenOptions {
   readonly threads?: number;
   /** gpu.js mode for `backend: "gpu"` (default `auto`). */
   readonly gpuMode?: GpuMode;
+  /**
+   * `ggml`: round every product's input as llama.cpp's CPU backend does for the weight type, so a
+   * quantized file gives llama.cpp's logits (docs/models.md); default `float`: multiply it as it is.
+   */
+  readonly activations?: "float" | "ggml";
   /** Extra special tokens or a replacement punctuation set. */
   readonly tokenClasses?: TokenClassOptions;
 }
@@ -32,7 +37,7 @@ export async function openFastGen(options: OpenOptions = {}): Promise<FastGen> {
   checkThreads(options.threads); // before the model loads
   const path = resolveModelPath(options.model);
   const loaded = loadModel(path, options.tokenizer ? { tokenizerPath: options.tokenizer } : {});
-  const choice = { backend: options.backend ?? "auto", gpuMode: options.gpuMode ?? "auto", threads: options.threads };
+  const choice = { backend: options.backend ?? "auto", gpuMode: options.gpuMode ?? "auto", threads: options.threads, activations: options.activations };
   const { model, tokenizer, backend } = await openLoadedModel(loaded, path, choice, "pass the llama2.c tokenizer file as `tokenizer`");
   return new FastGen(model, tokenizer, backend, computeTokenClasses(tokenizer.vocab, options.tokenClasses));
 }

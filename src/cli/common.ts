@@ -24,6 +24,11 @@ export const MODEL_FLAGS: FlagSpecs = {
     help: "threads for the wasm backend (results are identical for every count)",
     default: "this machine's cores; 1 for a model under 2 M multiply-adds per token",
   },
+  activations: {
+    kind: "string",
+    help: "float | ggml: ggml rounds each product's input as llama.cpp does for the weight type (quantized GGUF files)",
+    default: "float",
+  },
 };
 
 export const modelFlagsSchema = z.object({
@@ -37,6 +42,7 @@ export const modelFlagsSchema = z.object({
     .min(1, { error: "threads must be at least 1" })
     .max(MAX_THREADS, { error: `threads must be at most ${MAX_THREADS}` })
     .optional(),
+  activations: z.enum(["float", "ggml"], { error: "activations must be float or ggml" }).default("float"),
 });
 
 export const COMPRESSION_FLAGS: FlagSpecs = {
