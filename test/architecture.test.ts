@@ -10,7 +10,7 @@ import { repoRoot } from "../src/model/load.ts";
 /** The layers, lowest first; a module may import its own group or any lower layer, nothing else. */
 const LAYERS: readonly (readonly string[])[] = [
   ["src/errors", "src/package-root", "src/random", "src/is-main", "reference/quants"],
-  ["src/model", "src/output-file"],
+  ["src/model", "src/output-file", "reference/activations"],
   ["src/interfaces"],
   ["reference", "kernels/wasm", "kernels/gpu", "src/kv", "src/tokenizer", "src/generation"],
   ["src/create-backend", "src/fastgen"],
@@ -34,6 +34,8 @@ function moduleOf(file: string): string {
   if (parts[0] === "kernels") return `kernels/${parts[1]}`;
   // The dequantize functions import nothing, and every reader of a packed tensor may use them.
   if (parts[0] === "reference" && parts[1] === "quants.ts") return "reference/quants";
+  // The input roundings of llama.cpp's products: they import only quants.ts, and every backend uses them.
+  if (parts[0] === "reference" && parts[1] === "activations.ts") return "reference/activations";
   if (parts[0] !== "src") return parts[0]!;
   return parts.length > 2 ? `src/${parts[1]}` : `src/${parts[1]!.replace(/\.ts$/, "")}`;
 }

@@ -35,10 +35,16 @@ export function checkThreads(threads: number | undefined): void {
  * The model's tokenizer and a backend for it. `name` and `tokenizerHint` make the error for a
  * llama2.c checkpoint opened without its tokenizer ("pass --tokenizer PATH", say).
  */
-export async function openLoadedModel(loaded: LlamaModel, name: string, choice: BackendChoice, tokenizerHint: string): Promise<OpenedModel> {
+export async function openLoadedModel(
+  loaded: LlamaModel,
+  name: string,
+  choice: BackendChoice,
+  tokenizerHint: string,
+): Promise<OpenedModel> {
   checkThreads(choice.threads);
   const activations = choice.activations ?? "float";
-  if (activations !== "float" && activations !== "ggml") throw new InputError(`activations must be float or ggml, got ${String(activations)}`);
+  if (activations !== "float" && activations !== "ggml")
+    throw new InputError(`activations must be float or ggml, got ${String(activations)}`);
   const model: LlamaModel = activations === "ggml" ? { ...loaded, activations } : loaded;
   if (!model.vocab) throw new InputError(`${name}: no tokenizer found; ${tokenizerHint}`);
   // Worker threads start now, while the model opens: not inside a command's timed work (they take

@@ -37,7 +37,12 @@ export async function openFastGen(options: OpenOptions = {}): Promise<FastGen> {
   checkThreads(options.threads); // before the model loads
   const path = resolveModelPath(options.model);
   const loaded = loadModel(path, options.tokenizer ? { tokenizerPath: options.tokenizer } : {});
-  const choice = { backend: options.backend ?? "auto", gpuMode: options.gpuMode ?? "auto", threads: options.threads, activations: options.activations };
+  const choice = {
+    backend: options.backend ?? "auto",
+    gpuMode: options.gpuMode ?? "auto",
+    threads: options.threads,
+    activations: options.activations,
+  };
   const { model, tokenizer, backend } = await openLoadedModel(loaded, path, choice, "pass the llama2.c tokenizer file as `tokenizer`");
   return new FastGen(model, tokenizer, backend, computeTokenClasses(tokenizer.vocab, options.tokenClasses));
 }

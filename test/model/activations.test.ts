@@ -88,7 +88,7 @@ describe("roundInput", () => {
     }
   });
 
-  it("Q8_K: per block of 256, the first value of largest magnitude comes back as itself (−127 · 1/iscale), the rest within half a step", () => {
+  it("Q8_K: per block of 256, the first largest value comes back as itself (−127 · 1/iscale), the rest within half a step", () => {
     const x = values(256 * 6, 5);
     x[300] = -4; // a negative maximum in block 1
     const out = roundInput("Q8_K", x, new Float32Array(x.length));

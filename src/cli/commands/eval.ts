@@ -223,7 +223,8 @@ export async function evalCommand(argv: readonly string[], io: CommandIO, tty?: 
   // main thread's backend (named in the report) is set up the same way.
   const threads = workers > 1 ? 1 : flags.threads;
   // The worker threads load the model on their own (src/eval/worker.ts) and do not take it yet.
-  if (flags.activations === "ggml") throw new InputError("eval runs --activations float only; generate, logits, profile and eval --task take ggml");
+  if (flags.activations === "ggml")
+    throw new InputError("eval runs --activations float only; generate, logits, profile and eval --task take ggml");
   const { model, tokenizer, backend } = await openModel({ ...flags, threads });
   const config = model.config;
   if (flags.attentionHead && (flags.attentionHead.layer >= config.nLayers || flags.attentionHead.head >= config.nHeads)) {
