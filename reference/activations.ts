@@ -157,3 +157,16 @@ export function q8_1SumErrors(x: Float32Array, out: Float32Array): Float32Array 
   }
   return out;
 }
+
+/**
+ * out[i] += Σ_b mins[i][b] · errors[b] over `blocks` blocks of 32 (float64 sums): a Q4_1/Q5_1
+ * product's minimum terms taken over the Q8_1 input's stored sums s instead of Σx̃ (the product
+ * over x̃ already holds m·Σx̃; errors = q8_1SumErrors).
+ */
+export function addMinTerms(out: Float32Array, mins: Float32Array, errors: Float32Array, blocks: number): void {
+  for (let i = 0; i < out.length; i++) {
+    let sum = 0;
+    for (let b = 0; b < blocks; b++) sum += mins[i * blocks + b]! * errors[b]!;
+    out[i] = out[i]! + sum;
+  }
+}

@@ -14,7 +14,7 @@
  */
 import { type Backend, checkRunArguments, type KvCache } from "../src/interfaces.ts";
 import type { LlamaConfig, LlamaModel, LlamaWeights, PackedMatrix } from "../src/model/types.ts";
-import { type InputFormat, inputFormatOf, q8_1SumErrors, roundInput } from "./activations.ts";
+import { addMinTerms, type InputFormat, inputFormatOf, q8_1SumErrors, roundInput } from "./activations.ts";
 import { blockMins } from "./quants.ts";
 import { matmul, type RopeOptions, rmsnorm, rope, silu, softmax } from "./math.ts";
 
@@ -185,13 +185,7 @@ export class ReferenceTransformer implements Backend {
     const input = x.subarray(0, n);
     matmul(out, roundInput(r.format, input, this.xr), w, n, d);
     if (!r.mins) return;
-    const errors = q8_1SumErrors(input, this.sumErrors);
-    const blocks = n / 32;
-    for (let i = 0; i < d; i++) {
-      let sum = 0;
-      for (let b = 0; b < blocks; b++) sum += r.mins[i * blocks + b]! * errors[b]!;
-      out[i] = out[i]! + sum;
-    }
+    addMinTerms(out.subarray(0, d), r.mins, q8_1SumErrors(input, this.sumErrors), n / 32);
   }
 
   prefill(tokens: readonly number[], start: number, cache: KvCache): Float32Array[] {

@@ -19,7 +19,7 @@ import { InputError } from "../../src/errors.ts";
 import { type Backend, checkChunkRows, checkRunArguments, inChunks, type KvCache } from "../../src/interfaces.ts";
 import type { LlamaConfig, LlamaModel } from "../../src/model/types.ts";
 import { type AttendStats, LayerAttention } from "./attend.ts";
-import { addMinTerms, mixedFormats, roundRows, type StackRounding, stackRounding } from "./inputs.ts";
+import { addRowMinTerms, mixedFormats, roundRows, type StackRounding, stackRounding } from "./inputs.ts";
 import { bucket } from "./buckets.ts";
 import { KvPacker } from "./kv-pack.ts";
 import { type GpuMode, type GpuModeOption, resolveMode } from "./modes.ts";
@@ -181,7 +181,7 @@ function productOf(
   const out = multiply(toDevice(rt, `round:${role}`, roundRows(r.format, host, s.rows, s.n), [s.n, s.rows]));
   if (!r.mins) return out;
   const y = readBack(out);
-  addMinTerms(y, host, r.mins, s.rows, s.n, s.d);
+  addRowMinTerms(y, host, r.mins, s.rows, s.n, s.d);
   return toDevice(rt, `minTerms:${role}`, y, [s.d, s.rows]);
 }
 

@@ -8,7 +8,7 @@
  * The gpu backend stacks products that read one input ([wq; wk; wv], [w1; w3]); a stack is one
  * product, so its matrices must share an input format (gpuUnsupported says so when they do not).
  */
-import { type InputFormat, inputFormatOf, q8_1SumErrors, roundInput } from "../../reference/activations.ts";
+import { addMinTerms, type InputFormat, inputFormatOf, q8_1SumErrors, roundInput } from "../../reference/activations.ts";
 import { blockMins } from "../../reference/quants.ts";
 import type { PackedMatrix } from "../../src/model/types.ts";
 
@@ -46,18 +46,11 @@ export function roundRows(format: InputFormat, x: Float32Array, rows: number, n:
 }
 
 /**
- * y[t][i] += Σ_b mins[i][b] · (s − Σx̃)[t][b]: the Q8_1 minimum terms the reference's product adds
- * (same float64 sums), for `rows` rows of the unrounded input x (n wide) and y (d wide).
+ * y[t] += the Q8_1 minimum terms the reference's product adds (activations.ts addMinTerms), for
+ * `rows` rows of the unrounded input x (n wide) and y (d wide).
  */
-export function addMinTerms(y: Float32Array, x: Float32Array, mins: Float32Array, rows: number, n: number, d: number): void {
-  const blocks = n / 32;
-  const errors = new Float32Array(blocks);
-  for (let t = 0; t < rows; t++) {
-    q8_1SumErrors(x.subarray(t * n, (t + 1) * n), errors);
-    for (let i = 0; i < d; i++) {
-      let sum = 0;
-      for (let b = 0; b < blocks; b++) sum += mins[i * blocks + b]! * errors[b]!;
-      y[t * d + i] = y[t * d + i]! + sum;
-    }
-  }
+export function addRowMinTerms(y: Float32Array, x: Float32Array, mins: Float32Array, rows: number, n: number, d: number): void {
+  const errors = new Float32Array(n / 32);
+  for (let t = 0; t < rows; t++)
+    addMinTerms(y.subarray(t * d, (t + 1) * d), mins, q8_1SumErrors(x.subarray(t * n, (t + 1) * n), errors), n / 32);
 }
