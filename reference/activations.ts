@@ -70,12 +70,16 @@ export function roundInput(format: InputFormat, x: Float32Array, out: Float32Arr
  * amax = max|x|, d = amax / 127 stored as a half, q = round-half-even(x · (127 / amax)).
  * Note the quants use 127 / amax, not 1 / half(d): the scale is rounded only where it is stored.
  */
-function roundQ8_0Block(x: Float32Array, at: number, out: Float32Array): void {
+function q8_0Scales(x: Float32Array, at: number): { readonly d: number; readonly half: number; readonly inverse: number } {
   let amax = 0;
   for (let j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(x[at + j]!));
-  const d = roundToHalf(Math.fround(amax / 127));
-  const id = amax !== 0 ? Math.fround(127 / amax) : 0;
-  for (let j = 0; j < 32; j++) out[at + j] = Math.fround(d * roundHalfEven(Math.fround(x[at + j]! * id)));
+  const d = Math.fround(amax / 127);
+  return { d, half: roundToHalf(d), inverse: amax !== 0 ? Math.fround(127 / amax) : 0 };
+}
+
+function roundQ8_0Block(x: Float32Array, at: number, out: Float32Array): void {
+  const { half, inverse } = q8_0Scales(x, at);
+  for (let j = 0; j < 32; j++) out[at + j] = Math.fround(half * roundHalfEven(Math.fround(x[at + j]! * inverse)));
 }
 
 /**
@@ -141,17 +145,13 @@ export function roundToBf16(x: number): number {
  */
 export function q8_1SumErrors(x: Float32Array, out: Float32Array): Float32Array {
   for (let b = 0; b < x.length; b += 32) {
-    let amax = 0;
-    for (let j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(x[b + j]!));
-    const d = Math.fround(amax / 127);
-    const dh = roundToHalf(d);
-    const id = amax !== 0 ? Math.fround(127 / amax) : 0;
+    const { d, half, inverse } = q8_0Scales(x, b);
     let sumQ = 0;
     let sumRounded = 0;
     for (let j = 0; j < 32; j++) {
-      const q = roundHalfEven(Math.fround(x[b + j]! * id));
+      const q = roundHalfEven(Math.fround(x[b + j]! * inverse));
       sumQ += q;
-      sumRounded += Math.fround(dh * q);
+      sumRounded += Math.fround(half * q);
     }
     out[b / 32] = Math.fround(roundToHalf(Math.fround(d * sumQ)) - sumRounded);
   }

@@ -113,8 +113,22 @@ export class GpuBackend implements Backend {
     void this.rt.destroy();
   }
 
+  /**
+   * x·wᵀ (plus `res` when given) as reference/transformer.ts's `product` computes it: for packed
+   * weights in ggml mode the input is first rounded to their input format on the host, and
+   * Q4_1/Q5_1's minimum terms are added to the result there (inputs.ts). `x` is a kernel result
+   * or a host array.
+   */
   private product(role: string, s: MatmulShape, x: DeviceArray | Float32Array, w: Matrix, r: StackRounding, res?: KernelArg): DeviceArray {
-    return productOf(this.rt, role, s, x, w, r, res);
+    const rt = this.rt;
+    const multiply = (input: KernelArg) => (res ? matmulAdd(rt, role, s, input, w, res) : matmul(rt, role, s, input, w));
+    if (r.format === "F32") return multiply(x instanceof Float32Array ? hostArray(x, [s.n, s.rows]) : x);
+    const host = x instanceof Float32Array ? x : readBack(x);
+    const out = multiply(toDevice(rt, `round:${role}`, roundRows(r.format, host, s.rows, s.n), [s.n, s.rows]));
+    if (!r.mins) return out;
+    const y = readBack(out);
+    addRowMinTerms(y, host, r.mins, s.rows, s.n, s.d);
+    return toDevice(rt, `minTerms:${role}`, y, [s.d, s.rows]);
   }
 
   /** Rows `start..start+tokens.length-1` through every layer, as one batch padded to a bucket size. */
@@ -162,30 +176,6 @@ export class GpuBackend implements Backend {
 }
 
 /**
- * x·wᵀ (plus `res` when given) as reference/transformer.ts's `product` computes it: for packed
- * weights the input is first rounded to their input format on the host, and Q4_1/Q5_1's minimum
- * terms are added to the result there (inputs.ts). `x` is a kernel result or a host array.
- */
-function productOf(
-  rt: KernelRuntime,
-  role: string,
-  s: MatmulShape,
-  x: DeviceArray | Float32Array,
-  w: Matrix,
-  r: StackRounding,
-  res?: KernelArg,
-): DeviceArray {
-  const multiply = (input: KernelArg) => (res ? matmulAdd(rt, role, s, input, w, res) : matmul(rt, role, s, input, w));
-  if (r.format === "F32") return multiply(x instanceof Float32Array ? hostArray(x, [s.n, s.rows]) : x);
-  const host = x instanceof Float32Array ? x : readBack(x);
-  const out = multiply(toDevice(rt, `round:${role}`, roundRows(r.format, host, s.rows, s.n), [s.n, s.rows]));
-  if (!r.mins) return out;
-  const y = readBack(out);
-  addRowMinTerms(y, host, r.mins, s.rows, s.n, s.d);
-  return toDevice(rt, `minTerms:${role}`, y, [s.d, s.rows]);
-}
-
-/**
  * What of the model the gpu.js kernels do not implement (yet): they run plain Llama — adjacent
  * RoPE without frequency factors, no Q/K/V biases or per-head norms, and a query width equal to
  * dim. Undefined when they can run it.
@@ -198,8 +188,7 @@ export function gpuUnsupported(model: LlamaModel): string | undefined {
   if (l?.bq) return "Q/K/V biases (qwen2)";
   if (l?.qNorm) return "per-head Q/K norms (qwen3)";
   if (c.nHeads * c.headDim !== c.dim) return `a query width (${c.nHeads * c.headDim}) other than dim (${c.dim})`;
-  for (const p of model.packed?.layers ?? []) {
-    if (model.activations !== "ggml") break;
+  for (const p of model.activations === "ggml" ? (model.packed?.layers ?? []) : []) {
     const mixed = mixedFormats([p.wq, p.wk, p.wv]) ?? mixedFormats([p.w1, p.w3]);
     if (mixed) return `stacked products whose weights take different input roundings (${mixed})`;
   }

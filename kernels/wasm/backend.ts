@@ -202,7 +202,7 @@ export class WasmBackend implements Backend {
       if (known) return known; // a tied classifier shares the embedding's bytes
       let m: Matrix;
       if (packed) {
-        const format = model.activations === "ggml" ? inputFormatOf(packed.type) : "F32";
+        const format = this.ggml ? inputFormatOf(packed.type) : "F32";
         m = { type: TYPE_ID[packed.type], ptr: this.heap.alloc(packed.bytes.byteLength), format };
         this.heap.u8.set(packed.bytes, m.ptr);
       } else {
@@ -337,8 +337,8 @@ export class WasmBackend implements Backend {
       k: f(kvDim),
       v: f(kvDim),
       logits: f(c.vocabSize),
-      xq: this.heap.alloc(rows * Math.max(c.dim, qDim, c.hiddenDim) * 2),
-      xd: f(Math.ceil(Math.max(c.dim, qDim, c.hiddenDim) / 32)),
+      xq: this.heap.alloc(rows * widest * 2),
+      xd: f(Math.ceil(widest / 32)),
       sumErrors: f(Math.ceil(widest / 32)),
       rounded: Object.fromEntries([...new Set(matrices.map(roundedFormat))].flatMap((r) => (r ? [[r, f(widest)]] : []))),
       rowScratch: this.rowScratchBytes > 0 ? this.heap.alloc(this.rowScratchBytes) : 0,

@@ -12,25 +12,7 @@ import { BLOCK_BYTES, madd } from "./matmul";
  * float32 rounding of x·(1/d), at most 32767·2^-23·d).
  */
 export function quantizeQ16(x: usize, n: i32, rows: i32, xq: usize, xd: usize): void {
-  const blocks = rows * (n >> 5);
-  for (let b = 0; b < blocks; b++) {
-    const xb = x + (<usize>b << 7);
-    let m = f32x4.splat(0);
-    for (let k = 0; k < 8; k++) m = f32x4.max(m, f32x4.abs(v128.load(xb + (<usize>k << 4))));
-    const amax = max<f32>(
-      max<f32>(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)),
-      max<f32>(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)),
-    );
-    const d: f32 = amax / 32767;
-    store<f32>(xd + (<usize>b << 2), d);
-    const inv = f32x4.splat(d == 0 ? 0 : <f32>1 / d);
-    const qb = xq + (<usize>b << 6);
-    for (let k = 0; k < 4; k++) {
-      const lo = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xb + (<usize>k << 5)), inv)));
-      const hi = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xb + (<usize>k << 5), 16), inv)));
-      v128.store(qb + (<usize>k << 4), i16x8.narrow_i32x4_s(lo, hi));
-    }
-  }
+  quantizeBlocks(x, n, rows, xq, xd, false);
 }
 
 /**
@@ -40,6 +22,12 @@ export function quantizeQ16(x: usize, n: i32, rows: i32, xq: usize, xd: usize): 
  * `xd` (`[rows][n/32]`). q·xd is the reference's rounded input bit for bit (test/wasm).
  */
 export function quantizeInputQ8(x: usize, n: i32, rows: i32, xq: usize, xd: usize): void {
+  quantizeBlocks(x, n, rows, xq, xd, true);
+}
+
+/** The two quantizers above: int16 levels (amax / 32767) or, with `llama`, llama.cpp's int8 levels and half scale. */
+// @ts-ignore: decorator
+@inline function quantizeBlocks(x: usize, n: i32, rows: i32, xq: usize, xd: usize, llama: bool): void {
   const blocks = rows * (n >> 5);
   for (let b = 0; b < blocks; b++) {
     const xb = x + (<usize>b << 7);
@@ -49,8 +37,16 @@ export function quantizeInputQ8(x: usize, n: i32, rows: i32, xq: usize, xd: usiz
       max<f32>(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)),
       max<f32>(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)),
     );
-    store<f32>(xd + (<usize>b << 2), roundToHalf(amax / 127));
-    const inv = f32x4.splat(amax == 0 ? 0 : <f32>127 / amax);
+    let inverse: f32;
+    if (llama) {
+      store<f32>(xd + (<usize>b << 2), roundToHalf(amax / 127));
+      inverse = amax == 0 ? 0 : <f32>127 / amax;
+    } else {
+      const d: f32 = amax / 32767;
+      store<f32>(xd + (<usize>b << 2), d);
+      inverse = d == 0 ? 0 : <f32>1 / d;
+    }
+    const inv = f32x4.splat(inverse);
     const qb = xq + (<usize>b << 6);
     for (let k = 0; k < 4; k++) {
       const lo = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xb + (<usize>k << 5)), inv)));
