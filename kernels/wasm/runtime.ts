@@ -96,6 +96,7 @@ export interface Kernels {
   addInPlace(x: number, y: number, n: number): void;
   softmax(x: number, n: number): void;
   attend(q: number, keys: number, values: number, len: number, headDim: number, group: number, probs: number, out: number): void;
+  attendSimple(q: number, keys: number, values: number, len: number, headDim: number, group: number, probs: number, out: number): void;
 }
 
 /** The compiled module's location: beside this file in build/ (dist/ gets a copy, scripts/build-lib.ts). */

@@ -121,9 +121,9 @@ describe("HeadStore growth", () => {
 });
 
 describe("HeadStore.addScoresOf", () => {
-  it("gives the bits of one addScores per query head, in order, for groups of 1 to 5 heads", () => {
+  it("gives the bits of one addScores per query head, in order, for groups of 1 to 9 heads", () => {
     const random = mulberry32(11);
-    for (let group = 1; group <= 5; group++) {
+    for (let group = 1; group <= 9; group++) {
       const one = filled(300, random);
       const fused = new HeadStore(headDim);
       for (let p = 0; p < 300; p++)

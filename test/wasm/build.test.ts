@@ -39,6 +39,7 @@ it("the module imports one memory (the host's shared memory) and exports every k
     "swiglu",
     "softmax",
     "attend",
+    "attendSimple",
   ]) {
     expect(names).toContain(kernel);
   }

@@ -317,6 +317,33 @@ describe("element-wise kernels", () => {
     for (let h = 0; h < group; h++) expectClose(get(probs + h * len * 4, len), want.probs[h]!, 1e-6, `probs of head ${h}`);
     expectClose(get(out, group * headDim), want.out, 1e-6, "attention output");
   });
+
+  it.each([
+    [64, 3, 7603],
+    [64, 1, 5],
+    [128, 4, 301],
+    [48, 7, 130],
+    [8, 2, 2049],
+    [16, 8, 0],
+  ])("attend equals attendSimple bit for bit (head dim %i, group %i, %i entries): one summation order", (headDim, group, len) => {
+    const q = randomArray(next, group * headDim, 1);
+    const qp = put(q);
+    const kp = put(randomArray(next, len * headDim, 1));
+    const vp = put(randomArray(next, len * headDim, 1));
+    const run = (kernel: "attend" | "attendSimple") => {
+      const probs = heap.alloc(Math.max(1, group * len) * 4);
+      const out = heap.alloc(group * headDim * 4);
+      heap.f32.fill(Number.NaN, out >> 2, (out >> 2) + group * headDim); // every output written, none left over
+      k[kernel](qp, kp, vp, len, headDim, group, probs, out);
+      return { probs: get(probs, group * len), out: get(out, group * headDim) };
+    };
+    const fast = run("attend");
+    const simple = run("attendSimple");
+    expect(bytesOf(fast.probs).equals(bytesOf(simple.probs))).toBe(true);
+    expect(bytesOf(fast.out).equals(bytesOf(simple.out))).toBe(true);
+    expect(fast.out.every((v) => Number.isFinite(v))).toBe(true);
+    if (len > 0) expect(fast.out.some((v) => v !== 0)).toBe(true);
+  });
 });
 
 describe("memory", () => {

@@ -46,7 +46,7 @@ export { roundInput, q8_1SumErrors, addMinTerms } from "./inputs";
 export { matmulPacked, matmulPackedQ8, packedAsQ8, dequantPackedRow, packedGroupRows } from "./quants";
 export { rmsnorm, rope, ropeQK, swiglu, addInPlace } from "./elementwise";
 export { softmax } from "./softmax";
-export { attend } from "./attend";
+export { attend, attendSimple } from "./attend";
 
 /** Where the host may start allocating (after this module's static data). */
 export function heapBase(): usize {
