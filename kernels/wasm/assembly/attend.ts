@@ -142,15 +142,16 @@ export function attend(q: usize, keys: usize, values: usize, len: i32, headDim: 
 
 /**
  * The simple attention of the `group` query heads of one KV head over its `len` kept entries, one
- * query head after another (what attend must equal, bit for bit).
+ * query head after another: what attend must equal, bit for bit.
  * q: `[group][headDim]`; keys, values: `[len][headDim]` (keys rotated); writes the softmax weights
  * to probs `[group][len]` and the mixed values to out `[group][headDim]`. headDim % 4 == 0.
  * Matches: the attention loop of reference/transformer.ts (scores q·k / sqrt(headDim), softmax,
  * Σ p·v): the dot products and the value mix sum in float32, the softmax is math.ts's.
  * Each score is summed in dotRow's order (one accumulator over 4-element steps, lanes
- * (l0+l1)+(l2+l3)), four keys side by side; each output dimension sums p[t]·v[t] over t in order,
- * up to 48 dimensions held in registers across the entries (until 2026-12-02 the output was
- * read and written back in memory for every entry — the same sums, bit for bit, 2–3× slower).
+ * (l0+l1)+(l2+l3), hsum), one key at a time; each output dimension sums p[t]·v[t] over t in order,
+ * up to 48 dimensions held in registers across the entries (mix over all entries at once; until
+ * 2026-12-02 the output was read and written back in memory for every entry — the same sums, bit
+ * for bit, 2–3× slower).
  */
 export function attendSimple(q: usize, keys: usize, values: usize, len: i32, headDim: i32, group: i32, probs: usize, out: usize): void {
   const rb = <usize>headDim << 2;
@@ -158,110 +159,10 @@ export function attendSimple(q: usize, keys: usize, values: usize, len: i32, hea
   for (let h = 0; h < group; h++) {
     const qh = q + <usize>h * rb;
     const p = probs + (<usize>(h * len) << 2);
-    let t = 0;
-    for (; t + 4 <= len; t += 4) {
-      const k0 = keys + <usize>t * rb;
-      const k1 = k0 + rb, k2 = k1 + rb, k3 = k2 + rb;
-      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-      for (let o: usize = 0; o < rb; o += 16) {
-        const qv = v128.load(qh + o);
-        a0 = madd(a0, qv, v128.load(k0 + o));
-        a1 = madd(a1, qv, v128.load(k1 + o));
-        a2 = madd(a2, qv, v128.load(k2 + o));
-        a3 = madd(a3, qv, v128.load(k3 + o));
-      }
-      const pt = p + (<usize>t << 2);
-      store<f32>(pt, <f32>(<f64>hsum(a0) / scale));
-      store<f32>(pt, <f32>(<f64>hsum(a1) / scale), 4);
-      store<f32>(pt, <f32>(<f64>hsum(a2) / scale), 8);
-      store<f32>(pt, <f32>(<f64>hsum(a3) / scale), 12);
-    }
-    for (; t < len; t++) {
-      const k0 = keys + <usize>t * rb;
-      let a0 = f32x4.splat(0);
-      for (let o: usize = 0; o < rb; o += 16) a0 = madd(a0, v128.load(qh + o), v128.load(k0 + o));
-      store<f32>(p + (<usize>t << 2), <f32>(<f64>hsum(a0) / scale));
-    }
+    for (let t = 0; t < len; t++) store<f32>(p + (<usize>t << 2), score1(qh, keys + <usize>t * rb, rb, scale));
     softmax(p, len);
-    // out = Σ_t p[t] · v[t]: 48, 32, 16, then 4 dimensions at a time in registers, entries in order.
     const oh = out + <usize>h * rb;
-    let o: usize = 0;
-    for (; o + 192 <= rb; o += 192) {
-      let m0 = f32x4.splat(0), m1 = f32x4.splat(0), m2 = f32x4.splat(0), m3 = f32x4.splat(0);
-      let m4 = f32x4.splat(0), m5 = f32x4.splat(0), m6 = f32x4.splat(0), m7 = f32x4.splat(0);
-      let m8 = f32x4.splat(0), m9 = f32x4.splat(0), m10 = f32x4.splat(0), m11 = f32x4.splat(0);
-      for (let t = 0; t < len; t++) {
-        const pv = f32x4.splat(load<f32>(p + (<usize>t << 2)));
-        const vt = values + <usize>t * rb + o;
-        m0 = madd(m0, pv, v128.load(vt, 0));
-        m1 = madd(m1, pv, v128.load(vt, 16));
-        m2 = madd(m2, pv, v128.load(vt, 32));
-        m3 = madd(m3, pv, v128.load(vt, 48));
-        m4 = madd(m4, pv, v128.load(vt, 64));
-        m5 = madd(m5, pv, v128.load(vt, 80));
-        m6 = madd(m6, pv, v128.load(vt, 96));
-        m7 = madd(m7, pv, v128.load(vt, 112));
-        m8 = madd(m8, pv, v128.load(vt, 128));
-        m9 = madd(m9, pv, v128.load(vt, 144));
-        m10 = madd(m10, pv, v128.load(vt, 160));
-        m11 = madd(m11, pv, v128.load(vt, 176));
-      }
-      v128.store(oh + o, m0, 0);
-      v128.store(oh + o, m1, 16);
-      v128.store(oh + o, m2, 32);
-      v128.store(oh + o, m3, 48);
-      v128.store(oh + o, m4, 64);
-      v128.store(oh + o, m5, 80);
-      v128.store(oh + o, m6, 96);
-      v128.store(oh + o, m7, 112);
-      v128.store(oh + o, m8, 128);
-      v128.store(oh + o, m9, 144);
-      v128.store(oh + o, m10, 160);
-      v128.store(oh + o, m11, 176);
-    }
-    for (; o + 128 <= rb; o += 128) {
-      let m0 = f32x4.splat(0), m1 = f32x4.splat(0), m2 = f32x4.splat(0), m3 = f32x4.splat(0);
-      let m4 = f32x4.splat(0), m5 = f32x4.splat(0), m6 = f32x4.splat(0), m7 = f32x4.splat(0);
-      for (let t = 0; t < len; t++) {
-        const pv = f32x4.splat(load<f32>(p + (<usize>t << 2)));
-        const vt = values + <usize>t * rb + o;
-        m0 = madd(m0, pv, v128.load(vt, 0));
-        m1 = madd(m1, pv, v128.load(vt, 16));
-        m2 = madd(m2, pv, v128.load(vt, 32));
-        m3 = madd(m3, pv, v128.load(vt, 48));
-        m4 = madd(m4, pv, v128.load(vt, 64));
-        m5 = madd(m5, pv, v128.load(vt, 80));
-        m6 = madd(m6, pv, v128.load(vt, 96));
-        m7 = madd(m7, pv, v128.load(vt, 112));
-      }
-      v128.store(oh + o, m0, 0);
-      v128.store(oh + o, m1, 16);
-      v128.store(oh + o, m2, 32);
-      v128.store(oh + o, m3, 48);
-      v128.store(oh + o, m4, 64);
-      v128.store(oh + o, m5, 80);
-      v128.store(oh + o, m6, 96);
-      v128.store(oh + o, m7, 112);
-    }
-    for (; o + 64 <= rb; o += 64) {
-      let m0 = f32x4.splat(0), m1 = f32x4.splat(0), m2 = f32x4.splat(0), m3 = f32x4.splat(0);
-      for (let t = 0; t < len; t++) {
-        const pv = f32x4.splat(load<f32>(p + (<usize>t << 2)));
-        const vt = values + <usize>t * rb + o;
-        m0 = madd(m0, pv, v128.load(vt));
-        m1 = madd(m1, pv, v128.load(vt, 16));
-        m2 = madd(m2, pv, v128.load(vt, 32));
-        m3 = madd(m3, pv, v128.load(vt, 48));
-      }
-      v128.store(oh + o, m0);
-      v128.store(oh + o, m1, 16);
-      v128.store(oh + o, m2, 32);
-      v128.store(oh + o, m3, 48);
-    }
-    for (; o < rb; o += 16) {
-      let m0 = f32x4.splat(0);
-      for (let t = 0; t < len; t++) m0 = madd(m0, f32x4.splat(load<f32>(p + (<usize>t << 2))), v128.load(values + <usize>t * rb + o));
-      v128.store(oh + o, m0);
-    }
+    for (let o: usize = 0; o < rb; o += 16) v128.store(oh + o, f32x4.splat(0));
+    mix(p, values, 0, len, rb, oh);
   }
 }
