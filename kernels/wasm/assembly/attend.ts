@@ -74,70 +74,57 @@ export function attend(q: usize, keys: usize, values: usize, len: i32, headDim: 
 
 /**
  * oh[dim] += Σ_{t0 ≤ t < t1} p[t]·v[t][dim], entries in order, continuing the sums stored in oh:
- * attendSimple's value loop (48, 32, 16, then 4 dimensions in registers) over one tile.
+ * 48, 32, 16, then 4 dimensions at a time held in registers over one tile.
  */
 // @ts-ignore: decorator
 @inline function mix(p: usize, values: usize, t0: i32, t1: i32, rb: usize, oh: usize): void {
   let o: usize = 0;
-  for (; o + 192 <= rb; o += 192) {
-    let m0 = v128.load(oh + o, 0), m1 = v128.load(oh + o, 16), m2 = v128.load(oh + o, 32), m3 = v128.load(oh + o, 48);
-    let m4 = v128.load(oh + o, 64), m5 = v128.load(oh + o, 80), m6 = v128.load(oh + o, 96), m7 = v128.load(oh + o, 112);
-    let m8 = v128.load(oh + o, 128), m9 = v128.load(oh + o, 144), m10 = v128.load(oh + o, 160), m11 = v128.load(oh + o, 176);
-    for (let t = t0; t < t1; t++) {
-      const pv = f32x4.splat(load<f32>(p + (<usize>t << 2)));
-      const vt = values + <usize>t * rb + o;
-      m0 = madd(m0, pv, v128.load(vt, 0));
-      m1 = madd(m1, pv, v128.load(vt, 16));
-      m2 = madd(m2, pv, v128.load(vt, 32));
-      m3 = madd(m3, pv, v128.load(vt, 48));
-      m4 = madd(m4, pv, v128.load(vt, 64));
-      m5 = madd(m5, pv, v128.load(vt, 80));
-      m6 = madd(m6, pv, v128.load(vt, 96));
-      m7 = madd(m7, pv, v128.load(vt, 112));
-      m8 = madd(m8, pv, v128.load(vt, 128));
-      m9 = madd(m9, pv, v128.load(vt, 144));
-      m10 = madd(m10, pv, v128.load(vt, 160));
-      m11 = madd(m11, pv, v128.load(vt, 176));
-    }
-    v128.store(oh + o, m0, 0); v128.store(oh + o, m1, 16); v128.store(oh + o, m2, 32); v128.store(oh + o, m3, 48);
-    v128.store(oh + o, m4, 64); v128.store(oh + o, m5, 80); v128.store(oh + o, m6, 96); v128.store(oh + o, m7, 112);
-    v128.store(oh + o, m8, 128); v128.store(oh + o, m9, 144); v128.store(oh + o, m10, 160); v128.store(oh + o, m11, 176);
-  }
-  for (; o + 128 <= rb; o += 128) {
-    let m0 = v128.load(oh + o, 0), m1 = v128.load(oh + o, 16), m2 = v128.load(oh + o, 32), m3 = v128.load(oh + o, 48);
-    let m4 = v128.load(oh + o, 64), m5 = v128.load(oh + o, 80), m6 = v128.load(oh + o, 96), m7 = v128.load(oh + o, 112);
-    for (let t = t0; t < t1; t++) {
-      const pv = f32x4.splat(load<f32>(p + (<usize>t << 2)));
-      const vt = values + <usize>t * rb + o;
-      m0 = madd(m0, pv, v128.load(vt, 0));
-      m1 = madd(m1, pv, v128.load(vt, 16));
-      m2 = madd(m2, pv, v128.load(vt, 32));
-      m3 = madd(m3, pv, v128.load(vt, 48));
-      m4 = madd(m4, pv, v128.load(vt, 64));
-      m5 = madd(m5, pv, v128.load(vt, 80));
-      m6 = madd(m6, pv, v128.load(vt, 96));
-      m7 = madd(m7, pv, v128.load(vt, 112));
-    }
-    v128.store(oh + o, m0, 0); v128.store(oh + o, m1, 16); v128.store(oh + o, m2, 32); v128.store(oh + o, m3, 48);
-    v128.store(oh + o, m4, 64); v128.store(oh + o, m5, 80); v128.store(oh + o, m6, 96); v128.store(oh + o, m7, 112);
-  }
-  for (; o + 64 <= rb; o += 64) {
-    let m0 = v128.load(oh + o, 0), m1 = v128.load(oh + o, 16), m2 = v128.load(oh + o, 32), m3 = v128.load(oh + o, 48);
-    for (let t = t0; t < t1; t++) {
-      const pv = f32x4.splat(load<f32>(p + (<usize>t << 2)));
-      const vt = values + <usize>t * rb + o;
-      m0 = madd(m0, pv, v128.load(vt));
-      m1 = madd(m1, pv, v128.load(vt, 16));
-      m2 = madd(m2, pv, v128.load(vt, 32));
-      m3 = madd(m3, pv, v128.load(vt, 48));
-    }
-    v128.store(oh + o, m0, 0); v128.store(oh + o, m1, 16); v128.store(oh + o, m2, 32); v128.store(oh + o, m3, 48);
-  }
+  for (; o + 192 <= rb; o += 192) mixDims(12, p, values, t0, t1, rb, oh + o, o);
+  for (; o + 128 <= rb; o += 128) mixDims(8, p, values, t0, t1, rb, oh + o, o);
+  for (; o + 64 <= rb; o += 64) mixDims(4, p, values, t0, t1, rb, oh + o, o);
   for (; o < rb; o += 16) {
     let m0 = v128.load(oh + o);
     for (let t = t0; t < t1; t++) m0 = madd(m0, f32x4.splat(load<f32>(p + (<usize>t << 2))), v128.load(values + <usize>t * rb + o));
     v128.store(oh + o, m0);
   }
+}
+
+/**
+ * mix for 4·`vectors` dimensions from byte `o` of each value (vectors 4, 8 or 12, a constant
+ * after inlining, so the unused accumulators fold away): one register per four dimensions across
+ * the tile's entries, read from and written back to `at`.
+ */
+// @ts-ignore: decorator
+@inline function mixDims(vectors: i32, p: usize, values: usize, t0: i32, t1: i32, rb: usize, at: usize, o: usize): void {
+  const wide = vectors >= 8, widest = vectors == 12;
+  let m0 = v128.load(at, 0), m1 = v128.load(at, 16), m2 = v128.load(at, 32), m3 = v128.load(at, 48);
+  let m4 = wide ? v128.load(at, 64) : m0, m5 = wide ? v128.load(at, 80) : m0;
+  let m6 = wide ? v128.load(at, 96) : m0, m7 = wide ? v128.load(at, 112) : m0;
+  let m8 = widest ? v128.load(at, 128) : m0, m9 = widest ? v128.load(at, 144) : m0;
+  let m10 = widest ? v128.load(at, 160) : m0, m11 = widest ? v128.load(at, 176) : m0;
+  for (let t = t0; t < t1; t++) {
+    const pv = f32x4.splat(load<f32>(p + (<usize>t << 2)));
+    const vt = values + <usize>t * rb + o;
+    m0 = madd(m0, pv, v128.load(vt, 0));
+    m1 = madd(m1, pv, v128.load(vt, 16));
+    m2 = madd(m2, pv, v128.load(vt, 32));
+    m3 = madd(m3, pv, v128.load(vt, 48));
+    if (wide) {
+      m4 = madd(m4, pv, v128.load(vt, 64));
+      m5 = madd(m5, pv, v128.load(vt, 80));
+      m6 = madd(m6, pv, v128.load(vt, 96));
+      m7 = madd(m7, pv, v128.load(vt, 112));
+    }
+    if (widest) {
+      m8 = madd(m8, pv, v128.load(vt, 128));
+      m9 = madd(m9, pv, v128.load(vt, 144));
+      m10 = madd(m10, pv, v128.load(vt, 160));
+      m11 = madd(m11, pv, v128.load(vt, 176));
+    }
+  }
+  v128.store(at, m0, 0); v128.store(at, m1, 16); v128.store(at, m2, 32); v128.store(at, m3, 48);
+  if (wide) { v128.store(at, m4, 64); v128.store(at, m5, 80); v128.store(at, m6, 96); v128.store(at, m7, 112); }
+  if (widest) { v128.store(at, m8, 128); v128.store(at, m9, 144); v128.store(at, m10, 160); v128.store(at, m11, 176); }
 }
 
 /**
