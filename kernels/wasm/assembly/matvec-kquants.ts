@@ -7,9 +7,11 @@
  * same weights with the same float32 steps as quants.ts dequantBlock (put16: f32(q − sub)·d, then
  * + add) and sum each row in THE ORDER of matmul.ts (one f32x4 accumulator over 4-element steps,
  * ascending, lanes (l0+l1)+(l2+l3)), so they equal matmulPacked bit for bit
- * (test/model/quants.test.ts). Four rows a quarter of the range apart run side by side, as
- * matmul.ts dotRowFar4, for four independent chains; the ≤ 3 rows left over run the same code on
- * one row.
+ * (test/model/quants.test.ts). One row at a time: each row's super-blocks are one chain, and
+ * the unpacking between its multiply-adds leaves the adds time enough. Four rows side by side (as
+ * matmul.ts dotRowFar4, until 2026-12-08) ran slower, the unpacking of four rows at once more than
+ * the registers hold: Q4_K 9.3 → 10.2–10.8 GFLOP/s at `[576][1536]`, 5.8 → 7.9–9.9 at
+ * `[8192][2048]`; Q6_K 4.2 → 4.2–4.9 (benchmarks.md, "The fourth pass").
  */
 import { hsum } from "./convert";
 import { madd } from "./matmul";
@@ -61,37 +63,28 @@ import { Q4_K, Q5_K, Q6_K, half, kScaleMin } from "./quants";
 }
 
 /**
- * Rows r, r + qr, r + 2qr, r + 3qr (byte offsets of their first super-blocks) of a Q4_K/Q5_K matrix
- * times x → out, out + qo, …; the eight groups written out so that g is a constant in each (scale
- * index, nibble, fifth bit): a loop over them measured 10–33% slower.
+ * Row r (the byte offset of its first super-block) of a Q4_K/Q5_K matrix times x; the eight groups
+ * written out so that g is a constant in each (scale index, nibble, fifth bit): a loop over them
+ * measured 10–33% slower.
  */
 // @ts-ignore: decorator
-@inline function rows4K(type: i32, r: usize, qr: usize, x: usize, sbs: i32, out: usize, qo: usize): void {
+@inline function rowK(type: i32, r: usize, x: usize, sbs: i32): f32 {
   const bb: usize = type == Q5_K ? 176 : 144;
-  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let a = f32x4.splat(0);
   for (let sb = 0; sb < sbs; sb++) {
-    const b0 = r + <usize>sb * bb, b1 = b0 + qr, b2 = b0 + 2 * qr, b3 = b0 + 3 * qr;
-    const d0 = half(b0), d1 = half(b1), d2 = half(b2), d3 = half(b3);
-    const m0 = half(b0 + 2), m1 = half(b1 + 2), m2 = half(b2 + 2), m3 = half(b3 + 2);
+    const b = r + <usize>sb * bb;
+    const d = half(b), m = half(b + 2);
     const xs = x + (<usize>(sb * 256) << 2);
-    a0 = groupK(type, a0, b0, d0, m0, 0, xs); a1 = groupK(type, a1, b1, d1, m1, 0, xs);
-    a2 = groupK(type, a2, b2, d2, m2, 0, xs); a3 = groupK(type, a3, b3, d3, m3, 0, xs);
-    a0 = groupK(type, a0, b0, d0, m0, 1, xs); a1 = groupK(type, a1, b1, d1, m1, 1, xs);
-    a2 = groupK(type, a2, b2, d2, m2, 1, xs); a3 = groupK(type, a3, b3, d3, m3, 1, xs);
-    a0 = groupK(type, a0, b0, d0, m0, 2, xs); a1 = groupK(type, a1, b1, d1, m1, 2, xs);
-    a2 = groupK(type, a2, b2, d2, m2, 2, xs); a3 = groupK(type, a3, b3, d3, m3, 2, xs);
-    a0 = groupK(type, a0, b0, d0, m0, 3, xs); a1 = groupK(type, a1, b1, d1, m1, 3, xs);
-    a2 = groupK(type, a2, b2, d2, m2, 3, xs); a3 = groupK(type, a3, b3, d3, m3, 3, xs);
-    a0 = groupK(type, a0, b0, d0, m0, 4, xs); a1 = groupK(type, a1, b1, d1, m1, 4, xs);
-    a2 = groupK(type, a2, b2, d2, m2, 4, xs); a3 = groupK(type, a3, b3, d3, m3, 4, xs);
-    a0 = groupK(type, a0, b0, d0, m0, 5, xs); a1 = groupK(type, a1, b1, d1, m1, 5, xs);
-    a2 = groupK(type, a2, b2, d2, m2, 5, xs); a3 = groupK(type, a3, b3, d3, m3, 5, xs);
-    a0 = groupK(type, a0, b0, d0, m0, 6, xs); a1 = groupK(type, a1, b1, d1, m1, 6, xs);
-    a2 = groupK(type, a2, b2, d2, m2, 6, xs); a3 = groupK(type, a3, b3, d3, m3, 6, xs);
-    a0 = groupK(type, a0, b0, d0, m0, 7, xs); a1 = groupK(type, a1, b1, d1, m1, 7, xs);
-    a2 = groupK(type, a2, b2, d2, m2, 7, xs); a3 = groupK(type, a3, b3, d3, m3, 7, xs);
+    a = groupK(type, a, b, d, m, 0, xs);
+    a = groupK(type, a, b, d, m, 1, xs);
+    a = groupK(type, a, b, d, m, 2, xs);
+    a = groupK(type, a, b, d, m, 3, xs);
+    a = groupK(type, a, b, d, m, 4, xs);
+    a = groupK(type, a, b, d, m, 5, xs);
+    a = groupK(type, a, b, d, m, 6, xs);
+    a = groupK(type, a, b, d, m, 7, xs);
   }
-  store<f32>(out, hsum(a0)); store<f32>(out + qo, hsum(a1)); store<f32>(out + 2 * qo, hsum(a2)); store<f32>(out + 3 * qo, hsum(a3));
+  return hsum(a);
 }
 
 /** Q6_K's 16 integers (0..63) whose low 4 bits are the low (`high` false) or high nibbles at `lo`, high 2 bits at `shift` of `hi`. */
@@ -114,26 +107,25 @@ import { Q4_K, Q5_K, Q6_K, half, kScaleMin } from "./quants";
   return madd16q6(acc, q6q(ql + 16, qh + 16, k >= 2, 2 * k), f32x4.splat(d * <f32>load<i8>(sc + 1)), x + 64);
 }
 
-/** rows4K for Q6_K: per half, the four pairs of 16-weight chunks in ascending order, written out so each shift is a constant. */
+/** rowK for Q6_K: per half, the four pairs of 16-weight chunks in ascending order, written out so each shift is a constant. */
 // @ts-ignore: decorator
-@inline function rows4Q6(r: usize, qr: usize, x: usize, sbs: i32, out: usize, qo: usize): void {
-  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+@inline function rowQ6(r: usize, x: usize, sbs: i32): f32 {
+  let a = f32x4.splat(0);
   for (let sb = 0; sb < sbs; sb++) {
-    const b0 = r + <usize>sb * 210, b1 = b0 + qr, b2 = b0 + 2 * qr, b3 = b0 + 3 * qr;
-    const d0 = half(b0 + 208), d1 = half(b1 + 208), d2 = half(b2 + 208), d3 = half(b3 + 208);
-    for (let h = 0; h < 2; h++) {
-      const xh = x + (<usize>(sb * 256 + 128 * h) << 2);
-      a0 = pairQ6(a0, b0, d0, h, 0, xh); a1 = pairQ6(a1, b1, d1, h, 0, xh);
-      a2 = pairQ6(a2, b2, d2, h, 0, xh); a3 = pairQ6(a3, b3, d3, h, 0, xh);
-      a0 = pairQ6(a0, b0, d0, h, 1, xh); a1 = pairQ6(a1, b1, d1, h, 1, xh);
-      a2 = pairQ6(a2, b2, d2, h, 1, xh); a3 = pairQ6(a3, b3, d3, h, 1, xh);
-      a0 = pairQ6(a0, b0, d0, h, 2, xh); a1 = pairQ6(a1, b1, d1, h, 2, xh);
-      a2 = pairQ6(a2, b2, d2, h, 2, xh); a3 = pairQ6(a3, b3, d3, h, 2, xh);
-      a0 = pairQ6(a0, b0, d0, h, 3, xh); a1 = pairQ6(a1, b1, d1, h, 3, xh);
-      a2 = pairQ6(a2, b2, d2, h, 3, xh); a3 = pairQ6(a3, b3, d3, h, 3, xh);
-    }
+    const b = r + <usize>sb * 210;
+    const d = half(b + 208);
+    const x0 = x + (<usize>(sb * 256) << 2);
+    const x1 = x0 + 512;
+    a = pairQ6(a, b, d, 0, 0, x0);
+    a = pairQ6(a, b, d, 0, 1, x0);
+    a = pairQ6(a, b, d, 0, 2, x0);
+    a = pairQ6(a, b, d, 0, 3, x0);
+    a = pairQ6(a, b, d, 1, 0, x1);
+    a = pairQ6(a, b, d, 1, 1, x1);
+    a = pairQ6(a, b, d, 1, 2, x1);
+    a = pairQ6(a, b, d, 1, 3, x1);
   }
-  store<f32>(out, hsum(a0)); store<f32>(out + qo, hsum(a1)); store<f32>(out + 2 * qo, hsum(a2)); store<f32>(out + 3 * qo, hsum(a3));
+  return hsum(a);
 }
 
 /** Whether matvecKQuant takes `type`. */
@@ -141,22 +133,11 @@ export function fusedDecode(type: i32): bool {
   return type == Q4_K || type == Q5_K || type == Q6_K;
 }
 
-// @ts-ignore: decorator
-@inline function rows4(type: i32, r: usize, qr: usize, x: usize, sbs: i32, out: usize, qo: usize): void {
-  if (type == Q4_K) rows4K(Q4_K, r, qr, x, sbs, out, qo);
-  else if (type == Q5_K) rows4K(Q5_K, r, qr, x, sbs, out, qo);
-  else rows4Q6(r, qr, x, sbs, out, qo);
-}
-
-/**
- * out[i] = W[i]·x for rows [r0, r1) of a Q4_K, Q5_K or Q6_K matrix `[d][n]` (n a multiple of
- * 256): the range in four quarters side by side, then the ≤ 3 rows left one at a time (the same
- * code on one row four times over, its four results the same bits).
- */
+/** out[i] = W[i]·x for rows [r0, r1) of a Q4_K, Q5_K or Q6_K matrix `[d][n]` (n a multiple of 256), one row at a time. */
 export function matvecKQuant(type: i32, out: usize, x: usize, w: usize, n: i32, r0: i32, r1: i32): void {
   const sbs = n >> 8;
   const rb = <usize>sbs * <usize>(type == Q4_K ? 144 : type == Q5_K ? 176 : 210);
-  const q = (r1 - r0) >> 2;
-  for (let i = r0; i < r0 + q; i++) rows4(type, w + <usize>i * rb, <usize>q * rb, x, sbs, out + (<usize>i << 2), <usize>q << 2);
-  for (let i = r0 + 4 * q; i < r1; i++) rows4(type, w + <usize>i * rb, 0, x, sbs, out + (<usize>i << 2), 0);
+  if (type == Q4_K) for (let i = r0; i < r1; i++) store<f32>(out + (<usize>i << 2), rowK(Q4_K, w + <usize>i * rb, x, sbs));
+  else if (type == Q5_K) for (let i = r0; i < r1; i++) store<f32>(out + (<usize>i << 2), rowK(Q5_K, w + <usize>i * rb, x, sbs));
+  else for (let i = r0; i < r1; i++) store<f32>(out + (<usize>i << 2), rowQ6(w + <usize>i * rb, x, sbs));
 }
