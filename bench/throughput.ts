@@ -1,8 +1,8 @@
 /**
  * Prefill and decode tokens/s per model shape and backend (reference, each gpu.js mode).
  * Run: npx tsx bench/throughput.ts [--quick | --long] [--model FILE] [--out DIR]
- * `--model FILE` measures that file (a GGUF of any family, say) instead of the built-in shapes; the
- * backends that cannot run it (gpu.js on Qwen) are skipped, saying why.
+ * `--model FILE` measures that file (a GGUF of any family, say) instead of the built-in shapes; a
+ * backend that refuses it (an InputError) is skipped, saying why.
  */
 import { Bench } from "tinybench";
 import { kvLayoutOf } from "../src/interfaces.ts";

@@ -92,7 +92,8 @@ export async function inspect(o) {
       const ctx = await model.createContext({
         contextSize: Math.max(64, o.tokens.length + 8),
         threads: o.threads ?? 1,
-        batchSize: Math.max(32, o.tokens.length),
+        // o.batchSize (default: all the tokens at once) picks llama.cpp's kernels: 1 runs its matrix–vector paths.
+        batchSize: o.batchSize ?? Math.max(32, o.tokens.length),
         experimentalKvCacheKeyType: "F32",
         experimentalKvCacheValueType: "F32",
         // Off: node-llama-cpp turns it on by default, and llama.cpp's CPU flash attention rounds

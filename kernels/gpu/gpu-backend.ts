@@ -15,16 +15,16 @@
  * within a row, where the views of all KV heads are read before the first `afterAttention`
  * (all query heads attend in one kernel call).
  */
-import { InputError } from "../../src/errors.ts";
 import { type Backend, checkChunkRows, checkRunArguments, inChunks, type KvCache } from "../../src/interfaces.ts";
 import type { LlamaConfig, LlamaModel } from "../../src/model/types.ts";
 import { type AttendStats, LayerAttention } from "./attend.ts";
-import { addRowMinTerms, mixedFormats, roundRows, type StackRounding, stackRounding } from "./inputs.ts";
+import { addRowMinTerms, type RoundingPiece, roundRows, type StackRounding, stackRounding } from "./inputs.ts";
 import { bucket } from "./buckets.ts";
 import { KvPacker } from "./kv-pack.ts";
 import { type GpuMode, type GpuModeOption, resolveMode } from "./modes.ts";
 import { type Matrix, type MatmulShape, matmul, matmulAdd } from "./ops/matmul.ts";
 import { rmsnorm } from "./ops/rmsnorm.ts";
+import { addBias, headNorm } from "./ops/qk.ts";
 import { rope, ropeTable } from "./ops/rope.ts";
 import { swiglu } from "./ops/swiglu.ts";
 import { type DeviceArray, hostArray, type KernelArg, KernelRuntime, readBack } from "./runtime.ts";
@@ -49,6 +49,8 @@ export class GpuBackend implements Backend {
   private readonly rt: KernelRuntime;
   private readonly weights: ResidentWeights;
   private readonly embedding: Float32Array;
+  /** Llama 3's RoPE frequency factors (rope_freqs.weight), `[headDim / 2]`, when the file has them. */
+  private readonly ropeFreqs: Float32Array | undefined;
   private readonly attention: LayerAttention;
   private readonly maxChunkRows: number;
   /** How each stack's input is rounded first (inputs.ts), per layer, and the classifier's. */
@@ -61,8 +63,6 @@ export class GpuBackend implements Backend {
   private readonly outputRounding: StackRounding;
 
   constructor(model: LlamaModel, options: GpuBackendOptions = {}) {
-    const unsupported = gpuUnsupported(model);
-    if (unsupported) throw new InputError(`the gpu backend cannot run this model: ${unsupported}; use --backend wasm or reference`);
     this.mode = resolveMode(options.mode ?? "auto");
     this.name = `gpu (${this.mode})`;
     this.config = model.config;
@@ -70,6 +70,7 @@ export class GpuBackend implements Backend {
     this.rt = new KernelRuntime(this.mode);
     this.weights = uploadWeights(this.rt, model);
     this.embedding = model.weights.tokenEmbedding;
+    this.ropeFreqs = model.weights.ropeFreqs;
     const p = model.packed;
     const g = model.activations === "ggml";
     this.roundings = model.weights.layers.map((_, l) => {
@@ -122,6 +123,7 @@ export class GpuBackend implements Backend {
   private product(role: string, s: MatmulShape, x: DeviceArray | Float32Array, w: Matrix, r: StackRounding, res?: KernelArg): DeviceArray {
     const rt = this.rt;
     const multiply = (input: KernelArg) => (res ? matmulAdd(rt, role, s, input, w, res) : matmul(rt, role, s, input, w));
+    if (r.pieces) return this.mixedProduct(role, s, x, r.pieces, multiply);
     if (r.format === "F32") return multiply(x instanceof Float32Array ? hostArray(x, [s.n, s.rows]) : x);
     const host = x instanceof Float32Array ? x : readBack(x);
     const out = multiply(toDevice(rt, `round:${role}`, roundRows(r.format, host, s.rows, s.n), [s.n, s.rows]));
@@ -129,6 +131,30 @@ export class GpuBackend implements Backend {
     const y = readBack(out);
     addRowMinTerms(y, host, r.mins, s.rows, s.n, s.d);
     return toDevice(rt, `minTerms:${role}`, y, [s.d, s.rows]);
+  }
+
+  /**
+   * A stack whose matrices take different input roundings (inputs.ts RoundingPiece): the product
+   * once per format, each matrix's columns (and Q8_1 minimum terms) from its own format's run.
+   */
+  private mixedProduct(
+    role: string,
+    s: MatmulShape,
+    x: DeviceArray | Float32Array,
+    pieces: readonly RoundingPiece[],
+    multiply: (input: KernelArg) => DeviceArray,
+  ): DeviceArray {
+    const host = x instanceof Float32Array ? x : readBack(x);
+    const y = new Float32Array(s.rows * s.d);
+    for (const format of new Set(pieces.map((p) => p.format))) {
+      const input = format === "F32" ? host : roundRows(format, host, s.rows, s.n);
+      const out = readBack(multiply(toDevice(this.rt, `round:${role}:${format}`, input, [s.n, s.rows])));
+      for (const p of pieces.filter((q) => q.format === format)) {
+        for (let t = 0; t < s.rows; t++) y.set(out.subarray(t * s.d + p.from, t * s.d + p.to), t * s.d + p.from);
+        if (p.mins) addRowMinTerms(y, host, p.mins, s.rows, s.n, s.d, p.from, p.to);
+      }
+    }
+    return toDevice(this.rt, `mixed:${role}`, y, [s.d, s.rows]);
   }
 
   /** Rows `start..start+tokens.length-1` through every layer, as one batch padded to a bucket size. */
@@ -146,11 +172,14 @@ export class GpuBackend implements Backend {
     const embedded = new Float32Array(rows * dim);
     tokens.forEach((t, i) => embedded.set(this.embedding.subarray(t * dim, (t + 1) * dim), i * dim));
     let x = toDevice(rt, "embedding", embedded, [dim, rows]);
+    const neox = c.ropeStyle === "neox";
+    const freqs = this.ropeFreqs;
     const table = ropeTable(
       tokens.map((_, i) => start + i),
       headDim,
       c.ropeTheta,
       rows,
+      freqs ? { freqs } : {},
     );
 
     for (let l = 0; l < c.nLayers; l++) {
@@ -158,8 +187,20 @@ export class GpuBackend implements Backend {
       // --- attention: batched Q/K/V with RoPE, then attention through the cache (attend.ts) ---
       const r = this.roundings[l]!;
       const xb = rmsnorm(rt, "attnNorm", rows, dim, normEps, x, w.attnNorm);
-      const qkv = this.product("qkv", { rows, n: dim, d: qkvDim }, xb, w.wqkv, r.qkv);
-      const rotated = rope(rt, "qkv", { rows, width: qkvDim, rotated: qDim + kvDim, headDim }, qkv, table);
+      let qkv = this.product("qkv", { rows, n: dim, d: qkvDim }, xb, w.wqkv, r.qkv);
+      // Qwen2: the projections have biases. Qwen3: each query and key head is RMS-normalized on its own.
+      if (w.bqkv) qkv = addBias(rt, "qkv", rows, qkvDim, qkv, w.bqkv);
+      if (w.qNorm && w.kNorm) {
+        qkv = headNorm(
+          rt,
+          "qk",
+          { rows, width: qkvDim, headDim, qHeads: c.nHeads, kHeads: c.nKvHeads, eps: normEps },
+          qkv,
+          w.qNorm,
+          w.kNorm,
+        );
+      }
+      const rotated = rope(rt, "qkv", { rows, width: qkvDim, rotated: qDim + kvDim, headDim, neox }, qkv, table);
       const attended = this.attention.run(l, readBack(rotated), tokens, start, cache, rows);
       x = this.product("wo", { rows, n: qDim, d: dim }, attended, w.wo, r.wo, x);
       // --- SwiGLU feed-forward ---
@@ -173,24 +214,4 @@ export class GpuBackend implements Backend {
     const logits = readBack(this.product("classifier", { rows, n: dim, d: vocabSize }, xn, this.weights.output, this.outputRounding));
     return tokens.map((_, i) => logits.slice(i * vocabSize, (i + 1) * vocabSize));
   }
-}
-
-/**
- * What of the model the gpu.js kernels do not implement (yet): they run plain Llama — adjacent
- * RoPE without frequency factors, no Q/K/V biases or per-head norms, and a query width equal to
- * dim. Undefined when they can run it.
- */
-export function gpuUnsupported(model: LlamaModel): string | undefined {
-  const c = model.config;
-  const l = model.weights.layers[0];
-  if (c.ropeStyle === "neox") return "NEOX RoPE (qwen2, qwen3)";
-  if (model.weights.ropeFreqs) return "RoPE frequency factors (rope_freqs.weight, Llama 3.1+)";
-  if (l?.bq) return "Q/K/V biases (qwen2)";
-  if (l?.qNorm) return "per-head Q/K norms (qwen3)";
-  if (c.nHeads * c.headDim !== c.dim) return `a query width (${c.nHeads * c.headDim}) other than dim (${c.dim})`;
-  for (const p of model.activations === "ggml" ? (model.packed?.layers ?? []) : []) {
-    const mixed = mixedFormats([p.wq, p.wk, p.wv]) ?? mixedFormats([p.w1, p.w3]);
-    if (mixed) return `stacked products whose weights take different input roundings (${mixed})`;
-  }
-  return undefined;
 }

@@ -20,6 +20,11 @@ export interface ResidentLayer {
   readonly w13: Matrix;
   /** `[dim][hiddenDim]` */
   readonly w2: Matrix;
+  /** `[bq; bk; bv]`, `[(nHeads + 2·nKvHeads)·headDim]` (qwen2), else undefined. */
+  readonly bqkv?: KernelArg;
+  /** The per-head query and key RMSNorm weights, `[headDim]` each (qwen3), else undefined. */
+  readonly qNorm?: KernelArg;
+  readonly kNorm?: KernelArg;
 }
 
 export interface ResidentWeights {
@@ -52,6 +57,8 @@ export function uploadWeights(rt: KernelRuntime, model: LlamaModel): ResidentWei
       ffnNorm: resident(rt, l.ffnNorm, [c.dim]),
       w13: uploadMatrix(rt, concat(l.w1, l.w3), c.dim, 2 * c.hiddenDim),
       w2: uploadMatrix(rt, l.w2, c.hiddenDim, c.dim),
+      ...(l.bq && l.bk && l.bv ? { bqkv: resident(rt, concat(l.bq, l.bk, l.bv), [qkvRows]) } : {}),
+      ...(l.qNorm && l.kNorm ? { qNorm: resident(rt, l.qNorm, [c.headDim]), kNorm: resident(rt, l.kNorm, [c.headDim]) } : {}),
     })),
     outputNorm: resident(rt, w.outputNorm, [c.dim]),
     output: uploadMatrix(rt, w.output, c.dim, c.vocabSize),

@@ -13,14 +13,16 @@ import { MIN_CAPACITY, KvPacker } from "../../kernels/gpu/kv-pack.ts";
 import { attention } from "../../kernels/gpu/ops/attention.ts";
 import { matmul, matmulAdd, uploadMatrix } from "../../kernels/gpu/ops/matmul.ts";
 import { rmsnorm } from "../../kernels/gpu/ops/rmsnorm.ts";
+import { addBias, headNorm } from "../../kernels/gpu/ops/qk.ts";
 import { rope, ropeTable } from "../../kernels/gpu/ops/rope.ts";
+import { rmsnorm as rmsnormRow } from "../../reference/math.ts";
 import { MASK, softmax } from "../../kernels/gpu/ops/softmax.ts";
 import { swiglu } from "../../kernels/gpu/ops/swiglu.ts";
 import { hostArray, KernelRuntime, readBack } from "../../kernels/gpu/runtime.ts";
 import { resident, toDevice } from "../../kernels/gpu/transfer.ts";
 import type { KvView } from "../../src/interfaces.ts";
 import { matmulMagnitude, refAttention, refMatmul, refRmsnorm, refRope, refSoftmax, refSwiglu } from "./reference-ops.ts";
-import { describeEachMode, expectClose, randomArray, rng } from "./support.ts";
+import { describeEachMode, expectClose, maxAbsDiff, randomArray, rng } from "./support.ts";
 
 /** One float32 rounding. */
 const U = 2 ** -24;
@@ -122,6 +124,62 @@ describeEachMode("kernels vs reference", (mode) => {
     // A rotated value mixes its pair: a few roundings of |x0| + |x1|. Values (not rotated) pass through exactly.
     const pairMag = (i: number): number => Math.abs(x[i - (i % 2)]!) + Math.abs(x[i - (i % 2) + 1]!);
     expectClose(got, want, (i) => (i % width < rotated ? 4 * U * pairMag(i) : 0), "rope");
+  });
+
+  // NEOX pairs (Qwen) and Llama 3's frequency factors, at positions where the factors move the angles.
+  it.each([
+    [3, 4, 2, 16, true, false],
+    [2, 2, 1, 64, false, true],
+    [4, 3, 1, 32, true, true],
+  ])("rope rows=%i heads=%i/%i headDim=%i neox=%s freqs=%s", (rows, nHeads, nKvHeads, headDim, neox, withFreqs) => {
+    const next = rng(rows * 103 + nHeads * 13 + headDim);
+    const width = (nHeads + 2 * nKvHeads) * headDim;
+    const rotated = (nHeads + nKvHeads) * headDim;
+    const positions = [5_000, 1, 130_000, 0].slice(0, rows);
+    const x = randomArray(next, rows * width, 2);
+    const options = withFreqs ? { freqs: Float32Array.from({ length: headDim / 2 }, (_, j) => 1 + (31 * j) / (headDim / 2 - 1)) } : {};
+    const table = ropeTable(positions, headDim, 500000, rows, options);
+    const got = readBack(rope(rt, "test", { rows, width, rotated, headDim, neox }, toDevice(rt, "x", x, [width, rows]), table));
+    const want = refRope(x, rows, width, rotated, headDim, positions, 500000, { neox, ...options });
+    // A rotated value mixes its pair (columns p and p + headDim/2 with neox).
+    const partner = (i: number): number => {
+      const e = (i % width) % headDim;
+      if (!neox) return i - (i % 2) + 1 - (i % 2);
+      return e < headDim / 2 ? i + headDim / 2 : i - headDim / 2;
+    };
+    expectClose(got, want, (i) => (i % width < rotated ? 4 * U * (Math.abs(x[i]!) + Math.abs(x[partner(i)]!)) : 0), "rope");
+    // The factors change the result at these positions (the test would notice them ignored).
+    if (withFreqs) expect(maxAbsDiff(want, refRope(x, rows, width, rotated, headDim, positions, 500000, { neox }))).toBeGreaterThan(0.1);
+  });
+
+  it("addBias adds the bias row to every row; headNorm normalizes each query and key head, values untouched", () => {
+    const next = rng(77);
+    const [rows, qHeads, kHeads, headDim] = [3, 4, 2, 8];
+    const width = (qHeads + 2 * kHeads) * headDim;
+    const x = randomArray(next, rows * width, 2);
+    const b = randomArray(next, width, 1);
+    const biased = readBack(addBias(rt, "test", rows, width, toDevice(rt, "x", x, [width, rows]), resident(rt, b, [width])));
+    expectClose(
+      biased,
+      x.map((v, i) => Math.fround(v + b[i % width]!)),
+      0,
+      "addBias",
+    );
+    const wq = randomArray(next, headDim, 2);
+    const wk = randomArray(next, headDim, 2);
+    const s = { rows, width, headDim, qHeads, kHeads, eps: 1e-6 };
+    const got = readBack(
+      headNorm(rt, "test", s, toDevice(rt, "x", x, [width, rows]), resident(rt, wq, [headDim]), resident(rt, wk, [headDim])),
+    );
+    const want = x.slice();
+    for (let r = 0; r < rows; r++) {
+      for (let h = 0; h < qHeads + kHeads; h++) {
+        const at = r * width + h * headDim;
+        const head = want.subarray(at, at + headDim);
+        rmsnormRow(head, head, h < qHeads ? wq : wk, 1e-6);
+      }
+    }
+    expectClose(got, want, (i) => (i % width < (qHeads + kHeads) * headDim ? (headDim + 8) * U * Math.abs(want[i]!) : 0), "headNorm");
   });
 
   it("rope's angle table is the reference's float32 angle computation", () => {

@@ -3,7 +3,7 @@
  * reference/transformer.ts uses it, row by row.
  */
 import type { KvView } from "../../src/interfaces.ts";
-import { matmul, rmsnorm, rope, silu, softmax } from "../../reference/math.ts";
+import { matmul, type RopeOptions, rmsnorm, rope, silu, softmax } from "../../reference/math.ts";
 
 /** `[rows][d]` = x `[rows][n]` · wᵀ, w `[d][n]`. */
 export function refMatmul(x: Float32Array, w: Float32Array, rows: number, n: number, d: number): Float32Array {
@@ -40,9 +40,11 @@ export function refRope(
   headDim: number,
   positions: readonly number[],
   theta: number,
+  options: RopeOptions = {},
 ): Float32Array {
   const out = x.slice();
-  for (let r = 0; r < rows; r++) rope(out.subarray(r * width, r * width + rotated), rotated / headDim, headDim, positions[r]!, theta);
+  for (let r = 0; r < rows; r++)
+    rope(out.subarray(r * width, r * width + rotated), rotated / headDim, headDim, positions[r]!, theta, options);
   return out;
 }
 

@@ -6,7 +6,7 @@
  * then moves the later layers (docs/models.md); the comparison with llama.cpp is test/peer.
  */
 import { describe, expect, it } from "vitest";
-import { GpuBackend, gpuUnsupported } from "../../kernels/gpu/gpu-backend.ts";
+import { GpuBackend } from "../../kernels/gpu/gpu-backend.ts";
 import { WasmBackend } from "../../kernels/wasm/backend.ts";
 import { ReferenceTransformer } from "../../reference/transformer.ts";
 import { type Backend, kvLayoutOf } from "../../src/interfaces.ts";
@@ -62,7 +62,7 @@ describe.each([
     expect(one.filter((r, i) => argmax(r) === argmax(reference[i]!)).length).toBeGreaterThanOrEqual(0.9 * tokens.length);
   });
 
-  it.skipIf(gpuUnsupported(model) !== undefined)("gpu: mean KL to the reference ≤ 1e-3", () => {
+  it("gpu: mean KL to the reference ≤ 1e-3", () => {
     expect(meanKl(reference, run(new GpuBackend(model), model, tokens))).toBeLessThanOrEqual(1e-3);
   });
 });

@@ -1,5 +1,6 @@
 /**
- * Rotary position embedding on adjacent pairs (reference/math.ts `rope`). The angles are computed
+ * Rotary position embedding (reference/math.ts `rope`): on adjacent pairs (Llama), or NEOX-style
+ * on pairs half a head apart (Qwen), with Llama 3's frequency factors where the file has them. The angles are computed
  * on the host exactly as the reference does (float32 frequency and angle, double cos/sin), once
  * per row; the kernel only rotates. Doing the trigonometry in GLSL would use float32 `cos`/`sin`
  * of angles up to the context length in radians, whose accuracy the GLSL spec leaves open.
@@ -7,15 +8,23 @@
 import { hostArray, type DeviceArray, type KernelArg, type KernelRuntime, type KernelThis } from "../runtime.ts";
 
 /**
- * `[positions.length][headDim]`: for pair `p` of a head, `cos` at `2p` and `sin` at `2p + 1`.
+ * `[positions.length][headDim]`: for pair `p` of a head (frequency index p), `cos` at `2p` and
+ * `sin` at `2p + 1`, the angle divided by `options.freqs[p]` where given, as the reference does.
  * Rows past `positions.length` (padding up to `rows`) are left zero.
  */
-export function ropeTable(positions: readonly number[], headDim: number, theta: number, rows = positions.length): Float32Array {
+export function ropeTable(
+  positions: readonly number[],
+  headDim: number,
+  theta: number,
+  rows = positions.length,
+  options: { readonly freqs?: Float32Array } = {},
+): Float32Array {
   const table = new Float32Array(rows * headDim);
   positions.forEach((position, r) => {
     for (let i = 0; i < headDim; i += 2) {
       const freq = Math.fround(1 / Math.fround(Math.pow(theta, i / headDim)));
-      const angle = Math.fround(position * freq);
+      let angle = Math.fround(position * freq);
+      if (options.freqs) angle = Math.fround(angle / options.freqs[i / 2]!);
       table[r * headDim + i] = Math.cos(angle);
       table[r * headDim + i + 1] = Math.sin(angle);
     }
@@ -23,16 +32,33 @@ export function ropeTable(positions: readonly number[], headDim: number, theta: 
   return table;
 }
 
-type Consts = { headDim: number; rotated: number };
+type Consts = { headDim: number; rotated: number; neox: number };
 
 function ropeBody(this: KernelThis<Consts>, x: number[][], table: number[][]): number {
   const r = this.thread.y;
   const c = this.thread.x;
   if (c >= this.constants.rotated) return x[r]![c]!;
   const hd = this.constants.headDim;
-  // Column within its head, and whether it is the second of its pair. floor((a + 0.5) / b) is an
-  // exact integer division for small integers even where float division rounds (6.0 / 3.0 < 2).
+  // Column within its head. floor((a + 0.5) / b) is an exact integer division for small integers
+  // even where float division rounds (6.0 / 3.0 < 2).
   const e = c - hd * Math.floor((c + 0.5) / hd);
+  if (this.constants.neox > 0.5) {
+    // NEOX: pair p is columns p and p + headDim/2 of the head.
+    const half = hd / 2;
+    let p = e;
+    let second = 0;
+    if (e > half - 0.5) {
+      p = e - half;
+      second = 1;
+    }
+    const a0 = x[r]![c - e + p]!;
+    const a1 = x[r]![c - e + p + half]!;
+    const cn = table[r]![2 * p]!;
+    const sn = table[r]![2 * p + 1]!;
+    if (second > 0.5) return a0 * sn + a1 * cn;
+    return a0 * cn - a1 * sn;
+  }
+  // Adjacent pairs: whether this column is the second of its pair.
   const odd = e - 2 * Math.floor((e + 0.5) / 2);
   const x0 = x[r]![c - odd]!;
   const x1 = x[r]![c - odd + 1]!;
@@ -43,21 +69,22 @@ function ropeBody(this: KernelThis<Consts>, x: number[][], table: number[][]): n
 }
 
 /**
- * Rotates the first `rotated` columns of `x [rows][width]` head by head (`rotated` a multiple of
+ * Rotates the first `rotated` columns of `x [rows][width]` head by head (`neox`: pairs half a head apart) (`rotated` a multiple of
  * headDim: the query and key columns of a fused QKV product); the rest (values) pass through.
  * `table` from {@link ropeTable}, `[rows][headDim]`.
  */
 export function rope(
   rt: KernelRuntime,
   role: string,
-  s: { rows: number; width: number; rotated: number; headDim: number },
+  s: { rows: number; width: number; rotated: number; headDim: number; neox?: boolean },
   x: KernelArg,
   table: Float32Array,
 ): DeviceArray {
   if (s.rotated % s.headDim !== 0 || s.headDim % 2 !== 0) throw new RangeError("rope: rotated columns must be whole heads of even size");
-  const k = rt.kernel(`rope:${role}[${s.rows}x${s.width}/${s.rotated}/${s.headDim}]`, ropeBody, {
+  const neox = s.neox ? 1 : 0;
+  const k = rt.kernel(`rope:${role}[${s.rows}x${s.width}/${s.rotated}/${s.headDim}${neox ? "/neox" : ""}]`, ropeBody, {
     output: [s.width, s.rows],
-    constants: { headDim: s.headDim, rotated: s.rotated },
+    constants: { headDim: s.headDim, rotated: s.rotated, neox },
   });
   return k(x, hostArray(table, [s.headDim, s.rows]));
 }
