@@ -42,6 +42,7 @@ describe.each([
   ["tinyllama-1.1b", "Q4_0"],
   ["smollm2-135m", "Q4_K_M"],
   ["qwen3-0.6b", "BF16"],
+  ["qwen2.5-0.5b", "Q5_K_M"], // Q5_1 queries/keys beside Q8_0 values: gpu.js's mixed stack (GpuBackend.mixedProduct)
 ] as const)("%s %s with activations ggml", (family, type) => {
   const file = loadModelFromBytes(synthLike(family, { layers: 1, vocabSize: VOCAB, type, seed: 5 }), `<${family} ${type}>`);
   const model: LlamaModel = { ...file, activations: "ggml" };
