@@ -173,13 +173,12 @@ export class GpuBackend implements Backend {
     tokens.forEach((t, i) => embedded.set(this.embedding.subarray(t * dim, (t + 1) * dim), i * dim));
     let x = toDevice(rt, "embedding", embedded, [dim, rows]);
     const neox = c.ropeStyle === "neox";
-    const freqs = this.ropeFreqs;
     const table = ropeTable(
       tokens.map((_, i) => start + i),
       headDim,
       c.ropeTheta,
       rows,
-      freqs ? { freqs } : {},
+      this.ropeFreqs ? { freqs: this.ropeFreqs } : {},
     );
 
     for (let l = 0; l < c.nLayers; l++) {

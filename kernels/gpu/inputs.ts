@@ -32,17 +32,11 @@ export interface RoundingPiece {
   readonly mins?: Float32Array;
 }
 
-/** The input formats of a stack's matrices when they differ, else undefined. */
-export function mixedFormats(parts: readonly (PackedMatrix | undefined)[]): string | undefined {
-  const formats = [...new Set(parts.map((p) => inputFormatOf(p?.type)))];
-  return formats.length > 1 ? formats.join(" and ") : undefined;
-}
-
 const minsOf = (p: PackedMatrix) => blockMins(p.type as "Q4_1" | "Q5_1", p.bytes, p.rows * p.cols);
 
 /** How a stack rounds its input: as llama.cpp does with the model's `activations: "ggml"`, else not at all. */
 export function stackRounding(ggml: boolean, parts: readonly (PackedMatrix | undefined)[]): StackRounding {
-  if (ggml && mixedFormats(parts)) {
+  if (ggml && new Set(parts.map((p) => inputFormatOf(p?.type))).size > 1) {
     let at = 0;
     const pieces = parts.map((p) => {
       const format = inputFormatOf(p!.type);

@@ -1,7 +1,7 @@
 /**
  * Rotary position embedding (reference/math.ts `rope`): on adjacent pairs (Llama), or NEOX-style
- * on pairs half a head apart (Qwen), with Llama 3's frequency factors where the file has them. The angles are computed
- * on the host exactly as the reference does (float32 frequency and angle, double cos/sin), once
+ * on pairs half a head apart (Qwen), with Llama 3's frequency factors where the file has them. The
+ * angles are computed on the host exactly as the reference does (float32 frequency and angle, double cos/sin), once
  * per row; the kernel only rotates. Doing the trigonometry in GLSL would use float32 `cos`/`sin`
  * of angles up to the context length in radians, whose accuracy the GLSL spec leaves open.
  */
@@ -42,35 +42,31 @@ function ropeBody(this: KernelThis<Consts>, x: number[][], table: number[][]): n
   // Column within its head. floor((a + 0.5) / b) is an exact integer division for small integers
   // even where float division rounds (6.0 / 3.0 < 2).
   const e = c - hd * Math.floor((c + 0.5) / hd);
+  // This column's pair p (its cos at table[2p], its sin at 2p + 1), the pair's first column in the
+  // head, the distance to its second, and whether this column is that second one. Adjacent pairs
+  // (Llama): columns 2p and 2p + 1. NEOX (Qwen): columns p and p + headDim/2.
+  let p = Math.floor((e + 0.5) / 2);
+  let first = 2 * p;
+  let apart = 1;
   if (this.constants.neox > 0.5) {
-    // NEOX: pair p is columns p and p + headDim/2 of the head.
-    const half = hd / 2;
-    let p = e;
-    let second = 0;
-    if (e > half - 0.5) {
-      p = e - half;
-      second = 1;
-    }
-    const a0 = x[r]![c - e + p]!;
-    const a1 = x[r]![c - e + p + half]!;
-    const cn = table[r]![2 * p]!;
-    const sn = table[r]![2 * p + 1]!;
-    if (second > 0.5) return a0 * sn + a1 * cn;
-    return a0 * cn - a1 * sn;
+    apart = hd / 2;
+    p = e;
+    if (e > apart - 0.5) p = e - apart;
+    first = p;
   }
-  // Adjacent pairs: whether this column is the second of its pair.
-  const odd = e - 2 * Math.floor((e + 0.5) / 2);
-  const x0 = x[r]![c - odd]!;
-  const x1 = x[r]![c - odd + 1]!;
-  const cos = table[r]![e - odd]!;
-  const sin = table[r]![e - odd + 1]!;
-  if (odd > 0.5) return x0 * sin + x1 * cos;
+  const second = e - first; // 0 or `apart`
+  const x0 = x[r]![c - e + first]!;
+  const x1 = x[r]![c - e + first + apart]!;
+  const cos = table[r]![2 * p]!;
+  const sin = table[r]![2 * p + 1]!;
+  if (second > 0.5) return x0 * sin + x1 * cos;
   return x0 * cos - x1 * sin;
 }
 
 /**
- * Rotates the first `rotated` columns of `x [rows][width]` head by head (`neox`: pairs half a head apart) (`rotated` a multiple of
- * headDim: the query and key columns of a fused QKV product); the rest (values) pass through.
+ * Rotates the first `rotated` columns of `x [rows][width]` head by head (`rotated` a multiple of
+ * headDim: the query and key columns of a fused QKV product; `neox`: pairs half a head apart); the
+ * rest (values) pass through.
  * `table` from {@link ropeTable}, `[rows][headDim]`.
  */
 export function rope(

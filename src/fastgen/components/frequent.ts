@@ -53,7 +53,7 @@ export const SAMPLED_SELECTION_FROM = 1024;
  * {@link SAMPLED_SELECTION_FROM} entries on, first by a sampled band (Floyd–Rivest's idea): 64
  * evenly spaced scores, sorted, give two bounds that should bracket the k-th largest; one pass
  * counts the scores above the upper bound and gathers those between the bounds, and when the k-th
- * lies among the gathered ones (almost always) a quickselect over them (a few percent of the
+ * lies among the gathered ones (almost always) a quickselect over them (about a quarter of the
  * entries) finds it. Otherwise, and below that length, a quickselect over a copy of all of them.
  * Either way the same value: only the work differs.
  */
